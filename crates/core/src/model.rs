@@ -1,0 +1,130 @@
+//! Domain enums shared by every layer. Each serialises as the snake_case string of the API.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The API string.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(UnknownValue(s.chars().take(40).collect())) }
+            }
+        }
+    };
+}
+
+/// A string that names no value of the enum it was parsed as.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value {0:?}")]
+pub struct UnknownValue(pub String);
+
+string_enum! {
+    /// What an account may do. Admins manage everything; members invite within their quota.
+    Role { Member => "member", Admin => "admin" }
+}
+
+string_enum! {
+    /// Who may create an account.
+    SignupMode {
+        /// Only holders of an invitation (or allowlisted emails) may register.
+        InviteOnly => "invite_only",
+        /// Anyone may register after verifying their email.
+        Open => "open",
+        /// Nobody may register, invitation or not.
+        Closed => "closed",
+    }
+}
+
+string_enum! {
+    /// Lifecycle of an invitation: pending → accepted / expired / revoked.
+    InvitationState { Pending => "pending", Accepted => "accepted", Expired => "expired", Revoked => "revoked" }
+}
+
+string_enum! {
+    /// The kind of actor that did something.
+    ActorType { User => "user", ApiKey => "api_key", System => "system" }
+}
+
+string_enum! {
+    /// Whether an audited action succeeded.
+    Outcome { Success => "success", Failure => "failure" }
+}
+
+string_enum! {
+    /// Permission carried by an API key; `admin` implies all others.
+    Scope {
+        InvitationsRead => "invitations:read",
+        InvitationsWrite => "invitations:write",
+        UsersRead => "users:read",
+        UsersWrite => "users:write",
+        AuditRead => "audit:read",
+        SettingsWrite => "settings:write",
+        Admin => "admin",
+    }
+}
+
+string_enum! {
+    /// The audited actions; webhook event types use the same names.
+    AuditAction {
+        InvitationCreated => "invitation.created",
+        InvitationRevoked => "invitation.revoked",
+        InvitationResent => "invitation.resent",
+        InvitationVerified => "invitation.verified",
+        InvitationRedeemed => "invitation.redeemed",
+        InvitationExpired => "invitation.expired",
+        RegistrationSucceeded => "registration.succeeded",
+        RegistrationRejected => "registration.rejected",
+        RegistrationPending => "registration.pending",
+        EmailVerified => "email.verified",
+        LoginSucceeded => "login.succeeded",
+        LoginFailed => "login.failed",
+        Logout => "logout",
+        UserDisabled => "user.disabled",
+        ApiKeyCreated => "api_key.created",
+        ApiKeyRevoked => "api_key.revoked",
+        SettingsUpdated => "settings.updated",
+        SecurityAlert => "security.alert",
+    }
+}
+
+/// A reference to an actor or a target: `{"type": "user", "id": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActorRef {
+    /// Kind of actor.
+    #[serde(rename = "type")]
+    pub kind: ActorType,
+    /// Its id (UUIDv7 text; `system` for the server itself).
+    pub id: String,
+}
+
+/// A reference to the object an audit event is about, e.g. `{"type": "invitation", "id": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TargetRef {
+    /// Kind of object: `invitation`, `user`, `api_key`, `settings`, `ip`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+}

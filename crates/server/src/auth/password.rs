@@ -1,0 +1,196 @@
+//! Password hashing with argon2id on a bounded pool of dedicated threads, off the HTTP workers
+//! and off the database's blocking pool, so cheap requests stay fast while registrations
+//! saturate the CPU. Parameters are OWASP's minimum for argon2id or stronger.
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, oneshot};
+
+/// argon2id memory cost in KiB (OWASP Password Storage Cheat Sheet: m=19456, t=2, p=1).
+pub const MEMORY_KIB: u32 = 19_456;
+/// argon2id iterations.
+pub const ITERATIONS: u32 = 2;
+/// argon2id parallelism.
+pub const PARALLELISM: u32 = 1;
+
+/// The production argon2id parameters.
+pub fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters")
+}
+
+fn argon2() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// Errors of the hashing pool.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Too many hashes are waiting; the caller should answer 503.
+    #[error("password hashing queue is full")]
+    Busy,
+    /// The hash could not be computed.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// A bounded pool of hashing threads.
+#[derive(Clone)]
+pub struct HasherPool {
+    pool: Arc<rayon::ThreadPool>,
+    queue: Arc<Semaphore>,
+    dummy_hash: Arc<String>,
+}
+
+/// The result of verifying a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Wrong password (or no account: the dummy hash was checked).
+    No,
+    /// Correct, and the stored hash uses current parameters.
+    Yes,
+    /// Correct; the stored hash is weaker than today's parameters: store this one instead.
+    YesRehashed(String),
+}
+
+impl HasherPool {
+    /// `threads` workers and at most `queue` hashes waiting or running.
+    pub fn new(threads: usize, queue: usize) -> anyhow::Result<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("argon2-{i}"))
+            .build()?;
+        let dummy_hash = hash_now(&crate::tokens::opaque_secret())?;
+        Ok(Self {
+            pool: Arc::new(pool),
+            queue: Arc::new(Semaphore::new(queue)),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashError::Busy)?;
+        let (tx, rx) = oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.await
+            .map_err(|_| HashError::Failed("hashing thread ended".into()))
+    }
+
+    /// Hashes an (already NFKC-normalised) password into a PHC string.
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        self.run(move || hash_now(&password))
+            .await?
+            .map_err(|e| HashError::Failed(e.to_string()))
+    }
+
+    /// Verifies `password` against `stored`, or against a dummy hash when `stored` is `None`,
+    /// so unknown accounts cost the same time as wrong passwords.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verified, HashError> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        self.run(move || {
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return Verified::No;
+            };
+            if argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_err()
+                || !known
+            {
+                return Verified::No;
+            }
+            if needs_rehash(&parsed) {
+                match hash_now(&password) {
+                    Ok(h) => Verified::YesRehashed(h),
+                    Err(_) => Verified::Yes,
+                }
+            } else {
+                Verified::Yes
+            }
+        })
+        .await
+    }
+}
+
+fn hash_now(password: &str) -> anyhow::Result<String> {
+    let salt = crate::tokens::random_bytes::<16>();
+    Ok(argon2()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string())
+}
+
+fn needs_rehash(parsed: &PasswordHash) -> bool {
+    if parsed.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    let get = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+    get("m") < MEMORY_KIB || get("t") < ITERATIONS || get("p") < PARALLELISM
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_parameters_are_at_least_owasp() {
+        let p = params();
+        assert!(p.m_cost() >= 19_456, "memory {} KiB", p.m_cost());
+        assert!(p.t_cost() >= 2);
+        assert!(p.p_cost() >= 1);
+        let h = hash_now("a long enough password").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    }
+
+    #[tokio::test]
+    async fn verifies_and_upgrades_weak_hashes() {
+        let pool = HasherPool::new(1, 4).unwrap();
+        let good = pool.hash("correct horse battery".into()).await.unwrap();
+        assert_eq!(
+            pool.verify("correct horse battery".into(), Some(good.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            pool.verify("wrong".into(), Some(good)).await.unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            pool.verify("anything".into(), None).await.unwrap(),
+            Verified::No
+        );
+
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        );
+        let weak_hash = weak
+            .hash_password_with_salt(b"correct horse battery", b"0123456789abcdef")
+            .unwrap()
+            .to_string();
+        match pool
+            .verify("correct horse battery".into(), Some(weak_hash))
+            .await
+            .unwrap()
+        {
+            Verified::YesRehashed(h) => assert!(h.contains("m=19456,t=2,p=1")),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! The command line: `serve`, `migrate`, `admin invite`, `api-key create`, `invitations import`,
+//! `openapi`, `keys rotate`. Commands other than `serve` work directly on the configured
+//! database.
+
+use crate::audit::RequestMeta;
+use crate::config::Config;
+use crate::invitations::bulk;
+use crate::invitations::service::Inviter;
+use crate::settings::RuntimeSettings;
+use crate::startup::{self, Application};
+use crate::storage;
+use crate::tokens::SecretsFile;
+use clap::{Parser, Subcommand};
+use invitegate_core::api::{BulkResult, BulkStatus, CreateInvitationRequest};
+use invitegate_core::model::{Role, Scope};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Invite-only registration service.
+#[derive(Debug, Parser)]
+#[command(name = "invitegate", version, about)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "INVITEGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administrator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Invitations.
+    Invitations {
+        #[command(subcommand)]
+        command: InvitationsCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Print an email-bound administrator invitation link.
+    Invite {
+        /// The new administrator's email.
+        #[arg(long)]
+        email: String,
+        /// Days the link stays valid (default `invite_link_expiry`).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+}
+
+/// `api-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it (shown once).
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// Scopes: invitations:read, invitations:write, users:read, users:write, audit:read,
+        /// settings:write, admin. Repeat or separate with commas.
+        #[arg(long = "scope", required = true, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+}
+
+/// `invitations` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InvitationsCommand {
+    /// Invite every address of a mailing-list CSV (the "seed script"). The CSV has a header
+    /// with an `email` column (optional columns: `note`, `role`, `expires_in_days`), or no
+    /// header and the address in the first column. Prints a CSV result per row to standard
+    /// output and a summary to standard error.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Report what would happen without creating anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not email the invitations (links are printed instead).
+        #[arg(long)]
+        no_email: bool,
+        /// Role granted (member or admin) when the CSV has no `role` column.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
+}
+
+/// `keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key to `<data_dir>/secrets.toml`; new tokens use it, older tokens keep
+    /// verifying until their key is removed from the file.
+    Rotate,
+}
+
+/// Parses arguments and runs the command; the exit code is 1 on any error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter =
+        std::env::var("INVITEGATE_LOG").unwrap_or_else(|_| "info,actix_server=warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let local = tokio::task::LocalSet::new();
+        local.run_until(run(cli)).await
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi { output } = &command {
+        let json = crate::routes::openapi_json();
+        match output {
+            Some(path) => std::fs::write(path, json)?,
+            None => std::io::stdout().write_all(json.as_bytes())?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let bind = config.bind.parse()?;
+            startup::build_state(config, bind).await?;
+            eprintln!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Invite {
+                    email,
+                    expires_in_days,
+                },
+        } => {
+            let email = invitegate_core::Email::parse(&email)
+                .map_err(|_| anyhow::anyhow!("`--email` is not a valid email address"))?;
+            let days = expires_in_days.unwrap_or(config.invite_link_expiry);
+            if !(1..=invitegate_core::api::MAX_EXPIRY_DAYS).contains(&days) {
+                anyhow::bail!("`--expires-in-days` must be between 1 and 365");
+            }
+            let bind = config.bind.parse()?;
+            let state = startup::build_state(config, bind).await?;
+            let link = startup::cli_admin_invitation(&state, email.clone(), days).await?;
+            println!("Administrator invitation for {email}: {link}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { name, scopes },
+        } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| {
+                    s.trim()
+                        .parse::<Scope>()
+                        .map_err(|_| anyhow::anyhow!("unknown scope {s:?}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (name, scopes) = crate::api_keys::validate(&name, &scopes)
+                .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?;
+            let bind = config.bind.parse()?;
+            let state = startup::build_state(config, bind).await?;
+            let (row, key) = state
+                .db(move |conn| {
+                    storage::write_tx(conn, |conn| {
+                        Ok::<_, crate::error::ApiError>(crate::api_keys::create_in_tx(
+                            conn,
+                            name,
+                            &scopes,
+                            None,
+                            &RequestMeta::default(),
+                        )?)
+                    })
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "API key {:?} ({}) created with scopes {}. It is shown only once:",
+                row.name, row.id, row.scopes
+            );
+            println!("{key}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Invitations {
+            command:
+                InvitationsCommand::Import {
+                    file,
+                    dry_run,
+                    no_email,
+                    role,
+                },
+        } => import(config, file, dry_run, no_email, &role).await,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            if !config.secret_keys.is_empty() {
+                anyhow::bail!(
+                    "signing keys come from `secret_keys` in the configuration; rotate them there"
+                );
+            }
+            let path = config.data_dir.join("secrets.toml");
+            let mut file = if path.exists() {
+                SecretsFile::read(&path)?
+            } else {
+                SecretsFile { keys: vec![] }
+            };
+            let key = SecretsFile::fresh_key();
+            eprintln!(
+                "new signing key {}; {} older key(s) keep verifying",
+                key.id,
+                file.keys.len()
+            );
+            file.keys.insert(0, key);
+            file.write(&path)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let app = Application::build(config).await?;
+    let base = app.state().base_url.clone();
+    eprintln!(
+        "Invitegate listening on {} (API docs: {base}/docs/)",
+        app.addr()
+    );
+    if let Some(link) = app.owner_link() {
+        println!("Owner invitation: {link}");
+        println!(
+            "Open it to create the first administrator account. It works once; restarting before it is used prints a new one."
+        );
+    }
+    let _ = std::io::stdout().flush();
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_rows(file: &PathBuf, default_role: Role) -> anyhow::Result<Vec<CreateInvitationRequest>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(file)?;
+    let mut records = reader.records();
+    let mut rows = Vec::new();
+    let first = match records.next() {
+        Some(r) => r?,
+        None => return Ok(rows),
+    };
+    let header: Vec<String> = first.iter().map(|h| h.to_lowercase()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (email_col, note_col, role_col, days_col, has_header) = match col("email") {
+        Some(e) => (e, col("note"), col("role"), col("expires_in_days"), true),
+        None => (0, None, None, None, false),
+    };
+    let mut push = |rec: &csv::StringRecord| {
+        let get = |c: Option<usize>| {
+            c.and_then(|i| rec.get(i))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        rows.push(CreateInvitationRequest {
+            email: Some(rec.get(email_col).unwrap_or_default().to_string()),
+            note: get(note_col),
+            role: Some(
+                get(role_col)
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(default_role),
+            ),
+            expires_in_days: get(days_col).and_then(|d| d.parse().ok()),
+            ..Default::default()
+        });
+    };
+    if !has_header {
+        push(&first);
+    }
+    for rec in records {
+        let rec = rec?;
+        if rec.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        push(&rec);
+    }
+    Ok(rows)
+}
+
+async fn import(
+    config: Config,
+    file: PathBuf,
+    dry_run: bool,
+    no_email: bool,
+    role: &str,
+) -> anyhow::Result<ExitCode> {
+    let role: Role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`--role` must be member or admin"))?;
+    let mut rows = read_rows(&file, role)?;
+    if no_email {
+        for r in &mut rows {
+            r.send_email = Some(false);
+        }
+    }
+    let bind = config.bind.parse()?;
+    let state = startup::build_state(config, bind).await?;
+    let st = state.clone();
+    let settings = state
+        .db(move |conn| Ok(RuntimeSettings::load(conn, &st.config)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inviter = Inviter::system();
+    let bar = indicatif::ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["row", "email", "status", "url", "error"])?;
+    let mut seen = HashSet::new();
+    let mut results: Vec<BulkResult> = Vec::with_capacity(rows.len());
+    let mut items = rows.into_iter().enumerate().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<_> = items.by_ref().take(50).collect();
+        let n = chunk.len() as u64;
+        let done = bulk::process_chunk(
+            &state,
+            &inviter,
+            &settings,
+            chunk,
+            dry_run,
+            &RequestMeta::default(),
+            &mut seen,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?;
+        for r in &done {
+            let status = serde_json::to_value(r.status)?
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let error = r
+                .error
+                .as_ref()
+                .map(|e| serde_json::to_string(e).unwrap_or_default())
+                .unwrap_or_default();
+            out.write_record([
+                (r.index + 1).to_string(),
+                r.email.clone().unwrap_or_default(),
+                status,
+                r.url.clone().unwrap_or_default(),
+                error,
+            ])?;
+        }
+        out.flush()?;
+        results.extend(done);
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    let s = bulk::summarize(&results);
+    eprintln!(
+        "{}{} created, {} already invited, {} already registered, {} invalid",
+        if dry_run { "dry run: " } else { "" },
+        s.created,
+        s.already_invited,
+        s.already_registered,
+        s.invalid
+    );
+    if !dry_run && !no_email && s.created > 0 {
+        eprintln!("invitation emails are queued; `invitegate serve` delivers them");
+    }
+    let failed = results.iter().any(|r| r.status == BulkStatus::Invalid);
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

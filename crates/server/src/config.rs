@@ -1,0 +1,448 @@
+//! Layered configuration: built-in defaults, then a TOML file (`--config FILE` or
+//! `INVITEGATE_CONFIG`), then `INVITEGATE_*` environment variables named after the key in upper
+//! case (`max_invites_per_user` → `INVITEGATE_MAX_INVITES_PER_USER`; nested keys use `__`, e.g.
+//! `INVITEGATE_RATE_LIMITS__AUTH_PER_MINUTE`). Every value is validated at start-up and an
+//! error names the key and what is wrong.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use invitegate_core::email;
+use invitegate_core::model::SignupMode;
+use invitegate_core::password::{DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, MIN_ALLOWED_MAX_LENGTH};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The shortest signing secret accepted, in bytes (security.md: refuse < 32 bytes).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Everything the server reads at start-up. Runtime settings (sign-up mode, expiry, quota,
+/// allowlist) start from these values and can then be changed through `PATCH /api/v1/settings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
+    pub bind: String,
+    /// `sqlite://PATH` (default `sqlite://<data_dir>/invitegate.db`) or `postgres://...`.
+    pub database_url: Option<String>,
+    /// Directory for secrets, the SQLite file and file-transport emails.
+    pub data_dir: PathBuf,
+    /// Base of every link the service sends (`http://<bind>` when unset). Never taken from `Host`.
+    pub public_base_url: Option<String>,
+    /// SMTP URL in lettre's form; unset writes emails as `.eml` files under `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    pub mail_from: String,
+    /// Allow webhooks to loopback and private addresses.
+    pub webhook_allow_private_targets: bool,
+    /// Invitations required for new accounts (seed option). `false` means `open` mode.
+    pub enable_invite_only: bool,
+    /// Overrides `enable_invite_only` when set: `invite_only`, `open` or `closed`.
+    pub signup_mode: Option<SignupMode>,
+    /// Days an invitation stays valid (seed option), 1 to 365.
+    pub invite_link_expiry: i64,
+    /// Invitations a member may issue, pending + accepted (seed option).
+    pub max_invites_per_user: u32,
+    /// Domains (`example.com`) or addresses that may register without an invitation (seed option).
+    #[serde(deserialize_with = "string_or_list")]
+    pub invitation_whitelist_emails: Vec<String>,
+    /// Minimum password length in code points (NIST SP 800-63B rev. 4: 15 for single-factor).
+    pub password_min_length: usize,
+    /// Maximum password length in code points, at least 64.
+    pub password_max_length: usize,
+    /// Lifetime of an access token, in seconds.
+    pub access_token_ttl_seconds: u64,
+    /// Lifetime of a session's refresh token, in days.
+    pub refresh_token_ttl_days: i64,
+    /// Lifetime of an email-verification link, in hours.
+    pub email_verification_ttl_hours: i64,
+    /// Signing keys `{id, secret}`, newest first; when empty they come from
+    /// `<data_dir>/secrets.toml`, generated on first run.
+    pub secret_keys: Vec<SecretKeyConfig>,
+    /// Origins allowed to call the API from browsers (CORS) and to use the refresh cookie.
+    #[serde(deserialize_with = "string_or_list")]
+    pub cors_allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is trusted.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// Most database connections held by this process.
+    pub database_pool_size: u32,
+    /// Seconds to wait for a database connection before answering 503.
+    pub database_timeout_seconds: u64,
+    /// Threads hashing passwords (default: the number of CPUs).
+    pub hash_workers: Option<usize>,
+    /// Password hashes that may wait for a thread before requests get 503.
+    pub hash_queue: usize,
+    /// HTTP worker threads (default: the number of CPUs).
+    pub http_workers: Option<usize>,
+    /// Print the owner invitation link on first start when there is no administrator.
+    pub bootstrap_owner_invitation: bool,
+}
+
+/// One signing key of the key ring.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeyConfig {
+    /// Key id carried in every token (1 to 16 characters `[a-z0-9]`).
+    pub id: String,
+    /// Secret, at least 32 bytes.
+    pub secret: String,
+}
+
+/// Requests allowed per client IP (or per account / inviter where named).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// Per IP: register, login, email confirmation, per minute.
+    pub auth_per_minute: u32,
+    /// Per IP: invitation verify, per minute.
+    pub verify_per_minute: u32,
+    /// Per inviter: invitation creation, per minute.
+    pub invitations_per_minute: u32,
+    /// Per account: login attempts per hour (refills; never a permanent lockout).
+    pub login_per_account_per_hour: u32,
+    /// Failures from one IP within 10 minutes that raise a `security.alert`.
+    pub alert_failures_threshold: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            auth_per_minute: 20,
+            verify_per_minute: 60,
+            invitations_per_minute: 120,
+            login_per_account_per_hour: 100,
+            alert_failures_threshold: 20,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            public_base_url: None,
+            smtp_url: None,
+            mail_from: "Invitegate <no-reply@localhost>".into(),
+            webhook_allow_private_targets: false,
+            enable_invite_only: true,
+            signup_mode: None,
+            invite_link_expiry: 7,
+            max_invites_per_user: 5,
+            invitation_whitelist_emails: vec![],
+            password_min_length: DEFAULT_MIN_LENGTH,
+            password_max_length: DEFAULT_MAX_LENGTH,
+            access_token_ttl_seconds: 900,
+            refresh_token_ttl_days: 30,
+            email_verification_ttl_hours: 24,
+            secret_keys: vec![],
+            cors_allowed_origins: vec![],
+            trusted_proxies: vec![],
+            rate_limits: RateLimits::default(),
+            database_pool_size: 10,
+            database_timeout_seconds: 5,
+            hash_workers: None,
+            hash_queue: 256,
+            http_workers: None,
+            bootstrap_owner_invitation: true,
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    })
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given; a missing file is an error), then the
+    /// environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("INVITEGATE_")
+                .ignore(&["CONFIG", "LOG"])
+                .split("__")
+                .map(|k| k.as_str().to_ascii_lowercase().into()),
+        );
+        let config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let msg = e.kind.to_string();
+            ConfigError(if key.is_empty() {
+                msg
+            } else {
+                format!("`{key}`: {msg}")
+            })
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |key: &str, what: &str| Err(ConfigError(format!("`{key}` {what}")));
+        if self.bind.parse::<SocketAddr>().is_err() {
+            return err("bind", "must be an address:port such as 127.0.0.1:8080");
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite://")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return err("database_url", "must start with sqlite:// or postgres://");
+            }
+        }
+        if let Some(url) = &self.public_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(char::is_whitespace)
+            {
+                return err("public_base_url", "must be an http:// or https:// URL");
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return err("smtp_url", "must start with smtp:// or smtps://");
+            }
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return err(
+                "mail_from",
+                "must be a mailbox such as `Invitegate <no-reply@example.com>`",
+            );
+        }
+        if !(1..=invitegate_core::api::MAX_EXPIRY_DAYS).contains(&self.invite_link_expiry) {
+            return err("invite_link_expiry", "must be between 1 and 365 days");
+        }
+        if self.max_invites_per_user > 100_000 {
+            return err("max_invites_per_user", "must be at most 100000");
+        }
+        for entry in &self.invitation_whitelist_emails {
+            if normalize_allowlist_entry(entry).is_none() {
+                return Err(ConfigError(format!(
+                    "`invitation_whitelist_emails` entry {entry:?} is neither a domain nor an email address"
+                )));
+            }
+        }
+        if self.password_min_length < 8 {
+            return err(
+                "password_min_length",
+                "must be at least 8 (NIST SP 800-63B)",
+            );
+        }
+        if self.password_max_length < MIN_ALLOWED_MAX_LENGTH || self.password_max_length > 1024 {
+            return err(
+                "password_max_length",
+                "must be between 64 and 1024 (NIST SP 800-63B)",
+            );
+        }
+        if self.password_min_length > self.password_max_length {
+            return err("password_min_length", "must not exceed password_max_length");
+        }
+        if !(60..=86_400).contains(&self.access_token_ttl_seconds) {
+            return err("access_token_ttl_seconds", "must be between 60 and 86400");
+        }
+        if !(1..=365).contains(&self.refresh_token_ttl_days) {
+            return err("refresh_token_ttl_days", "must be between 1 and 365");
+        }
+        if !(1..=720).contains(&self.email_verification_ttl_hours) {
+            return err("email_verification_ttl_hours", "must be between 1 and 720");
+        }
+        for key in &self.secret_keys {
+            if key.id.is_empty()
+                || key.id.len() > 16
+                || !key
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            {
+                return err(
+                    "secret_keys.id",
+                    "must be 1 to 16 characters of a-z and 0-9",
+                );
+            }
+            if key.secret.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError(format!(
+                    "`secret_keys` key {:?} is shorter than {MIN_SECRET_BYTES} bytes",
+                    key.id
+                )));
+            }
+        }
+        for origin in &self.cors_allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+            {
+                return Err(ConfigError(format!(
+                    "`cors_allowed_origins` entry {origin:?} must be an origin such as https://app.example.com"
+                )));
+            }
+        }
+        for proxy in &self.trusted_proxies {
+            if proxy.parse::<IpAddr>().is_err() {
+                return Err(ConfigError(format!(
+                    "`trusted_proxies` entry {proxy:?} is not an IP address"
+                )));
+            }
+        }
+        let r = &self.rate_limits;
+        for (key, v) in [
+            ("rate_limits.auth_per_minute", r.auth_per_minute),
+            ("rate_limits.verify_per_minute", r.verify_per_minute),
+            (
+                "rate_limits.invitations_per_minute",
+                r.invitations_per_minute,
+            ),
+            (
+                "rate_limits.login_per_account_per_hour",
+                r.login_per_account_per_hour,
+            ),
+            (
+                "rate_limits.alert_failures_threshold",
+                r.alert_failures_threshold,
+            ),
+        ] {
+            if v == 0 {
+                return err(key, "must be at least 1");
+            }
+        }
+        if self.database_pool_size == 0 || self.database_pool_size > 500 {
+            return err("database_pool_size", "must be between 1 and 500");
+        }
+        if self.database_timeout_seconds == 0 {
+            return err("database_timeout_seconds", "must be at least 1");
+        }
+        if self.hash_workers == Some(0) {
+            return err("hash_workers", "must be at least 1");
+        }
+        if self.hash_queue == 0 {
+            return err("hash_queue", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("invitegate.db").display())
+        })
+    }
+
+    /// The base URL for links, without a trailing slash.
+    pub fn public_base_url(&self, bound: SocketAddr) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// The initial sign-up mode from `signup_mode` or `enable_invite_only`.
+    pub fn initial_signup_mode(&self) -> SignupMode {
+        self.signup_mode.unwrap_or(if self.enable_invite_only {
+            SignupMode::InviteOnly
+        } else {
+            SignupMode::Open
+        })
+    }
+
+    /// Trusted proxy addresses, parsed (validated in [`Config::validate`]).
+    pub fn trusted_proxy_ips(&self) -> Vec<IpAddr> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    }
+}
+
+/// Normalises an allowlist entry: an email address or a domain (optionally written `@domain`).
+pub fn normalize_allowlist_entry(entry: &str) -> Option<String> {
+    if entry.contains('@') && !entry.trim().starts_with('@') {
+        invitegate_core::Email::parse(entry)
+            .ok()
+            .map(|e| e.into_inner())
+    } else {
+        email::parse_domain(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_seed() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert!(c.enable_invite_only);
+        assert_eq!(c.invite_link_expiry, 7);
+        assert_eq!(c.max_invites_per_user, 5);
+        assert!(c.invitation_whitelist_emails.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let c = Config {
+            invite_link_expiry: 0,
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("invite_link_expiry")
+        );
+        let c = Config {
+            secret_keys: vec![SecretKeyConfig {
+                id: "k1".into(),
+                secret: "short".into(),
+            }],
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("shorter than 32 bytes")
+        );
+        let c = Config {
+            invitation_whitelist_emails: vec!["not a domain".into()],
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("invitation_whitelist_emails")
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Bulk creation: a result per row, a summary, and a dry run. Rows are processed in chunks,
+//! one transaction per chunk and a savepoint per row, so one bad row never spoils the others.
+
+use super::service::{self, Binding, CreateError, Inviter};
+use crate::audit::RequestMeta;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::settings::{self, RuntimeSettings};
+use crate::state::AppState;
+use crate::storage::{self, invitations, users};
+use actix_web::{HttpRequest, post, web};
+use diesel::Connection;
+use invitegate_core::ErrorCode;
+use invitegate_core::api::{
+    BulkCreateRequest, BulkCreateResponse, BulkResult, BulkStatus, BulkSummary,
+    CreateInvitationRequest, MAX_BULK_ITEMS, Problem,
+};
+use invitegate_core::model::Scope;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Most bytes in a bulk body (10,000 rows).
+pub const BULK_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Rows per transaction.
+pub const CHUNK: usize = 200;
+
+fn row(index: usize, email: Option<String>, status: BulkStatus) -> BulkResult {
+    BulkResult {
+        index,
+        email,
+        status,
+        invitation: None,
+        token: None,
+        url: None,
+        error: None,
+    }
+}
+
+/// Processes rows `(index, body)`; `seen` carries the emails of earlier rows across chunks so
+/// a repeated address is `already_invited`.
+pub async fn process_chunk(
+    state: &Arc<AppState>,
+    inviter: &Inviter,
+    settings: &RuntimeSettings,
+    items: Vec<(usize, CreateInvitationRequest)>,
+    dry_run: bool,
+    meta: &RequestMeta,
+    seen: &mut HashSet<String>,
+) -> ApiResult<Vec<BulkResult>> {
+    let mut results = Vec::with_capacity(items.len());
+    let mut todo = Vec::new();
+    for (index, body) in items {
+        let given = body.email.clone().or(body.email_domain.clone());
+        match service::parse_create(&body, settings) {
+            Err(errors) => results.push(BulkResult {
+                error: Some(errors),
+                ..row(index, given, BulkStatus::Invalid)
+            }),
+            Ok(new) => {
+                if let Binding::Email(e) = &new.binding {
+                    if !seen.insert(e.as_str().to_string()) {
+                        results.push(row(index, Some(e.to_string()), BulkStatus::AlreadyInvited));
+                        continue;
+                    }
+                }
+                todo.push((index, new));
+            }
+        }
+    }
+    let st = state.clone();
+    let inviter = inviter.clone();
+    let meta = meta.clone();
+    let processed = state
+        .db(move |conn| {
+            let now = storage::now();
+            let work = |conn: &mut storage::DbConn| -> Result<Vec<BulkResult>, ApiError> {
+                let mut out = Vec::with_capacity(todo.len());
+                for (index, new) in &todo {
+                    let email = match &new.binding {
+                        Binding::Email(e) => Some(e.as_str().to_string()),
+                        Binding::Domain(d) => Some(d.clone()),
+                        Binding::Open => None,
+                    };
+                    if dry_run {
+                        let status = match &new.binding {
+                            Binding::Email(e) if users::email_exists(conn, e.as_str())? => {
+                                BulkStatus::AlreadyRegistered
+                            }
+                            Binding::Email(e)
+                                if invitations::find_pending_for_email(conn, e.as_str(), now)?
+                                    .is_some() =>
+                            {
+                                BulkStatus::AlreadyInvited
+                            }
+                            _ => BulkStatus::Created,
+                        };
+                        out.push(row(*index, email, status));
+                        continue;
+                    }
+                    let created = conn.transaction(|conn| {
+                        service::create_in_tx(conn, &st, &inviter, new, false, &meta)
+                    });
+                    out.push(match created {
+                        Ok((inv, token)) => {
+                            let full = service::with_token(&st, &inv, token, now);
+                            BulkResult {
+                                invitation: Some(full.invitation),
+                                token: Some(full.token),
+                                url: Some(full.url),
+                                ..row(*index, email, BulkStatus::Created)
+                            }
+                        }
+                        Err(CreateError::EmailRegistered) => {
+                            row(*index, email, BulkStatus::AlreadyRegistered)
+                        }
+                        Err(CreateError::InvitationPending(_)) => {
+                            row(*index, email, BulkStatus::AlreadyInvited)
+                        }
+                        Err(CreateError::QuotaExceeded) => {
+                            return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
+                        }
+                        Err(CreateError::Db(e)) => return Err(e.into()),
+                    });
+                }
+                Ok(out)
+            };
+            if dry_run {
+                work(conn)
+            } else {
+                storage::write_tx(conn, work)
+            }
+        })
+        .await?;
+    results.extend(processed);
+    results.sort_by_key(|r| r.index);
+    if !dry_run {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok(results)
+}
+
+/// Totals of a result list.
+pub fn summarize(results: &[BulkResult]) -> BulkSummary {
+    let mut s = BulkSummary::default();
+    for r in results {
+        match r.status {
+            BulkStatus::Created => s.created += 1,
+            BulkStatus::AlreadyInvited => s.already_invited += 1,
+            BulkStatus::AlreadyRegistered => s.already_registered += 1,
+            BulkStatus::Invalid => s.invalid += 1,
+        }
+    }
+    s
+}
+
+/// Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating.
+#[utoipa::path(
+    tag = "invitations",
+    security(("bearer" = [])),
+    request_body = BulkCreateRequest,
+    responses(
+        (status = 200, description = "A result per row and a summary", body = BulkCreateResponse),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `invitations:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than 10,000 rows, or an empty list", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitations/bulk")]
+pub async fn bulk_create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<web::Json<BulkCreateResponse>> {
+    principal.require(Scope::InvitationsWrite)?;
+    let body: BulkCreateRequest = crate::startup::read_json(&req, payload, BULK_LIMIT).await?;
+    if body.invitations.is_empty() {
+        return Err(ApiError::field("invitations", "empty"));
+    }
+    if body.invitations.len() > MAX_BULK_ITEMS {
+        return Err(ApiError::field("invitations", "too_many"));
+    }
+    state.limits.invitations.check(&principal.actor().id)?;
+    let settings = settings::current(&state).await?;
+    let inviter = Inviter::of(&principal, &settings);
+    let state = state.into_inner();
+    let mut seen = HashSet::new();
+    let mut results = Vec::with_capacity(body.invitations.len());
+    let mut items = body.invitations.into_iter().enumerate().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<_> = items.by_ref().take(CHUNK).collect();
+        results.extend(
+            process_chunk(
+                &state,
+                &inviter,
+                &settings,
+                chunk,
+                body.dry_run,
+                &meta,
+                &mut seen,
+            )
+            .await?,
+        );
+    }
+    let summary = summarize(&results);
+    Ok(web::Json(BulkCreateResponse {
+        results,
+        summary,
+        dry_run: body.dry_run,
+    }))
+}

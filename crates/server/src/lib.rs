@@ -1,0 +1,27 @@
+//! Invitegate server: an invite-only registration service.
+//!
+//! A request travels one way: an extractor parses it into domain types, a service function
+//! checks the rules and runs one transaction, and the handler maps the result to a response.
+
+pub mod api_keys;
+pub mod audit;
+pub mod audit_log;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod invitations;
+pub mod mail;
+pub mod metrics;
+pub mod ops;
+pub mod paging;
+pub mod ratelimit;
+pub mod registration;
+pub mod routes;
+pub mod sessions;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,55 @@
+//! Operational endpoints and the public sign-up policy.
+
+use crate::error::ApiResult;
+use crate::registration::policy;
+use crate::settings;
+use crate::state::AppState;
+use crate::storage;
+use actix_web::{HttpResponse, get, web};
+use invitegate_core::api::SignupPolicy;
+
+/// Who may sign up and the password length rules, for forms.
+#[utoipa::path(
+    tag = "registration",
+    responses((status = 200, description = "The sign-up policy", body = SignupPolicy))
+)]
+#[get("/signup-policy")]
+pub async fn signup_policy(state: web::Data<AppState>) -> ApiResult<web::Json<SignupPolicy>> {
+    let s = settings::current(&state).await?;
+    let p = policy(&state);
+    Ok(web::Json(SignupPolicy {
+        mode: s.signup_mode,
+        password_min_length: p.min_length as u32,
+        password_max_length: p.max_length as u32,
+    }))
+}
+
+/// Liveness: the process answers.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Readiness: the database answers and every migration is applied; 503 otherwise.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let ready = web::block(move || match pool.get() {
+        Ok(mut conn) => storage::migrations_complete(&mut conn),
+        Err(_) => false,
+    })
+    .await
+    .unwrap_or(false);
+    if ready {
+        HttpResponse::Ok().content_type("text/plain").body("ready")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable")
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

@@ -1,0 +1,572 @@
+//! Registration and email verification.
+//!
+//! - Email-bound invitations (and the bootstrap owner invitation) prove the address: the
+//!   redemption, the user insert, the session and the audit events commit together (201).
+//! - Domain and open invitations, allowlisted emails and open mode must prove the address
+//!   first: the registration waits in `email_verifications` (no user row exists) and the link
+//!   emailed completes it (202, then 201 on confirmation).
+//! - An address that already has an account gets the same 202, and its owner an email; no one
+//!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
+
+use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::auth::password::HashError;
+use crate::auth::session::{self, SignedIn};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::invitations::service::{resolve_token, state_error};
+use crate::mail;
+use crate::settings::{self, RuntimeSettings};
+use crate::state::AppState;
+use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
+use crate::storage::{self, DbConn, invitations, users, verifications};
+use crate::tokens::{Purpose, hash_token};
+use actix_web::{HttpResponse, post, web};
+use invitegate_core::api::{
+    MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest, SessionResponse, StatusResponse,
+    TokenRequest,
+};
+use invitegate_core::model::{AuditAction, Role, SignupMode};
+use invitegate_core::password::{self, PasswordIssue, PasswordPolicy};
+use invitegate_core::{Email, ErrorCode};
+
+/// Why an account may be created without a verification email, or why one is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Basis {
+    Invitation,
+    Allowlist,
+    Open,
+}
+
+impl Basis {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::Allowlist => "allowlist",
+            Self::Open => "open",
+        }
+    }
+}
+
+/// The password policy in force.
+pub fn policy(state: &AppState) -> PasswordPolicy {
+    PasswordPolicy {
+        min_length: state.config.password_min_length,
+        max_length: state.config.password_max_length,
+    }
+}
+
+/// Checks a password against the policy and the common-password list: every issue found.
+pub fn password_issues(
+    state: &AppState,
+    password: &str,
+    email: Option<&Email>,
+) -> Vec<PasswordIssue> {
+    let mut issues = policy(state).check(password, email.map(|e| e.local_part()));
+    if !issues.contains(&PasswordIssue::TooLong)
+        && state
+            .common_passwords
+            .contains(&password::normalize(password).to_lowercase())
+    {
+        issues.push(PasswordIssue::TooCommon);
+    }
+    issues
+}
+
+fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty())?;
+    if name.chars().count() > MAX_DISPLAY_NAME_LENGTH {
+        errors
+            .entry("display_name".into())
+            .or_default()
+            .push("too_long".into());
+    } else if name.chars().any(char::is_control) {
+        errors
+            .entry("display_name".into())
+            .or_default()
+            .push("invalid".into());
+    }
+    Some(name.to_string())
+}
+
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::new(ErrorCode::Unavailable)
+            .detail("Too many registrations at once. Try again in a moment."),
+        HashError::Failed(cause) => ApiError::internal(cause),
+    }
+}
+
+enum Outcome {
+    SignedIn(Box<UserRow>, String, String),
+    Pending,
+    ExistingAccount,
+}
+
+/// Creates an account (201, signed in) or starts email verification (202). See the module docs.
+#[utoipa::path(
+    tag = "registration",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in (email-bound invitation); sets the refresh cookie", body = SessionResponse),
+        (status = 202, description = "`verification_pending`: check your email (also when the address already has an account)", body = StatusResponse),
+        (status = 400, description = "`invalid_invitation`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`invitation_required`, `signup_closed` or `email_mismatch`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors: `email`: `invalid`; `password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    let req = body.into_inner();
+    let result = register_inner(&state, &meta, req).await;
+    match result {
+        Ok(Outcome::SignedIn(user, sid, refresh)) => {
+            state
+                .metrics
+                .events
+                .with_label_values(&["registration.succeeded", "success"])
+                .inc();
+            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
+            Ok(HttpResponse::Created().cookie(cookie).json(body))
+        }
+        Ok(Outcome::Pending | Outcome::ExistingAccount) => {
+            state.outbox_wakeup.notify_one();
+            Ok(HttpResponse::Accepted().json(StatusResponse {
+                status: "verification_pending".into(),
+            }))
+        }
+        Err(e) => {
+            if e.code != ErrorCode::Internal
+                && e.code != ErrorCode::Unavailable
+                && e.code != ErrorCode::RateLimited
+            {
+                audit::record_failure(
+                    &state,
+                    &meta,
+                    AuditEntry::failure(AuditAction::RegistrationRejected)
+                        .details(serde_json::json!({"reason": e.code})),
+                )
+                .await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn register_inner(
+    state: &web::Data<AppState>,
+    meta: &RequestMeta,
+    req: RegisterRequest,
+) -> ApiResult<Outcome> {
+    let mut errors = FieldErrors::new();
+    let email = match Email::parse(&req.email) {
+        Ok(e) => Some(e),
+        Err(_) => {
+            errors
+                .entry("email".into())
+                .or_default()
+                .push("invalid".into());
+            None
+        }
+    };
+    let issues = password_issues(state, &req.password, email.as_ref());
+    if !issues.is_empty() {
+        errors.insert(
+            "password".into(),
+            issues.iter().map(|i| i.code().to_string()).collect(),
+        );
+    }
+    let display_name = parse_display_name(req.display_name.as_deref(), &mut errors);
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::fields(errors));
+    };
+    let settings = settings::current(state).await?;
+    if settings.signup_mode == SignupMode::Closed {
+        return Err(ApiError::new(ErrorCode::SignupClosed));
+    }
+    let invitation = match req.invite_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => Some(resolve_token(state, token).await?),
+        None => None,
+    };
+    let password = password::normalize(&req.password);
+    match invitation {
+        Some(inv) => {
+            if let Some(bound) = &inv.email {
+                if bound != email.as_str() {
+                    return Err(ApiError::new(ErrorCode::EmailMismatch));
+                }
+            }
+            if let Some(domain) = &inv.email_domain {
+                if domain != email.domain() {
+                    return Err(ApiError::new(ErrorCode::EmailMismatch));
+                }
+            }
+            let hash = state.hasher.hash(password).await.map_err(hash_error)?;
+            if inv.email.is_some() || inv.bootstrap {
+                create_now(state, meta, email, display_name, hash, inv).await
+            } else {
+                start_verification(
+                    state,
+                    meta,
+                    email,
+                    display_name,
+                    hash,
+                    Basis::Invitation,
+                    Some(inv.id),
+                )
+                .await
+            }
+        }
+        None => {
+            let basis = match settings.signup_mode {
+                SignupMode::Open => Basis::Open,
+                _ if settings.allows(&email) => Basis::Allowlist,
+                _ => return Err(ApiError::new(ErrorCode::InvitationRequired)),
+            };
+            let hash = state.hasher.hash(password).await.map_err(hash_error)?;
+            start_verification(state, meta, email, display_name, hash, basis, None).await
+        }
+    }
+}
+
+/// Inserts the user for a redeemed invitation, with its session and audit events.
+fn insert_user(
+    conn: &mut DbConn,
+    state: &AppState,
+    meta: &RequestMeta,
+    email: &str,
+    display_name: Option<String>,
+    password_hash: String,
+    invitation: Option<&InvitationRow>,
+    basis: Basis,
+) -> Result<(UserRow, session::NewSession), diesel::result::Error> {
+    let user = UserRow {
+        id: storage::new_id(),
+        email: email.to_string(),
+        display_name,
+        password_hash,
+        role: invitation
+            .map(|i| i.role())
+            .unwrap_or(Role::Member)
+            .as_str()
+            .into(),
+        created_at: storage::now(),
+        disabled_at: None,
+        invited_by_type: invitation.map(|i| i.inviter_type.clone()),
+        invited_by_id: invitation.map(|i| i.inviter_id.clone()),
+        invitation_id: invitation.map(|i| i.id.clone()),
+        invitation_serial: 0,
+    };
+    users::insert(conn, &user)?;
+    let actor = Some(invitegate_core::model::ActorRef {
+        kind: invitegate_core::model::ActorType::User,
+        id: user.id.clone(),
+    });
+    if let Some(inv) = invitation {
+        AuditEntry::success(AuditAction::InvitationRedeemed)
+            .actor(actor.clone())
+            .target("invitation", inv.id.clone())
+            .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
+            .write(conn, meta)?;
+    }
+    AuditEntry::success(AuditAction::RegistrationSucceeded)
+        .actor(actor)
+        .target("user", user.id.clone())
+        .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
+        .write(conn, meta)?;
+    let new_session = session::new_session(state, &user.id, meta);
+    session::insert(conn, &new_session)?;
+    Ok((user, new_session))
+}
+
+enum TxError {
+    Api(ApiError),
+    Existing,
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        if storage::is_unique_violation(&e) {
+            Self::Existing
+        } else {
+            Self::Api(e.into())
+        }
+    }
+}
+
+impl From<ApiError> for TxError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+/// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
+/// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
+async fn create_now(
+    state: &web::Data<AppState>,
+    meta: &RequestMeta,
+    email: Email,
+    display_name: Option<String>,
+    hash: String,
+    inv: InvitationRow,
+) -> ApiResult<Outcome> {
+    let st = state.clone().into_inner();
+    let m = meta.clone();
+    let e = email.as_str().to_string();
+    let result = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
+                let now = storage::now();
+                if invitations::redeem(conn, &inv.id, now)?.is_none() {
+                    let current = invitations::find(conn, &inv.id)?;
+                    let err = current
+                        .and_then(|c| state_error(c.state(now)))
+                        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
+                    return Err(TxError::Api(err));
+                }
+                if users::email_exists(conn, &e)? {
+                    return Err(TxError::Existing);
+                }
+                Ok(insert_user(
+                    conn,
+                    &st,
+                    &m,
+                    &e,
+                    display_name,
+                    hash,
+                    Some(&inv),
+                    Basis::Invitation,
+                )?)
+            }))
+        })
+        .await?;
+    match result {
+        Ok((user, s)) => Ok(Outcome::SignedIn(Box::new(user), s.row.id, s.refresh_token)),
+        Err(TxError::Api(e)) => Err(e),
+        Err(TxError::Existing) => notify_existing(state, meta, email).await,
+    }
+}
+
+async fn notify_existing(
+    state: &web::Data<AppState>,
+    meta: &RequestMeta,
+    email: Email,
+) -> ApiResult<Outcome> {
+    let login_url = format!(
+        "{}/login?login_hint={}",
+        state.base_url,
+        email.as_str().replace('+', "%2B").replace('@', "%40")
+    );
+    let m = meta.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                mail::enqueue(
+                    conn,
+                    &mail::existing_account_email(email.as_str(), &login_url),
+                )?;
+                AuditEntry::failure(AuditAction::RegistrationRejected)
+                    .details(
+                        serde_json::json!({"reason": "existing_account", "email": email.as_str()}),
+                    )
+                    .write(conn, &m)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    Ok(Outcome::ExistingAccount)
+}
+
+async fn start_verification(
+    state: &web::Data<AppState>,
+    meta: &RequestMeta,
+    email: Email,
+    display_name: Option<String>,
+    hash: String,
+    basis: Basis,
+    invitation_id: Option<String>,
+) -> ApiResult<Outcome> {
+    let token = state.keys.issue(Purpose::EmailVerification);
+    let url = state.link("/verify-email", &token);
+    let hours = state.config.email_verification_ttl_hours;
+    let m = meta.clone();
+    let e = email.as_str().to_string();
+    let result = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
+                if users::email_exists(conn, &e)? {
+                    return Err(TxError::Existing);
+                }
+                let now = storage::now();
+                let row = VerificationRow {
+                    id: storage::new_id(),
+                    token_hash: hash_token(&token),
+                    email: e.clone(),
+                    password_hash: hash,
+                    display_name,
+                    invitation_id: invitation_id.clone(),
+                    basis: basis.as_str().into(),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::hours(hours),
+                    consumed_at: None,
+                };
+                verifications::insert(conn, &row)?;
+                mail::enqueue(conn, &mail::verification_email(&e, &url, hours))?;
+                AuditEntry::success(AuditAction::RegistrationPending)
+                    .target("email_verification", row.id.clone())
+                    .details(serde_json::json!({"email": e, "basis": basis.as_str(), "invitation_id": invitation_id}))
+                    .write(conn, &m)?;
+                Ok(())
+            }))
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(Outcome::Pending),
+        Err(TxError::Api(e)) => Err(e),
+        Err(TxError::Existing) => notify_existing(state, meta, email).await,
+    }
+}
+
+fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiResult<()> {
+    if settings.signup_mode == SignupMode::Closed {
+        return Err(ApiError::new(ErrorCode::SignupClosed));
+    }
+    let allowed = match basis {
+        "open" => settings.signup_mode == SignupMode::Open,
+        "allowlist" => {
+            settings.signup_mode == SignupMode::Open
+                || Email::parse(email)
+                    .map(|e| settings.allows(&e))
+                    .unwrap_or(false)
+        }
+        _ => true,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::InvitationRequired))
+    }
+}
+
+/// Completes a registration whose email had to be proven: activates the account, redeems the
+/// invitation (if any) and signs in.
+#[utoipa::path(
+    tag = "registration",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "Account created and signed in; sets the refresh cookie", body = SessionResponse),
+        (status = 400, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`signup_closed` or `invitation_required` (settings changed since)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_registered`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`token_expired`, or the invitation can no longer be used", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email-verifications/confirm")]
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    match confirm_inner(&state, &meta, &body.token).await {
+        Ok((user, sid, refresh)) => {
+            state
+                .metrics
+                .events
+                .with_label_values(&["registration.succeeded", "success"])
+                .inc();
+            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
+            Ok(HttpResponse::Created().cookie(cookie).json(body))
+        }
+        Err(e) => {
+            if e.code != ErrorCode::Internal && e.code != ErrorCode::Unavailable {
+                audit::record_failure(
+                    &state,
+                    &meta,
+                    AuditEntry::failure(AuditAction::EmailVerified)
+                        .details(serde_json::json!({"reason": e.code})),
+                )
+                .await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn confirm_inner(
+    state: &web::Data<AppState>,
+    meta: &RequestMeta,
+    token: &str,
+) -> ApiResult<(UserRow, String, String)> {
+    let invalid = || ApiError::new(ErrorCode::InvalidToken);
+    state
+        .keys
+        .verify(Purpose::EmailVerification, token)
+        .map_err(|_| invalid())?;
+    let hash = hash_token(token);
+    let row = state
+        .db(move |conn| Ok(verifications::find_by_token_hash(conn, &hash)?))
+        .await?
+        .filter(|r| r.consumed_at.is_none())
+        .ok_or_else(invalid)?;
+    if row.expires_at <= storage::now() {
+        return Err(ApiError::new(ErrorCode::TokenExpired));
+    }
+    let settings = settings::current(state).await?;
+    still_allowed(&settings, &row.basis, &row.email)?;
+    let st = state.clone().into_inner();
+    let m = meta.clone();
+    let result = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
+                let now = storage::now();
+                if !verifications::consume(conn, &row.id, now)? {
+                    return Err(TxError::Api(ApiError::new(ErrorCode::InvalidToken)));
+                }
+                let invitation = match &row.invitation_id {
+                    Some(id) => {
+                        if invitations::redeem(conn, id, now)?.is_none() {
+                            let current = invitations::find(conn, id)?;
+                            let err = current
+                                .and_then(|c| state_error(c.state(now)))
+                                .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
+                            return Err(TxError::Api(err));
+                        }
+                        invitations::find(conn, id)?
+                    }
+                    None => None,
+                };
+                let basis = match row.basis.as_str() {
+                    "allowlist" => Basis::Allowlist,
+                    "open" => Basis::Open,
+                    _ => Basis::Invitation,
+                };
+                AuditEntry::success(AuditAction::EmailVerified)
+                    .target("email_verification", row.id.clone())
+                    .details(serde_json::json!({"email": row.email}))
+                    .write(conn, &m)?;
+                Ok(insert_user(
+                    conn,
+                    &st,
+                    &m,
+                    &row.email,
+                    row.display_name.clone(),
+                    row.password_hash.clone(),
+                    invitation.as_ref(),
+                    basis,
+                )?)
+            }))
+        })
+        .await?;
+    match result {
+        Ok((user, s)) => Ok((user, s.row.id, s.refresh_token)),
+        Err(TxError::Api(e)) => Err(e),
+        Err(TxError::Existing) => Err(ApiError::new(ErrorCode::EmailRegistered)),
+    }
+}

@@ -1,0 +1,263 @@
+//! Runtime settings: the sign-up mode and the seed's options. Start-up configuration gives the
+//! defaults; values saved through `PATCH /api/v1/settings` override them and are shared by
+//! every process on the database.
+
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::auth::Principal;
+use crate::config::{Config, normalize_allowlist_entry};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::state::AppState;
+use crate::storage::{self, DbConn};
+use actix_web::{HttpResponse, get, patch, web};
+use invitegate_core::Email;
+use invitegate_core::api::{Problem, SettingsPatch, SettingsView};
+use invitegate_core::model::{AuditAction, Scope, SignupMode};
+
+/// Most allowlist entries.
+pub const MAX_ALLOWLIST: usize = 1000;
+
+/// The settings in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeSettings {
+    /// Who may register.
+    pub signup_mode: SignupMode,
+    /// Default invitation lifetime in days.
+    pub invite_link_expiry: i64,
+    /// Member quota.
+    pub max_invites_per_user: u32,
+    /// Normalised domains and addresses that bypass the invitation.
+    pub allowlist: Vec<String>,
+}
+
+impl RuntimeSettings {
+    /// The configured defaults.
+    pub fn from_config(c: &Config) -> Self {
+        Self {
+            signup_mode: c.initial_signup_mode(),
+            invite_link_expiry: c.invite_link_expiry,
+            max_invites_per_user: c.max_invites_per_user,
+            allowlist: c
+                .invitation_whitelist_emails
+                .iter()
+                .filter_map(|e| normalize_allowlist_entry(e))
+                .collect(),
+        }
+    }
+
+    /// Defaults overridden by the stored values.
+    pub fn load(conn: &mut DbConn, c: &Config) -> diesel::QueryResult<Self> {
+        let mut s = Self::from_config(c);
+        for (key, value) in storage::settings::all(conn)? {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&value) else {
+                continue;
+            };
+            match key.as_str() {
+                "signup_mode" => {
+                    if let Some(m) = v.as_str().and_then(|m| m.parse().ok()) {
+                        s.signup_mode = m;
+                    }
+                }
+                "invite_link_expiry" => {
+                    s.invite_link_expiry = v.as_i64().unwrap_or(s.invite_link_expiry)
+                }
+                "max_invites_per_user" => {
+                    s.max_invites_per_user = v
+                        .as_u64()
+                        .map(|n| n as u32)
+                        .unwrap_or(s.max_invites_per_user)
+                }
+                "invitation_whitelist_emails" => {
+                    if let Ok(list) = serde_json::from_value::<Vec<String>>(v) {
+                        s.allowlist = list;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    /// Whether `email` (or its domain) is on the allowlist.
+    pub fn allows(&self, email: &Email) -> bool {
+        self.allowlist
+            .iter()
+            .any(|e| e == email.as_str() || e == email.domain())
+    }
+
+    /// The API view.
+    pub fn view(&self) -> SettingsView {
+        SettingsView {
+            enable_invite_only: self.signup_mode == SignupMode::InviteOnly,
+            signup_mode: self.signup_mode,
+            invite_link_expiry: self.invite_link_expiry,
+            max_invites_per_user: self.max_invites_per_user,
+            invitation_whitelist_emails: self.allowlist.clone(),
+        }
+    }
+
+    /// Applies a patch, validating every field.
+    pub fn patched(&self, p: &SettingsPatch) -> Result<Self, FieldErrors> {
+        let mut s = self.clone();
+        let mut errors = FieldErrors::new();
+        if let Some(enable) = p.enable_invite_only {
+            s.signup_mode = if enable {
+                SignupMode::InviteOnly
+            } else {
+                SignupMode::Open
+            };
+        }
+        if let Some(mode) = p.signup_mode {
+            if p.enable_invite_only
+                .is_some_and(|e| e != (mode == SignupMode::InviteOnly))
+            {
+                errors
+                    .entry("enable_invite_only".into())
+                    .or_default()
+                    .push("conflicts_with_signup_mode".into());
+            }
+            s.signup_mode = mode;
+        }
+        if let Some(days) = p.invite_link_expiry {
+            if !(1..=invitegate_core::api::MAX_EXPIRY_DAYS).contains(&days) {
+                errors
+                    .entry("invite_link_expiry".into())
+                    .or_default()
+                    .push("out_of_range".into());
+            }
+            s.invite_link_expiry = days;
+        }
+        if let Some(n) = p.max_invites_per_user {
+            if n > 100_000 {
+                errors
+                    .entry("max_invites_per_user".into())
+                    .or_default()
+                    .push("out_of_range".into());
+            }
+            s.max_invites_per_user = n;
+        }
+        if let Some(list) = &p.invitation_whitelist_emails {
+            if list.len() > MAX_ALLOWLIST {
+                errors
+                    .entry("invitation_whitelist_emails".into())
+                    .or_default()
+                    .push("too_many".into());
+            }
+            let mut normalized = Vec::new();
+            for entry in list {
+                match normalize_allowlist_entry(entry) {
+                    Some(e) if !normalized.contains(&e) => normalized.push(e),
+                    Some(_) => {}
+                    None => {
+                        errors
+                            .entry("invitation_whitelist_emails".into())
+                            .or_default()
+                            .push("invalid".into());
+                        break;
+                    }
+                }
+            }
+            s.allowlist = normalized;
+        }
+        if errors.is_empty() {
+            Ok(s)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn save(&self, conn: &mut DbConn) -> diesel::QueryResult<()> {
+        let now = storage::now();
+        storage::settings::put(
+            conn,
+            "signup_mode",
+            &serde_json::to_string(&self.signup_mode).expect("json"),
+            now,
+        )?;
+        storage::settings::put(
+            conn,
+            "invite_link_expiry",
+            &self.invite_link_expiry.to_string(),
+            now,
+        )?;
+        storage::settings::put(
+            conn,
+            "max_invites_per_user",
+            &self.max_invites_per_user.to_string(),
+            now,
+        )?;
+        storage::settings::put(
+            conn,
+            "invitation_whitelist_emails",
+            &serde_json::to_string(&self.allowlist).expect("json"),
+            now,
+        )
+    }
+}
+
+/// Loads the settings in force.
+pub async fn current(state: &AppState) -> ApiResult<RuntimeSettings> {
+    let config = state.config.clone();
+    state
+        .db(move |conn| Ok(RuntimeSettings::load(conn, &config)?))
+        .await
+}
+
+/// Current settings.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Settings in force", body = SettingsView),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `settings:write`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/settings")]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<SettingsView>> {
+    principal.require(Scope::SettingsWrite)?;
+    Ok(web::Json(current(&state).await?.view()))
+}
+
+/// Changes settings; takes effect at once on every process.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    request_body = SettingsPatch,
+    responses(
+        (status = 200, description = "Settings in force after the change", body = SettingsView),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `settings:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/settings")]
+pub async fn patch_settings(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    body: web::Json<SettingsPatch>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Scope::SettingsWrite)?;
+    let config = state.config.clone();
+    let patch = body.into_inner();
+    let actor = principal.actor();
+    let view = state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let before = RuntimeSettings::load(conn, &config)?;
+                let after = before.patched(&patch).map_err(ApiError::fields)?;
+                after.save(conn)?;
+                AuditEntry::success(AuditAction::SettingsUpdated)
+                    .actor(Some(actor))
+                    .target("settings", "settings")
+                    .details(serde_json::json!({"before": before.view(), "after": after.view()}))
+                    .write(conn, &meta)?;
+                Ok(after.view())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,461 @@
+//! `Application::build(config)` prepares everything and binds the listener (port 0 picks a free
+//! port, which tests use); `run_until_stopped` serves until the process is told to stop.
+
+use crate::audit::RequestMeta;
+use crate::auth::password::HasherPool;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::invitations::service::{self, Binding, Inviter, NewInvitation};
+use crate::metrics::Metrics;
+use crate::ratelimit::{FailureAlarm, RateLimiters};
+use crate::state::{AppState, common_passwords};
+use crate::storage::{self, invitations, users};
+use crate::tokens::KeyRing;
+use crate::{mail, routes};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Compress, Next, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use invitegate_core::ErrorCode;
+use invitegate_core::model::Role;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Most bytes in a JSON body (the bulk endpoint reads its own, larger limit).
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A built application: state ready, migrations applied, listener bound.
+pub struct Application {
+    port: u16,
+    addr: SocketAddr,
+    server: Server,
+    state: Arc<AppState>,
+    owner_link: Option<String>,
+}
+
+/// Builds the shared state: pool, migrations, key ring, hasher. Used by `serve` and the CLI.
+pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Arc<AppState>> {
+    let config = Arc::new(config);
+    std::fs::create_dir_all(&config.data_dir)?;
+    let keys = KeyRing::load_or_generate(&config)?;
+    let pool = storage::pool(
+        &config.database_url(),
+        config.database_pool_size,
+        Duration::from_secs(config.database_timeout_seconds),
+    )?;
+    let p = pool.clone();
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut conn = p
+            .get()
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        storage::run_migrations(&mut conn)
+    })
+    .await??;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    let threads = config.hash_workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let hasher = HasherPool::new(threads, config.hash_queue)?;
+    Ok(Arc::new(AppState {
+        base_url: config.public_base_url(bound),
+        limits: RateLimiters::new(&config.rate_limits),
+        alarm: FailureAlarm::new(config.rate_limits.alert_failures_threshold),
+        pool,
+        keys,
+        hasher,
+        common_passwords: Arc::new(common_passwords()),
+        metrics: Metrics::new(),
+        outbox_wakeup: Arc::default(),
+        config,
+    }))
+}
+
+impl Application {
+    /// Binds `config.bind`, prepares the state, creates the owner invitation when there is no
+    /// administrator, and builds the server (not yet running).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let workers = config.http_workers;
+        let bootstrap = config.bootstrap_owner_invitation;
+        let state = build_state(config, addr).await?;
+        let owner_link = if bootstrap {
+            bootstrap_owner_invitation(&state).await?
+        } else {
+            None
+        };
+        let server = run(listener, state.clone(), workers)?;
+        tokio::spawn(mail::run_worker(state.clone()));
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                s.limits.shrink();
+            }
+        });
+        Ok(Self {
+            port: addr.port(),
+            addr,
+            server,
+            state,
+            owner_link,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// The owner invitation link created at start-up, if one was.
+    pub fn owner_link(&self) -> Option<&str> {
+        self.owner_link.as_deref()
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// While no administrator exists, makes a fresh single-use admin invitation (not bound to an
+/// email; whoever holds the server's console is the operator) and returns its link. An older
+/// unused owner invitation is revoked first, so only the newest printed link works.
+pub async fn bootstrap_owner_invitation(state: &Arc<AppState>) -> anyhow::Result<Option<String>> {
+    let st = state.clone();
+    let link = state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                if users::active_admin_exists(conn)? {
+                    return Ok(None);
+                }
+                let now = storage::now();
+                let system = Inviter::system();
+                for old in invitations::list(conn, &Default::default(), now, 1000, None)?
+                    .into_iter()
+                    .filter(|i| i.bootstrap && i.revoked_at.is_none())
+                {
+                    invitations::revoke(conn, &old.id, now)?;
+                }
+                let new = NewInvitation {
+                    binding: Binding::Open,
+                    role: Role::Admin,
+                    max_uses: 1,
+                    expires_in_days: st.config.invite_link_expiry,
+                    note: None,
+                    send_email: false,
+                };
+                let (_, token) =
+                    service::create_in_tx(conn, &st, &system, &new, true, &RequestMeta::default())
+                        .map_err(ApiError::from)?;
+                Ok(Some(st.link("/invite", &token)))
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("could not create the owner invitation: {e}"))?;
+    Ok(link)
+}
+
+/// Creates an email-bound admin invitation from the command line and returns its link.
+pub async fn cli_admin_invitation(
+    state: &Arc<AppState>,
+    email: invitegate_core::Email,
+    days: i64,
+) -> anyhow::Result<String> {
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let new = NewInvitation {
+                    binding: Binding::Email(email),
+                    role: Role::Admin,
+                    max_uses: 1,
+                    expires_in_days: days,
+                    note: None,
+                    send_email: false,
+                };
+                let (_, token) = service::create_in_tx(
+                    conn,
+                    &st,
+                    &Inviter::system(),
+                    &new,
+                    false,
+                    &RequestMeta::default(),
+                )
+                .map_err(ApiError::from)?;
+                Ok(st.link("/invite", &token))
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &err {
+        E::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        E::Deserialize(e) if e.is_data() => {
+            ApiError::new(ErrorCode::ValidationFailed).detail(describe_serde(e))
+        }
+        E::Deserialize(e) => ApiError::new(ErrorCode::InvalidJson).detail(format!(
+            "Malformed JSON at line {}, column {}.",
+            e.line(),
+            e.column()
+        )),
+        _ => ApiError::new(ErrorCode::BadRequest),
+    };
+    api.into()
+}
+
+/// A serde error as a sentence that names fields and expected shapes but never echoes values.
+pub fn describe_serde(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let safe = [
+        "unknown field",
+        "missing field",
+        "unknown variant",
+        "duplicate field",
+    ];
+    if safe.iter().any(|s| msg.starts_with(s)) {
+        format!(
+            "The request body does not match the schema: {}",
+            msg.split(" at line").next().unwrap_or(&msg)
+        )
+    } else if msg.starts_with("invalid type")
+        || msg.starts_with("invalid value")
+        || msg.starts_with("invalid length")
+    {
+        let expected = msg
+            .split("expected ")
+            .nth(1)
+            .and_then(|s| s.split(" at line").next())
+            .unwrap_or("another type");
+        format!(
+            "A value has the wrong type (expected {expected}) at line {}, column {}.",
+            e.line(),
+            e.column()
+        )
+    } else {
+        format!(
+            "The request body does not match the schema at line {}, column {}.",
+            e.line(),
+            e.column()
+        )
+    }
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = match &err {
+        actix_web::error::QueryPayloadError::Deserialize(e) => {
+            let msg = e.to_string();
+            if msg.starts_with("unknown field")
+                || msg.starts_with("unknown variant")
+                || msg.starts_with("invalid digit")
+                || msg.starts_with("number too large")
+            {
+                format!("Invalid query: {msg}")
+            } else {
+                "Invalid query parameters.".to_string()
+            }
+        }
+        _ => "Invalid query parameters.".to_string(),
+    };
+    ApiError::new(ErrorCode::ValidationFailed)
+        .detail(detail)
+        .into()
+}
+
+async fn headers_and_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
+    let path = req.path().to_string();
+    let method = req.method().to_string();
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+    let mut res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    if let Some(m) = metrics {
+        m.http_requests
+            .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
+            .inc();
+        m.http_duration
+            .with_label_values(&[method.as_str(), route.as_str()])
+            .observe(start.elapsed().as_secs_f64());
+    }
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let (cache, csp) = if path.starts_with("/api/") {
+        ("no-store", "default-src 'none'; frame-ancestors 'none'")
+    } else if path.starts_with("/docs") {
+        (
+            "no-cache",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        )
+    } else {
+        (
+            "no-cache",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        )
+    };
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    Ok(res)
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") || req.method() != actix_web::http::Method::GET {
+        return actix_web::ResponseError::error_response(&ApiError::new(ErrorCode::NotFound));
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PLACEHOLDER_PAGE)
+}
+
+const PLACEHOLDER_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Invitegate</title></head>\
+<body><main><h1>Invitegate</h1><p>The registration service is running. The web app is not built into \
+this binary yet; use the <a href=\"/docs/\">API documentation</a>.</p></main></body></html>";
+
+fn cors(state: &AppState) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .supports_credentials()
+        .max_age(3600);
+    for origin in &state.config.cors_allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Builds the HTTP server on `listener`.
+pub fn run(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    workers: Option<usize>,
+) -> anyhow::Result<Server> {
+    let data = web::Data::from(state);
+    let doc = routes::openapi();
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .openapi(routes::base_doc())
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT)
+                    .error_handler(json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::new(ErrorCode::NotFound).into()),
+            )
+            .service(
+                utoipa_actix_web::scope("/api/v1")
+                    .wrap(cors(&data))
+                    .configure(routes::api_v1),
+            )
+            .split_for_parts();
+        app.wrap(from_fn(headers_and_metrics))
+            .wrap(Compress::default())
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+            .route("/healthz", web::get().to(crate::ops::healthz))
+            .route("/readyz", web::get().to(crate::ops::readyz))
+            .route("/metrics", web::get().to(crate::ops::metrics))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?;
+    if let Some(w) = workers {
+        server = server.workers(w);
+    }
+    Ok(server.run())
+}
+
+/// Reads a JSON body of at most `limit` bytes with the same problem responses as `web::Json`
+/// (415 for another content type, 413 past the limit, 400/422 for bad JSON).
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    use futures_util::StreamExt;
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == "application/json");
+    if !is_json {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        if e.is_data() {
+            ApiError::new(ErrorCode::ValidationFailed).detail(describe_serde(&e))
+        } else {
+            ApiError::new(ErrorCode::InvalidJson).detail(format!(
+                "Malformed JSON at line {}, column {}.",
+                e.line(),
+                e.column()
+            ))
+        }
+    })
+}

@@ -1,0 +1,73 @@
+//! `AppState`: everything a handler needs, shared as one `web::Data`.
+
+use crate::auth::password::HasherPool;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+use crate::ratelimit::{FailureAlarm, RateLimiters};
+use crate::storage::{DbConn, DbPool, StorageError};
+use crate::tokens::KeyRing;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Shared state of one server process.
+pub struct AppState {
+    /// Database pool.
+    pub pool: DbPool,
+    /// Signing keys.
+    pub keys: KeyRing,
+    /// Password hashing pool.
+    pub hasher: HasherPool,
+    /// Start-up configuration.
+    pub config: Arc<Config>,
+    /// Base of every link, without a trailing slash.
+    pub base_url: String,
+    /// The common-password blocklist, lower-case.
+    pub common_passwords: Arc<HashSet<String>>,
+    /// Rate limiters.
+    pub limits: RateLimiters,
+    /// Repeated-failure alarm.
+    pub alarm: FailureAlarm,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Wakes the outbox worker after a commit that enqueued something.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// Runs `f` with a pooled connection on the blocking pool. A pool timeout is a 503.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// The link to an SPA route with a token in the fragment, e.g. `/invite#token=…`.
+    pub fn link(&self, route: &str, token: &str) -> String {
+        format!("{}{route}#token={token}", self.base_url)
+    }
+}
+
+/// Loads the shipped common-password list (Django's 20,000 most common passwords, from
+/// Royce Williams' list; BSD-3-Clause), lower-cased.
+pub fn common_passwords() -> HashSet<String> {
+    use std::io::Read;
+    let gz: &[u8] = include_bytes!("../assets/common-passwords.txt.gz");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_string(&mut text)
+        .expect("the shipped password list is valid gzip");
+    text.lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect()
+}

@@ -1,0 +1,64 @@
+//! Queries on `audit_events`.
+
+use super::DbConn;
+use super::models::AuditRow;
+use super::schema::audit_events::dsl as a;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Filters of the audit log.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    /// Exact action, e.g. `login.failed`.
+    pub action: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    /// Actor id.
+    pub actor_id: Option<String>,
+    /// Target id.
+    pub target_id: Option<String>,
+    /// At or after.
+    pub since: Option<NaiveDateTime>,
+    /// Before.
+    pub until: Option<NaiveDateTime>,
+}
+
+/// Appends an event.
+pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
+    diesel::insert_into(a::audit_events)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One page, newest first, `limit + 1` rows.
+pub fn list(
+    conn: &mut DbConn,
+    f: &AuditFilter,
+    limit: i64,
+    cursor: Option<&str>,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = a::audit_events.into_boxed();
+    if let Some(c) = cursor {
+        q = q.filter(a::id.lt(c.to_string()));
+    }
+    if let Some(v) = &f.action {
+        q = q.filter(a::action.eq(v.clone()));
+    }
+    if let Some(v) = &f.outcome {
+        q = q.filter(a::outcome.eq(v.clone()));
+    }
+    if let Some(v) = &f.actor_id {
+        q = q.filter(a::actor_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.target_id {
+        q = q.filter(a::target_id.eq(v.clone()));
+    }
+    if let Some(v) = f.since {
+        q = q.filter(a::occurred_at.ge(v));
+    }
+    if let Some(v) = f.until {
+        q = q.filter(a::occurred_at.lt(v));
+    }
+    q.order(a::id.desc()).limit(limit + 1).load(conn)
+}

@@ -1,0 +1,228 @@
+//! Queries on `invitations`. Every state change is one guarded statement, so concurrent
+//! callers can never move an invitation past its limits.
+
+use super::models::InvitationRow;
+use super::schema::invitations::dsl as i;
+use super::{DbConn, like_escape};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use invitegate_core::model::InvitationState;
+
+/// Filters of the invitation list.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    /// Only this state.
+    pub state: Option<InvitationState>,
+    /// Email contains this text (case-insensitive; emails are stored lower-case).
+    pub email: Option<String>,
+    /// Only this inviter.
+    pub inviter_id: Option<String>,
+}
+
+/// Inserts a new invitation.
+pub fn insert(conn: &mut DbConn, row: &InvitationRow) -> QueryResult<()> {
+    diesel::insert_into(i::invitations)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The invitation with this token hash.
+pub fn find_by_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<InvitationRow>> {
+    i::invitations
+        .filter(i::token_hash.eq(hash))
+        .first(conn)
+        .optional()
+}
+
+/// The invitation with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<InvitationRow>> {
+    i::invitations.find(id).first(conn).optional()
+}
+
+/// The live invitation reserved for `email`, if any, as of `now`.
+pub fn find_pending_for_email(
+    conn: &mut DbConn,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<InvitationRow>> {
+    i::invitations
+        .filter(i::pending_email.eq(email))
+        .filter(i::expires_at.gt(now))
+        .first(conn)
+        .optional()
+}
+
+/// Releases the address reservation of expired invitations for `email`, so a new one can be made.
+pub fn release_expired_reservation(
+    conn: &mut DbConn,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        i::invitations
+            .filter(i::pending_email.eq(email))
+            .filter(i::expires_at.le(now)),
+    )
+    .set(i::pending_email.eq(None::<String>))
+    .execute(conn)
+}
+
+/// Takes one use of the invitation if it is still pending at `now`:
+/// `UPDATE … SET uses = uses + 1 WHERE id = ? AND uses < max_uses AND revoked_at IS NULL AND
+/// expires_at > now`. Returns `(uses, max_uses)` after the update, or `None` when the guard
+/// refused. When the last use is taken, the invitation becomes accepted.
+pub fn redeem(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Option<(i32, i32)>> {
+    let taken: Option<(i32, i32)> = diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::revoked_at.is_null())
+            .filter(i::expires_at.gt(now)),
+    )
+    .set(i::uses.eq(i::uses + 1))
+    .returning((i::uses, i::max_uses))
+    .get_result(conn)
+    .optional()?;
+    if let Some((uses, max)) = taken {
+        if uses >= max {
+            diesel::update(i::invitations.filter(i::id.eq(id)))
+                .set((
+                    i::accepted_at.eq(Some(now)),
+                    i::pending_email.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(taken)
+}
+
+/// Revokes the invitation if it is pending at `now`; returns whether it did.
+pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set((
+        i::revoked_at.eq(Some(now)),
+        i::pending_email.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces the token hash and expiry of a not-yet-accepted, not-revoked invitation (pending or
+/// expired), which kills the old token at once. Returns whether it did.
+pub fn replace_token(
+    conn: &mut DbConn,
+    id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    pending_email: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set((
+        i::token_hash.eq(token_hash),
+        i::expires_at.eq(expires_at),
+        i::pending_email.eq(pending_email),
+        i::reminded_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Revokes every invitation of `inviter_id` that is not accepted or revoked; returns their ids.
+pub fn revoke_all_by_inviter(
+    conn: &mut DbConn,
+    inviter_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    diesel::update(
+        i::invitations
+            .filter(i::inviter_id.eq(inviter_id))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set((
+        i::revoked_at.eq(Some(now)),
+        i::pending_email.eq(None::<String>),
+    ))
+    .returning(i::id)
+    .get_results(conn)
+}
+
+/// Invitations of `inviter_id` that count against a quota at `now`: pending and accepted.
+pub fn count_for_quota(
+    conn: &mut DbConn,
+    inviter_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    i::invitations
+        .filter(i::inviter_id.eq(inviter_id))
+        .filter(i::revoked_at.is_null())
+        .filter(i::uses.ge(i::max_uses).or(i::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
+}
+
+/// Whether any invitation exists at all (bootstrap runs only on an empty service).
+pub fn any_bootstrap_pending(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
+    let n: i64 = i::invitations
+        .filter(i::bootstrap.eq(true))
+        .filter(i::revoked_at.is_null())
+        .filter(i::uses.lt(i::max_uses))
+        .filter(i::expires_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// One page, newest first, after `cursor` (an id) when given. Fetches `limit + 1` rows so the
+/// caller knows whether another page exists.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    now: NaiveDateTime,
+    limit: i64,
+    cursor: Option<&str>,
+) -> QueryResult<Vec<InvitationRow>> {
+    let mut q = i::invitations.into_boxed();
+    if let Some(c) = cursor {
+        q = q.filter(i::id.lt(c.to_string()));
+    }
+    if let Some(inviter) = &filter.inviter_id {
+        q = q.filter(i::inviter_id.eq(inviter.clone()));
+    }
+    if let Some(email) = &filter.email {
+        let pattern = format!("%{}%", like_escape(&email.to_lowercase()));
+        q = q.filter(
+            i::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(i::email_domain.like(pattern).escape('\\')),
+        );
+    }
+    q = match filter.state {
+        None => q,
+        Some(InvitationState::Revoked) => q.filter(i::revoked_at.is_not_null()),
+        Some(InvitationState::Accepted) => q
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.ge(i::max_uses)),
+        Some(InvitationState::Pending) => q
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::expires_at.gt(now)),
+        Some(InvitationState::Expired) => q
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::expires_at.le(now)),
+    };
+    q.order(i::id.desc()).limit(limit + 1).load(conn)
+}

@@ -1,0 +1,222 @@
+//! Storage: one diesel `MultiConnection` over PostgreSQL and SQLite, an r2d2 pool, embedded
+//! per-backend migrations, and the query functions of each table. Only this module speaks
+//! diesel.
+
+pub mod api_keys;
+pub mod audit;
+pub mod invitations;
+pub mod models;
+pub mod outbox;
+pub mod schema;
+pub mod sessions;
+pub mod settings;
+pub mod users;
+pub mod verifications;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL.
+    Pg(diesel::PgConnection),
+    /// SQLite.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite://PATH`.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend named by the URL's scheme, if any.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else if url.starts_with("sqlite://") {
+            Some(Self::Sqlite)
+        } else {
+            None
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No connection could be had (database down, pool exhausted past the timeout).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Opens connections by the URL's scheme (MultiConnection's own `establish` would try each
+/// backend in turn) and prepares SQLite connections for concurrent use.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    backend: Backend,
+    url: String,
+}
+
+impl ConnectionManager {
+    /// A manager for `url`; errors on an unknown scheme.
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)
+            .ok_or_else(|| anyhow::anyhow!("unsupported database URL scheme"))?;
+        Ok(Self {
+            backend,
+            url: url.to_string(),
+        })
+    }
+
+    /// Opens one connection.
+    pub fn establish(&self) -> Result<DbConn, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(&self.url)?)),
+            Backend::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the one writer; busy_timeout makes writers queue
+                // instead of failing; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool.
+pub type DbPool = Pool<ConnectionManager>;
+/// A pooled connection.
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// Builds a pool of at most `size` connections, failing over to 503 after `timeout`. Creates
+/// the SQLite file's directory when needed. Does not connect eagerly.
+pub fn pool(url: &str, size: u32, timeout: Duration) -> anyhow::Result<DbPool> {
+    let manager = ConnectionManager::new(url)?;
+    if manager.backend == Backend::Sqlite {
+        let path = std::path::Path::new(url.trim_start_matches("sqlite://"));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .build_unchecked(manager))
+}
+
+/// Applies pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Pg(c) => c
+            .run_pending_migrations(PG_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .len(),
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .len(),
+    };
+    Ok(applied)
+}
+
+/// Whether every embedded migration has been applied.
+pub fn migrations_complete(conn: &mut DbConn) -> bool {
+    match conn {
+        DbConn::Pg(c) => c
+            .has_pending_migration(PG_MIGRATIONS)
+            .map(|p| !p)
+            .unwrap_or(false),
+        DbConn::Sqlite(c) => c
+            .has_pending_migration(SQLITE_MIGRATIONS)
+            .map(|p| !p)
+            .unwrap_or(false),
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction takes the database write lock
+/// with its first statement, so a transaction that reads before it writes can never fail
+/// with `SQLITE_BUSY` on lock upgrade; on PostgreSQL row locks do the serialising.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if matches!(conn, DbConn::Sqlite(_)) {
+            use schema::write_lock::dsl::*;
+            diesel::update(write_lock)
+                .set(counter.eq(counter + 1))
+                .execute(conn)?;
+        }
+        f(conn)
+    })
+}
+
+/// The current time truncated to microseconds, so both backends store and return the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    let micros = t.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .expect("in range")
+        .naive_utc()
+}
+
+/// A new UUIDv7 id as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether an error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

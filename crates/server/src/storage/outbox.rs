@@ -1,0 +1,108 @@
+//! Queries on `outbox`: messages written in the same transaction as the change that caused
+//! them, delivered later by a worker. An item is claimed with a guarded update (a lease), so
+//! two workers never deliver it at the same time.
+
+use super::DbConn;
+use super::models::OutboxRow;
+use super::schema::outbox::dsl as o;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Status of an item waiting for delivery.
+pub const PENDING: &str = "pending";
+/// Status of a delivered item.
+pub const SENT: &str = "sent";
+/// Status of an item that failed its last allowed attempt.
+pub const DEAD: &str = "dead";
+
+/// Enqueues an item.
+pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
+    diesel::insert_into(o::outbox)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Ids of up to `limit` items due at `now` whose lease is free.
+pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+    o::outbox
+        .filter(o::status.eq(PENDING))
+        .filter(o::next_attempt_at.le(now))
+        .filter(o::locked_until.is_null().or(o::locked_until.lt(now)))
+        .select(o::id)
+        .order(o::next_attempt_at.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Claims an item until `lease_until`; returns it when this caller won the claim.
+pub fn claim(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Option<OutboxRow>> {
+    let n = diesel::update(
+        o::outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq(PENDING))
+            .filter(o::locked_until.is_null().or(o::locked_until.lt(now))),
+    )
+    .set(o::locked_until.eq(Some(lease_until)))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    o::outbox.find(id).first(conn).optional()
+}
+
+/// Marks an item delivered.
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(o::outbox.filter(o::id.eq(id)))
+        .set((
+            o::status.eq(SENT),
+            o::sent_at.eq(Some(now)),
+            o::locked_until.eq(None::<NaiveDateTime>),
+            o::attempts.eq(o::attempts + 1),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a failed attempt: schedules the next one, or marks the item dead.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    error: &str,
+    next: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let target = o::outbox.filter(o::id.eq(id));
+    let error: String = error.chars().take(500).collect();
+    match next {
+        Some(at) => diesel::update(target)
+            .set((
+                o::attempts.eq(o::attempts + 1),
+                o::last_error.eq(Some(error)),
+                o::next_attempt_at.eq(at),
+                o::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn),
+        None => diesel::update(target)
+            .set((
+                o::attempts.eq(o::attempts + 1),
+                o::last_error.eq(Some(error)),
+                o::status.eq(DEAD),
+                o::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// Items not yet delivered.
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    o::outbox
+        .filter(o::status.eq(PENDING))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,142 @@
+// The one schema both backends share: Text, BigInt, Integer, Bool, Timestamp (UTC) only.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        invited_by_type -> Nullable<Text>,
+        invited_by_id -> Nullable<Text>,
+        invitation_id -> Nullable<Text>,
+        invitation_serial -> BigInt,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        pending_email -> Nullable<Text>,
+        email_domain -> Nullable<Text>,
+        role -> Text,
+        max_uses -> Integer,
+        uses -> Integer,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        inviter_type -> Text,
+        inviter_id -> Text,
+        note -> Nullable<Text>,
+        bootstrap -> Bool,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        refresh_token_hash -> Text,
+        previous_refresh_token_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    email_verifications (id) {
+        id -> Text,
+        token_hash -> Text,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Nullable<Text>,
+        invitation_id -> Nullable<Text>,
+        basis -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        action -> Text,
+        outcome -> Text,
+        actor_type -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    write_lock (id) {
+        id -> Integer,
+        counter -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    invitations,
+    sessions,
+    email_verifications,
+    api_keys,
+    audit_events,
+    settings,
+    outbox,
+    write_lock
+);

@@ -1,0 +1,117 @@
+//! Queries on `sessions`. Refresh tokens are stored as hashes and rotated with one guarded
+//! statement, so a refresh token works once.
+
+use super::DbConn;
+use super::models::{SessionRow, UserRow};
+use super::schema::sessions::dsl as s;
+use super::schema::users;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Inserts a session.
+pub fn insert(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(s::sessions)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The live session `id` and its active user at `now`.
+pub fn find_active(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(SessionRow, UserRow)>> {
+    s::sessions
+        .inner_join(users::table)
+        .filter(s::id.eq(id))
+        .filter(s::revoked_at.is_null())
+        .filter(s::expires_at.gt(now))
+        .filter(users::disabled_at.is_null())
+        .select((s::sessions::all_columns(), users::all_columns))
+        .first(conn)
+        .optional()
+}
+
+/// Rotates the refresh token: replaces `old_hash` by `new_hash` if the session is live.
+/// Returns the session's id and user id.
+pub fn rotate(
+    conn: &mut DbConn,
+    old_hash: &str,
+    new_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(String, String)>> {
+    diesel::update(
+        s::sessions
+            .filter(s::refresh_token_hash.eq(old_hash))
+            .filter(s::revoked_at.is_null())
+            .filter(s::expires_at.gt(now)),
+    )
+    .set((
+        s::refresh_token_hash.eq(new_hash),
+        s::previous_refresh_token_hash.eq(Some(old_hash)),
+        s::last_used_at.eq(now),
+    ))
+    .returning((s::id, s::user_id))
+    .get_result(conn)
+    .optional()
+}
+
+/// Revokes the session whose previous refresh token is `hash` (a replayed, already rotated
+/// token means it was stolen: end the session). Returns how many were revoked.
+pub fn revoke_by_previous_hash(
+    conn: &mut DbConn,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        s::sessions
+            .filter(s::previous_refresh_token_hash.eq(hash))
+            .filter(s::revoked_at.is_null()),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// Revokes one session by id.
+pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        s::sessions
+            .filter(s::id.eq(id))
+            .filter(s::revoked_at.is_null()),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// Revokes the session holding this refresh token hash; returns its id.
+pub fn revoke_by_refresh_hash(
+    conn: &mut DbConn,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    diesel::update(
+        s::sessions
+            .filter(s::refresh_token_hash.eq(hash))
+            .filter(s::revoked_at.is_null()),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .returning(s::id)
+    .get_result(conn)
+    .optional()
+}
+
+/// Revokes every session of a user.
+pub fn revoke_all_for_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        s::sessions
+            .filter(s::user_id.eq(user_id))
+            .filter(s::revoked_at.is_null()),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .execute(conn)
+}

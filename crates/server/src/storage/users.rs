@@ -1,0 +1,98 @@
+//! Queries on `users`.
+
+use super::DbConn;
+use super::models::UserRow;
+use super::schema::users::dsl as u;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Inserts a user; a duplicate email is a unique violation.
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(u::users)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The user with this normalised email.
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    u::users.filter(u::email.eq(email)).first(conn).optional()
+}
+
+/// The user with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    u::users.find(id).first(conn).optional()
+}
+
+/// Whether an account exists for this email.
+pub fn email_exists(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    let n: i64 = u::users
+        .filter(u::email.eq(email))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether any active administrator exists.
+pub fn active_admin_exists(conn: &mut DbConn) -> QueryResult<bool> {
+    let n: i64 = u::users
+        .filter(u::role.eq("admin"))
+        .filter(u::disabled_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Takes the row lock that serialises a user's invitation creations (quota checks).
+pub fn lock_for_quota(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(u::users.filter(u::id.eq(id)))
+        .set(u::invitation_serial.eq(u::invitation_serial + 1))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces a password hash (parameter upgrades at login).
+pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(u::users.filter(u::id.eq(id)))
+        .set(u::password_hash.eq(hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Disables the account if active; returns whether it changed.
+pub fn disable(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        u::users
+            .filter(u::id.eq(id))
+            .filter(u::disabled_at.is_null()),
+    )
+    .set(u::disabled_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// One page of users, newest first.
+pub fn list(
+    conn: &mut DbConn,
+    email: Option<&str>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> QueryResult<Vec<UserRow>> {
+    let mut q = u::users.into_boxed();
+    if let Some(c) = cursor {
+        q = q.filter(u::id.lt(c.to_string()));
+    }
+    if let Some(e) = email {
+        q = q.filter(
+            u::email
+                .like(format!("%{}%", super::like_escape(&e.to_lowercase())))
+                .escape('\\'),
+        );
+    }
+    q.order(u::id.desc()).limit(limit + 1).load(conn)
+}
+
+/// Display names for inviter ids that are users.
+pub fn shown_name(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
+    Ok(find(conn, id)?.map(|u| u.shown_name()))
+}

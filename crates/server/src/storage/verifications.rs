@@ -1,0 +1,36 @@
+//! Queries on `email_verifications`: registrations waiting for the email to be proven. No user
+//! row exists until the link is followed.
+
+use super::DbConn;
+use super::models::VerificationRow;
+use super::schema::email_verifications::dsl as v;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Inserts a pending registration.
+pub fn insert(conn: &mut DbConn, row: &VerificationRow) -> QueryResult<()> {
+    diesel::insert_into(v::email_verifications)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The pending registration with this token hash.
+pub fn find_by_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<VerificationRow>> {
+    v::email_verifications
+        .filter(v::token_hash.eq(hash))
+        .first(conn)
+        .optional()
+}
+
+/// Marks it consumed if it was not; returns whether this call consumed it.
+pub fn consume(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        v::email_verifications
+            .filter(v::id.eq(id))
+            .filter(v::consumed_at.is_null()),
+    )
+    .set(v::consumed_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

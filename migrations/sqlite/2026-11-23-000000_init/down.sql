@@ -1,0 +1,9 @@
+DROP TABLE write_lock;
+DROP TABLE outbox;
+DROP TABLE settings;
+DROP TABLE audit_events;
+DROP TABLE api_keys;
+DROP TABLE email_verifications;
+DROP TABLE sessions;
+DROP TABLE invitations;
+DROP TABLE users;
