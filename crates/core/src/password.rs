@@ -77,6 +77,9 @@ impl PasswordPolicy {
         if length > self.max_length {
             issues.push(PasswordIssue::TooLong);
         }
+        if is_repetitive(&normalized) {
+            issues.push(PasswordIssue::TooCommon);
+        }
         if let Some(local) = email_local_part {
             if local.chars().count() >= 3
                 && normalized.to_lowercase().contains(&local.to_lowercase())
@@ -86,6 +89,15 @@ impl PasswordPolicy {
         }
         issues
     }
+}
+
+/// Whether the password is one shorter unit repeated at least twice, ignoring case
+/// (`passwordpassword`, `abcabcabcabcabc`): NIST SP 800-63B rev. 4 §3.1.1.2 lists repetitive
+/// values among those to refuse.
+pub fn is_repetitive(password: &str) -> bool {
+    let chars: Vec<char> = password.to_lowercase().chars().collect();
+    let n = chars.len();
+    (1..=n / 2).any(|p| n % p == 0 && chars.chunks(p).all(|c| c == &chars[..p]))
 }
 
 #[cfg(test)]
@@ -99,19 +111,35 @@ mod tests {
             max_length: 64,
         };
         // "ﬀ" (U+FB00) normalises to "ff": two code points.
-        assert!(p.check("ﬀﬀ", None).is_empty());
+        assert!(p.check("ﬀxy", None).is_empty());
         assert_eq!(p.check("abc", None), vec![PasswordIssue::TooShort]);
-        assert_eq!(p.check(&"é".repeat(65), None), vec![PasswordIssue::TooLong]);
+        assert_eq!(
+            p.check(&format!("{}x", "é".repeat(64)), None),
+            vec![PasswordIssue::TooLong]
+        );
     }
 
     #[test]
     fn accepts_64_characters_and_spaces_without_composition_rules() {
         let p = PasswordPolicy::default();
-        assert!(
-            p.check(&"correct horse battery staple ".repeat(2), None)
-                .is_empty()
+        assert!(p.check("correct horse battery staple", None).is_empty());
+        let sixty_four = "all lower case, no digits, spaces allowed: sixty-four characters";
+        assert_eq!(sixty_four.chars().count(), 64);
+        assert!(p.check(sixty_four, None).is_empty());
+    }
+
+    #[test]
+    fn rejects_repeated_units() {
+        let p = PasswordPolicy::default();
+        assert_eq!(
+            p.check("passwordPASSWORD", None),
+            vec![PasswordIssue::TooCommon]
         );
-        assert!(p.check(&"a".repeat(64), None).is_empty());
+        assert_eq!(
+            p.check(&"ab".repeat(10), None),
+            vec![PasswordIssue::TooCommon]
+        );
+        assert!(p.check("password password", None).is_empty());
     }
 
     #[test]

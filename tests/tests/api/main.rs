@@ -1,1 +1,12 @@
-fn main() {}
+//! Black-box tests of the HTTP API: every test runs against a real server on port 0, once on
+//! SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod admin;
+mod concurrency;
+mod errors;
+mod invitations;
+mod openapi;
+mod registration;
+mod sessions;

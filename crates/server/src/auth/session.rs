@@ -34,6 +34,8 @@ pub struct AccessClaims {
     pub nbf: u64,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// Unique token id (128 random bits), so no two tokens are equal.
+    pub jti: String,
 }
 
 /// Signs an access token for `user_id` in session `sid`, valid `ttl` seconds.
@@ -46,6 +48,7 @@ pub fn encode_access_token(keys: &KeyRing, user_id: &str, sid: &str, ttl: u64) -
         exp: now + ttl,
         nbf: now,
         iat: now,
+        jti: crate::tokens::opaque_secret()[..22].to_string(),
     };
     let kid = keys.current_id().to_string();
     let key = keys.access_key(&kid).expect("the current key exists");

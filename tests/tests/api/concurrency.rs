@@ -1,0 +1,132 @@
+use crate::both_backends;
+use crate::helpers::*;
+use futures_util::future::join_all;
+use invitegate_client::Registration;
+use invitegate_core::api::*;
+
+both_backends!(
+    fifty_registrations_with_one_single_use_token_make_one_account,
+    twenty_redemptions_of_a_three_use_link_make_three_accounts,
+    a_member_racing_past_the_quota_cannot_exceed_it,
+);
+
+async fn fifty_registrations_with_one_single_use_token_make_one_account(b: Backend) {
+    let app = spawn_app_with(b, |c| c.hash_queue = 1000).await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            email: Some("ann@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let attempts = (0..50).map(|_| {
+        let http = app.http.clone();
+        let url = app.url("/api/v1/register");
+        let body = register_req("ann@example.com", Some(&inv.token));
+        async move {
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let clean = statuses.iter().filter(|s| (400..500).contains(*s)).count();
+    assert_eq!((created, clean), (1, 49), "{statuses:?}");
+    assert_eq!(app.count_users().await, 2);
+    let got = admin.get_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!(got.uses, 1);
+}
+
+async fn twenty_redemptions_of_a_three_use_link_make_three_accounts(b: Backend) {
+    let app = spawn_app_with(b, |c| c.hash_queue = 1000).await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            max_uses: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let emails: Vec<String> = (0..20).map(|i| format!("guest{i}@example.com")).collect();
+    let requests: Vec<RegisterRequest> = emails
+        .iter()
+        .map(|e| register_req(e, Some(&inv.token)))
+        .collect();
+    let registrations = requests.iter().map(|r| app.api.register(r));
+    for r in join_all(registrations).await {
+        assert!(matches!(r.unwrap(), Registration::VerificationPending));
+    }
+    let mut tokens = Vec::new();
+    for e in &emails {
+        tokens.push(app.link_token_for(e, "/verify-email").await);
+    }
+    let confirmations = tokens.iter().map(|t| {
+        let http = app.http.clone();
+        let url = app.url("/api/v1/email-verifications/confirm");
+        let body = TokenRequest { token: t.clone() };
+        async move {
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(confirmations).await;
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let used = statuses.iter().filter(|s| **s == 410).count();
+    assert_eq!((created, used), (3, 17), "{statuses:?}");
+    assert_eq!(app.count_users().await, 4);
+    let got = admin.get_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!(
+        (got.uses, got.state),
+        (3, invitegate_core::model::InvitationState::Accepted)
+    );
+}
+
+async fn a_member_racing_past_the_quota_cannot_exceed_it(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let (_, member) = app.member(&admin, "mia@example.com").await;
+    let attempts = (0..20).map(|i| {
+        let http = app.http.clone();
+        let url = app.url("/api/v1/invitations");
+        let token = member.access_token.clone();
+        let body = CreateInvitationRequest {
+            email: Some(format!("friend{i}@example.com")),
+            ..Default::default()
+        };
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 403).count();
+    assert_eq!((created, refused), (5, 15), "{statuses:?}");
+    let me = app
+        .api
+        .with_bearer(&member.access_token)
+        .me()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me.invite_quota.used, me.invite_quota.remaining),
+        (5, Some(0))
+    );
+}

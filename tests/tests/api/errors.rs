@@ -1,0 +1,148 @@
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    bad_input_gets_a_problem_response_and_changes_nothing,
+    every_response_carries_the_security_headers
+);
+
+async fn bad_input_gets_a_problem_response_and_changes_nothing(b: Backend) {
+    let app = spawn_app(b).await;
+    app.admin().await;
+    let session = app.api.login("owner@example.com", PASSWORD).await.unwrap();
+    let users = app.count_users().await;
+    let invitations = app.count_invitations().await;
+    let json = "application/json";
+    let cases: Vec<(&str, &str, &str, String, u16, &str)> = vec![
+        ("register", "/api/v1/register", json, "{\"email\": ".into(), 400, "invalid_json"),
+        ("register", "/api/v1/register", json, "[1,2,3]".into(), 422, "validation_failed"),
+        ("register", "/api/v1/register", json, r#"{"email": 5, "password": "x"}"#.into(), 422, "validation_failed"),
+        ("register", "/api/v1/register", json, r#"{"email": "a@b.co", "password": "correct horse battery", "admin": true}"#.into(), 422, "validation_failed"),
+        ("register", "/api/v1/register", "text/plain", r#"{"email": "a@b.co", "password": "x"}"#.into(), 415, "unsupported_media_type"),
+        ("register", "/api/v1/register", json, format!(r#"{{"email": "a@b.co", "password": "{}"}}"#, "p".repeat(200_000)), 413, "payload_too_large"),
+        ("register", "/api/v1/register", json, format!(r#"{{"email": "a@b.co", "password": "{}", "invite_token": "{}"}}"#, "long enough passphrase", "t".repeat(5000)), 400, "invalid_invitation"),
+        ("register", "/api/v1/register", json, r#"{"email": "a@b.co\r\nBcc: c@d.co", "password": "correct horse battery"}"#.into(), 422, "validation_failed"),
+        ("register", "/api/v1/register", json, r#"{"email": "a@b.co", "password": "correct horse battery", "display_name": "x\u0000y"}"#.into(), 422, "validation_failed"),
+        ("invite", "/api/v1/invitations", json, r#"{"email": "a@b.co", "role": "superuser"}"#.into(), 422, "validation_failed"),
+        ("invite", "/api/v1/invitations", json, r#"{"email": "a@b.co", "max_uses": "many"}"#.into(), 422, "validation_failed"),
+        ("invite", "/api/v1/invitations", json, r#"{"email": "a@b.co", "max_uses": 99999999999}"#.into(), 422, "validation_failed"),
+        ("invite", "/api/v1/invitations", json, format!(r#"{{"note": "{}"}}"#, "n".repeat(1001)), 422, "validation_failed"),
+        ("bulk", "/api/v1/invitations/bulk", json, "{\"invitations\": [".into(), 400, "invalid_json"),
+        ("bulk", "/api/v1/invitations/bulk", "text/csv", "a@b.co".into(), 415, "unsupported_media_type"),
+        ("bulk", "/api/v1/invitations/bulk", json, format!(r#"{{"invitations": [{{"note": "{}"}}]}}"#, "n".repeat(9_000_000)), 413, "payload_too_large"),
+    ];
+    for (label, path, content_type, body, status, code) in cases {
+        let res = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&session.access_token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let got = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = res.text().await.unwrap();
+        assert_eq!(got, status, "{label} {path}: {text}");
+        assert_eq!(ct.as_deref(), Some("application/problem+json"), "{label}");
+        let problem: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["code"], code, "{label}: {text}");
+        assert!(
+            !text.contains("correct horse battery"),
+            "error bodies never echo passwords"
+        );
+    }
+    for (query, code) in [
+        ("?limit=abc", 422),
+        ("?state=weird", 422),
+        ("?surprise=1", 422),
+    ] {
+        let res = app
+            .http
+            .get(app.url(&format!("/api/v1/invitations{query}")))
+            .bearer_auth(&session.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), code, "{query}");
+    }
+    let res = app
+        .http
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.count_users().await, users);
+    assert_eq!(app.count_invitations().await, invitations);
+}
+
+async fn every_response_carries_the_security_headers(b: Backend) {
+    let app = spawn_app(b).await;
+    for path in [
+        "/api/v1/signup-policy",
+        "/api/v1/me",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/openapi.json",
+        "/docs/",
+        "/",
+        "/invite",
+    ] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert!(res.status().as_u16() < 500, "{path}");
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h.contains_key("content-security-policy"), "{path}");
+        if path.starts_with("/api/") {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+    }
+    assert_eq!(
+        app.http
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ready"
+    );
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "http_requests_total{method=\"GET\",route=\"/api/v1/signup-policy\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    let docs = app
+        .http
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(docs.contains("swagger"), "interactive docs are served");
+    assert!(
+        !docs.contains("cdn.") && !docs.contains("unpkg.com"),
+        "no third-party CDN"
+    );
+}

@@ -1,0 +1,393 @@
+//! `spawn_app`: the real server in-process on port 0, on a fresh database per test: a SQLite
+//! file in a temporary directory, or a PostgreSQL database created from a migrated template.
+
+use diesel::prelude::*;
+use diesel::{PgConnection, RunQueryDsl, sql_query};
+use invitegate_client::{Client, ClientError, Registration};
+use invitegate_core::ErrorCode;
+use invitegate_core::api::*;
+use invitegate_server::config::{Config, RateLimits, SecretKeyConfig};
+use invitegate_server::startup::Application;
+use invitegate_server::state::AppState;
+use invitegate_server::storage::{self, DbConn};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn pg_base() -> String {
+    std::env::var("INVITEGATE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn pg_admin() -> PgConnection {
+    let url = format!("{}/postgres", pg_base());
+    PgConnection::establish(&url).unwrap_or_else(|e| {
+        panic!("PostgreSQL is required for the test suite and is not reachable at {url}: {e}. Start it (see README) or set INVITEGATE_TEST_DATABASE_URL.")
+    })
+}
+
+/// The template's name changes whenever a migration changes.
+fn template_name() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migrations dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for e in entries {
+        h.update(std::fs::read(e.join("up.sql")).unwrap_or_default());
+    }
+    let digest = h.finalize();
+    format!(
+        "invitegate_template_{:02x}{:02x}{:02x}{:02x}",
+        digest[0], digest[1], digest[2], digest[3]
+    )
+}
+
+fn ensure_template(admin: &mut PgConnection) -> String {
+    let name = template_name();
+    sql_query("SELECT pg_advisory_lock(724311)")
+        .execute(admin)
+        .expect("advisory lock");
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let exists = sql_query(format!(
+        "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+    ))
+    .get_result::<Count>(admin)
+    .expect("query pg_database")
+    .n > 0;
+    if !exists {
+        let building = format!("{name}_building");
+        sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .execute(admin)
+            .expect("drop");
+        sql_query(format!("CREATE DATABASE {building}"))
+            .execute(admin)
+            .expect("create template");
+        {
+            let mut conn = DbConn::Pg(
+                PgConnection::establish(&format!("{}/{building}", pg_base()))
+                    .expect("connect template"),
+            );
+            storage::run_migrations(&mut conn).expect("migrate template");
+        }
+        sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(admin)
+            .expect("rename template");
+    }
+    sql_query("SELECT pg_advisory_unlock(724311)")
+        .execute(admin)
+        .expect("advisory unlock");
+    name
+}
+
+/// A database that is dropped with the test.
+pub enum TestDb {
+    Sqlite,
+    Postgres { name: String },
+}
+
+impl TestDb {
+    fn create(backend: Backend, dir: &std::path::Path) -> (Self, String) {
+        match backend {
+            Backend::Sqlite => (
+                Self::Sqlite,
+                format!("sqlite://{}", dir.join("test.db").display()),
+            ),
+            Backend::Postgres => {
+                let mut admin = pg_admin();
+                let template = ensure_template(&mut admin);
+                let name = format!("invitegate_test_{}", uuid::Uuid::new_v4().simple());
+                sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                (
+                    Self::Postgres { name: name.clone() },
+                    format!("{}/{name}", pg_base()),
+                )
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Self::Postgres { name } = self {
+            let mut admin = pg_admin();
+            let _ = sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub api: Client,
+    pub http: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub owner_token: String,
+    pub dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+/// Options for [`spawn_app_with`].
+pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: Some(database_url),
+        data_dir: dir.to_path_buf(),
+        secret_keys: vec![SecretKeyConfig {
+            id: "test1".into(),
+            secret: "test-secret-material-0123456789abcdef".into(),
+        }],
+        rate_limits: RateLimits {
+            auth_per_minute: 10_000,
+            verify_per_minute: 10_000,
+            invitations_per_minute: 10_000,
+            login_per_account_per_hour: 10_000,
+            alert_failures_threshold: 10_000,
+        },
+        database_pool_size: 8,
+        http_workers: Some(2),
+        hash_workers: Some(2),
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, url) = TestDb::create(backend, dir.path());
+    let mut config = test_config(dir.path(), url);
+    tweak(&mut config);
+    let app = Application::build(config)
+        .await
+        .expect("the application builds");
+    let address = format!("http://{}", app.addr());
+    let state = app.state();
+    let owner_link = app
+        .owner_link()
+        .expect("a fresh database prints an owner invitation")
+        .to_string();
+    let owner_token = owner_link
+        .split("#token=")
+        .nth(1)
+        .expect("token in fragment")
+        .to_string();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        api: Client::new(&address).expect("client"),
+        http: reqwest::Client::new(),
+        address,
+        state,
+        owner_token,
+        dir,
+        _db: db,
+    }
+}
+
+/// Asserts an API error's status and code.
+#[track_caller]
+pub fn assert_problem<T: std::fmt::Debug>(
+    result: Result<T, ClientError>,
+    status: u16,
+    code: ErrorCode,
+) {
+    match result {
+        Err(ClientError::Api { status: s, problem }) => {
+            assert_eq!(
+                (s, problem.code.as_str()),
+                (status, code.as_str()),
+                "problem: {problem:?}"
+            );
+        }
+        other => panic!("expected {status} {code:?}, got {other:?}"),
+    }
+}
+
+pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
+    RegisterRequest {
+        email: email.into(),
+        password: PASSWORD.into(),
+        invite_token: token.map(String::from),
+        display_name: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Registers the owner with the bootstrap invitation; returns an admin client.
+    pub async fn admin(&self) -> Client {
+        match self
+            .api
+            .register(&register_req("owner@example.com", Some(&self.owner_token)))
+            .await
+            .expect("owner registers")
+        {
+            Registration::SignedIn(s) => self.api.with_bearer(&s.access_token),
+            Registration::VerificationPending => panic!("the owner invitation signs in at once"),
+        }
+    }
+
+    /// Creates an email-bound invitation with `by` and registers it; returns the user's client.
+    pub async fn member(&self, by: &Client, email: &str) -> (Client, SessionResponse) {
+        let inv = by
+            .create_invitation(&CreateInvitationRequest {
+                email: Some(email.into()),
+                ..Default::default()
+            })
+            .await
+            .expect("invitation");
+        match self
+            .api
+            .register(&register_req(email, Some(&inv.token)))
+            .await
+            .expect("registers")
+        {
+            Registration::SignedIn(s) => (self.api.with_bearer(&s.access_token), *s),
+            Registration::VerificationPending => panic!("email-bound invitations sign in at once"),
+        }
+    }
+
+    /// Creates an API key with `scopes` through `admin`.
+    pub async fn api_key(
+        &self,
+        admin: &Client,
+        scopes: &[invitegate_core::model::Scope],
+    ) -> Client {
+        let key = admin
+            .create_api_key(&CreateApiKeyRequest {
+                name: "test".into(),
+                scopes: scopes.to_vec(),
+            })
+            .await
+            .expect("api key");
+        self.api.with_bearer(&key.key)
+    }
+
+    /// Emails written so far by the file transport, after the outbox worker ran.
+    pub async fn emails(&self) -> Vec<String> {
+        let dir = self.dir.path().join("outbox");
+        for _ in 0..100 {
+            let pending = self
+                .db(|c| invitegate_server::storage::outbox::pending_count(c).map_err(Into::into))
+                .await;
+            if pending == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mut out: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        Some((
+                            e.metadata().ok()?.modified().ok()?,
+                            std::fs::read_to_string(e.path()).ok()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out.into_iter().map(|(_, s)| decode_qp(&s)).collect()
+    }
+
+    /// The last email sent to `to` and the token of the link in it.
+    pub async fn link_token_for(&self, to: &str, route: &str) -> String {
+        let emails = self.emails().await;
+        let mail = emails
+            .iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {to}")))
+            .unwrap_or_else(|| panic!("no email to {to}"));
+        let marker = format!("{route}#token=");
+        let start = mail
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {route} link in {mail}"))
+            + marker.len();
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_')
+            .collect()
+    }
+
+    /// Runs `f` on a database connection of the app (for time travel and counting rows).
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, invitegate_server::error::ApiError> + Send + 'static,
+    ) -> T {
+        self.state.db(f).await.expect("database access")
+    }
+
+    pub async fn count_users(&self) -> i64 {
+        self.db(|c| {
+            use invitegate_server::storage::schema::users::dsl::*;
+            Ok(users.count().get_result(c)?)
+        })
+        .await
+    }
+
+    pub async fn count_invitations(&self) -> i64 {
+        self.db(|c| {
+            use invitegate_server::storage::schema::invitations::dsl::*;
+            Ok(invitations.count().get_result(c)?)
+        })
+        .await
+    }
+
+    /// Moves an invitation's expiry into the past.
+    pub async fn expire_invitation(&self, invitation_id: &str) {
+        let target = invitation_id.to_string();
+        self.db(move |c| {
+            use invitegate_server::storage::schema::invitations::dsl::*;
+            let past = storage::now() - chrono::Duration::minutes(1);
+            diesel::update(invitations.filter(id.eq(target)))
+                .set(expires_at.eq(past))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D`, enough to read links in emails.
+fn decode_qp(s: &str) -> String {
+    s.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// Runs each named `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+    };
+}
