@@ -1,1 +1,167 @@
-fn main() {}
+//! Project automation: `cargo xtask run | test | openapi`.
+//!
+//! - `run`: builds the release binary and starts the whole product on SQLite (`./data`),
+//!   printing the owner invitation link on first start. Extra arguments go to `invitegate serve`.
+//! - `test`: runs every test (unit, API on SQLite and PostgreSQL, CLI). PostgreSQL must be
+//!   reachable at `INVITEGATE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432`);
+//!   the run fails, never skips, when it is not. The migrated template database of the run is
+//!   dropped afterwards.
+//! - `openapi`: regenerates `openapi/openapi.json`.
+
+use std::env;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn status(mut c: Command) -> Result<(), String> {
+    let shown = format!("{c:?}");
+    match c.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{shown} failed ({s})")),
+        Err(e) => Err(format!("{shown} could not start: {e}")),
+    }
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn pg_host_port(url: &str) -> String {
+    let rest = url.split("://").nth(1).unwrap_or("127.0.0.1:5432");
+    let host = rest.rsplit('@').next().unwrap_or(rest);
+    let host = host.split('/').next().unwrap_or(host);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let url = env::var("INVITEGATE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let addr = pg_host_port(&url);
+    let reachable = addr
+        .parse()
+        .ok()
+        .map(|a| TcpStream::connect_timeout(&a, Duration::from_secs(3)).is_ok())
+        .unwrap_or_else(|| TcpStream::connect(&addr).is_ok());
+    if !reachable {
+        return Err(format!(
+            "PostgreSQL is not reachable at {addr}. The suite runs every API test on PostgreSQL and SQLite; \
+             start PostgreSQL (e.g. `docker compose up -d postgres`) or set INVITEGATE_TEST_DATABASE_URL."
+        ));
+    }
+    let run_id = format!("r{}", std::process::id());
+    let mut c = cargo();
+    if has_nextest() {
+        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        eprintln!("cargo-nextest not found; using cargo test");
+        c.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    c.args(extra).env("INVITEGATE_TEST_RUN", &run_id);
+    let result = status(c);
+    drop_run_templates(&url, &run_id);
+    result
+}
+
+/// Drops this run's template database with `psql` when it is installed.
+fn drop_run_templates(url: &str, run_id: &str) {
+    use std::io::Write;
+    let sql = format!(
+        "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'invitegate\\_template\\_%\\_{run_id}' \\gexec\n"
+    );
+    let child = Command::new("psql")
+        .args([&format!("{url}/postgres"), "-qAt", "-v", "ON_ERROR_STOP=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let ok = child
+        .and_then(|mut c| {
+            c.stdin.take().expect("piped").write_all(sql.as_bytes())?;
+            c.wait()
+        })
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("note: could not drop this run's template database (is psql installed?)");
+    }
+}
+
+fn run(extra: &[String]) -> Result<(), String> {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--release",
+        "--package",
+        "invitegate-server",
+        "--bin",
+        "invitegate",
+        "--",
+        "serve",
+    ])
+    .args(extra);
+    status(c)
+}
+
+fn openapi() -> Result<(), String> {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--package",
+        "invitegate-server",
+        "--bin",
+        "invitegate",
+        "--",
+        "openapi",
+        "--output",
+        "openapi/openapi.json",
+    ]);
+    status(c)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let (task, rest) = args
+        .split_first()
+        .map(|(t, r)| (t.as_str(), r))
+        .unwrap_or(("help", &[]));
+    let result = match task {
+        "run" => run(rest),
+        "test" => test(rest),
+        "openapi" => openapi(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|test|openapi> [args]\n  run      start Invitegate (API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL)\n  openapi  regenerate openapi/openapi.json"
+            );
+            return ExitCode::from(if task == "help" { 0 } else { 2 });
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

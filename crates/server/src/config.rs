@@ -190,11 +190,21 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
+        // Only variables naming a key are configuration: other INVITEGATE_* variables (the
+        // log filter, test-runner settings) must not stop the server. The file stays strict.
+        let known: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => vec![],
+        };
         figment = figment.merge(
             Env::prefixed("INVITEGATE_")
-                .ignore(&["CONFIG", "LOG"])
-                .split("__")
-                .map(|k| k.as_str().to_ascii_lowercase().into()),
+                .map(|k| k.as_str().to_ascii_lowercase().into())
+                .filter(move |k| {
+                    known
+                        .iter()
+                        .any(|key| key == k.as_str().split("__").next().unwrap_or_default())
+                })
+                .split("__"),
         );
         let config: Config = figment.extract().map_err(|e| {
             let key = e.path.join(".");
@@ -407,6 +417,18 @@ mod tests {
         assert_eq!(c.invite_link_expiry, 7);
         assert_eq!(c.max_invites_per_user, 5);
         assert!(c.invitation_whitelist_emails.is_empty());
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../invitegate.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let config: Config = figment::Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&text))
+            .extract()
+            .unwrap();
+        config.validate().unwrap();
     }
 
     #[test]

@@ -1,0 +1,22 @@
+# Multi-stage build: compile in the Rust image, run on Debian slim with only libpq.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cargo build --release --locked --package invitegate-server --bin invitegate \
+ && cp target/release/invitegate /usr/local/bin/invitegate
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /var/lib/invitegate --create-home invitegate
+COPY --from=build /usr/local/bin/invitegate /usr/local/bin/invitegate
+USER invitegate
+WORKDIR /var/lib/invitegate
+ENV INVITEGATE_BIND=0.0.0.0:8080 \
+    INVITEGATE_DATA_DIR=/var/lib/invitegate/data
+VOLUME ["/var/lib/invitegate/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ready <&3"]
+ENTRYPOINT ["invitegate"]
+CMD ["serve"]

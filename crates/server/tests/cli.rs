@@ -1,0 +1,239 @@
+//! The `invitegate` binary as an operator uses it: start-up, configuration errors, the
+//! mailing-list import, and the commands that print invitation links and API keys.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn invitegate(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_invitegate"));
+    c.current_dir(dir)
+        .env_remove("INVITEGATE_CONFIG")
+        .env("INVITEGATE_DATA_DIR", dir.join("data"))
+        .env("INVITEGATE_LOG", "warn");
+    c
+}
+
+fn run(c: &mut Command) -> (Output, String, String) {
+    let out = c.output().expect("invitegate runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out, stdout, stderr)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `invitegate serve` on a free port; returns the server, its base URL and the owner link.
+fn serve(dir: &Path) -> (Server, String, Option<String>) {
+    let mut child = invitegate(dir)
+        .args(["serve"])
+        .env("INVITEGATE_BIND", "127.0.0.1:0")
+        .env("INVITEGATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut base = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            base = Some(format!(
+                "http://{}",
+                rest.split_whitespace().next().unwrap()
+            ));
+            break;
+        }
+    }
+    let base = base.expect("the server says where it listens");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    let owner =
+        if stdout.read_line(&mut first).unwrap() > 0 && first.starts_with("Owner invitation: ") {
+            Some(
+                first
+                    .trim_start_matches("Owner invitation: ")
+                    .trim()
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+    (Server(child), base, owner)
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _, err) = run(invitegate(dir.path())
+        .arg("migrate")
+        .env("INVITEGATE_INVITE_LINK_EXPIRY", "0"));
+    assert!(!out.status.success());
+    assert!(err.contains("invite_link_expiry"), "{err}");
+    let (out, _, err) = run(invitegate(dir.path())
+        .arg("migrate")
+        .env("INVITEGATE_MAX_INVITES_PER_USER", "lots"));
+    assert!(!out.status.success());
+    assert!(err.contains("max_invites_per_user"), "{err}");
+    // Other INVITEGATE_* variables are not configuration and do not stop the server.
+    let (out, _, err) = run(invitegate(dir.path()).arg("migrate").env("INVITEGATE_SOMETHING_ELSE", "1"));
+    assert!(out.status.success(), "{err}");
+    let config = dir.path().join("invitegate.toml");
+    std::fs::write(
+        &config,
+        "[[secret_keys]]\nid = \"k1\"\nsecret = \"too short\"\n",
+    )
+    .unwrap();
+    let (out, _, err) =
+        run(invitegate(dir.path()).args(["--config", config.to_str().unwrap(), "migrate"]));
+    assert!(!out.status.success());
+    assert!(err.contains("shorter than 32 bytes"), "{err}");
+    std::fs::write(&config, "enable_invite_only = true\nunknown_key = 1\n").unwrap();
+    let (out, _, err) =
+        run(invitegate(dir.path()).args(["--config", config.to_str().unwrap(), "migrate"]));
+    assert!(!out.status.success());
+    assert!(err.contains("unknown_key"), "{err}");
+}
+
+#[test]
+fn import_reports_each_row_and_dry_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("list.csv");
+    std::fs::write(&csv, "Email,Note\nann@example.com,hello\nnot-an-email,\nANN@example.com,dup\nbob@example.com,\n\n").unwrap();
+    let (out, stdout, stderr) = run(invitegate(dir.path()).args([
+        "invitations",
+        "import",
+        csv.to_str().unwrap(),
+        "--dry-run",
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an invalid row gives exit code 2: {stderr}"
+    );
+    assert!(
+        stderr.contains("dry run: 2 created, 1 already invited, 0 already registered, 1 invalid"),
+        "{stderr}"
+    );
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows[0], "row,email,status,url,error");
+    assert!(rows[1].starts_with("1,ann@example.com,created,,"));
+    assert!(rows[2].starts_with("2,not-an-email,invalid"));
+    assert!(rows[3].starts_with("3,ann@example.com,already_invited"));
+
+    let (_, stdout, stderr) =
+        run(invitegate(dir.path()).args(["invitations", "import", csv.to_str().unwrap()]));
+    assert!(
+        stderr.contains("2 created, 1 already invited, 0 already registered, 1 invalid"),
+        "{stderr}"
+    );
+    assert!(stdout.lines().nth(1).unwrap().contains("/invite#token="));
+    let (_, _, stderr) =
+        run(invitegate(dir.path()).args(["invitations", "import", csv.to_str().unwrap()]));
+    assert!(stderr.contains("0 created, 3 already invited"), "{stderr}");
+    // A list without a header is read as one address per line.
+    let plain = dir.path().join("plain.csv");
+    std::fs::write(&plain, "carl@example.com\ndora@example.com\n").unwrap();
+    let (out, _, stderr) = run(invitegate(dir.path()).args([
+        "invitations",
+        "import",
+        plain.to_str().unwrap(),
+        "--no-email",
+    ]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("2 created"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_the_owner_link_and_cli_keys_work_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_out, key, _) = run(invitegate(dir.path()).args([
+        "api-key",
+        "create",
+        "--name",
+        "seed",
+        "--scope",
+        "invitations:write,invitations:read",
+    ]));
+    assert!(key_out.status.success());
+    let key = key.trim().to_string();
+    assert!(key.starts_with("igk_"));
+    let (out, link, _) =
+        run(invitegate(dir.path()).args(["admin", "invite", "--email", "Boss@Example.com"]));
+    assert!(out.status.success());
+    assert!(
+        link.starts_with(
+            "Administrator invitation for boss@example.com: http://127.0.0.1:8080/invite#token="
+        ),
+        "{link}"
+    );
+
+    let (server, base, owner) = serve(dir.path());
+    let owner = owner.expect("the first start prints the owner invitation");
+    assert!(
+        owner.starts_with(&format!("{base}/invite#token=")),
+        "{owner}"
+    );
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{base}/api/v1/invitations"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let token = owner.split("#token=").nth(1).unwrap();
+    let registered = http
+        .post(format!("{base}/api/v1/register"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    drop(server);
+    // With an administrator, a restart prints no owner link.
+    let (_server, _, owner) = serve(dir.path());
+    assert!(owner.is_none());
+}
+
+#[test]
+fn keys_rotate_keeps_older_tokens_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, before, _) =
+        run(invitegate(dir.path()).args(["admin", "invite", "--email", "a@example.com"]));
+    assert!(out.status.success());
+    let (out, _, err) = run(invitegate(dir.path()).args(["keys", "rotate"]));
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("1 older key(s) keep verifying"), "{err}");
+    let secrets = std::fs::read_to_string(dir.path().join("data/secrets.toml")).unwrap();
+    assert_eq!(secrets.matches("[[keys]]").count(), 2);
+    let (_, after, _) =
+        run(invitegate(dir.path()).args(["admin", "invite", "--email", "b@example.com"]));
+    let kid = |s: &str| {
+        s.split("#token=")
+            .nth(1)
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(kid(&before), kid(&after), "new tokens use the new key");
+}
+
+#[test]
+fn openapi_command_prints_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, doc, _) = run(invitegate(dir.path()).arg("openapi"));
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(v["info"]["title"], "Invitegate API");
+}
