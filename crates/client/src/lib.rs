@@ -214,6 +214,34 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `POST /password-resets` (always accepted).
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), ClientError> {
+        self.send(
+            self.request(Method::POST, "/password-resets")
+                .json(&PasswordResetRequest {
+                    email: email.into(),
+                }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `POST /password-resets/confirm`.
+    pub async fn confirm_password_reset(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> Result<SessionResponse, ClientError> {
+        self.post(
+            "/password-resets/confirm",
+            &PasswordResetConfirm {
+                token: token.into(),
+                password: password.into(),
+            },
+        )
+        .await
+    }
+
     /// `GET /me`.
     pub async fn me(&self) -> Result<MeResponse, ClientError> {
         self.get("/me").await

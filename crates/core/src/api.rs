@@ -474,3 +474,23 @@ pub struct SettingsPatch {
 
 /// Which kind of actor a principal reference names, re-exported for DTO users.
 pub type InviterType = ActorType;
+
+/// `POST /api/v1/password-resets` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The account's email address.
+    pub email: String,
+}
+
+/// `POST /api/v1/password-resets/confirm` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The token from the reset link's fragment.
+    pub token: String,
+    /// The new password, per the sign-up policy.
+    pub password: String,
+}

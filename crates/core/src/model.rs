@@ -98,6 +98,8 @@ string_enum! {
         EmailVerified => "email.verified",
         LoginSucceeded => "login.succeeded",
         LoginFailed => "login.failed",
+        PasswordResetRequested => "password_reset.requested",
+        PasswordResetCompleted => "password_reset.completed",
         Logout => "logout",
         UserDisabled => "user.disabled",
         ApiKeyCreated => "api_key.created",

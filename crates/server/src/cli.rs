@@ -269,17 +269,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let app = Application::build(config).await?;
     let base = app.state().base_url.clone();
-    eprintln!(
-        "Invitegate listening on {} (API docs: {base}/docs/)",
-        app.addr()
-    );
+    // Write errors are ignored: a server must keep running when its console goes away. The
+    // "listening" line comes last, so a supervisor reading up to it has seen the owner link.
+    let mut out = std::io::stdout();
     if let Some(link) = app.owner_link() {
-        println!("Owner invitation: {link}");
-        println!(
+        let _ = writeln!(out, "Owner invitation: {link}");
+        let _ = writeln!(
+            out,
             "Open it to create the first administrator account. It works once; restarting before it is used prints a new one."
         );
     }
-    let _ = std::io::stdout().flush();
+    let _ = writeln!(
+        out,
+        "Invitegate listening on {} (API docs: {base}/docs/)",
+        app.addr()
+    );
+    let _ = out.flush();
     app.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -56,6 +56,8 @@ pub struct Config {
     pub refresh_token_ttl_days: i64,
     /// Lifetime of an email-verification link, in hours.
     pub email_verification_ttl_hours: i64,
+    /// Lifetime of a password-reset link, in minutes.
+    pub password_reset_ttl_minutes: i64,
     /// Signing keys `{id, secret}`, newest first; when empty they come from
     /// `<data_dir>/secrets.toml`, generated on first run.
     pub secret_keys: Vec<SecretKeyConfig>,
@@ -139,6 +141,7 @@ impl Default for Config {
             access_token_ttl_seconds: 900,
             refresh_token_ttl_days: 30,
             email_verification_ttl_hours: 24,
+            password_reset_ttl_minutes: 60,
             secret_keys: vec![],
             cors_allowed_origins: vec![],
             trusted_proxies: vec![],
@@ -287,6 +290,9 @@ impl Config {
         }
         if !(1..=720).contains(&self.email_verification_ttl_hours) {
             return err("email_verification_ttl_hours", "must be between 1 and 720");
+        }
+        if !(5..=1440).contains(&self.password_reset_ttl_minutes) {
+            return err("password_reset_ttl_minutes", "must be between 5 and 1440");
         }
         for key in &self.secret_keys {
             if key.id.is_empty()

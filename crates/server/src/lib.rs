@@ -15,6 +15,7 @@ pub mod mail;
 pub mod metrics;
 pub mod ops;
 pub mod paging;
+pub mod password_resets;
 pub mod ratelimit;
 pub mod registration;
 pub mod routes;

@@ -81,6 +81,19 @@ pub fn verification_email(to: &str, url: &str, hours: i64) -> OutgoingEmail {
     }
 }
 
+/// The password-reset email.
+pub fn password_reset_email(to: &str, url: &str, minutes: i64) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: "Reset your password".into(),
+        text: format!(
+            "Hello,\n\nSomeone asked to reset the password of this account. To choose a new password, open:\n\n    {url}\n\n\
+             The link works once, for {minutes} minutes, and signs out every other session.\n\
+             If you did not ask for this, ignore this email: your password stays as it is.\n"
+        ),
+    }
+}
+
 /// The notice sent to an existing account when someone tries to register with its address.
 pub fn existing_account_email(to: &str, login_url: &str) -> OutgoingEmail {
     OutgoingEmail {

@@ -141,10 +141,7 @@ pub async fn register(
             }))
         }
         Err(e) => {
-            if e.code != ErrorCode::Internal
-                && e.code != ErrorCode::Unavailable
-                && e.code != ErrorCode::RateLimited
-            {
+            if is_client_failure(&e) {
                 audit::record_failure(
                     &state,
                     &meta,
@@ -305,6 +302,27 @@ impl From<ApiError> for TxError {
     }
 }
 
+/// Takes one use of the invitation with the guarded statement; when the guard refuses, the
+/// error says why (used, expired, revoked).
+fn take_use(conn: &mut DbConn, id: &str, now: chrono::NaiveDateTime) -> Result<(), TxError> {
+    if invitations::redeem(conn, id, now)?.is_some() {
+        return Ok(());
+    }
+    let current = invitations::find(conn, id)?;
+    let err = current
+        .and_then(|c| state_error(c.state(now)))
+        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
+    Err(TxError::Api(err))
+}
+
+/// Whether a failed request is the client's doing, and so an audited, alarm-counted failure.
+fn is_client_failure(e: &ApiError) -> bool {
+    !matches!(
+        e.code,
+        ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RateLimited
+    )
+}
+
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
 /// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
 async fn create_now(
@@ -322,13 +340,7 @@ async fn create_now(
         .db(move |conn| {
             Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
                 let now = storage::now();
-                if invitations::redeem(conn, &inv.id, now)?.is_none() {
-                    let current = invitations::find(conn, &inv.id)?;
-                    let err = current
-                        .and_then(|c| state_error(c.state(now)))
-                        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
-                    return Err(TxError::Api(err));
-                }
+                take_use(conn, &inv.id, now)?;
                 if users::email_exists(conn, &e)? {
                     return Err(TxError::Existing);
                 }
@@ -485,7 +497,7 @@ pub async fn confirm_email(
             Ok(HttpResponse::Created().cookie(cookie).json(body))
         }
         Err(e) => {
-            if e.code != ErrorCode::Internal && e.code != ErrorCode::Unavailable {
+            if is_client_failure(&e) {
                 audit::record_failure(
                     &state,
                     &meta,
@@ -531,13 +543,7 @@ async fn confirm_inner(
                 }
                 let invitation = match &row.invitation_id {
                     Some(id) => {
-                        if invitations::redeem(conn, id, now)?.is_none() {
-                            let current = invitations::find(conn, id)?;
-                            let err = current
-                                .and_then(|c| state_error(c.state(now)))
-                                .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
-                            return Err(TxError::Api(err));
-                        }
+                        take_use(conn, id, now)?;
                         invitations::find(conn, id)?
                     }
                     None => None,

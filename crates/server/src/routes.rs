@@ -1,6 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
-use crate::{api_keys, audit_log, invitations, ops, registration, sessions, settings, users};
+use crate::{
+    api_keys, audit_log, invitations, ops, password_resets, registration, sessions, settings, users,
+};
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,6 +24,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(sessions::refresh)
         .service(sessions::logout)
         .service(sessions::me)
+        .service(password_resets::request_reset)
+        .service(password_resets::confirm_reset)
         .service(users::list)
         .service(users::disable)
         .service(audit_log::export)

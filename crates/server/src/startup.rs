@@ -151,12 +151,7 @@ pub async fn bootstrap_owner_invitation(state: &Arc<AppState>) -> anyhow::Result
                 }
                 let now = storage::now();
                 let system = Inviter::system();
-                for old in invitations::list(conn, &Default::default(), now, 1000, None)?
-                    .into_iter()
-                    .filter(|i| i.bootstrap && i.revoked_at.is_none())
-                {
-                    invitations::revoke(conn, &old.id, now)?;
-                }
+                invitations::revoke_unused_bootstrap(conn, now)?;
                 let new = NewInvitation {
                     binding: Binding::Open,
                     role: Role::Admin,

@@ -35,15 +35,17 @@ fn serve(dir: &Path) -> (Server, String, Option<String>) {
     let mut child = invitegate(dir)
         .args(["serve"])
         .env("INVITEGATE_BIND", "127.0.0.1:0")
-        .env("INVITEGATE_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut base = None;
-    for line in stderr.lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut owner) = (None, None);
+    for line in lines.by_ref() {
         let line = line.unwrap();
+        if let Some(link) = line.strip_prefix("Owner invitation: ") {
+            owner = Some(link.trim().to_string());
+        }
         if let Some(rest) = line.split("listening on ").nth(1) {
             base = Some(format!(
                 "http://{}",
@@ -52,21 +54,12 @@ fn serve(dir: &Path) -> (Server, String, Option<String>) {
             break;
         }
     }
-    let base = base.expect("the server says where it listens");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    let owner =
-        if stdout.read_line(&mut first).unwrap() > 0 && first.starts_with("Owner invitation: ") {
-            Some(
-                first
-                    .trim_start_matches("Owner invitation: ")
-                    .trim()
-                    .to_string(),
-            )
-        } else {
-            None
-        };
-    (Server(child), base, owner)
+    std::thread::spawn(move || lines.for_each(drop));
+    (
+        Server(child),
+        base.expect("the server says where it listens"),
+        owner,
+    )
 }
 
 #[test]
@@ -83,7 +76,9 @@ fn configuration_errors_name_the_key() {
     assert!(!out.status.success());
     assert!(err.contains("max_invites_per_user"), "{err}");
     // Other INVITEGATE_* variables are not configuration and do not stop the server.
-    let (out, _, err) = run(invitegate(dir.path()).arg("migrate").env("INVITEGATE_SOMETHING_ELSE", "1"));
+    let (out, _, err) = run(invitegate(dir.path())
+        .arg("migrate")
+        .env("INVITEGATE_SOMETHING_ELSE", "1"));
     assert!(out.status.success(), "{err}");
     let config = dir.path().join("invitegate.toml");
     std::fs::write(

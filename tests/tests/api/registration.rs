@@ -14,6 +14,7 @@ both_backends!(
     password_rules_apply_and_a_failed_attempt_keeps_the_token,
     verification_links_expire_and_work_once,
     the_owner_invitation_makes_the_first_administrator,
+    a_new_owner_link_kills_the_previous_one,
 );
 
 fn email_req(email: &str) -> CreateInvitationRequest {
@@ -514,4 +515,26 @@ async fn the_owner_invitation_makes_the_first_administrator(b: Backend) {
         .await
         .unwrap();
     assert!(again.is_none());
+}
+
+async fn a_new_owner_link_kills_the_previous_one(b: Backend) {
+    let app = spawn_app(b).await;
+    // A restart before anyone used the link prints a new one; only the newest works.
+    let link = invitegate_server::startup::bootstrap_owner_invitation(&app.state)
+        .await
+        .unwrap()
+        .expect("no admin yet");
+    let fresh = link.split("#token=").nth(1).unwrap();
+    assert_problem(
+        app.api.verify_invitation(&app.owner_token).await,
+        410,
+        ErrorCode::InvitationRevoked,
+    );
+    assert!(matches!(
+        app.api
+            .register(&register_req("owner@example.com", Some(fresh)))
+            .await
+            .unwrap(),
+        Registration::SignedIn(_)
+    ));
 }

@@ -8,6 +8,9 @@ both_backends!(
     refresh_rotates_and_logout_ends_the_session,
     rate_limits_answer_429_with_retry_after,
     repeated_failures_raise_a_security_alert,
+    login_attempts_are_limited_per_account,
+    cors_answers_only_configured_origins,
+    password_reset_reveals_nothing_and_ends_other_sessions,
 );
 
 async fn login_is_uniform_for_unknown_emails_and_wrong_passwords(b: Backend) {
@@ -198,4 +201,165 @@ async fn repeated_failures_raise_a_security_alert(b: Backend) {
     assert_eq!(alerts.data.len(), 1, "one alert per window");
     assert_eq!(alerts.data[0].target.as_ref().unwrap().id, "127.0.0.1");
     assert_eq!(alerts.data[0].details["failures"], 5);
+}
+
+async fn login_attempts_are_limited_per_account(b: Backend) {
+    let app = spawn_app_with(b, |c| c.rate_limits.login_per_account_per_hour = 3).await;
+    app.admin().await;
+    for _ in 0..3 {
+        assert_problem(
+            app.api
+                .login("owner@example.com", "not the right password")
+                .await,
+            401,
+            ErrorCode::InvalidCredentials,
+        );
+    }
+    // Even the right password waits now; another account is unaffected.
+    assert_problem(
+        app.api.login("OWNER@example.com", PASSWORD).await,
+        429,
+        ErrorCode::RateLimited,
+    );
+    assert_problem(
+        app.api.login("someone@example.com", PASSWORD).await,
+        401,
+        ErrorCode::InvalidCredentials,
+    );
+}
+
+async fn cors_answers_only_configured_origins(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        c.cors_allowed_origins = vec!["https://app.example.com".into()]
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/register"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        ok.headers().get("access-control-allow-origin").unwrap(),
+        "https://app.example.com"
+    );
+    let other = preflight("https://evil.example.net").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+async fn password_reset_reveals_nothing_and_ends_other_sessions(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let other_session = app.api.login("owner@example.com", PASSWORD).await.unwrap();
+    // Same status and body for an account and for no account.
+    let mut answers = Vec::new();
+    for email in ["owner@example.com", "nobody@example.com"] {
+        let res = app
+            .http
+            .post(app.url("/api/v1/password-resets"))
+            .json(&PasswordResetRequest {
+                email: email.into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        answers.push((res.status().as_u16(), res.text().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 202);
+    let mails = app.emails().await;
+    assert!(!mails.iter().any(|m| m.contains("To: nobody@example.com")));
+    let first = app
+        .link_token_for("owner@example.com", "/reset-password")
+        .await;
+    app.api
+        .request_password_reset("owner@example.com")
+        .await
+        .unwrap();
+    let second = app
+        .link_token_for("owner@example.com", "/reset-password")
+        .await;
+    assert_ne!(first, second);
+    // A newer link makes the older one useless; policy applies; tokens of other purposes fail.
+    assert_problem(
+        app.api
+            .confirm_password_reset(&first, "a brand new passphrase")
+            .await,
+        400,
+        ErrorCode::InvalidToken,
+    );
+    assert_problem(
+        app.api.confirm_password_reset(&second, "short").await,
+        422,
+        ErrorCode::ValidationFailed,
+    );
+    assert_problem(
+        app.api
+            .confirm_password_reset(&app.owner_token, "a brand new passphrase")
+            .await,
+        400,
+        ErrorCode::InvalidToken,
+    );
+    let session = app
+        .api
+        .confirm_password_reset(&second, "a brand new passphrase")
+        .await
+        .unwrap();
+    assert_eq!(session.user.email, "owner@example.com");
+    // Every other session ended; the link works once; the new password works, the old does not.
+    assert_problem(admin.me().await, 401, ErrorCode::Unauthenticated);
+    assert_problem(
+        app.api.with_bearer(&other_session.access_token).me().await,
+        401,
+        ErrorCode::Unauthenticated,
+    );
+    app.api
+        .with_bearer(&session.access_token)
+        .me()
+        .await
+        .unwrap();
+    assert_problem(
+        app.api
+            .confirm_password_reset(&second, "yet another passphrase")
+            .await,
+        400,
+        ErrorCode::InvalidToken,
+    );
+    assert_problem(
+        app.api.login("owner@example.com", PASSWORD).await,
+        401,
+        ErrorCode::InvalidCredentials,
+    );
+    app.api
+        .login("owner@example.com", "a brand new passphrase")
+        .await
+        .unwrap();
+    // Expired links answer token_expired.
+    app.api
+        .request_password_reset("owner@example.com")
+        .await
+        .unwrap();
+    let third = app
+        .link_token_for("owner@example.com", "/reset-password")
+        .await;
+    app.db(|c| {
+        use diesel::prelude::*;
+        use invitegate_server::storage::schema::password_resets::dsl::*;
+        let past = invitegate_server::storage::now() - chrono::Duration::minutes(1);
+        diesel::update(password_resets.filter(consumed_at.is_null()))
+            .set(expires_at.eq(past))
+            .execute(c)?;
+        Ok(())
+    })
+    .await;
+    assert_problem(
+        app.api
+            .confirm_password_reset(&third, "a brand new passphrase 2")
+            .await,
+        410,
+        ErrorCode::TokenExpired,
+    );
 }

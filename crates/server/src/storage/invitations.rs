@@ -172,16 +172,16 @@ pub fn count_for_quota(
         .get_result(conn)
 }
 
-/// Whether any invitation exists at all (bootstrap runs only on an empty service).
-pub fn any_bootstrap_pending(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
-    let n: i64 = i::invitations
-        .filter(i::bootstrap.eq(true))
-        .filter(i::revoked_at.is_null())
-        .filter(i::uses.lt(i::max_uses))
-        .filter(i::expires_at.gt(now))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+/// Revokes every owner (bootstrap) invitation that could still be redeemed.
+pub fn revoke_unused_bootstrap(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        i::invitations
+            .filter(i::bootstrap.eq(true))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set(i::revoked_at.eq(Some(now)))
+    .execute(conn)
 }
 
 /// One page, newest first, after `cursor` (an id) when given. Fetches `limit + 1` rows so the

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod invitations;
 pub mod models;
 pub mod outbox;
+pub mod password_resets;
 pub mod schema;
 pub mod sessions;
 pub mod settings;

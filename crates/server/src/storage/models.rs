@@ -263,3 +263,15 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
 }
+
+/// A row of `password_resets`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = password_resets)]
+pub struct PasswordResetRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub consumed_at: Option<NaiveDateTime>,
+}

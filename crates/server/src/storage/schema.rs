@@ -128,7 +128,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     invitations,
@@ -138,5 +150,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     settings,
     outbox,
-    write_lock
+    write_lock,
+    password_resets
 );

@@ -1,0 +1,194 @@
+//! Password resets: `POST /password-resets` always answers 202 with the same body and the same
+//! work (one transaction) whether or not the account exists (ASVS 6.3.8); existing accounts get
+//! a single-use, short-lived link by email. Confirming sets the password under the sign-up
+//! policy, ends every other session (ASVS 7.4.3) and signs in.
+
+use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::auth::session::{self, SignedIn};
+use crate::error::{ApiError, ApiResult};
+use crate::mail;
+use crate::registration::password_issues;
+use crate::state::AppState;
+use crate::storage::models::PasswordResetRow;
+use crate::storage::{self, password_resets, sessions, users};
+use crate::tokens::{Purpose, hash_token};
+use actix_web::{HttpResponse, post, web};
+use invitegate_core::api::{
+    PasswordResetConfirm, PasswordResetRequest, Problem, SessionResponse, StatusResponse,
+};
+use invitegate_core::model::{ActorRef, ActorType, AuditAction};
+use invitegate_core::{Email, ErrorCode, password};
+
+/// Emails a reset link to the account, if there is one. Always 202.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "`accepted`, whether or not the account exists", body = StatusResponse),
+        (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password-resets")]
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<PasswordResetRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    let email = Email::parse(&body.email).map_err(|_| ApiError::field("email", "invalid"))?;
+    state
+        .limits
+        .login_account
+        .check(&email.as_str().to_string())?;
+    let token = state.keys.issue(Purpose::PasswordReset);
+    let url = state.link("/reset-password", &token);
+    let minutes = state.config.password_reset_ttl_minutes;
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let user =
+                    users::find_by_email(conn, email.as_str())?.filter(|u| u.disabled_at.is_none());
+                let entry = AuditEntry::success(AuditAction::PasswordResetRequested);
+                match user {
+                    Some(user) => {
+                        password_resets::consume_all_for_user(conn, &user.id, now)?;
+                        let row = PasswordResetRow {
+                            id: storage::new_id(),
+                            user_id: user.id.clone(),
+                            token_hash: hash_token(&token),
+                            created_at: now,
+                            expires_at: now + chrono::Duration::minutes(minutes),
+                            consumed_at: None,
+                        };
+                        password_resets::insert(conn, &row)?;
+                        mail::enqueue(
+                            conn,
+                            &mail::password_reset_email(&user.email, &url, minutes),
+                        )?;
+                        entry.target("user", user.id).write(conn, &meta)?;
+                    }
+                    None => {
+                        AuditEntry {
+                            outcome: invitegate_core::model::Outcome::Failure,
+                            ..entry
+                        }
+                        .details(
+                            serde_json::json!({"reason": "no_account", "email": email.as_str()}),
+                        )
+                        .write(conn, &meta)?;
+                    }
+                }
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    state.outbox_wakeup.notify_one();
+    Ok(HttpResponse::Accepted().json(StatusResponse {
+        status: "accepted".into(),
+    }))
+}
+
+/// Sets a new password with a reset link's token, ends every other session, and signs in.
+#[utoipa::path(
+    tag = "sessions",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 200, description = "Password changed and signed in; sets the refresh cookie", body = SessionResponse),
+        (status = 400, description = "`invalid_token` (malformed, forged, unknown or already used)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password-resets/confirm")]
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<PasswordResetConfirm>,
+) -> ApiResult<HttpResponse> {
+    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    let body = body.into_inner();
+    let invalid = || ApiError::new(ErrorCode::InvalidToken);
+    let fail = |e: ApiError| async {
+        audit::record_failure(
+            &state,
+            &meta,
+            AuditEntry::failure(AuditAction::PasswordResetCompleted)
+                .details(serde_json::json!({"reason": e.code})),
+        )
+        .await;
+        e
+    };
+    if state
+        .keys
+        .verify(Purpose::PasswordReset, &body.token)
+        .is_err()
+    {
+        return Err(fail(invalid()).await);
+    }
+    let hash = hash_token(&body.token);
+    let found = state
+        .db(move |conn| {
+            let Some(reset) = password_resets::find_by_token_hash(conn, &hash)? else {
+                return Ok(None);
+            };
+            Ok(users::find(conn, &reset.user_id)?.map(|u| (reset, u)))
+        })
+        .await?;
+    let Some((reset, user)) =
+        found.filter(|(r, u)| r.consumed_at.is_none() && u.disabled_at.is_none())
+    else {
+        return Err(fail(invalid()).await);
+    };
+    if reset.expires_at <= storage::now() {
+        return Err(fail(ApiError::new(ErrorCode::TokenExpired)).await);
+    }
+    let email = Email::parse(&user.email).ok();
+    let issues = password_issues(&state, &body.password, email.as_ref());
+    if !issues.is_empty() {
+        return Err(ApiError::fields(
+            [(
+                "password".to_string(),
+                issues.iter().map(|i| i.code().to_string()).collect(),
+            )]
+            .into(),
+        ));
+    }
+    let new_hash = state
+        .hasher
+        .hash(password::normalize(&body.password))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
+    let new_session = session::new_session(&state, &user.id, &meta);
+    let refresh_token = new_session.refresh_token.clone();
+    let sid = new_session.row.id.clone();
+    let uid = user.id.clone();
+    let m = meta.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                if !password_resets::consume(conn, &reset.id, now)? {
+                    return Err(ApiError::new(ErrorCode::InvalidToken));
+                }
+                password_resets::consume_all_for_user(conn, &uid, now)?;
+                users::set_password_hash(conn, &uid, &new_hash)?;
+                let ended = sessions::revoke_all_for_user(conn, &uid, now)?;
+                session::insert(conn, &new_session)?;
+                AuditEntry::success(AuditAction::PasswordResetCompleted)
+                    .actor(Some(ActorRef {
+                        kind: ActorType::User,
+                        id: uid.clone(),
+                    }))
+                    .target("user", uid.clone())
+                    .details(serde_json::json!({"sessions_ended": ended}))
+                    .write(conn, &m)?;
+                Ok(())
+            })
+        })
+        .await?;
+    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh_token);
+    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+}
