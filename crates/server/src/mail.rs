@@ -6,7 +6,9 @@ use crate::state::AppState;
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, DbConn, outbox};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, Transport};
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, FileTransport, Message, Tokio1Executor, Transport as _,
+};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -107,68 +109,121 @@ pub fn existing_account_email(to: &str, login_url: &str) -> OutgoingEmail {
     }
 }
 
-/// Delivers outbox items until the process ends: wakes on `wakeup` or every second.
+/// Where emails go: `.eml` files (the default) or an SMTP server.
+pub enum Transport {
+    /// Writes each message as `<id>.eml` in this directory.
+    File(PathBuf),
+    /// Sends over SMTP (lettre's URL form: `smtp://host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://user:pass@host:465`), with a 10-second timeout.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    /// The transport configured by `smtp_url` (file transport when unset). Errors name the key.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        match &config.smtp_url {
+            None => Ok(Self::File(config.data_dir.join("outbox"))),
+            Some(url) => {
+                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("configuration: `smtp_url` is not usable: {e}"))?;
+                Ok(Self::Smtp(
+                    builder.timeout(Some(Duration::from_secs(10))).build(),
+                ))
+            }
+        }
+    }
+
+    async fn send(&self, message: Message) -> anyhow::Result<()> {
+        match self {
+            Self::File(dir) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    std::fs::create_dir_all(&dir)?;
+                    FileTransport::new(&dir).send(&message)?;
+                    Ok(())
+                })
+                .await?
+            }
+            Self::Smtp(smtp) => {
+                smtp.send(message).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Seconds before attempt `attempts + 1`: 2^attempts, at most an hour, with ±50 % jitter so
+/// that items failing together do not retry together.
+pub fn backoff_seconds(attempts: i32) -> i64 {
+    let base = 2f64.powi(attempts.clamp(0, 12)).min(3600.0);
+    let jitter = 0.5 + f64::from(crate::tokens::random_bytes::<1>()[0]) / 255.0;
+    (base * jitter).round().max(1.0) as i64
+}
+
+/// Delivers outbox items until the process ends: wakes after a commit that enqueued
+/// something, or every second. Items are claimed with a lease, so several processes on one
+/// database never send the same item at the same time, and an item claimed by a process that
+/// died is picked up again when its lease ends.
 pub async fn run_worker(state: Arc<AppState>) {
-    let dir = state.config.data_dir.join("outbox");
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_wakeup.notified()).await;
-        let dir = dir.clone();
-        let from = state.config.mail_from.clone();
-        let result = state
-            .db(move |conn| Ok(deliver_due(conn, &dir, &from)))
-            .await;
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "outbox worker could not reach the database");
-        }
-    }
-}
-
-fn deliver_due(conn: &mut DbConn, dir: &PathBuf, from: &str) -> usize {
-    let now = storage::now();
-    let Ok(ids) = outbox::due(conn, now, 50) else {
-        return 0;
-    };
-    let mut delivered = 0;
-    for id in ids {
-        let lease = storage::now() + chrono::Duration::seconds(60);
-        let Ok(Some(item)) = outbox::claim(conn, &id, storage::now(), lease) else {
-            continue;
-        };
-        match deliver(&item, dir, from) {
-            Ok(()) => {
-                delivered += 1;
-                if let Err(e) = outbox::mark_sent(conn, &item.id, storage::now()) {
-                    tracing::error!(error = %e, "could not mark outbox item sent");
+        let claimed = state
+            .db(|conn| {
+                let now = storage::now();
+                let lease = now + chrono::Duration::seconds(120);
+                let mut items = Vec::new();
+                for id in outbox::due(conn, now, 20)? {
+                    if let Some(item) = outbox::claim(conn, &id, now, lease)? {
+                        items.push(item);
+                    }
                 }
-            }
+                Ok(items)
+            })
+            .await;
+        let items = match claimed {
+            Ok(items) => items,
             Err(e) => {
-                let attempts = item.attempts + 1;
-                let next = (attempts < MAX_ATTEMPTS).then(|| {
-                    storage::now() + chrono::Duration::seconds(2i64.pow(attempts as u32).min(3600))
-                });
-                tracing::warn!(id = %item.id, attempts, error = %e, "outbox delivery failed");
-                let _ = outbox::mark_failed(conn, &item.id, &e.to_string(), next);
+                tracing::debug!(error = %e, "outbox worker could not reach the database");
+                continue;
+            }
+        };
+        for item in items {
+            let outcome = deliver(&state, &item).await;
+            let id = item.id.clone();
+            let attempts = item.attempts + 1;
+            let result = state
+                .db(move |conn| {
+                    match &outcome {
+                        Ok(()) => outbox::mark_sent(conn, &id, storage::now())?,
+                        Err(e) => {
+                            let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
+                            tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");
+                            outbox::mark_failed(conn, &id, &e.to_string(), next)?;
+                        }
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "could not record an outbox delivery");
             }
         }
     }
-    delivered
 }
 
-fn deliver(item: &OutboxRow, dir: &PathBuf, from: &str) -> anyhow::Result<()> {
+async fn deliver(state: &AppState, item: &OutboxRow) -> anyhow::Result<()> {
     match item.kind.as_str() {
         "email" => {
             let email: OutgoingEmail = serde_json::from_str(&item.payload)?;
             let message = Message::builder()
-                .from(from.parse::<Mailbox>()?)
+                .from(state.config.mail_from.parse::<Mailbox>()?)
                 .to(email.to.parse::<Mailbox>()?)
                 .subject(email.subject)
                 .multipart(MultiPart::alternative_plain_html(
                     email.text.clone(),
                     html_from_text(&email.text),
                 ))?;
-            std::fs::create_dir_all(dir)?;
-            FileTransport::new(dir).send(&message)?;
-            Ok(())
+            state.mail.send(message).await
         }
         other => anyhow::bail!("unknown outbox kind {other}"),
     }

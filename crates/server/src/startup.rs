@@ -64,6 +64,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
             .unwrap_or(2)
     });
     let hasher = HasherPool::new(threads, config.hash_queue)?;
+    let mail = Arc::new(mail::Transport::from_config(&config)?);
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         limits: RateLimiters::new(&config.rate_limits),
@@ -73,6 +74,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         hasher,
         common_passwords: Arc::new(common_passwords()),
         metrics: Metrics::new(),
+        mail,
         outbox_wakeup: Arc::default(),
         config,
     }))

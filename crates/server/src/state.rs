@@ -30,6 +30,8 @@ pub struct AppState {
     pub alarm: FailureAlarm,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Email transport used by the outbox worker.
+    pub mail: Arc<crate::mail::Transport>,
     /// Wakes the outbox worker after a commit that enqueued something.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }

@@ -2,9 +2,11 @@
 //! SQLite and once on PostgreSQL.
 
 mod helpers;
+mod smtp;
 
 mod admin;
 mod concurrency;
+mod delivery;
 mod errors;
 mod invitations;
 mod openapi;

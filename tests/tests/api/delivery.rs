@@ -1,0 +1,106 @@
+use crate::both_backends;
+use crate::helpers::*;
+use crate::smtp::{SmtpSink, link_token};
+use invitegate_client::Registration;
+use invitegate_core::api::*;
+
+both_backends!(
+    invitation_and_verification_emails_arrive_over_smtp,
+    an_unreachable_smtp_server_delays_delivery_without_losing_it
+);
+
+async fn invitation_and_verification_emails_arrive_over_smtp(b: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(b, |c| c.smtp_url = Some(format!("smtp://{}", sink.addr))).await;
+    let admin = app.admin().await;
+    admin
+        .create_invitation(&CreateInvitationRequest {
+            email: Some("ann@example.com".into()),
+            note: Some("Hi Ann".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mail = sink.wait_for("ann@example.com", 10).await;
+    assert!(
+        mail.contains("Subject: owner@example.com invited you to join"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("multipart/alternative")
+            && mail.contains("text/html")
+            && mail.contains("text/plain")
+    );
+    assert!(mail.contains("From: Invitegate <no-reply@localhost>"));
+    let token = link_token(&mail, "/invite");
+    assert!(matches!(
+        app.api
+            .register(&register_req("ann@example.com", Some(&token)))
+            .await
+            .unwrap(),
+        Registration::SignedIn(_)
+    ));
+    // The verification flow, end to end through the mailbox.
+    let domain = admin
+        .create_invitation(&CreateInvitationRequest {
+            email_domain: Some("partner.org".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    app.api
+        .register(&register_req("zoe@partner.org", Some(&domain.token)))
+        .await
+        .unwrap();
+    let verification = sink.wait_for("zoe@partner.org", 10).await;
+    let session = app
+        .api
+        .confirm_email(&link_token(&verification, "/verify-email"))
+        .await
+        .unwrap();
+    assert_eq!(session.user.email, "zoe@partner.org");
+}
+
+async fn an_unreachable_smtp_server_delays_delivery_without_losing_it(b: Backend) {
+    // Reserve a port, then leave nothing listening on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(b, |c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let admin = app.admin().await;
+    admin
+        .create_invitation(&CreateInvitationRequest {
+            email: Some("ann@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let failed_once = || async {
+        app.db(|c| {
+            use diesel::prelude::*;
+            use invitegate_server::storage::schema::outbox::dsl::*;
+            Ok(outbox
+                .filter(attempts.ge(1))
+                .filter(status.eq("pending"))
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await
+    };
+    for _ in 0..100 {
+        if failed_once().await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        failed_once().await,
+        1,
+        "the first attempt failed and a retry is scheduled"
+    );
+    let sink = SmtpSink::start_on(&format!("127.0.0.1:{port}")).await;
+    let mail = sink.wait_for("ann@example.com", 20).await;
+    assert!(mail.contains("/invite#token="));
+}
