@@ -28,10 +28,16 @@ fn pg_base() -> String {
 }
 
 fn pg_admin() -> PgConnection {
-    let url = format!("{}/postgres", pg_base());
+    let url = pg_url("postgres");
     PgConnection::establish(&url).unwrap_or_else(|e| {
         panic!("PostgreSQL is required for the test suite and is not reachable at {url}: {e}. Start it (see README) or set INVITEGATE_TEST_DATABASE_URL.")
     })
+}
+
+/// The URL of database `name`. Loopback test connections skip TLS: libpq's OpenSSL clean-up at
+/// process exit can otherwise crash a test process whose server threads still hold connections.
+fn pg_url(name: &str) -> String {
+    format!("{}/{name}?sslmode=disable", pg_base())
 }
 
 /// The template's name changes whenever a migration changes.
@@ -80,10 +86,8 @@ fn ensure_template(admin: &mut PgConnection) -> String {
             .execute(admin)
             .expect("create template");
         {
-            let mut conn = DbConn::Pg(
-                PgConnection::establish(&format!("{}/{building}", pg_base()))
-                    .expect("connect template"),
-            );
+            let mut conn =
+                DbConn::Pg(PgConnection::establish(&pg_url(&building)).expect("connect template"));
             storage::run_migrations(&mut conn).expect("migrate template");
         }
         sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
@@ -116,10 +120,7 @@ impl TestDb {
                 sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .execute(&mut admin)
                     .expect("create test database");
-                (
-                    Self::Postgres { name: name.clone() },
-                    format!("{}/{name}", pg_base()),
-                )
+                (Self::Postgres { name: name.clone() }, pg_url(&name))
             }
         }
     }
