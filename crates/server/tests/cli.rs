@@ -32,8 +32,13 @@ impl Drop for Server {
 
 /// Starts `invitegate serve` on a free port; returns the server, its base URL and the owner link.
 fn serve(dir: &Path) -> (Server, String, Option<String>) {
+    serve_with(dir, &[])
+}
+
+fn serve_with(dir: &Path, env: &[(&str, &str)]) -> (Server, String, Option<String>) {
     let mut child = invitegate(dir)
         .args(["serve"])
+        .envs(env.iter().copied())
         .env("INVITEGATE_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -231,4 +236,76 @@ fn openapi_command_prints_the_document() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(v["info"]["title"], "Invitegate API");
+}
+
+fn pending_after_a_failed_attempt(dir: &Path) -> i64 {
+    use diesel::prelude::*;
+    use invitegate_server::storage::schema::outbox::dsl::*;
+    let url = format!("sqlite://{}", dir.join("data/invitegate.db").display());
+    let pool =
+        invitegate_server::storage::pool(&url, 1, std::time::Duration::from_secs(5)).unwrap();
+    let mut conn = pool.get().unwrap();
+    outbox
+        .filter(status.eq("pending"))
+        .filter(attempts.ge(1))
+        .filter(locked_until.is_null())
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_delivers_pending_email_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, key, _) = run(invitegate(dir.path()).args([
+        "api-key",
+        "create",
+        "--name",
+        "k",
+        "--scope",
+        "invitations:write",
+    ]));
+    let key = key.trim().to_string();
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp = format!("smtp://127.0.0.1:{dead_port}");
+    let (mut server, base, _) = serve_with(dir.path(), &[("INVITEGATE_SMTP_URL", &smtp)]);
+    let created = reqwest::Client::new()
+        .post(format!("{base}/api/v1/invitations"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let mut waited = 0;
+    while pending_after_a_failed_attempt(dir.path()) == 0 {
+        assert!(waited < 200, "the first delivery attempt never failed");
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        waited += 1;
+    }
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    // Restarted with the file transport: the committed email is still there and goes out.
+    let (_server, _, _) = serve(dir.path());
+    let outbox = dir.path().join("data/outbox");
+    for _ in 0..200 {
+        let found = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.flatten().any(|e| {
+                    std::fs::read_to_string(e.path())
+                        .unwrap_or_default()
+                        .contains("To: ann@example.com")
+                })
+            })
+            .unwrap_or(false);
+        if found {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the pending email was lost");
 }

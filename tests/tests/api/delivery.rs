@@ -104,3 +104,53 @@ async fn an_unreachable_smtp_server_delays_delivery_without_losing_it(b: Backend
     let mail = sink.wait_for("ann@example.com", 20).await;
     assert!(mail.contains("/invite#token="));
 }
+
+mod postgres_nodes {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_nodes_on_one_database_deliver_each_email_once() {
+        let sink = SmtpSink::start().await;
+        let app = spawn_app_with(Backend::Postgres, |c| {
+            c.smtp_url = Some(format!("smtp://{}", sink.addr))
+        })
+        .await;
+        let admin = app.admin().await;
+        let session = app.api.login("owner@example.com", PASSWORD).await.unwrap();
+        let peer = app.spawn_peer().await.with_bearer(&session.access_token);
+        let mut expected = Vec::new();
+        for i in 0..30 {
+            let email = format!("guest{i}@example.com");
+            let node = if i % 2 == 0 { &admin } else { &peer };
+            node.create_invitation(&CreateInvitationRequest {
+                email: Some(email.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            expected.push(email);
+        }
+        for email in &expected {
+            sink.wait_for(email, 20).await;
+        }
+        // Give both workers time to (wrongly) send anything twice.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let messages = sink.messages.lock().unwrap().clone();
+        let invitations: Vec<&String> = messages
+            .iter()
+            .filter(|m| m.contains("invited you"))
+            .collect();
+        assert_eq!(invitations.len(), 30, "each email exactly once");
+        for email in &expected {
+            assert_eq!(
+                invitations
+                    .iter()
+                    .filter(|m| m.contains(&format!("To: {email}\n"))
+                        || m.contains(&format!("To: {email}\r")))
+                    .count(),
+                1,
+                "{email}"
+            );
+        }
+    }
+}

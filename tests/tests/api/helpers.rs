@@ -137,6 +137,7 @@ impl Drop for TestDb {
 }
 
 pub struct TestApp {
+    pub config: Config,
     pub address: String,
     pub api: Client,
     pub http: reqwest::Client,
@@ -179,7 +180,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let (db, url) = TestDb::create(backend, dir.path());
     let mut config = test_config(dir.path(), url);
     tweak(&mut config);
-    let app = Application::build(config)
+    let app = Application::build(config.clone())
         .await
         .expect("the application builds");
     let address = format!("http://{}", app.addr());
@@ -195,6 +196,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         .to_string();
     tokio::spawn(app.run_until_stopped());
     TestApp {
+        config,
         api: Client::new(&address).expect("client"),
         http: reqwest::Client::new(),
         address,
@@ -234,6 +236,23 @@ pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
 }
 
 impl TestApp {
+    /// Starts another server process-equivalent on the same database (a second node).
+    pub async fn spawn_peer(&self) -> Client {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            bootstrap_owner_invitation: false,
+            ..self.config.clone()
+        };
+        let app = Application::build(config).await.expect("the peer builds");
+        let client = Client::new(&format!("http://{}", app.addr())).expect("client");
+        tokio::spawn(async move {
+            let _dir = dir;
+            let _ = app.run_until_stopped().await;
+        });
+        client
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
