@@ -345,6 +345,45 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `POST /webhooks`.
+    pub async fn create_webhook(
+        &self,
+        req: &CreateWebhookRequest,
+    ) -> Result<CreatedWebhook, ClientError> {
+        self.post("/webhooks", req).await
+    }
+
+    /// `GET /webhooks`.
+    pub async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>, ClientError> {
+        self.get("/webhooks").await
+    }
+
+    /// `DELETE /webhooks/{id}`.
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/webhooks/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /webhooks/{id}/deliveries`.
+    pub async fn webhook_deliveries(&self, id: &str) -> Result<Vec<WebhookDelivery>, ClientError> {
+        self.get(&format!("/webhooks/{id}/deliveries")).await
+    }
+
+    /// `POST /webhooks/{id}/deliveries/{delivery_id}/replay`.
+    pub async fn replay_webhook_delivery(
+        &self,
+        id: &str,
+        delivery_id: &str,
+    ) -> Result<(), ClientError> {
+        self.send(self.request(
+            Method::POST,
+            &format!("/webhooks/{id}/deliveries/{delivery_id}/replay"),
+        ))
+        .await
+        .map(|_| ())
+    }
+
     /// `GET /settings`.
     pub async fn settings(&self) -> Result<SettingsView, ClientError> {
         self.get("/settings").await

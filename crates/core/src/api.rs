@@ -494,3 +494,64 @@ pub struct PasswordResetConfirm {
     /// The new password, per the sign-up policy.
     pub password: String,
 }
+
+/// `POST /api/v1/webhooks` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhookRequest {
+    /// Where to POST events: an `https://` (or `http://`) URL, at most 2000 characters.
+    pub url: String,
+    /// Event types (audit action names such as `invitation.created`), or `["*"]` for all.
+    pub events: Vec<String>,
+}
+
+/// A webhook endpoint, without its secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookEndpoint {
+    /// Endpoint id.
+    pub id: String,
+    /// Target URL.
+    pub url: String,
+    /// Subscribed event types.
+    pub events: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A newly created endpoint: the only response that contains `secret`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedWebhook {
+    /// The endpoint.
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// Signing secret (`whsec_` + base64), shown once. Verify `webhook-signature` with it as
+    /// the Standard Webhooks specification describes.
+    pub secret: String,
+}
+
+/// One delivery of one event to one endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookDelivery {
+    /// Delivery id; also the `webhook-id` header, stable across retries.
+    pub id: String,
+    /// Event type.
+    pub event: String,
+    /// `pending`, `sent` or `dead`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// HTTP status of the last response, if any.
+    pub response_status: Option<i32>,
+    /// Error of the last failed attempt.
+    pub last_error: Option<String>,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the event was queued.
+    pub created_at: DateTime<Utc>,
+    /// When the endpoint accepted it.
+    pub delivered_at: Option<DateTime<Utc>>,
+}

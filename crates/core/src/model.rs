@@ -105,6 +105,8 @@ string_enum! {
         ApiKeyCreated => "api_key.created",
         ApiKeyRevoked => "api_key.revoked",
         SettingsUpdated => "settings.updated",
+        WebhookCreated => "webhook.created",
+        WebhookDeleted => "webhook.deleted",
         SecurityAlert => "security.alert",
     }
 }

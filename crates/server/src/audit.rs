@@ -138,7 +138,8 @@ impl AuditEntry {
             user_agent: meta.user_agent.clone(),
             details: self.details.to_string(),
         };
-        storage::audit::insert(conn, &row)
+        storage::audit::insert(conn, &row)?;
+        crate::webhooks::enqueue_for(conn, &row)
     }
 }
 

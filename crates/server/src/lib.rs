@@ -26,3 +26,4 @@ pub mod state;
 pub mod storage;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

@@ -44,6 +44,8 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> diesel::QueryResult<
             created_at: now,
             sent_at: None,
             last_error: None,
+            endpoint_id: None,
+            response_status: None,
         },
     )
 }
@@ -188,11 +190,18 @@ pub async fn run_worker(state: Arc<AppState>) {
             }
         };
         for item in items {
-            let outcome = deliver(&state, &item).await;
+            let (response_status, outcome) = if item.kind == "webhook" {
+                crate::webhooks::deliver(&state, &item).await
+            } else {
+                (None, deliver(&state, &item).await)
+            };
             let id = item.id.clone();
             let attempts = item.attempts + 1;
             let result = state
                 .db(move |conn| {
+                    if response_status.is_some() {
+                        storage::webhooks::set_response_status(conn, &id, response_status)?;
+                    }
                     match &outcome {
                         Ok(()) => outbox::mark_sent(conn, &id, storage::now())?,
                         Err(e) => {

@@ -1,7 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit_log, invitations, ops, password_resets, registration, sessions, settings, users,
+    api_keys, audit_log, invitations, ops, password_resets, registration, sessions, settings,
+    users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -34,7 +35,12 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(api_keys::list)
         .service(api_keys::revoke)
         .service(settings::get_settings)
-        .service(settings::patch_settings);
+        .service(settings::patch_settings)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
+        .service(webhooks::replay);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -55,6 +61,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         (name = "audit", description = "Audit log"),
         (name = "api_keys", description = "API keys for third-party systems"),
         (name = "settings", description = "Sign-up mode and invitation settings"),
+        (name = "webhooks", description = "Signed event deliveries to other systems (Standard Webhooks)"),
     )
 )]
 struct BaseDoc;

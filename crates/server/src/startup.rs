@@ -65,6 +65,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     });
     let hasher = HasherPool::new(threads, config.hash_queue)?;
     let mail = Arc::new(mail::Transport::from_config(&config)?);
+    let http = crate::webhooks::http_client()?;
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         limits: RateLimiters::new(&config.rate_limits),
@@ -75,6 +76,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         common_passwords: Arc::new(common_passwords()),
         metrics: Metrics::new(),
         mail,
+        http,
         outbox_wakeup: Arc::default(),
         config,
     }))

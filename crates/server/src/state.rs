@@ -30,6 +30,8 @@ pub struct AppState {
     pub alarm: FailureAlarm,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// HTTP client for webhook deliveries.
+    pub http: reqwest::Client,
     /// Email transport used by the outbox worker.
     pub mail: Arc<crate::mail::Transport>,
     /// Wakes the outbox worker after a commit that enqueued something.

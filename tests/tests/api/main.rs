@@ -12,3 +12,4 @@ mod invitations;
 mod openapi;
 mod registration;
 mod sessions;
+mod webhooks;

@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod settings;
 pub mod users;
 pub mod verifications;
+pub mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -262,6 +262,8 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub response_status: Option<i32>,
 }
 
 /// A row of `password_resets`.
@@ -274,4 +276,56 @@ pub struct PasswordResetRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub consumed_at: Option<NaiveDateTime>,
+}
+
+/// A row of `webhook_endpoints`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpointRow {
+    pub id: String,
+    pub url: String,
+    pub events: String,
+    pub secret: String,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl WebhookEndpointRow {
+    /// Whether this endpoint receives `event`.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events
+            .split_whitespace()
+            .any(|e| e == "*" || e == event)
+    }
+
+    /// The API object (no secret).
+    pub fn to_api(&self) -> api::WebhookEndpoint {
+        api::WebhookEndpoint {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.split_whitespace().map(String::from).collect(),
+            created_at: utc(self.created_at),
+        }
+    }
+}
+
+impl OutboxRow {
+    /// A webhook delivery as shown to administrators.
+    pub fn to_delivery(&self) -> api::WebhookDelivery {
+        let event = serde_json::from_str::<serde_json::Value>(&self.payload)
+            .ok()
+            .and_then(|v| v["type"].as_str().map(String::from))
+            .unwrap_or_default();
+        api::WebhookDelivery {
+            id: self.id.clone(),
+            event,
+            status: self.status.clone(),
+            attempts: self.attempts,
+            response_status: self.response_status,
+            last_error: self.last_error.clone(),
+            next_attempt_at: (self.status == "pending").then(|| utc(self.next_attempt_at)),
+            created_at: utc(self.created_at),
+            delivered_at: self.sent_at.map(utc),
+        }
+    }
 }

@@ -118,6 +118,19 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        endpoint_id -> Nullable<Text>,
+        response_status -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -151,5 +164,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     outbox,
     write_lock,
-    password_resets
+    password_resets,
+    webhook_endpoints
 );

@@ -1,0 +1,83 @@
+//! Queries on `webhook_endpoints` and on the webhook deliveries in `outbox`.
+
+use super::DbConn;
+use super::models::{OutboxRow, WebhookEndpointRow};
+use super::schema::outbox::dsl as o;
+use super::schema::webhook_endpoints::dsl as w;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Inserts an endpoint.
+pub fn insert(conn: &mut DbConn, row: &WebhookEndpointRow) -> QueryResult<()> {
+    diesel::insert_into(w::webhook_endpoints)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Endpoints not deleted, newest first.
+pub fn active(conn: &mut DbConn) -> QueryResult<Vec<WebhookEndpointRow>> {
+    w::webhook_endpoints
+        .filter(w::deleted_at.is_null())
+        .order(w::id.desc())
+        .load(conn)
+}
+
+/// The endpoint with this id, if not deleted.
+pub fn find_active(conn: &mut DbConn, id: &str) -> QueryResult<Option<WebhookEndpointRow>> {
+    w::webhook_endpoints
+        .filter(w::id.eq(id))
+        .filter(w::deleted_at.is_null())
+        .first(conn)
+        .optional()
+}
+
+/// Deletes (softly) an endpoint; returns whether it existed.
+pub fn delete(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        w::webhook_endpoints
+            .filter(w::id.eq(id))
+            .filter(w::deleted_at.is_null()),
+    )
+    .set(w::deleted_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The newest deliveries of an endpoint.
+pub fn deliveries(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    o::outbox
+        .filter(o::endpoint_id.eq(endpoint_id))
+        .order(o::id.desc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Puts a delivery back in the queue for an immediate attempt; returns whether it existed.
+pub fn replay(
+    conn: &mut DbConn,
+    endpoint_id: &str,
+    delivery_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        o::outbox
+            .filter(o::id.eq(delivery_id))
+            .filter(o::endpoint_id.eq(endpoint_id)),
+    )
+    .set((
+        o::status.eq(super::outbox::PENDING),
+        o::next_attempt_at.eq(now),
+        o::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records the HTTP status of the last attempt.
+pub fn set_response_status(conn: &mut DbConn, id: &str, status: Option<i32>) -> QueryResult<()> {
+    diesel::update(o::outbox.filter(o::id.eq(id)))
+        .set(o::response_status.eq(status))
+        .execute(conn)
+        .map(|_| ())
+}

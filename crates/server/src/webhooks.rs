@@ -1,0 +1,439 @@
+//! Webhooks: every audit event is offered to the subscribed endpoints as a signed POST, queued in
+//! the outbox in the same transaction as the event, delivered with retries (Standard Webhooks:
+//! `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>` over
+//! `id.timestamp.body`). Payloads are the audit event object, which never holds a token,
+//! password or key. Targets on loopback, private, link-local or unspecified addresses are refused
+//! unless `webhook_allow_private_targets` is set, at creation and again at every delivery (DNS
+//! can change).
+
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::storage::models::{AuditRow, OutboxRow, WebhookEndpointRow};
+use crate::storage::{self, DbConn, outbox, webhooks};
+use actix_web::{HttpResponse, delete, get, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use invitegate_core::ErrorCode;
+use invitegate_core::api::{
+    CreateWebhookRequest, CreatedWebhook, Problem, WebhookDelivery, WebhookEndpoint,
+};
+use invitegate_core::model::{AuditAction, Scope};
+use sha2::Sha256;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Longest target URL.
+pub const MAX_URL_LENGTH: usize = 2000;
+
+/// Queues a delivery of `event` for every endpoint subscribed to its action (inside the
+/// caller's transaction).
+pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<()> {
+    let endpoints = webhooks::active(conn)?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let api = event.to_api();
+    let payload =
+        serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
+            .to_string();
+    for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
+        let now = storage::now();
+        outbox::insert(
+            conn,
+            &OutboxRow {
+                id: format!("msg_{}", storage::new_id().replace('-', "")),
+                kind: "webhook".into(),
+                payload: payload.clone(),
+                status: outbox::PENDING.into(),
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                created_at: now,
+                sent_at: None,
+                last_error: None,
+                endpoint_id: Some(endpoint.id.clone()),
+                response_status: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` with the key decoded from the
+/// `whsec_` secret (Standard Webhooks).
+pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = B64.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    Some(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+                && v6
+                    .to_ipv4_mapped()
+                    .is_none_or(|v4| is_public(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Checks a target URL: scheme, length, and (unless allowed) that every address its host
+/// resolves to is public. The error is a sentence for the admin.
+pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> {
+    if url.len() > MAX_URL_LENGTH || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the URL is too long or contains spaces".into());
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .map(|r| (r, 443))
+        .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)));
+    let Some((rest, default_port)) = rest else {
+        return Err("the URL must start with https:// or http://".into());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err("the URL needs a host and no credentials".into());
+    }
+    let host_port = if authority.starts_with('[')
+        || authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    let addrs: Vec<_> = tokio::net::lookup_host(host_port)
+        .await
+        .map_err(|_| "the host does not resolve".to_string())?
+        .collect();
+    if addrs.is_empty() {
+        return Err("the host does not resolve".into());
+    }
+    if !allow_private && addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err("the host is a loopback or private address (set webhook_allow_private_targets to allow)".into());
+    }
+    Ok(())
+}
+
+/// Sends one delivery; returns the HTTP status on any response, or the transport error.
+pub async fn deliver(state: &AppState, item: &OutboxRow) -> (Option<i32>, anyhow::Result<()>) {
+    let endpoint_id = item.endpoint_id.clone().unwrap_or_default();
+    let endpoint = match state
+        .db(move |conn| Ok(webhooks::find_active(conn, &endpoint_id)?))
+        .await
+    {
+        Ok(Some(e)) => e,
+        Ok(None) => return (None, Err(anyhow::anyhow!("the endpoint was deleted"))),
+        Err(e) => return (None, Err(anyhow::anyhow!("{e}"))),
+    };
+    if let Err(why) = check_target(&endpoint.url, state.config.webhook_allow_private_targets).await
+    {
+        return (None, Err(anyhow::anyhow!("refused: {why}")));
+    }
+    let timestamp = chrono::Utc::now().timestamp();
+    let Some(sig) = signature(&endpoint.secret, &item.id, timestamp, &item.payload) else {
+        return (
+            None,
+            Err(anyhow::anyhow!("the endpoint secret is unusable")),
+        );
+    };
+    let sent = state
+        .http
+        .post(&endpoint.url)
+        .header("content-type", "application/json")
+        .header("user-agent", "Invitegate-Webhooks/1")
+        .header("webhook-id", &item.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", sig)
+        .body(item.payload.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(res) if res.status().is_success() => (Some(i32::from(res.status().as_u16())), Ok(())),
+        Ok(res) => (
+            Some(i32::from(res.status().as_u16())),
+            Err(anyhow::anyhow!("the endpoint answered {}", res.status())),
+        ),
+        Err(e) => (
+            None,
+            Err(anyhow::anyhow!(
+                "request failed: {}",
+                if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "connection error"
+                }
+            )),
+        ),
+    }
+}
+
+/// The HTTP client for deliveries: 10-second timeout, no redirects (a redirect could lead to a
+/// private address).
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    // reqwest is built without a bundled crypto provider; use ring, which lettre uses too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+const EVENT_NAMES_HINT: &str = "events are audit action names such as `invitation.created`, or `*`";
+
+/// Creates a webhook endpoint; its secret is shown once.
+#[utoipa::path(
+    tag = "webhooks",
+    security(("bearer" = [])),
+    request_body = CreateWebhookRequest,
+    responses(
+        (status = 201, description = "Created; `secret` is shown once", body = CreatedWebhook),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`url`: `invalid` or `private_address`; `events`: `invalid`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks")]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    body: web::Json<CreateWebhookRequest>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Scope::Admin)?;
+    let body = body.into_inner();
+    if let Err(why) = check_target(&body.url, state.config.webhook_allow_private_targets).await {
+        let code = if why.contains("private") {
+            "private_address"
+        } else {
+            "invalid"
+        };
+        return Err(ApiError {
+            detail: Some(format!("`url`: {why}")),
+            ..ApiError::field("url", code)
+        });
+    }
+    let mut events: Vec<String> = Vec::new();
+    for e in &body.events {
+        let known = e == "*" || e.parse::<AuditAction>().is_ok();
+        if !known {
+            return Err(ApiError {
+                detail: Some(EVENT_NAMES_HINT.into()),
+                ..ApiError::field("events", "invalid")
+            });
+        }
+        if !events.contains(e) {
+            events.push(e.clone());
+        }
+    }
+    if events.is_empty() {
+        return Err(ApiError {
+            detail: Some(EVENT_NAMES_HINT.into()),
+            ..ApiError::field("events", "empty")
+        });
+    }
+    let row = WebhookEndpointRow {
+        id: storage::new_id(),
+        url: body.url,
+        events: events.join(" "),
+        secret: format!("whsec_{}", B64.encode(crate::tokens::random_bytes::<32>())),
+        created_at: storage::now(),
+        deleted_at: None,
+    };
+    let actor = principal.actor();
+    let r = row.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                webhooks::insert(conn, &r)?;
+                AuditEntry::success(AuditAction::WebhookCreated)
+                    .actor(Some(actor))
+                    .target("webhook_endpoint", r.id.clone())
+                    .details(serde_json::json!({"url": r.url, "events": events}))
+                    .write(conn, &meta)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedWebhook {
+        endpoint: row.to_api(),
+        secret: row.secret,
+    }))
+}
+
+/// Lists webhook endpoints (without secrets).
+#[utoipa::path(
+    tag = "webhooks",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Endpoints", body = Vec<WebhookEndpoint>),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks")]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<Vec<WebhookEndpoint>>> {
+    principal.require(Scope::Admin)?;
+    let rows = state.db(|conn| Ok(webhooks::active(conn)?)).await?;
+    Ok(web::Json(
+        rows.iter().map(WebhookEndpointRow::to_api).collect(),
+    ))
+}
+
+/// Deletes an endpoint; pending deliveries to it are abandoned.
+#[utoipa::path(
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Endpoint id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/webhooks/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Scope::Admin)?;
+    let id = id.into_inner();
+    let actor = principal.actor();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                if !webhooks::delete(conn, &id, storage::now())? {
+                    return Err(ApiError::new(ErrorCode::NotFound));
+                }
+                AuditEntry::success(AuditAction::WebhookDeleted)
+                    .actor(Some(actor))
+                    .target("webhook_endpoint", id.clone())
+                    .write(conn, &meta)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The newest 100 deliveries of an endpoint: status, response code, attempts, next attempt.
+#[utoipa::path(
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Endpoint id")),
+    responses(
+        (status = 200, description = "Deliveries, newest first", body = Vec<WebhookDelivery>),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Vec<WebhookDelivery>>> {
+    principal.require(Scope::Admin)?;
+    let id = id.into_inner();
+    let rows = state
+        .db(move |conn| {
+            webhooks::find_active(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+            Ok(webhooks::deliveries(conn, &id, 100)?)
+        })
+        .await?;
+    Ok(web::Json(rows.iter().map(OutboxRow::to_delivery).collect()))
+}
+
+/// Queues a delivery again (same `webhook-id`, so receivers can de-duplicate).
+#[utoipa::path(
+    tag = "webhooks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Endpoint id"), ("delivery_id" = String, Path, description = "Delivery id")),
+    responses(
+        (status = 202, description = "Queued for an immediate attempt"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/replay")]
+pub async fn replay(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Scope::Admin)?;
+    let (id, delivery) = path.into_inner();
+    state
+        .db(move |conn| {
+            if webhooks::replay(conn, &id, &delivery, storage::now())? {
+                Ok(())
+            } else {
+                Err(ApiError::new(ErrorCode::NotFound))
+            }
+        })
+        .await?;
+    state.outbox_wakeup.notify_one();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_the_standard_webhooks_example() {
+        // From the Standard Webhooks specification's test vectors.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = r#"{"test": 2432232314}"#;
+        let sig = signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).unwrap();
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn private_and_loopback_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
