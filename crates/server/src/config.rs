@@ -58,6 +58,10 @@ pub struct Config {
     pub email_verification_ttl_hours: i64,
     /// Lifetime of a password-reset link, in minutes.
     pub password_reset_ttl_minutes: i64,
+    /// Hours before expiry at which an email-bound invitation gets its one reminder (0: none).
+    pub reminder_before_expiry_hours: i64,
+    /// Seconds between runs of the scheduled jobs (expiry, reminders).
+    pub jobs_interval_seconds: u64,
     /// Signing keys `{id, secret}`, newest first; when empty they come from
     /// `<data_dir>/secrets.toml`, generated on first run.
     pub secret_keys: Vec<SecretKeyConfig>,
@@ -142,6 +146,8 @@ impl Default for Config {
             refresh_token_ttl_days: 30,
             email_verification_ttl_hours: 24,
             password_reset_ttl_minutes: 60,
+            reminder_before_expiry_hours: 48,
+            jobs_interval_seconds: 60,
             secret_keys: vec![],
             cors_allowed_origins: vec![],
             trusted_proxies: vec![],
@@ -290,6 +296,12 @@ impl Config {
         }
         if !(1..=720).contains(&self.email_verification_ttl_hours) {
             return err("email_verification_ttl_hours", "must be between 1 and 720");
+        }
+        if !(0..=24 * 365).contains(&self.reminder_before_expiry_hours) {
+            return err("reminder_before_expiry_hours", "must be between 0 and 8760");
+        }
+        if !(1..=86_400).contains(&self.jobs_interval_seconds) {
+            return err("jobs_interval_seconds", "must be between 1 and 86400");
         }
         if !(5..=1440).contains(&self.password_reset_ttl_minutes) {
             return err("password_reset_ttl_minutes", "must be between 5 and 1440");

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod invitations;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod ops;

@@ -73,6 +73,25 @@ pub fn invitation_email(
     }
 }
 
+/// The reminder sent once before an invitation expires; its link replaces the earlier one.
+pub fn reminder_email(
+    to: &str,
+    inviter: &str,
+    url: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("Reminder: {inviter} invited you to join"),
+        text: format!(
+            "Hello,\n\n{inviter} invited you to create an account, and the invitation expires on {}.\n\n\
+             Accept it here (this link replaces the one in our first email):\n\n    {url}\n\n\
+             If you do not want an account, ignore this email: nothing happens unless you open the link.\n",
+            expires_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+    }
+}
+
 /// The email-verification email.
 pub fn verification_email(to: &str, url: &str, hours: i64) -> OutgoingEmail {
     OutgoingEmail {

@@ -99,14 +99,7 @@ impl Application {
         };
         let server = run(listener, state.clone(), workers)?;
         tokio::spawn(mail::run_worker(state.clone()));
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                s.limits.shrink();
-            }
-        });
+        tokio::spawn(crate::jobs::run(state.clone()));
         Ok(Self {
             port: addr.port(),
             addr,

@@ -20,6 +20,7 @@ both_backends!(
     bulk_reports_each_row_and_dry_run_creates_nothing,
     links_come_from_public_base_url_not_the_host_header,
     the_invitation_email_carries_the_link,
+    jobs_mark_expiry_and_send_one_reminder,
 );
 
 fn email_req(email: &str) -> CreateInvitationRequest {
@@ -758,4 +759,73 @@ async fn the_invitation_email_carries_the_link(b: Backend) {
             .iter()
             .any(|m| m.contains("To: quiet@example.com"))
     );
+}
+
+async fn jobs_mark_expiry_and_send_one_reminder(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let soon = admin
+        .create_invitation(&email_req("soon@example.com"))
+        .await
+        .unwrap();
+    let gone = admin
+        .create_invitation(&email_req("gone@example.com"))
+        .await
+        .unwrap();
+    let target = soon.invitation.id.clone();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use invitegate_server::storage::schema::invitations::dsl::*;
+        let now = invitegate_server::storage::now();
+        diesel::update(invitations.filter(id.eq(target)))
+            .set((
+                created_at.eq(now - chrono::Duration::days(6)),
+                expires_at.eq(now + chrono::Duration::hours(1)),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+    .await;
+    app.expire_invitation(&gone.invitation.id).await;
+    let (expired, reminded) = invitegate_server::jobs::run_once(&app.state).await.unwrap();
+    assert_eq!((expired, reminded), (1, 1));
+    assert_eq!(
+        invitegate_server::jobs::run_once(&app.state).await.unwrap(),
+        (0, 0),
+        "once only"
+    );
+    let events = admin
+        .list_audit_events(&[("action", "invitation.expired")])
+        .await
+        .unwrap();
+    assert_eq!(events.data.len(), 1);
+    assert_eq!(
+        events.data[0].target.as_ref().unwrap().id,
+        gone.invitation.id
+    );
+    // The reminder's link replaces the first one; the expiry is unchanged.
+    let mail = app
+        .emails()
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m.contains("To: soon@example.com"))
+        .unwrap();
+    assert!(
+        mail.contains("Reminder: owner@example.com invited you"),
+        "{mail}"
+    );
+    let token = app.link_token_for("soon@example.com", "/invite").await;
+    assert_ne!(token, soon.token);
+    assert_problem(
+        app.api.verify_invitation(&soon.token).await,
+        400,
+        ErrorCode::InvalidInvitation,
+    );
+    app.api.verify_invitation(&token).await.unwrap();
+    // The expired invitation's address is free again.
+    admin
+        .create_invitation(&email_req("gone@example.com"))
+        .await
+        .unwrap();
 }

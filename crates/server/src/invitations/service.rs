@@ -265,6 +265,7 @@ pub fn create_in_tx(
         note: new.note.clone(),
         bootstrap,
         reminded_at: None,
+        expired_at: None,
     };
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = conn.transaction(|conn| invitations::insert(conn, &row));

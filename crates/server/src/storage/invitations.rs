@@ -133,6 +133,7 @@ pub fn replace_token(
         i::expires_at.eq(expires_at),
         i::pending_email.eq(pending_email),
         i::reminded_at.eq(None::<NaiveDateTime>),
+        i::expired_at.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -170,6 +171,79 @@ pub fn count_for_quota(
         .filter(i::uses.ge(i::max_uses).or(i::expires_at.gt(now)))
         .count()
         .get_result(conn)
+}
+
+/// Ids of invitations whose time passed while pending and that are not yet marked expired.
+pub fn newly_expired(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    i::invitations
+        .filter(i::expired_at.is_null())
+        .filter(i::expires_at.le(now))
+        .filter(i::revoked_at.is_null())
+        .filter(i::uses.lt(i::max_uses))
+        .select(i::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Marks one invitation expired (releasing its address); returns whether this call did.
+pub fn mark_expired(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::expired_at.is_null())
+            .filter(i::expires_at.le(now))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set((
+        i::expired_at.eq(Some(now)),
+        i::pending_email.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Email-bound pending invitations expiring before `until` that had no reminder yet.
+pub fn reminder_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<InvitationRow>> {
+    i::invitations
+        .filter(i::reminded_at.is_null())
+        .filter(i::email.is_not_null())
+        .filter(i::expires_at.gt(now))
+        .filter(i::expires_at.le(until))
+        .filter(i::revoked_at.is_null())
+        .filter(i::uses.lt(i::max_uses))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Takes the reminder of a pending invitation and gives it a new token (same expiry); returns
+/// whether this call did (so two nodes never both remind).
+pub fn take_reminder(
+    conn: &mut DbConn,
+    id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::reminded_at.is_null())
+            .filter(i::expires_at.gt(now))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses)),
+    )
+    .set((i::reminded_at.eq(Some(now)), i::token_hash.eq(token_hash)))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Revokes every owner (bootstrap) invitation that could still be redeemed.

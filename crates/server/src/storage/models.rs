@@ -89,6 +89,7 @@ pub struct InvitationRow {
     pub note: Option<String>,
     pub bootstrap: bool,
     pub reminded_at: Option<NaiveDateTime>,
+    pub expired_at: Option<NaiveDateTime>,
 }
 
 impl InvitationRow {

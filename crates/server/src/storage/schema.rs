@@ -35,6 +35,7 @@ diesel::table! {
         note -> Nullable<Text>,
         bootstrap -> Bool,
         reminded_at -> Nullable<Timestamp>,
+        expired_at -> Nullable<Timestamp>,
     }
 }
 

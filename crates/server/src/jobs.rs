@@ -1,0 +1,106 @@
+//! Scheduled jobs, run by every process every `jobs_interval_seconds`: mark invitations expired
+//! when their time passes (emitting `invitation.expired`, so subscribed webhooks hear of it) and
+//! send one reminder per email-bound invitation `reminder_before_expiry_hours` before it
+//! expires. Each item is taken with a guarded update, so several processes never act twice.
+
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::error::ApiResult;
+use crate::invitations::service::preview;
+use crate::mail;
+use crate::state::AppState;
+use crate::storage::models::utc;
+use crate::storage::{self, invitations};
+use crate::tokens::{Purpose, hash_token};
+use invitegate_core::model::{ActorRef, ActorType, AuditAction};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the jobs until the process ends.
+pub async fn run(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.config.jobs_interval_seconds));
+    loop {
+        tick.tick().await;
+        state.limits.shrink();
+        match run_once(&state).await {
+            Ok((expired, reminded)) if expired + reminded > 0 => {
+                tracing::info!(expired, reminded, "scheduled jobs ran")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "scheduled jobs could not run"),
+        }
+    }
+}
+
+/// One pass of every job; returns (invitations marked expired, reminders sent).
+pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
+    let expired = state
+        .db(|conn| {
+            let now = storage::now();
+            let system = ActorRef {
+                kind: ActorType::System,
+                id: "system".into(),
+            };
+            let mut n = 0;
+            for id in invitations::newly_expired(conn, now, 500)? {
+                let marked = storage::write_tx(conn, |conn| {
+                    if !invitations::mark_expired(conn, &id, now)? {
+                        return Ok(false);
+                    }
+                    AuditEntry::success(AuditAction::InvitationExpired)
+                        .actor(Some(system.clone()))
+                        .target("invitation", id.clone())
+                        .write(conn, &RequestMeta::default())?;
+                    Ok::<_, diesel::result::Error>(true)
+                })?;
+                n += usize::from(marked);
+            }
+            Ok(n)
+        })
+        .await?;
+    let hours = state.config.reminder_before_expiry_hours;
+    let reminded = if hours == 0 {
+        0
+    } else {
+        let st = state.clone();
+        state
+            .db(move |conn| {
+                let now = storage::now();
+                let mut n = 0;
+                for inv in
+                    invitations::reminder_due(conn, now, now + chrono::Duration::hours(hours), 200)?
+                {
+                    // Only invitations that lived longer than the reminder window get a reminder.
+                    if inv.created_at + chrono::Duration::hours(hours) > inv.expires_at {
+                        continue;
+                    }
+                    let token = st.keys.issue(Purpose::Invitation);
+                    let sent = storage::write_tx(conn, |conn| {
+                        if !invitations::take_reminder(conn, &inv.id, &hash_token(&token), now)? {
+                            return Ok(false);
+                        }
+                        let inviter = preview(conn, &inv)?
+                            .inviter_display_name
+                            .unwrap_or_else(|| "Someone".into());
+                        let to = inv.email.clone().unwrap_or_default();
+                        mail::enqueue(
+                            conn,
+                            &mail::reminder_email(
+                                &to,
+                                &inviter,
+                                &st.link("/invite", &token),
+                                utc(inv.expires_at),
+                            ),
+                        )?;
+                        Ok::<_, diesel::result::Error>(true)
+                    })?;
+                    n += usize::from(sent);
+                }
+                Ok(n)
+            })
+            .await?
+    };
+    if reminded > 0 {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok((expired, reminded))
+}

@@ -1,0 +1,2 @@
+DROP INDEX invitations_reminder_due;
+ALTER TABLE invitations DROP COLUMN expired_at;
