@@ -384,6 +384,34 @@ impl Client {
         .map(|_| ())
     }
 
+    /// `GET /outbox` with query pairs such as `("status", "dead")`.
+    pub async fn list_outbox(
+        &self,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<OutboxItem>, ClientError> {
+        self.json(self.request(Method::GET, "/outbox").query(query))
+            .await
+    }
+
+    /// `POST /outbox/{id}/retry`.
+    pub async fn retry_outbox_item(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::POST, &format!("/outbox/{id}/retry")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `POST /email-verifications/resend` (always accepted).
+    pub async fn resend_verification(&self, email: &str) -> Result<(), ClientError> {
+        self.send(
+            self.request(Method::POST, "/email-verifications/resend")
+                .json(&ResendVerificationRequest {
+                    email: email.into(),
+                }),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `GET /settings`.
     pub async fn settings(&self) -> Result<SettingsView, ClientError> {
         self.get("/settings").await

@@ -555,3 +555,39 @@ pub struct WebhookDelivery {
     /// When the endpoint accepted it.
     pub delivered_at: Option<DateTime<Utc>>,
 }
+
+/// An item of the delivery queue (emails and webhook deliveries), without its content: emails
+/// hold links with tokens, which are shown only when minted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OutboxItem {
+    /// Item id.
+    pub id: String,
+    /// `email` or `webhook`.
+    pub kind: String,
+    /// `pending`, `sent` or `dead` (no attempts left; retry it to try again).
+    pub status: String,
+    /// Recipient address, or webhook endpoint id.
+    pub recipient: Option<String>,
+    /// Email subject, or webhook event type.
+    pub summary: Option<String>,
+    /// Attempts made.
+    pub attempts: i32,
+    /// Error of the last failed attempt.
+    pub last_error: Option<String>,
+    /// When the next attempt is due (pending items).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/email-verifications/resend` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResendVerificationRequest {
+    /// The address that registered.
+    pub email: String,
+}

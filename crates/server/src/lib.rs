@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod ops;
+pub mod outbox_admin;
 pub mod paging;
 pub mod password_resets;
 pub mod ratelimit;

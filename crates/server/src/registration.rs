@@ -21,8 +21,8 @@ use crate::storage::{self, DbConn, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use actix_web::{HttpResponse, post, web};
 use invitegate_core::api::{
-    MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest, SessionResponse, StatusResponse,
-    TokenRequest,
+    MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest, ResendVerificationRequest, SessionResponse,
+    StatusResponse, TokenRequest,
 };
 use invitegate_core::model::{AuditAction, Role, SignupMode};
 use invitegate_core::password::{self, PasswordIssue, PasswordPolicy};
@@ -575,4 +575,57 @@ async fn confirm_inner(
         Err(TxError::Api(e)) => Err(e),
         Err(TxError::Existing) => Err(ApiError::new(ErrorCode::EmailRegistered)),
     }
+}
+
+/// Sends the verification link of a pending registration again, with a new token (the old
+/// link stops working). Always 202 with the same body, whether or not such a registration
+/// exists, so it reveals nothing about accounts.
+#[utoipa::path(
+    tag = "registration",
+    request_body = ResendVerificationRequest,
+    responses(
+        (status = 202, description = "`accepted`, whether or not a registration is pending", body = StatusResponse),
+        (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (per IP and per address)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email-verifications/resend")]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<ResendVerificationRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    let email = Email::parse(&body.email).map_err(|_| ApiError::field("email", "invalid"))?;
+    state
+        .limits
+        .login_account
+        .check(&email.as_str().to_string())?;
+    let token = state.keys.issue(Purpose::EmailVerification);
+    let url = state.link("/verify-email", &token);
+    let hours = state.config.email_verification_ttl_hours;
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                if users::email_exists(conn, email.as_str())? {
+                    return Ok(());
+                }
+                if let Some(row) = verifications::latest_open_for_email(conn, email.as_str())? {
+                    let expires_at = storage::now() + chrono::Duration::hours(hours);
+                    if verifications::replace_token(conn, &row.id, &hash_token(&token), expires_at)?
+                    {
+                        mail::enqueue(
+                            conn,
+                            &mail::verification_email(email.as_str(), &url, hours),
+                        )?;
+                    }
+                }
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    state.outbox_wakeup.notify_one();
+    Ok(HttpResponse::Accepted().json(StatusResponse {
+        status: "accepted".into(),
+    }))
 }

@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit_log, invitations, ops, password_resets, registration, sessions, settings,
-    users, webhooks,
+    api_keys, audit_log, invitations, ops, outbox_admin, password_resets, registration, sessions,
+    settings, users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -40,7 +40,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(webhooks::list)
         .service(webhooks::remove)
         .service(webhooks::deliveries)
-        .service(webhooks::replay);
+        .service(webhooks::replay)
+        .service(outbox_admin::list)
+        .service(outbox_admin::retry)
+        .service(registration::resend_verification);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -61,6 +64,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         (name = "audit", description = "Audit log"),
         (name = "api_keys", description = "API keys for third-party systems"),
         (name = "settings", description = "Sign-up mode and invitation settings"),
+        (name = "outbox", description = "Delivery queue of emails and webhooks: pending, sent, dead; retry"),
         (name = "webhooks", description = "Signed event deliveries to other systems (Standard Webhooks)"),
     )
 )]

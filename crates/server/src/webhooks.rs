@@ -391,7 +391,7 @@ pub async fn replay(
     let (id, delivery) = path.into_inner();
     state
         .db(move |conn| {
-            if webhooks::replay(conn, &id, &delivery, storage::now())? {
+            if outbox::requeue(conn, &delivery, Some(&id), storage::now())? {
                 Ok(())
             } else {
                 Err(ApiError::new(ErrorCode::NotFound))

@@ -6,7 +6,9 @@ use invitegate_core::api::*;
 
 both_backends!(
     invitation_and_verification_emails_arrive_over_smtp,
-    an_unreachable_smtp_server_delays_delivery_without_losing_it
+    an_unreachable_smtp_server_delays_delivery_without_losing_it,
+    dead_items_are_visible_and_can_be_retried,
+    verification_links_can_be_resent_without_revealing_anything,
 );
 
 async fn invitation_and_verification_emails_arrive_over_smtp(b: Backend) {
@@ -103,6 +105,120 @@ async fn an_unreachable_smtp_server_delays_delivery_without_losing_it(b: Backend
     let sink = SmtpSink::start_on(&format!("127.0.0.1:{port}")).await;
     let mail = sink.wait_for("ann@example.com", 20).await;
     assert!(mail.contains("/invite#token="));
+}
+
+async fn dead_items_are_visible_and_can_be_retried(b: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(b, |c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            email: Some("ann@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Let the first attempt fail, then use up the attempts.
+    for _ in 0..100 {
+        if !admin
+            .list_outbox(&[("status", "pending")])
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.attempts == 0)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.db(|c| {
+        use diesel::prelude::*;
+        use invitegate_server::storage::schema::outbox::dsl::*;
+        diesel::update(outbox)
+            .set((status.eq("dead"), attempts.eq(8)))
+            .execute(c)?;
+        Ok(())
+    })
+    .await;
+    let dead = admin.list_outbox(&[("status", "dead")]).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].kind.as_str(), dead[0].recipient.as_deref()),
+        ("email", Some("ann@example.com"))
+    );
+    assert!(dead[0].last_error.is_some());
+    let listed = serde_json::to_string(&dead).unwrap();
+    assert!(
+        !listed.contains(&inv.token),
+        "queue listings never show tokens"
+    );
+    let sink = SmtpSink::start_on(&format!("127.0.0.1:{port}")).await;
+    admin.retry_outbox_item(&dead[0].id).await.unwrap();
+    sink.wait_for("ann@example.com", 10).await;
+    assert_eq!(
+        admin
+            .list_outbox(&[("status", "sent")])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_problem(
+        admin.retry_outbox_item("nope").await,
+        404,
+        invitegate_core::ErrorCode::NotFound,
+    );
+    assert_problem(
+        admin.list_outbox(&[("status", "lost")]).await,
+        422,
+        invitegate_core::ErrorCode::ValidationFailed,
+    );
+}
+
+async fn verification_links_can_be_resent_without_revealing_anything(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        c.invitation_whitelist_emails = vec!["friends.org".into()]
+    })
+    .await;
+    app.admin().await;
+    app.api
+        .register(&register_req("amy@friends.org", None))
+        .await
+        .unwrap();
+    let first = app.link_token_for("amy@friends.org", "/verify-email").await;
+    let mut answers = Vec::new();
+    for email in ["amy@friends.org", "nobody@friends.org", "owner@example.com"] {
+        let res = app
+            .http
+            .post(app.url("/api/v1/email-verifications/resend"))
+            .json(&ResendVerificationRequest {
+                email: email.into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        answers.push((res.status().as_u16(), res.text().await.unwrap()));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    assert_eq!(answers[0].0, 202);
+    let second = app.link_token_for("amy@friends.org", "/verify-email").await;
+    assert_ne!(first, second);
+    assert_problem(
+        app.api.confirm_email(&first).await,
+        400,
+        invitegate_core::ErrorCode::InvalidToken,
+    );
+    app.api.confirm_email(&second).await.unwrap();
+    assert!(
+        !app.emails()
+            .await
+            .iter()
+            .any(|m| m.contains("To: nobody@friends.org"))
+    );
 }
 
 mod postgres_nodes {

@@ -311,6 +311,33 @@ impl WebhookEndpointRow {
 }
 
 impl OutboxRow {
+    /// The queue item as shown to administrators (no content).
+    pub fn to_item(&self) -> api::OutboxItem {
+        let payload = serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default();
+        let (recipient, summary) = match self.kind.as_str() {
+            "email" => (
+                payload["to"].as_str().map(String::from),
+                payload["subject"].as_str().map(String::from),
+            ),
+            _ => (
+                self.endpoint_id.clone(),
+                payload["type"].as_str().map(String::from),
+            ),
+        };
+        api::OutboxItem {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            status: self.status.clone(),
+            recipient,
+            summary,
+            attempts: self.attempts,
+            last_error: self.last_error.clone(),
+            next_attempt_at: (self.status == "pending").then(|| utc(self.next_attempt_at)),
+            created_at: utc(self.created_at),
+            sent_at: self.sent_at.map(utc),
+        }
+    }
+
     /// A webhook delivery as shown to administrators.
     pub fn to_delivery(&self) -> api::WebhookDelivery {
         let event = serde_json::from_str::<serde_json::Value>(&self.payload)

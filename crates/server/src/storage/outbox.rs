@@ -106,3 +106,37 @@ pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// The newest items, optionally of one status.
+pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let mut q = o::outbox.into_boxed();
+    if let Some(s) = status {
+        q = q.filter(o::status.eq(s.to_string()));
+    }
+    q.order(o::created_at.desc()).limit(limit).load(conn)
+}
+
+/// Puts an item back in the queue for an immediate attempt (dead items get a fresh set of
+/// attempts); `endpoint_id` restricts it to one webhook endpoint. Returns whether it existed.
+pub fn requeue(
+    conn: &mut DbConn,
+    id: &str,
+    endpoint_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let mut q = diesel::update(o::outbox)
+        .filter(o::id.eq(id.to_string()))
+        .into_boxed();
+    if let Some(e) = endpoint_id {
+        q = q.filter(o::endpoint_id.eq(e.to_string()));
+    }
+    let n = q
+        .set((
+            o::status.eq(PENDING),
+            o::attempts.eq(0),
+            o::next_attempt_at.eq(now),
+            o::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -34,3 +34,33 @@ pub fn consume(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<b
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The newest unconsumed pending registration for `email`.
+pub fn latest_open_for_email(
+    conn: &mut DbConn,
+    email: &str,
+) -> QueryResult<Option<VerificationRow>> {
+    v::email_verifications
+        .filter(v::email.eq(email))
+        .filter(v::consumed_at.is_null())
+        .order(v::created_at.desc())
+        .first(conn)
+        .optional()
+}
+
+/// Gives a pending registration a new token and expiry (the old link stops working).
+pub fn replace_token(
+    conn: &mut DbConn,
+    id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        v::email_verifications
+            .filter(v::id.eq(id))
+            .filter(v::consumed_at.is_null()),
+    )
+    .set((v::token_hash.eq(token_hash), v::expires_at.eq(expires_at)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

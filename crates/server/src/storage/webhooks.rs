@@ -53,27 +53,6 @@ pub fn deliveries(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryResu
         .load(conn)
 }
 
-/// Puts a delivery back in the queue for an immediate attempt; returns whether it existed.
-pub fn replay(
-    conn: &mut DbConn,
-    endpoint_id: &str,
-    delivery_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        o::outbox
-            .filter(o::id.eq(delivery_id))
-            .filter(o::endpoint_id.eq(endpoint_id)),
-    )
-    .set((
-        o::status.eq(super::outbox::PENDING),
-        o::next_attempt_at.eq(now),
-        o::locked_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
 /// Records the HTTP status of the last attempt.
 pub fn set_response_status(conn: &mut DbConn, id: &str, status: Option<i32>) -> QueryResult<()> {
     diesel::update(o::outbox.filter(o::id.eq(id)))
