@@ -33,6 +33,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of every email.
     pub mail_from: String,
+    /// Product name shown in emails.
+    pub product_name: String,
+    /// Accent colour of HTML emails, `#rgb` or `#rrggbb`.
+    pub brand_color: String,
+    /// Directory whose files override the built-in email templates of the same name.
+    pub templates_dir: Option<PathBuf>,
     /// Allow webhooks to loopback and private addresses.
     pub webhook_allow_private_targets: bool,
     /// Invitations required for new accounts (seed option). `false` means `open` mode.
@@ -134,6 +140,9 @@ impl Default for Config {
             public_base_url: None,
             smtp_url: None,
             mail_from: "Invitegate <no-reply@localhost>".into(),
+            product_name: "Invitegate".into(),
+            brand_color: "#4f46e5".into(),
+            templates_dir: None,
             webhook_allow_private_targets: false,
             enable_invite_only: true,
             signup_mode: None,
@@ -259,6 +268,18 @@ impl Config {
                 "mail_from",
                 "must be a mailbox such as `Invitegate <no-reply@example.com>`",
             );
+        }
+        let hex = self.brand_color.strip_prefix('#').unwrap_or_default();
+        if !(hex.len() == 3 || hex.len() == 6) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return err("brand_color", "must be a colour such as #4f46e5");
+        }
+        if self.product_name.trim().is_empty() || self.product_name.len() > 100 {
+            return err("product_name", "must be 1 to 100 characters");
+        }
+        if let Some(dir) = &self.templates_dir {
+            if !dir.is_dir() {
+                return err("templates_dir", "must be an existing directory");
+            }
         }
         if !(1..=invitegate_core::api::MAX_EXPIRY_DAYS).contains(&self.invite_link_expiry) {
             return err("invite_link_expiry", "must be between 1 and 365 days");

@@ -84,7 +84,7 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
                         let to = inv.email.clone().unwrap_or_default();
                         mail::enqueue(
                             conn,
-                            &mail::reminder_email(
+                            &st.templates.reminder(
                                 &to,
                                 &inviter,
                                 &st.link("/invite", &token),

@@ -44,6 +44,7 @@ pub async fn request_reset(
     let token = state.keys.issue(Purpose::PasswordReset);
     let url = state.link("/reset-password", &token);
     let minutes = state.config.password_reset_ttl_minutes;
+    let templates = state.templates.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -63,10 +64,7 @@ pub async fn request_reset(
                             consumed_at: None,
                         };
                         password_resets::insert(conn, &row)?;
-                        mail::enqueue(
-                            conn,
-                            &mail::password_reset_email(&user.email, &url, minutes),
-                        )?;
+                        mail::enqueue(conn, &templates.password_reset(&user.email, &url, minutes))?;
                         entry.target("user", user.id).write(conn, &meta)?;
                     }
                     None => {

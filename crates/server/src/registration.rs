@@ -375,13 +375,11 @@ async fn notify_existing(
         email.as_str().replace('+', "%2B").replace('@', "%40")
     );
     let m = meta.clone();
+    let notice = state.templates.existing_account(email.as_str(), &login_url);
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
-                mail::enqueue(
-                    conn,
-                    &mail::existing_account_email(email.as_str(), &login_url),
-                )?;
+                mail::enqueue(conn, &notice)?;
                 AuditEntry::failure(AuditAction::RegistrationRejected)
                     .details(
                         serde_json::json!({"reason": "existing_account", "email": email.as_str()}),
@@ -406,6 +404,7 @@ async fn start_verification(
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
+    let message = state.templates.verification(email.as_str(), &url, hours);
     let m = meta.clone();
     let e = email.as_str().to_string();
     let result = state
@@ -428,7 +427,7 @@ async fn start_verification(
                     consumed_at: None,
                 };
                 verifications::insert(conn, &row)?;
-                mail::enqueue(conn, &mail::verification_email(&e, &url, hours))?;
+                mail::enqueue(conn, &message)?;
                 AuditEntry::success(AuditAction::RegistrationPending)
                     .target("email_verification", row.id.clone())
                     .details(serde_json::json!({"email": e, "basis": basis.as_str(), "invitation_id": invitation_id}))
@@ -604,6 +603,7 @@ pub async fn resend_verification(
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
+    let message = state.templates.verification(email.as_str(), &url, hours);
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -614,10 +614,7 @@ pub async fn resend_verification(
                     let expires_at = storage::now() + chrono::Duration::hours(hours);
                     if verifications::replace_token(conn, &row.id, &hash_token(&token), expires_at)?
                     {
-                        mail::enqueue(
-                            conn,
-                            &mail::verification_email(email.as_str(), &url, hours),
-                        )?;
+                        mail::enqueue(conn, &message)?;
                     }
                 }
                 Ok::<_, ApiError>(())

@@ -66,6 +66,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let hasher = HasherPool::new(threads, config.hash_queue)?;
     let mail = Arc::new(mail::Transport::from_config(&config)?);
     let http = crate::webhooks::http_client()?;
+    let templates = Arc::new(mail::Templates::load(&config)?);
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         limits: RateLimiters::new(&config.rate_limits),
@@ -76,6 +77,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         common_passwords: Arc::new(common_passwords()),
         metrics: Metrics::new(),
         mail,
+        templates,
         http,
         outbox_wakeup: Arc::default(),
         config,

@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// HTTP client for webhook deliveries.
     pub http: reqwest::Client,
+    /// Email templates.
+    pub templates: Arc<crate::mail::Templates>,
     /// Email transport used by the outbox worker.
     pub mail: Arc<crate::mail::Transport>,
     /// Wakes the outbox worker after a commit that enqueued something.

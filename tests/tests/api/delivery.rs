@@ -9,6 +9,7 @@ both_backends!(
     an_unreachable_smtp_server_delays_delivery_without_losing_it,
     dead_items_are_visible_and_can_be_retried,
     verification_links_can_be_resent_without_revealing_anything,
+    emails_are_branded_and_templates_can_be_overridden,
 );
 
 async fn invitation_and_verification_emails_arrive_over_smtp(b: Backend) {
@@ -219,6 +220,58 @@ async fn verification_links_can_be_resent_without_revealing_anything(b: Backend)
             .iter()
             .any(|m| m.contains("To: nobody@friends.org"))
     );
+}
+
+async fn emails_are_branded_and_templates_can_be_overridden(b: Backend) {
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(
+        templates.path().join("invitation.subject"),
+        "Join {{ product_name }}, {{ inviter }} is waiting",
+    )
+    .unwrap();
+    let dir = templates.path().to_path_buf();
+    let app = spawn_app_with(b, move |c| {
+        c.product_name = "Acme Beta".into();
+        c.brand_color = "#ff3300".into();
+        c.templates_dir = Some(dir);
+    })
+    .await;
+    let admin = app.admin().await;
+    admin
+        .create_invitation(&CreateInvitationRequest {
+            email: Some("ann@example.com".into()),
+            note: Some("<script>alert(1)</script>".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mail = app
+        .emails()
+        .await
+        .into_iter()
+        .find(|m| m.contains("To: ann@example.com"))
+        .unwrap();
+    assert!(
+        mail.contains("Subject: Join Acme Beta, owner@example.com is waiting"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("#ff3300") && mail.contains("Acme Beta"),
+        "{mail}"
+    );
+    assert!(mail.contains("&lt;script&gt;"), "notes are escaped in HTML");
+    assert!(!mail.contains("<script>alert(1)</script></blockquote>"));
+    // A broken override stops start-up and names the template.
+    std::fs::write(templates.path().join("invitation.txt"), "{% if %}").unwrap();
+    let config = invitegate_server::config::Config {
+        templates_dir: Some(templates.path().to_path_buf()),
+        ..Default::default()
+    };
+    let err = invitegate_server::mail::Templates::load(&config)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("invitation.txt"), "{err}");
 }
 
 mod postgres_nodes {

@@ -370,7 +370,7 @@ pub async fn resend(
                     let url = st.link("/invite", &token);
                     crate::mail::enqueue(
                         conn,
-                        &crate::mail::invitation_email(
+                        &st.templates.invitation(
                             e,
                             &inviter_name,
                             &url,

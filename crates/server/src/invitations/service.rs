@@ -288,7 +288,7 @@ pub fn create_in_tx(
             let url = state.link("/invite", &token);
             mail::enqueue(
                 conn,
-                &mail::invitation_email(
+                &state.templates.invitation(
                     e,
                     &inviter.display_name,
                     &url,
