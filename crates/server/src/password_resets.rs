@@ -35,12 +35,7 @@ pub async fn request_reset(
     meta: RequestMeta,
     body: web::Json<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
-    let email = Email::parse(&body.email).map_err(|_| ApiError::field("email", "invalid"))?;
-    state
-        .limits
-        .login_account
-        .check(&email.as_str().to_string())?;
+    let email = state.limits.email_request(&meta, &body.email)?;
     let token = state.keys.issue(Purpose::PasswordReset);
     let url = state.link("/reset-password", &token);
     let minutes = state.config.password_reset_ttl_minutes;

@@ -66,6 +66,21 @@ impl RateLimiters {
         }
     }
 
+    /// The gate of every endpoint that emails an address it is given (password resets,
+    /// verification resends): the per-IP limit, then the address parsed (422 `email`:
+    /// `invalid`), then the per-address limit, so no one can flood one mailbox.
+    pub fn email_request(
+        &self,
+        meta: &crate::audit::RequestMeta,
+        raw: &str,
+    ) -> Result<invitegate_core::Email, ApiError> {
+        self.auth.check(&meta.ip_or_unspecified())?;
+        let email =
+            invitegate_core::Email::parse(raw).map_err(|_| ApiError::field("email", "invalid"))?;
+        self.login_account.check(&email.as_str().to_string())?;
+        Ok(email)
+    }
+
     /// Drops idle keys (called periodically).
     pub fn shrink(&self) {
         self.auth.shrink();

@@ -594,12 +594,7 @@ pub async fn resend_verification(
     meta: RequestMeta,
     body: web::Json<ResendVerificationRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
-    let email = Email::parse(&body.email).map_err(|_| ApiError::field("email", "invalid"))?;
-    state
-        .limits
-        .login_account
-        .check(&email.as_str().to_string())?;
+    let email = state.limits.email_request(&meta, &body.email)?;
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
