@@ -146,3 +146,52 @@ async fn every_response_carries_the_security_headers(b: Backend) {
         "no third-party CDN"
     );
 }
+
+mod postgres_outage {
+    use crate::helpers::*;
+    use invitegate_core::ErrorCode;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_get_503_while_the_database_is_away_and_recover_without_a_restart() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.database_timeout_seconds = 1).await;
+        let admin = app.admin().await;
+        let db = app.pg_database().unwrap();
+        app.pg_admin_sql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"));
+        app.pg_admin_sql(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+        ));
+        let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(ready.status().as_u16(), 503);
+        assert_problem(
+            admin.list_invitations(&[]).await,
+            503,
+            ErrorCode::Unavailable,
+        );
+        assert_problem(
+            app.api.login("owner@example.com", PASSWORD).await,
+            503,
+            ErrorCode::Unavailable,
+        );
+        app.pg_admin_sql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"));
+        let mut recovered = false;
+        for _ in 0..50 {
+            if app
+                .http
+                .get(app.url("/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+                == 200
+            {
+                recovered = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(recovered, "readiness came back");
+        admin.list_invitations(&[]).await.unwrap();
+        app.api.login("owner@example.com", PASSWORD).await.unwrap();
+    }
+}

@@ -236,6 +236,19 @@ pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
 }
 
 impl TestApp {
+    /// The PostgreSQL database name of this test, if it runs on PostgreSQL.
+    pub fn pg_database(&self) -> Option<String> {
+        match &self._db {
+            TestDb::Postgres { name } => Some(name.clone()),
+            TestDb::Sqlite => None,
+        }
+    }
+
+    /// Runs SQL on the PostgreSQL server's maintenance database.
+    pub fn pg_admin_sql(&self, sql: &str) {
+        sql_query(sql).execute(&mut pg_admin()).expect("admin SQL");
+    }
+
     /// Starts another server process-equivalent on the same database (a second node).
     pub async fn spawn_peer(&self) -> Client {
         let dir = tempfile::tempdir().expect("tempdir");
