@@ -135,11 +135,7 @@ pub async fn logout(
     req: HttpRequest,
     meta: RequestMeta,
 ) -> ApiResult<HttpResponse> {
-    let bearer = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").map(str::to_string));
+    let bearer = crate::auth::bearer(&req);
     let mut ended: Option<(String, Option<String>)> = None;
     if let Some(b) = bearer {
         if let Ok(Principal::User { user, session_id }) = authenticate(&state, Some(b)).await {
@@ -151,27 +147,30 @@ pub async fn logout(
     let m = meta.clone();
     state
         .db(move |conn| {
-            let now = storage::now();
-            let sid = match (ended, cookie_token) {
-                (Some((sid, uid)), _) => {
-                    sessions::revoke(conn, &sid, now)?;
-                    Some((sid, uid))
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let sid = match (ended, cookie_token) {
+                    (Some((sid, uid)), _) => {
+                        sessions::revoke(conn, &sid, now)?;
+                        Some((sid, uid))
+                    }
+                    (None, Some(t)) if cookie_ok => {
+                        sessions::revoke_by_refresh_hash(conn, &hash_token(&t), now)?
+                            .map(|s| (s, None))
+                    }
+                    _ => None,
+                };
+                if let Some((sid, uid)) = sid {
+                    AuditEntry::success(AuditAction::Logout)
+                        .actor(uid.map(|id| ActorRef {
+                            kind: ActorType::User,
+                            id,
+                        }))
+                        .target("session", sid)
+                        .write(conn, &m)?;
                 }
-                (None, Some(t)) if cookie_ok => {
-                    sessions::revoke_by_refresh_hash(conn, &hash_token(&t), now)?.map(|s| (s, None))
-                }
-                _ => None,
-            };
-            if let Some((sid, uid)) = sid {
-                AuditEntry::success(AuditAction::Logout)
-                    .actor(uid.map(|id| ActorRef {
-                        kind: ActorType::User,
-                        id,
-                    }))
-                    .target("session", sid)
-                    .write(conn, &m)?;
-            }
-            Ok(())
+                Ok::<_, ApiError>(())
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent()

@@ -92,7 +92,8 @@ impl Principal {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The credential of an `Authorization: Bearer …` header (scheme case-insensitive).
+pub fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?
