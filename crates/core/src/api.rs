@@ -3,9 +3,7 @@
 //! Requests refuse unknown fields, so a misspelt option (`expire_in_days`) is a 422-class
 //! error instead of a silently ignored value.
 
-use crate::model::{
-    ActorRef, ActorType, InvitationState, Outcome, Role, Scope, SignupMode, TargetRef,
-};
+use crate::model::{ActorRef, InvitationState, Outcome, Role, Scope, SignupMode, TargetRef};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -471,9 +469,6 @@ pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitation_whitelist_emails: Option<Vec<String>>,
 }
-
-/// Which kind of actor a principal reference names, re-exported for DTO users.
-pub type InviterType = ActorType;
 
 /// `POST /api/v1/password-resets` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -80,12 +80,11 @@ impl PasswordPolicy {
         if is_repetitive(&normalized) {
             issues.push(PasswordIssue::TooCommon);
         }
-        if let Some(local) = email_local_part {
-            if local.chars().count() >= 3
-                && normalized.to_lowercase().contains(&local.to_lowercase())
-            {
-                issues.push(PasswordIssue::ContainsEmail);
-            }
+        if let Some(local) = email_local_part
+            && local.chars().count() >= 3
+            && normalized.to_lowercase().contains(&local.to_lowercase())
+        {
+            issues.push(PasswordIssue::ContainsEmail);
         }
         issues
     }
@@ -97,7 +96,7 @@ impl PasswordPolicy {
 pub fn is_repetitive(password: &str) -> bool {
     let chars: Vec<char> = password.to_lowercase().chars().collect();
     let n = chars.len();
-    (1..=n / 2).any(|p| n % p == 0 && chars.chunks(p).all(|c| c == &chars[..p]))
+    (1..=n / 2).any(|p| n.is_multiple_of(p) && chars.chunks(p).all(|c| c == &chars[..p]))
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ impl FromRequest for RequestMeta {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let trusted = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| s.config.trusted_proxy_ips())
+            .map(|s| s.trusted_proxies.clone())
             .unwrap_or_default();
         let user_agent = req
             .headers()

@@ -243,25 +243,23 @@ impl Config {
         if self.bind.parse::<SocketAddr>().is_err() {
             return err("bind", "must be an address:port such as 127.0.0.1:8080");
         }
-        if let Some(url) = &self.database_url {
-            if !(url.starts_with("sqlite://")
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite://")
                 || url.starts_with("postgres://")
                 || url.starts_with("postgresql://"))
-            {
-                return err("database_url", "must start with sqlite:// or postgres://");
-            }
+        {
+            return err("database_url", "must start with sqlite:// or postgres://");
         }
-        if let Some(url) = &self.public_base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || url.contains(char::is_whitespace)
-            {
-                return err("public_base_url", "must be an http:// or https:// URL");
-            }
+        if let Some(url) = &self.public_base_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(char::is_whitespace))
+        {
+            return err("public_base_url", "must be an http:// or https:// URL");
         }
-        if let Some(url) = &self.smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return err("smtp_url", "must start with smtp:// or smtps://");
-            }
+        if let Some(url) = &self.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return err("smtp_url", "must start with smtp:// or smtps://");
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return err(
@@ -276,10 +274,10 @@ impl Config {
         if self.product_name.trim().is_empty() || self.product_name.len() > 100 {
             return err("product_name", "must be 1 to 100 characters");
         }
-        if let Some(dir) = &self.templates_dir {
-            if !dir.is_dir() {
-                return err("templates_dir", "must be an existing directory");
-            }
+        if let Some(dir) = &self.templates_dir
+            && !dir.is_dir()
+        {
+            return err("templates_dir", "must be an existing directory");
         }
         if !(1..=invitegate_core::api::MAX_EXPIRY_DAYS).contains(&self.invite_link_expiry) {
             return err("invite_link_expiry", "must be between 1 and 365 days");

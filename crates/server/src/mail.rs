@@ -138,11 +138,10 @@ impl Templates {
         let ctx = minijinja::context! { product_name => &self.product_name, brand_color => &self.brand_color, ..ctx };
         let render = |suffix: &str| -> anyhow::Result<String> {
             let name = format!("{message}.{suffix}");
-            Ok(self
-                .env
+            self.env
                 .get_template(&name)?
                 .render(&ctx)
-                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?)
+                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))
         };
         let subject = render("subject")?
             .lines()

@@ -193,15 +193,15 @@ async fn register_inner(
     let password = password::normalize(&req.password);
     match invitation {
         Some(inv) => {
-            if let Some(bound) = &inv.email {
-                if bound != email.as_str() {
-                    return Err(ApiError::new(ErrorCode::EmailMismatch));
-                }
+            if let Some(bound) = &inv.email
+                && bound != email.as_str()
+            {
+                return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
-            if let Some(domain) = &inv.email_domain {
-                if domain != email.domain() {
-                    return Err(ApiError::new(ErrorCode::EmailMismatch));
-                }
+            if let Some(domain) = &inv.email_domain
+                && domain != email.domain()
+            {
+                return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
             let hash = state.hasher.hash(password).await.map_err(hash_error)?;
             if inv.email.is_some() || inv.bootstrap {

@@ -137,10 +137,10 @@ pub async fn logout(
 ) -> ApiResult<HttpResponse> {
     let bearer = crate::auth::bearer(&req);
     let mut ended: Option<(String, Option<String>)> = None;
-    if let Some(b) = bearer {
-        if let Ok(Principal::User { user, session_id }) = authenticate(&state, Some(b)).await {
-            ended = Some((session_id, Some(user.id.clone())));
-        }
+    if let Some(b) = bearer
+        && let Ok(Principal::User { user, session_id }) = authenticate(&state, Some(b)).await
+    {
+        ended = Some((session_id, Some(user.id.clone())));
     }
     let cookie_token = session::refresh_token_from(&state, &req);
     let cookie_ok = session::check_origin(&state, &req).is_ok();

@@ -69,6 +69,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let templates = Arc::new(mail::Templates::load(&config)?);
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
+        trusted_proxies: config.trusted_proxy_ips(),
         limits: RateLimiters::new(&config.rate_limits),
         alarm: FailureAlarm::new(config.rate_limits.alert_failures_threshold),
         pool,

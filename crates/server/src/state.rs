@@ -20,6 +20,8 @@ pub struct AppState {
     pub hasher: HasherPool,
     /// Start-up configuration.
     pub config: Arc<Config>,
+    /// Proxies whose `X-Forwarded-For` is believed (parsed once from the configuration).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Base of every link, without a trailing slash.
     pub base_url: String,
     /// The common-password blocklist, lower-case.

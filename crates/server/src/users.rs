@@ -114,7 +114,7 @@ pub async fn disable(
                         .details(serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked.len()}))
                         .write(conn, &meta)?;
                 }
-                Ok(users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?)
+                users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))
             })
         })
         .await?;

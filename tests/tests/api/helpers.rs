@@ -226,6 +226,14 @@ pub fn assert_problem<T: std::fmt::Debug>(
     }
 }
 
+/// A create body bound to one address, everything else defaulted.
+pub fn email_req(email: &str) -> CreateInvitationRequest {
+    CreateInvitationRequest {
+        email: Some(email.into()),
+        ..Default::default()
+    }
+}
+
 pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
     RegisterRequest {
         email: email.into(),

@@ -23,13 +23,6 @@ both_backends!(
     jobs_mark_expiry_and_send_one_reminder,
 );
 
-fn email_req(email: &str) -> CreateInvitationRequest {
-    CreateInvitationRequest {
-        email: Some(email.into()),
-        ..Default::default()
-    }
-}
-
 async fn verify_shows_the_invitation_and_never_consumes_it(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;

@@ -17,13 +17,6 @@ both_backends!(
     a_new_owner_link_kills_the_previous_one,
 );
 
-fn email_req(email: &str) -> CreateInvitationRequest {
-    CreateInvitationRequest {
-        email: Some(email.into()),
-        ..Default::default()
-    }
-}
-
 async fn an_email_bound_invitation_signs_the_invitee_in(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;

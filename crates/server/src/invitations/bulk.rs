@@ -58,11 +58,11 @@ pub async fn process_chunk(
                 ..row(index, given, BulkStatus::Invalid)
             }),
             Ok(new) => {
-                if let Binding::Email(e) = &new.binding {
-                    if !seen.insert(e.as_str().to_string()) {
-                        results.push(row(index, Some(e.to_string()), BulkStatus::AlreadyInvited));
-                        continue;
-                    }
+                if let Binding::Email(e) = &new.binding
+                    && !seen.insert(e.as_str().to_string())
+                {
+                    results.push(row(index, Some(e.to_string()), BulkStatus::AlreadyInvited));
+                    continue;
                 }
                 todo.push((index, new));
             }

@@ -283,20 +283,20 @@ pub fn create_in_tx(
             "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
         }))
         .write(conn, meta)?;
-    if new.send_email {
-        if let Some(e) = &email {
-            let url = state.link("/invite", &token);
-            mail::enqueue(
-                conn,
-                &state.templates.invitation(
-                    e,
-                    &inviter.display_name,
-                    &url,
-                    utc(row.expires_at),
-                    row.note.as_deref(),
-                ),
-            )?;
-        }
+    if new.send_email
+        && let Some(e) = &email
+    {
+        let url = state.link("/invite", &token);
+        mail::enqueue(
+            conn,
+            &state.templates.invitation(
+                e,
+                &inviter.display_name,
+                &url,
+                utc(row.expires_at),
+                row.note.as_deref(),
+            ),
+        )?;
     }
     Ok((row, token))
 }

@@ -84,15 +84,15 @@ pub fn redeem(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Op
     .returning((i::uses, i::max_uses))
     .get_result(conn)
     .optional()?;
-    if let Some((uses, max)) = taken {
-        if uses >= max {
-            diesel::update(i::invitations.filter(i::id.eq(id)))
-                .set((
-                    i::accepted_at.eq(Some(now)),
-                    i::pending_email.eq(None::<String>),
-                ))
-                .execute(conn)?;
-        }
+    if let Some((uses, max)) = taken
+        && uses >= max
+    {
+        diesel::update(i::invitations.filter(i::id.eq(id)))
+            .set((
+                i::accepted_at.eq(Some(now)),
+                i::pending_email.eq(None::<String>),
+            ))
+            .execute(conn)?;
     }
     Ok(taken)
 }
