@@ -1,8 +1,10 @@
 # Multi-stage build: compile in the Rust image, run on Debian slim with only libpq.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev binaryen && rm -rf /var/lib/apt/lists/*
 COPY . .
+# The web app (wasm32 target and the pinned wasm-bindgen CLI are installed by the xtask).
+RUN cargo xtask web && cp -r frontend/dist /usr/local/share/invitegate-web
 RUN cargo build --release --locked --package invitegate-server --bin invitegate \
  && cp target/release/invitegate /usr/local/bin/invitegate
 
@@ -11,9 +13,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certi
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/invitegate --create-home invitegate
 COPY --from=build /usr/local/bin/invitegate /usr/local/bin/invitegate
+COPY --from=build /usr/local/share/invitegate-web /usr/share/invitegate/web
 USER invitegate
 WORKDIR /var/lib/invitegate
 ENV INVITEGATE_BIND=0.0.0.0:8080 \
+    INVITEGATE_WEB_DIR=/usr/share/invitegate/web \
     INVITEGATE_DATA_DIR=/var/lib/invitegate/data
 VOLUME ["/var/lib/invitegate/data"]
 EXPOSE 8080

@@ -1,12 +1,18 @@
-//! Project automation: `cargo xtask run | test | openapi`.
+//! Project automation: `cargo xtask run | test | web | openapi`.
 //!
-//! - `run`: builds the release binary and starts the whole product on SQLite (`./data`),
-//!   printing the owner invitation link on first start. Extra arguments go to `invitegate serve`.
-//! - `test`: runs every test (unit, API on SQLite and PostgreSQL, CLI). PostgreSQL must be
-//!   reachable at `INVITEGATE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432`);
-//!   the run fails, never skips, when it is not. The migrated template database of the run is
-//!   dropped afterwards.
+//! - `run`: builds the web app and the release binary and starts the whole product on SQLite
+//!   (`./data`), printing the owner invitation link on first start. Extra arguments go to
+//!   `invitegate serve`.
+//! - `test`: builds the web app, installs what the browser tests need when missing (Chromium and
+//!   chromedriver from Debian, axe-core from npm), then runs every test (unit, API on SQLite and
+//!   PostgreSQL, CLI, browser). PostgreSQL must be reachable at `INVITEGATE_TEST_DATABASE_URL`
+//!   (default `postgres://postgres@127.0.0.1:5432`); the run fails, never skips, when it is not.
+//!   The migrated template database of the run is dropped afterwards.
+//! - `web`: builds the web app into `frontend/dist` (wasm32 target and the `wasm-bindgen` CLI of
+//!   the version in `Cargo.lock` are installed when missing; `wasm-opt` is used when present).
 //! - `openapi`: regenerates `openapi/openapi.json`.
+
+mod web;
 
 use std::env;
 use std::net::TcpStream;
@@ -56,6 +62,8 @@ fn pg_host_port(url: &str) -> String {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
+    web::build()?;
+    web::browser_prerequisites()?;
     let url = env::var("INVITEGATE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let addr = pg_host_port(&url);
@@ -78,7 +86,9 @@ fn test(extra: &[String]) -> Result<(), String> {
         eprintln!("cargo-nextest not found; using cargo test");
         c.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    c.args(extra).env("INVITEGATE_TEST_RUN", &run_id);
+    c.args(extra)
+        .env("INVITEGATE_TEST_RUN", &run_id)
+        .env("INVITEGATE_TEST_WEB_DIR", web::dist_dir());
     let result = status(c);
     drop_run_templates(&url, &run_id);
     result
@@ -108,7 +118,9 @@ fn drop_run_templates(url: &str, run_id: &str) {
 }
 
 fn run(extra: &[String]) -> Result<(), String> {
+    web::build()?;
     let mut c = cargo();
+    c.env("INVITEGATE_WEB_DIR", web::dist_dir());
     c.args([
         "run",
         "--release",
@@ -150,9 +162,10 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(rest),
         "openapi" => openapi(),
+        "web" => web::build(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|openapi> [args]\n  run      start Invitegate (API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL)\n  openapi  regenerate openapi/openapi.json"
+                "usage: cargo xtask <run|test|web|openapi> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json"
             );
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }

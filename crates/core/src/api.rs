@@ -251,6 +251,10 @@ pub struct Invitation {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Who issued it.
     pub inviter: ActorRef,
+    /// The inviter as people know them (a user's display name or email, an API key's name);
+    /// filled in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inviter_name: Option<String>,
     /// Note for the invitee.
     pub note: Option<String>,
 }

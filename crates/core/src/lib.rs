@@ -11,6 +11,7 @@
 pub mod api;
 pub mod email;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod password;
 

@@ -290,52 +290,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 fn read_rows(file: &PathBuf, default_role: Role) -> anyhow::Result<Vec<CreateInvitationRequest>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(file)?;
-    let mut records = reader.records();
-    let mut rows = Vec::new();
-    let first = match records.next() {
-        Some(r) => r?,
-        None => return Ok(rows),
-    };
-    let header: Vec<String> = first.iter().map(|h| h.to_lowercase()).collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (email_col, note_col, role_col, days_col, has_header) = match col("email") {
-        Some(e) => (e, col("note"), col("role"), col("expires_in_days"), true),
-        None => (0, None, None, None, false),
-    };
-    let mut push = |rec: &csv::StringRecord| {
-        let get = |c: Option<usize>| {
-            c.and_then(|i| rec.get(i))
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        rows.push(CreateInvitationRequest {
-            email: Some(rec.get(email_col).unwrap_or_default().to_string()),
-            note: get(note_col),
-            role: Some(
-                get(role_col)
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(default_role),
-            ),
-            expires_in_days: get(days_col).and_then(|d| d.parse().ok()),
-            ..Default::default()
-        });
-    };
-    if !has_header {
-        push(&first);
-    }
-    for rec in records {
-        let rec = rec?;
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        push(&rec);
-    }
-    Ok(rows)
+    let f = std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    invitegate_core::import::parse_invitation_csv(std::io::BufReader::new(f), default_role)
+        .map_err(anyhow::Error::msg)
 }
 
 async fn import(

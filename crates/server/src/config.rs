@@ -39,6 +39,9 @@ pub struct Config {
     pub brand_color: String,
     /// Directory whose files override the built-in email templates of the same name.
     pub templates_dir: Option<PathBuf>,
+    /// Directory of the built web app (`index.html`, `assets/`, `embed/`; `cargo xtask web`
+    /// writes it). Without an `index.html` there, `/` serves a short page pointing to the API docs.
+    pub web_dir: PathBuf,
     /// Allow webhooks to loopback and private addresses.
     pub webhook_allow_private_targets: bool,
     /// Invitations required for new accounts (seed option). `false` means `open` mode.
@@ -143,6 +146,7 @@ impl Default for Config {
             product_name: "Invitegate".into(),
             brand_color: "#4f46e5".into(),
             templates_dir: None,
+            web_dir: PathBuf::from("frontend/dist"),
             webhook_allow_private_targets: false,
             enable_invite_only: true,
             signup_mode: None,

@@ -28,4 +28,5 @@ pub mod state;
 pub mod storage;
 pub mod tokens;
 pub mod users;
+pub mod web;
 pub mod webhooks;

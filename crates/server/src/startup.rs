@@ -14,7 +14,7 @@ use crate::tokens::KeyRing;
 use crate::{mail, routes};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use invitegate_core::ErrorCode;
@@ -283,6 +283,10 @@ fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> 
         .into()
 }
 
+/// The web app's Content-Security-Policy: its own origin only; `'wasm-unsafe-eval'` lets it
+/// compile its WebAssembly (CSP Level 3), nothing inline, no third-party origins.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 async fn headers_and_metrics(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -306,6 +310,7 @@ async fn headers_and_metrics(
             .with_label_values(&[method.as_str(), route.as_str()])
             .observe(start.elapsed().as_secs_f64());
     }
+    let immutable = path.starts_with("/assets/") && res.status().is_success();
     let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -316,6 +321,17 @@ async fn headers_and_metrics(
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Static files of the app: the widget loads them from other sites' pages.
+    if path.starts_with("/embed/") || path.starts_with("/assets/") {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        );
+    }
     let (cache, csp) = if path.starts_with("/api/") {
         ("no-store", "default-src 'none'; frame-ancestors 'none'")
     } else if path.starts_with("/docs") {
@@ -323,13 +339,14 @@ async fn headers_and_metrics(
             "no-cache",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
         )
+    } else if immutable {
+        ("public, max-age=31536000, immutable", PAGE_CSP)
+    } else if path.starts_with("/embed/") {
+        ("public, max-age=300", PAGE_CSP)
     } else {
-        (
-            "no-cache",
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        )
+        ("no-cache", PAGE_CSP)
     };
-    if !h.contains_key(header::CACHE_CONTROL) {
+    if immutable || !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
     h.insert(
@@ -339,19 +356,19 @@ async fn headers_and_metrics(
     Ok(res)
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    if req.path().starts_with("/api/") || req.method() != actix_web::http::Method::GET {
+async fn not_found(req: HttpRequest, web_app: web::Data<crate::web::WebApp>) -> HttpResponse {
+    if req.path().starts_with("/api/")
+        || req.path().starts_with("/assets/")
+        || req.path().starts_with("/embed/")
+        || !matches!(
+            *req.method(),
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        )
+    {
         return actix_web::ResponseError::error_response(&ApiError::new(ErrorCode::NotFound));
     }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(PLACEHOLDER_PAGE)
+    web_app.shell()
 }
-
-const PLACEHOLDER_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Invitegate</title></head>\
-<body><main><h1>Invitegate</h1><p>The registration service is running. The web app is not built into \
-this binary yet; use the <a href=\"/docs/\">API documentation</a>.</p></main></body></html>";
 
 fn cors(state: &AppState) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
@@ -371,6 +388,7 @@ pub fn run(
     state: Arc<AppState>,
     workers: Option<usize>,
 ) -> anyhow::Result<Server> {
+    let web_app = web::Data::new(crate::web::WebApp::load(&state.config.web_dir));
     let data = web::Data::from(state);
     let doc = routes::openapi();
     let mut server = HttpServer::new(move || {
@@ -408,6 +426,8 @@ pub fn run(
                         .finish()
                 }),
             )
+            .app_data(web_app.clone())
+            .configure(|cfg| web_app.services(cfg))
             .default_service(web::to(not_found))
     })
     .listen(listener)?;

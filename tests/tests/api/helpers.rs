@@ -153,6 +153,7 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
         bind: "127.0.0.1:0".into(),
         database_url: Some(database_url),
         data_dir: dir.to_path_buf(),
+        web_dir: dir.join("web-app-not-built"),
         secret_keys: vec![SecretKeyConfig {
             id: "test1".into(),
             secret: "test-secret-material-0123456789abcdef".into(),

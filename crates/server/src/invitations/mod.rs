@@ -193,16 +193,28 @@ pub async fn list(
     let p = page.clone();
     let rows = state
         .db(move |conn| {
-            Ok(invitations::list(
-                conn,
-                &filter,
-                now,
-                p.limit,
-                p.after_id.as_deref(),
-            )?)
+            let rows = invitations::list(conn, &filter, now, p.limit, p.after_id.as_deref())?;
+            let mut names = std::collections::HashMap::new();
+            for r in &rows {
+                if !names.contains_key(&r.inviter_id) {
+                    names.insert(
+                        r.inviter_id.clone(),
+                        service::inviter_name(conn, &r.inviter())?,
+                    );
+                }
+            }
+            Ok((rows, names))
         })
         .await?;
-    Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api(now))))
+    let (rows, names) = rows;
+    Ok(web::Json(page.page(
+        rows,
+        |r| &r.id,
+        |r| Invitation {
+            inviter_name: names.get(&r.inviter_id).cloned().flatten(),
+            ..r.to_api(now)
+        },
+    )))
 }
 
 async fn load_managed(

@@ -344,13 +344,18 @@ pub async fn resolve_token(state: &AppState, token: &str) -> ApiResult<Invitatio
     }
 }
 
+/// How people know an inviter: a user's display name or email, an API key's name.
+pub fn inviter_name(conn: &mut DbConn, inviter: &ActorRef) -> diesel::QueryResult<Option<String>> {
+    Ok(match inviter.kind {
+        ActorType::User => users::shown_name(conn, &inviter.id)?,
+        ActorType::ApiKey => storage::api_keys::find(conn, &inviter.id)?.map(|k| k.name),
+        ActorType::System => Some("The administrator".into()),
+    })
+}
+
 /// The preview of an invitation shown to its invitee.
 pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<InvitationPreview> {
-    let inviter_display_name = match row.inviter().kind {
-        ActorType::User => users::shown_name(conn, &row.inviter_id)?,
-        ActorType::ApiKey => storage::api_keys::find(conn, &row.inviter_id)?.map(|k| k.name),
-        ActorType::System => Some("The administrator".into()),
-    };
+    let inviter_display_name = inviter_name(conn, &row.inviter())?;
     Ok(InvitationPreview {
         id: row.id.clone(),
         email: row.email.clone(),

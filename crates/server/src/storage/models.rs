@@ -134,6 +134,7 @@ impl InvitationRow {
             accepted_at: self.accepted_at.map(utc),
             revoked_at: self.revoked_at.map(utc),
             inviter: self.inviter(),
+            inviter_name: None,
             note: self.note.clone(),
         }
     }

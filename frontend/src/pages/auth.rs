@@ -1,0 +1,259 @@
+//! Screens for people who are not signed in: invitation, registration, email verification,
+//! sign-in, forgotten and reset password.
+
+use invitegate_core::api::SessionResponse;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::errors::{Limits, describe};
+use crate::registration::{CheckEmail, RegistrationFlow};
+use crate::session::ctx;
+use crate::ui::*;
+use crate::util::{focus_id, take_fragment_token};
+
+fn go_to_app() -> Callback<SessionResponse> {
+    let ctx = ctx();
+    let navigate = use_navigate();
+    Callback::new(move |s: SessionResponse| {
+        ctx.signed_in(s);
+        navigate("/app", Default::default());
+    })
+}
+
+/// `/invite#token=…`: verify, then register.
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let token = take_fragment_token();
+    view! { <section class="card narrow"><RegistrationFlow token=token on_signed_in=go_to_app() /></section> }
+}
+
+/// `/register`: explains invitation-only sign-up; the link field; allowlisted emails.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let token = take_fragment_token();
+    view! { <section class="card narrow"><RegistrationFlow token=token on_signed_in=go_to_app() /></section> }
+}
+
+/// `/verify-email#token=…`: confirms the address, creates the account and signs in.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let ctx = ctx();
+    let on_done = go_to_app();
+    let error = RwSignal::new(None::<String>);
+    let expired = RwSignal::new(false);
+    match take_fragment_token() {
+        Some(t) => leptos::task::spawn_local(async move {
+            match ctx.anon().confirm_email(&t).await {
+                Ok(s) => on_done.run(s),
+                Err(e) => {
+                    expired.set(true);
+                    error.set(Some(describe(&e, Limits::default())));
+                }
+            }
+        }),
+        None => {
+            expired.set(true);
+            error.set(Some(
+                "This page needs the link from your confirmation email.".into(),
+            ))
+        }
+    }
+    let email = RwSignal::new(String::new());
+    let sent = RwSignal::new(false);
+    let resend = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let e = email.get_untracked();
+        leptos::task::spawn_local(async move {
+            let _ = ctx.anon().resend_verification(&e).await;
+            sent.set(true);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <Show when=move || expired.get() fallback=|| view! { <h1>"Confirming your email…"</h1><p class="muted" aria-busy="true">"One moment."</p> }>
+                <h1>"We could not confirm your email"</h1>
+                <Alert message=error />
+                <Show when=move || !sent.get() fallback=move || view! { <CheckEmail email=email.get_untracked() /> }>
+                    <p>"Enter your address to get a new confirmation link."</p>
+                    <form on:submit=resend novalidate>
+                        <Field id="email" label="Email" kind="email" autocomplete="email" value=email required=true />
+                        <button type="submit" class="primary">"Send a new link"</button>
+                    </form>
+                </Show>
+            </Show>
+        </section>
+    }
+}
+
+/// `/login?login_hint=…`: the email is prefilled from `login_hint` (as in OpenID Connect Core
+/// §3.1.2.1).
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let ctx = ctx();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let hint = query
+        .with_untracked(|q| q.get("login_hint"))
+        .unwrap_or_default();
+    let next = query
+        .with_untracked(|q| q.get("next"))
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/app".into());
+    let email = RwSignal::new(hint.clone());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let focus_password = !hint.is_empty();
+    Effect::new(move |_| focus_id(if focus_password { "password" } else { "email" }));
+    let next = StoredValue::new(next);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let (e, p) = (email.get_untracked(), password.get_untracked());
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match ctx.anon().login(e.trim(), &p).await {
+                Ok(s) => {
+                    ctx.signed_in(s);
+                    navigate(&next.get_value(), Default::default());
+                }
+                Err(err) => {
+                    busy.set(false);
+                    error.set(Some(describe(&err, Limits::default())));
+                }
+            }
+        });
+    };
+    let forgot = move || {
+        format!(
+            "/forgot-password?login_hint={}",
+            js_sys::encode_uri_component(&email.get())
+        )
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            <form on:submit=submit novalidate>
+                <Field id="email" label="Email" kind="email" autocomplete="username" value=email required=true />
+                <Field id="password" label="Password" kind="password" autocomplete="current-password" value=password required=true />
+                <Alert message=error />
+                <Submit label="Sign in" busy=busy />
+            </form>
+            <p><a href=forgot>"Forgot your password?"</a></p>
+            <p class="muted">"New here? Sign-up is by invitation: "<a href="/register">"use your invitation"</a>"."</p>
+        </section>
+    }
+}
+
+/// `/forgot-password`: asks for a reset link (the answer never reveals whether an account exists).
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let ctx = ctx();
+    let query = use_query_map();
+    let email = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("login_hint"))
+            .unwrap_or_default(),
+    );
+    let sent = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let e = email.get_untracked().trim().to_string();
+        if invitegate_core::Email::parse(&e).is_err() {
+            error.set(Some(
+                "Enter a valid email address, like name@example.com.".into(),
+            ));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match ctx.anon().request_password_reset(&e).await {
+                Ok(()) => sent.set(true),
+                Err(err) => error.set(Some(describe(&err, Limits::default()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Reset your password"</h1>
+            <Show when=move || !sent.get() fallback=move || view! {
+                <p role="status">"If "<strong>{email.get_untracked()}</strong>" has an account, we sent it a link to choose a new password. The link works once, for 60 minutes."</p>
+                <p><a href="/login">"Back to sign in"</a></p>
+            }>
+                <p>"Enter the email address of your account. We will send you a link to choose a new password."</p>
+                <form on:submit=submit novalidate>
+                    <Field id="email" label="Email" kind="email" autocomplete="email" value=email required=true />
+                    <Alert message=error />
+                    <Submit label="Send reset link" busy=busy />
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+/// `/reset-password#token=…`: chooses a new password; other sessions end; signs in.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let ctx = ctx();
+    let on_done = go_to_app();
+    let token = StoredValue::new(take_fragment_token());
+    let limits = RwSignal::new(Limits::default());
+    leptos::task::spawn_local(async move {
+        if let Ok(p) = ctx.anon().signup_policy().await {
+            limits.set(Limits {
+                min: p.password_min_length,
+                max: p.password_max_length,
+            });
+        }
+    });
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(t) = token.get_value() else { return };
+        let pw = password.get_untracked();
+        if let Some(msg) =
+            check_new_password(&pw, &confirm.get_untracked(), "", limits.get_untracked())
+        {
+            error.set(Some(msg));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match ctx.anon().confirm_password_reset(&t, &pw).await {
+                Ok(s) => on_done.run(s),
+                Err(e) => {
+                    busy.set(false);
+                    error.set(Some(describe(&e, limits.get_untracked())));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Choose a new password"</h1>
+            <Show when=move || token.get_value().is_some() fallback=|| view! {
+                <p role="alert">"This page needs the link from your password reset email."</p>
+                <p><a href="/forgot-password">"Request a new link"</a></p>
+            }>
+                <p class="muted">"Signing in with the new password ends every other session of your account."</p>
+                <form on:submit=submit novalidate>
+                    <NewPassword password=password confirm=confirm email=Signal::stored(String::new()) limits=limits label="New password" />
+                    <Alert message=error />
+                    <Submit label="Set password and sign in" busy=busy />
+                </form>
+                <p class="muted"><a href="/forgot-password">"Request a new link"</a></p>
+            </Show>
+        </section>
+    }
+}

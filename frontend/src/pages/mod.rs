@@ -1,0 +1,5 @@
+//! The SPA's screens.
+
+pub mod admin;
+pub mod auth;
+pub mod member;

@@ -1,0 +1,124 @@
+//! The signed-in session: the short-lived access token in memory only (never in storage a
+//! script could read later), renewed silently through the HttpOnly refresh cookie.
+
+use std::future::Future;
+use std::time::Duration;
+
+use invitegate_client::{Client, ClientError};
+use invitegate_core::api::SessionResponse;
+use invitegate_core::model::Role;
+use leptos::prelude::*;
+
+/// App-wide state, provided as a context.
+#[derive(Clone, Copy)]
+pub struct AppCtx {
+    /// API origin, e.g. `https://invite.example.com`.
+    pub base: StoredValue<String>,
+    /// The current session, if signed in.
+    pub session: RwSignal<Option<SessionResponse>>,
+    /// False until the first silent refresh has answered.
+    pub ready: RwSignal<bool>,
+    generation: StoredValue<u64>,
+}
+
+impl AppCtx {
+    /// A signed-out context for the API at `base`.
+    pub fn new(base: String) -> Self {
+        Self {
+            base: StoredValue::new(base),
+            session: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    /// An anonymous client.
+    pub fn anon(&self) -> Client {
+        Client::new(&self.base.get_value()).expect("client")
+    }
+
+    /// A client carrying the access token, when signed in.
+    pub fn client(&self) -> Client {
+        let c = self.anon();
+        match self
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+        {
+            Some(t) => c.with_bearer(&t),
+            None => c,
+        }
+    }
+
+    /// True when the signed-in user is an administrator.
+    pub fn is_admin(&self) -> bool {
+        self.session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin))
+    }
+
+    /// Stores a new session and schedules its silent renewal at 80 % of its lifetime.
+    pub fn signed_in(&self, s: SessionResponse) {
+        let lifetime = s.expires_in;
+        self.session.set(Some(s));
+        self.ready.set(true);
+        let generation = self.generation.get_value() + 1;
+        self.generation.set_value(generation);
+        let this = *self;
+        set_timeout(
+            move || {
+                if this.generation.get_value() == generation {
+                    leptos::task::spawn_local(async move {
+                        this.refresh().await;
+                    });
+                }
+            },
+            Duration::from_millis(lifetime.saturating_mul(800).max(5_000)),
+        );
+    }
+
+    /// Exchanges the refresh cookie for a new session; false (and signed out) when refused.
+    pub async fn refresh(&self) -> bool {
+        match self.anon().refresh().await {
+            Ok(s) => {
+                self.signed_in(s);
+                true
+            }
+            Err(_) => {
+                self.generation.set_value(self.generation.get_value() + 1);
+                self.session.set(None);
+                self.ready.set(true);
+                false
+            }
+        }
+    }
+
+    /// Ends the session on the server and here.
+    pub async fn sign_out(&self) {
+        let _ = self.client().logout().await;
+        self.generation.set_value(self.generation.get_value() + 1);
+        self.session.set(None);
+    }
+
+    /// Runs an authenticated call; on 401 renews the session once and retries.
+    pub async fn call<T, F, Fut>(&self, f: F) -> Result<T, ClientError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let first = f(self.client()).await;
+        match first {
+            Err(e) if e.status() == Some(401) => {
+                if self.refresh().await {
+                    f(self.client()).await
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// The app context; panics outside the app (a programming error).
+pub fn ctx() -> AppCtx {
+    expect_context::<AppCtx>()
+}

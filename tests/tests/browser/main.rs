@@ -1,0 +1,10 @@
+//! End-to-end tests in headless Chromium against the real server and a real database. Every
+//! screen visited is screenshotted (`target/screenshots/`) and audited with axe-core.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod flows;
+mod harness;
+mod serving;

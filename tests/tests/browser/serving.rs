@@ -1,0 +1,124 @@
+//! How the server delivers the web app (no browser needed).
+
+use crate::harness::{spawn_web_app, web_dir};
+use crate::helpers::{Backend, spawn_app};
+
+fn asset(prefix: &str, ext: &str) -> String {
+    std::fs::read_dir(web_dir().join("assets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with(prefix) && n.ends_with(ext))
+        .unwrap_or_else(|| panic!("no {prefix}*{ext} asset"))
+}
+
+#[tokio::test]
+async fn the_app_shell_answers_every_client_route_with_a_strict_csp() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    for path in ["/", "/invite", "/admin/users", "/some/unknown/page"] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let h = res.headers().clone();
+        assert_eq!(h["cache-control"], "no-cache", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("http"),
+            "nothing inline or third-party: {csp}"
+        );
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("/assets/boot-"),
+            "{path}: the shell loads the app"
+        );
+    }
+    let head = app.http.head(app.url("/login")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let api = app.http.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(api.status(), 404, "API paths never fall back to the app");
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_wasm_has_its_type() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let wasm = app
+        .http
+        .get(app.url(&format!("/assets/{}", asset("app-", ".wasm"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        wasm.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let gz = app
+        .http
+        .get(app.url(&format!("/assets/{}", asset("app-", ".js"))))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gz.headers()["content-encoding"],
+        "gzip",
+        "compressed on the wire"
+    );
+    let missing = app
+        .http
+        .get(app.url("/assets/app-0000.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.status(),
+        404,
+        "a missing asset is not the app shell"
+    );
+}
+
+#[tokio::test]
+async fn the_widget_loads_from_any_origin() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let res = app
+        .http
+        .get(app.url("/embed/invitegate-embed.js"))
+        .header("origin", "https://partner.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert_eq!(res.headers()["cache-control"], "public, max-age=300");
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("export async function mount_registration")
+    );
+}
+
+#[tokio::test]
+async fn without_a_built_app_the_api_still_runs_and_the_page_says_so() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let body = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("cargo xtask web"), "{body}");
+}

@@ -1,0 +1,281 @@
+//! `cargo xtask web`: the WASM app and the widget, from source to `frontend/dist`.
+//!
+//! Layout written: `index.html` (the SPA shell), `assets/` (content-hashed names: served with a
+//! one-year immutable cache), `embed/invitegate-embed.js` (the widget's stable entry point).
+
+use std::collections::hash_map::DefaultHasher;
+use std::env;
+use std::fs;
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{cargo, root, status};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The oldest binaryen release whose `wasm-opt` is used (reference types handled correctly).
+const MIN_WASM_OPT: u32 = 118;
+
+/// Where the built app goes.
+pub fn dist_dir() -> PathBuf {
+    root().join("frontend").join("dist")
+}
+
+fn target_dir() -> PathBuf {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
+        Some(d) => root().join(d),
+        None => root().join("target"),
+    }
+}
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// The version of `name` recorded in `Cargo.lock`.
+fn lock_version(name: &str) -> Result<String, String> {
+    let lock =
+        fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{name}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or_else(|| format!("{name} is not in Cargo.lock"))?
+        + needle.len();
+    Ok(lock[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string())
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    eprintln!("xtask: adding the {WASM_TARGET} target");
+    let mut c = Command::new("rustup");
+    c.args(["target", "add", WASM_TARGET]);
+    status(c)
+}
+
+fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
+    let found = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if found.split_whitespace().nth(1) == Some(version) {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing wasm-bindgen-cli {version} (must match Cargo.lock; found: {:?})",
+        found.trim()
+    );
+    let mut c = cargo();
+    c.args(["install", "wasm-bindgen-cli", "--version", version]);
+    status(c)
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    let mut h = DefaultHasher::new();
+    h.write(bytes);
+    format!("{:016x}", h.finish())
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, String> {
+    fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn write(p: &Path, bytes: &[u8]) -> Result<(), String> {
+    fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Shrinks `wasm` in place with binaryen's `wasm-opt -Oz` when it is installed.
+fn optimise(wasm: &Path) {
+    // "wasm-opt version 108 (...)": older releases break wasm-bindgen's externref table
+    // (seen with Debian bookworm's 108: the app fails at start with a WebAssembly.Table error).
+    let version = output("wasm-opt", &["--version"]).and_then(|v| {
+        v.split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse::<u32>().ok())
+    });
+    match version {
+        None => {
+            eprintln!("xtask: wasm-opt not found (package binaryen); the bundle stays unoptimised");
+            return;
+        }
+        Some(v) if v < MIN_WASM_OPT => {
+            eprintln!(
+                "xtask: wasm-opt {v} is older than {MIN_WASM_OPT} and miscompiles this bundle; skipping it"
+            );
+            return;
+        }
+        Some(_) => {}
+    }
+    let out = wasm.with_extension("opt.wasm");
+    let ok = Command::new("wasm-opt")
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ok {
+        let _ = fs::rename(&out, wasm);
+    } else {
+        eprintln!("xtask: wasm-opt failed; keeping the unoptimised bundle");
+    }
+}
+
+/// Builds the app into [`dist_dir`].
+pub fn build() -> Result<(), String> {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--package",
+        "invitegate-web",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]);
+    status(c)?;
+    let wasm = target_dir()
+        .join(WASM_TARGET)
+        .join("wasm-release")
+        .join("invitegate_web.wasm");
+    let staging = target_dir().join("web-staging");
+    let _ = fs::remove_dir_all(&staging);
+    let mut c = Command::new("wasm-bindgen");
+    c.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-name",
+        "app",
+        "--out-dir",
+    ])
+    .arg(&staging)
+    .arg(&wasm);
+    status(c)?;
+    optimise(&staging.join("app_bg.wasm"));
+
+    let static_dir = root().join("frontend").join("static");
+    let wasm_bytes = read(&staging.join("app_bg.wasm"))?;
+    let js = read(&staging.join("app.js"))?;
+    let style = read(&static_dir.join("style.css"))?;
+    let widget = read(&static_dir.join("widget.css"))?;
+    let tag = short_hash(&[&wasm_bytes[..], &js[..]].concat());
+    let app_js = format!("app-{tag}.js");
+    let app_wasm = format!("app-{tag}.wasm");
+    let style_css = format!("style-{}.css", short_hash(&style));
+    let widget_css = format!("widget-{}.css", short_hash(&widget));
+    let boot = format!(
+        "import init, {{ start_app }} from \"./{app_js}\";\n\
+         await init({{ module_or_path: new URL(\"./{app_wasm}\", import.meta.url) }});\n\
+         start_app();\n"
+    );
+    let boot_js = format!("boot-{}.js", short_hash(boot.as_bytes()));
+    let embed = format!(
+        "// Invitegate registration widget.\n\
+         // import {{ mount_registration }} from \"https://YOUR-INVITEGATE/embed/invitegate-embed.js\";\n\
+         // await mount_registration(document.getElementById(\"signup\"), {{ apiBase: \"https://YOUR-INVITEGATE\" }});\n\
+         import init, {{ mount_registration as mount }} from \"../assets/{app_js}\";\n\
+         let ready;\n\
+         function addStyle() {{\n\
+         \x20 if (document.querySelector(\"link[data-invitegate]\")) return;\n\
+         \x20 const link = document.createElement(\"link\");\n\
+         \x20 link.rel = \"stylesheet\";\n\
+         \x20 link.href = new URL(\"../assets/{widget_css}\", import.meta.url).href;\n\
+         \x20 link.dataset.invitegate = \"\";\n\
+         \x20 document.head.appendChild(link);\n\
+         }}\n\
+         /** Renders the registration form into `element`. options: {{ apiBase: string, token?: string }} */\n\
+         export async function mount_registration(element, options) {{\n\
+         \x20 addStyle();\n\
+         \x20 ready ??= init({{ module_or_path: new URL(\"../assets/{app_wasm}\", import.meta.url) }});\n\
+         \x20 await ready;\n\
+         \x20 mount(element, options ?? {{}});\n\
+         }}\n"
+    );
+    let index = String::from_utf8(read(&static_dir.join("index.html"))?)
+        .map_err(|e| e.to_string())?
+        .replace("{{STYLE}}", &style_css)
+        .replace("{{APP_JS}}", &app_js)
+        .replace("{{APP_WASM}}", &app_wasm)
+        .replace("{{BOOT}}", &boot_js);
+
+    let dist = dist_dir();
+    let _ = fs::remove_dir_all(&dist);
+    let assets = dist.join("assets");
+    let embed_dir = dist.join("embed");
+    fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
+    fs::create_dir_all(&embed_dir).map_err(|e| e.to_string())?;
+    write(&assets.join(&app_js), &js)?;
+    write(&assets.join(&app_wasm), &wasm_bytes)?;
+    write(&assets.join(&style_css), &style)?;
+    write(&assets.join(&widget_css), &widget)?;
+    write(&assets.join(&boot_js), boot.as_bytes())?;
+    write(&embed_dir.join("invitegate-embed.js"), embed.as_bytes())?;
+    write(&dist.join("index.html"), index.as_bytes())?;
+    eprintln!(
+        "xtask: web app in {} (wasm {} KiB, js {} KiB)",
+        dist.display(),
+        wasm_bytes.len() / 1024,
+        js.len() / 1024
+    );
+    Ok(())
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|u| u.trim() == "0")
+}
+
+/// Chromium and chromedriver (Debian packages) and axe-core (npm) for the browser tests,
+/// installed when missing.
+pub fn browser_prerequisites() -> Result<(), String> {
+    let have = |c: &str| output(c, &["--version"]).is_some();
+    if !(have("chromium") && have("chromedriver")) {
+        if !is_root() {
+            return Err("the browser tests need Chromium and chromedriver: apt-get install chromium chromium-driver".into());
+        }
+        eprintln!("xtask: installing chromium and chromium-driver");
+        let mut c = Command::new("apt-get");
+        c.arg("update");
+        status(c)?;
+        let mut c = Command::new("apt-get");
+        c.args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+        status(c)?;
+    }
+    let browser = root().join("tests").join("browser");
+    if !browser.join("node_modules/axe-core/axe.min.js").exists() {
+        eprintln!("xtask: installing axe-core (npm ci)");
+        let mut c = Command::new("npm");
+        c.args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&browser);
+        status(c)?;
+    }
+    Ok(())
+}
