@@ -1,7 +1,7 @@
 # Multi-stage build: compile in the Rust image, run on Debian slim with only libpq.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev binaryen && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 COPY . .
 # The web app (wasm32 target and the pinned wasm-bindgen CLI are installed by the xtask).
 RUN cargo xtask web && cp -r frontend/dist /usr/local/share/invitegate-web

@@ -90,11 +90,15 @@ pub fn download(name: &str, mime: &str, content: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// Moves keyboard focus to the element with `id` (used after a screen changes).
+/// Moves keyboard focus to the element with `id` once the current render is on screen (used
+/// when a screen changes, so keyboard and screen-reader users start in the right place).
 pub fn focus_id(id: &str) {
-    if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
-        if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&el) {
-            let _ = el.focus();
+    let id = id.to_string();
+    leptos::prelude::request_animation_frame(move || {
+        if let Some(el) = leptos::prelude::document().get_element_by_id(&id) {
+            if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&el) {
+                let _ = el.focus();
+            }
         }
-    }
+    });
 }

@@ -93,30 +93,52 @@ fn write(p: &Path, bytes: &[u8]) -> Result<(), String> {
     fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-/// Shrinks `wasm` in place with binaryen's `wasm-opt -Oz` when it is installed.
-fn optimise(wasm: &Path) {
-    // "wasm-opt version 108 (...)": older releases break wasm-bindgen's externref table
-    // (seen with Debian bookworm's 108: the app fails at start with a WebAssembly.Table error).
-    let version = output("wasm-opt", &["--version"]).and_then(|v| {
+/// The `wasm-opt` to use: the system's when it is new enough, else binaryen from npm
+/// (`frontend/tools`, installed on first use). `None` when neither is available.
+fn wasm_opt() -> Option<PathBuf> {
+    // "wasm-opt version 108 (...)": older releases break wasm-bindgen's externref table (seen
+    // with Debian bookworm's 108: the app stops at start with a WebAssembly.Table error).
+    let system = output("wasm-opt", &["--version"]).and_then(|v| {
         v.split_whitespace()
             .nth(2)
             .and_then(|n| n.parse::<u32>().ok())
     });
-    match version {
-        None => {
-            eprintln!("xtask: wasm-opt not found (package binaryen); the bundle stays unoptimised");
-            return;
-        }
-        Some(v) if v < MIN_WASM_OPT => {
-            eprintln!(
-                "xtask: wasm-opt {v} is older than {MIN_WASM_OPT} and miscompiles this bundle; skipping it"
-            );
-            return;
-        }
-        Some(_) => {}
+    if system.is_some_and(|v| v >= MIN_WASM_OPT) {
+        return Some(PathBuf::from("wasm-opt"));
     }
+    let tools = root().join("frontend").join("tools");
+    let npm_opt = tools.join("node_modules/.bin/wasm-opt");
+    if !npm_opt.exists() {
+        eprintln!(
+            "xtask: wasm-opt {system:?} is missing or older than {MIN_WASM_OPT}; installing binaryen from npm"
+        );
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&tools)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            return None;
+        }
+    }
+    npm_opt.exists().then_some(npm_opt)
+}
+
+/// Shrinks `wasm` in place with `wasm-opt -Oz`; results are cached by input in the target dir.
+fn optimise(wasm: &Path) -> Result<(), String> {
+    let input = read(wasm)?;
+    let cache = target_dir().join("wasm-opt-cache");
+    let cached = cache.join(format!("{}-{}.wasm", short_hash(&input), input.len()));
+    if let Ok(bytes) = fs::read(&cached) {
+        return write(wasm, &bytes);
+    }
+    let Some(tool) = wasm_opt() else {
+        eprintln!("xtask: no usable wasm-opt (binaryen); the bundle stays unoptimised");
+        return Ok(());
+    };
     let out = wasm.with_extension("opt.wasm");
-    let ok = Command::new("wasm-opt")
+    let ok = Command::new(&tool)
         .args([
             "-Oz",
             "--enable-bulk-memory",
@@ -132,11 +154,13 @@ fn optimise(wasm: &Path) {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if ok {
-        let _ = fs::rename(&out, wasm);
-    } else {
+    if !ok {
         eprintln!("xtask: wasm-opt failed; keeping the unoptimised bundle");
+        return Ok(());
     }
+    let _ = fs::create_dir_all(&cache);
+    let _ = fs::copy(&out, &cached);
+    fs::rename(&out, wasm).map_err(|e| e.to_string())
 }
 
 /// Builds the app into [`dist_dir`].
@@ -173,7 +197,7 @@ pub fn build() -> Result<(), String> {
     .arg(&staging)
     .arg(&wasm);
     status(c)?;
-    optimise(&staging.join("app_bg.wasm"));
+    optimise(&staging.join("app_bg.wasm"))?;
 
     let static_dir = root().join("frontend").join("static");
     let wasm_bytes = read(&staging.join("app_bg.wasm"))?;

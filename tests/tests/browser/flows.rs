@@ -230,6 +230,10 @@ async fn member_invites_a_friend_then_hits_the_quota() {
     );
     assert!(page.contains("friend@example.com"), "listed: {page}");
     b.screen("member-quota-reached").await;
+    assert!(!page.contains("Admin\n"), "no console link for members");
+    b.open(&app.url("/admin")).await;
+    b.wait_text("Administrators only").await;
+    b.open(&app.url("/app")).await;
     // Revoking gives the invitation back.
     b.click_button("Revoke").await;
     b.wait_text("0 of 1 used, 1 left").await;
@@ -349,7 +353,8 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
 async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
     let app = spawn_web_app_with(Backend::Sqlite, |c| c.webhook_allow_private_targets = true).await;
     let admin = app.admin().await;
-    let inv = admin
+    app.member(&admin, "max@example.com").await;
+    admin
         .create_invitation(&email_req("dee@example.com"))
         .await
         .unwrap();
@@ -360,7 +365,6 @@ async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
             .map_err(Into::into)
     })
     .await;
-    let _ = inv;
     let mut b = Browser::start("admin-ops", DESKTOP).await;
     b.open(&app.url("/login")).await;
     b.fill("#email", "owner@example.com").await;
@@ -410,6 +414,20 @@ async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
     b.screen("admin-dead-deliveries").await;
     b.click_button("Retry").await;
     b.wait_text("Queued for another attempt.").await;
+
+    b.open(&app.url("/admin/users")).await;
+    b.el("[aria-label='Disable max@example.com']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.c.accept_alert().await.expect("a confirmation is asked");
+    b.wait_text("disabled").await;
+    let max = admin
+        .list_users(&[("email", "max@example.com")])
+        .await
+        .unwrap();
+    assert!(max.data[0].disabled_at.is_some(), "disabled on the server");
 
     b.open(&app.url("/admin/settings")).await;
     b.wait_text("Sign-up mode").await;
@@ -542,5 +560,66 @@ async fn the_accessibility_audit_catches_an_unlabelled_field() {
         found.iter().any(|v| v.contains("label")),
         "axe reports the unlabelled input: {found:?}"
     );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_sign_in_returns_to_the_page_asked_for() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    app.admin().await;
+    let b = Browser::start("keyboard", DESKTOP).await;
+    b.open(&app.url("/admin/settings")).await;
+    let url = b.wait_path("/login").await;
+    assert_eq!(url.query(), Some("next=%2Fadmin%2Fsettings"));
+    b.wait_text("Forgot your password?").await;
+    // Focus starts in the email field; Tab moves to the password; Enter submits.
+    let active = b.c.active_element().await.unwrap();
+    assert_eq!(active.attr("id").await.unwrap().as_deref(), Some("email"));
+    active.send_keys("owner@example.com\u{E004}").await.unwrap();
+    let active = b.c.active_element().await.unwrap();
+    assert_eq!(
+        active.attr("id").await.unwrap().as_deref(),
+        Some("password")
+    );
+    active
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    b.wait_path("/admin/settings").await;
+    b.wait_text("Sign-up mode").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pre_approved_email_registers_without_an_invitation() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    admin
+        .patch_settings(&SettingsPatch {
+            invitation_whitelist_emails: Some(vec!["vip@example.com".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let b = Browser::start("allowlist", DESKTOP).await;
+    b.open(&app.url("/register")).await;
+    b.wait_text("Sign-up is by invitation").await;
+    b.el("details.allowlist summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.click_button("Register with my email").await;
+    b.fill("#email", "nobody@example.com").await;
+    fill_registration(&b, PASSWORD).await;
+    b.wait_text("Sign-up is by invitation only").await;
+    b.fill("#email", "vip@example.com").await;
+    b.click_button("Create account").await;
+    b.wait_text("Check your email").await;
+    let token = app.link_token_for("vip@example.com", "/verify-email").await;
+    b.open(&format!("{}/verify-email#token={token}", app.address))
+        .await;
+    b.wait_path("/app").await;
+    b.wait_text("vip@example.com").await;
     b.close().await;
 }
