@@ -69,7 +69,7 @@ fn Header() -> impl IntoView {
     };
     view! {
         <header class="top">
-            <a class="brand" href="/">"Invitegate"</a>
+            <a class="brand" href="/">{move || ctx.product.get()}</a>
             <nav aria-label="Main">
                 {move || match ctx.session.get() {
                     Some(s) => view! {
@@ -116,6 +116,14 @@ pub fn App() -> impl IntoView {
     // is restored from the refresh cookie.
     leptos::task::spawn_local(async move {
         app.refresh().await;
+    });
+    leptos::task::spawn_local(async move {
+        if let Ok(p) = app.anon().signup_policy().await
+            && !p.product_name.is_empty()
+        {
+            document().set_title(&p.product_name);
+            app.product.set(p.product_name);
+        }
     });
     // A new link pasted into the address bar of an open page changes only the fragment: load
     // the page again so it reads the new token.

@@ -18,6 +18,8 @@ pub struct AppCtx {
     pub session: RwSignal<Option<SessionResponse>>,
     /// False until the first silent refresh has answered.
     pub ready: RwSignal<bool>,
+    /// The product name from the server's configuration.
+    pub product: RwSignal<String>,
     generation: StoredValue<u64>,
 }
 
@@ -28,6 +30,7 @@ impl AppCtx {
             base: StoredValue::new(base),
             session: RwSignal::new(None),
             ready: RwSignal::new(false),
+            product: RwSignal::new("Invitegate".into()),
             generation: StoredValue::new(0),
         }
     }

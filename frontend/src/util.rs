@@ -95,10 +95,10 @@ pub fn download(name: &str, mime: &str, content: &str) {
 pub fn focus_id(id: &str) {
     let id = id.to_string();
     leptos::prelude::request_animation_frame(move || {
-        if let Some(el) = leptos::prelude::document().get_element_by_id(&id) {
-            if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&el) {
-                let _ = el.focus();
-            }
+        if let Some(el) = leptos::prelude::document().get_element_by_id(&id)
+            && let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&el)
+        {
+            let _ = el.focus();
         }
     });
 }

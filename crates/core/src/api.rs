@@ -62,6 +62,9 @@ pub struct SignupPolicy {
     pub password_min_length: u32,
     /// Most characters a password may have.
     pub password_max_length: u32,
+    /// The product name people see (configuration `product_name`).
+    #[serde(default)]
+    pub product_name: String,
 }
 
 /// A body carrying one token: `{"token": "..."}`.

@@ -21,6 +21,7 @@ pub async fn signup_policy(state: web::Data<AppState>) -> ApiResult<web::Json<Si
         mode: s.signup_mode,
         password_min_length: p.min_length as u32,
         password_max_length: p.max_length as u32,
+        product_name: state.config.product_name.clone(),
     }))
 }
 

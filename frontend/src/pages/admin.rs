@@ -14,6 +14,50 @@ fn err(e: &invitegate_client::ClientError) -> Option<String> {
     Some(describe(e, Limits::default()))
 }
 
+type Query = Vec<(String, String)>;
+
+/// A cursor-paginated list: `load(false)` replaces `rows` with the first page of `query()`,
+/// `load(true)` appends the page after `cursor`.
+fn paged<T, Q, F, Fut>(
+    rows: RwSignal<Vec<T>>,
+    cursor: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
+    query: Q,
+    fetch: F,
+) -> impl Fn(bool) + Copy + 'static
+where
+    T: Send + Sync + 'static,
+    Q: Fn() -> Query + Copy + 'static,
+    F: Fn(invitegate_client::Client, Query) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = Result<Page<T>, invitegate_client::ClientError>> + 'static,
+{
+    let ctx = ctx();
+    move |more: bool| {
+        let mut q = query();
+        if more && let Some(c) = cursor.get_untracked() {
+            q.push(("cursor".into(), c));
+        }
+        leptos::task::spawn_local(async move {
+            match ctx.call(|c| fetch(c, q.clone())).await {
+                Ok(p) => {
+                    cursor.set(p.next_cursor);
+                    if more {
+                        rows.update(|r| r.extend(p.data));
+                    } else {
+                        rows.set(p.data);
+                    }
+                    error.set(None);
+                }
+                Err(e) => error.set(err(&e)),
+            }
+        });
+    }
+}
+
+fn pairs(q: &Query) -> Vec<(&str, &str)> {
+    q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
 /// The console's tab bar.
 #[component]
 pub fn AdminNav() -> impl IntoView {
@@ -49,52 +93,29 @@ fn actor_label(a: &invitegate_core::model::ActorRef) -> String {
 /// `/admin`: invitations — create, filter, search, page, revoke, resend.
 #[component]
 pub fn AdminInvitations() -> impl IntoView {
-    let ctx = ctx();
     let rows = RwSignal::new(Vec::<Invitation>::new());
     let cursor = RwSignal::new(None::<String>);
     let state = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let link = RwSignal::new(None::<(String, String)>);
-    let load = move |more: bool| {
-        let mut q: Vec<(String, String)> = vec![("limit".into(), "25".into())];
-        if !state.get_untracked().is_empty() {
-            q.push(("state".into(), state.get_untracked()));
-        }
-        let s = search.get_untracked().trim().to_string();
-        if !s.is_empty() {
-            q.push(("email".into(), s));
-        }
-        if more {
-            if let Some(c) = cursor.get_untracked() {
-                q.push(("cursor".into(), c));
+    let load = paged(
+        rows,
+        cursor,
+        error,
+        move || {
+            let mut q: Query = vec![("limit".into(), "25".into())];
+            if !state.get_untracked().is_empty() {
+                q.push(("state".into(), state.get_untracked()));
             }
-        }
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call(|c| {
-                    let q = q.clone();
-                    async move {
-                        let q: Vec<(&str, &str)> =
-                            q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                        c.list_invitations(&q).await
-                    }
-                })
-                .await;
-            match res {
-                Ok(p) => {
-                    cursor.set(p.next_cursor);
-                    if more {
-                        rows.update(|r| r.extend(p.data));
-                    } else {
-                        rows.set(p.data);
-                    }
-                    error.set(None);
-                }
-                Err(e) => error.set(err(&e)),
+            let s = search.get_untracked().trim().to_string();
+            if !s.is_empty() {
+                q.push(("email".into(), s));
             }
-        });
-    };
+            q
+        },
+        |c, q| async move { c.list_invitations(&pairs(&q)).await },
+    );
     load(false);
     let on_filter = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -445,41 +466,20 @@ pub fn AdminUsers() -> impl IntoView {
     let cursor = RwSignal::new(None::<String>);
     let search = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let load = move |more: bool| {
-        let mut q: Vec<(String, String)> = vec![("limit".into(), "50".into())];
-        let s = search.get_untracked().trim().to_string();
-        if !s.is_empty() {
-            q.push(("email".into(), s));
-        }
-        if more {
-            if let Some(c) = cursor.get_untracked() {
-                q.push(("cursor".into(), c));
+    let load = paged(
+        rows,
+        cursor,
+        error,
+        move || {
+            let mut q: Query = vec![("limit".into(), "50".into())];
+            let s = search.get_untracked().trim().to_string();
+            if !s.is_empty() {
+                q.push(("email".into(), s));
             }
-        }
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call(|c| {
-                    let q = q.clone();
-                    async move {
-                        let q: Vec<(&str, &str)> =
-                            q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                        c.list_users(&q).await
-                    }
-                })
-                .await;
-            match res {
-                Ok(p) => {
-                    cursor.set(p.next_cursor);
-                    if more {
-                        rows.update(|r| r.extend(p.data))
-                    } else {
-                        rows.set(p.data)
-                    }
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
-    };
+            q
+        },
+        |c, q| async move { c.list_users(&pairs(&q)).await },
+    );
     load(false);
     let me = ctx
         .session
@@ -554,38 +554,17 @@ pub fn AdminAudit() -> impl IntoView {
         }
         q
     };
-    let load = move |more: bool| {
-        let mut q = query();
-        q.push(("limit".into(), "50".into()));
-        if more {
-            if let Some(c) = cursor.get_untracked() {
-                q.push(("cursor".into(), c));
-            }
-        }
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call(|c| {
-                    let q = q.clone();
-                    async move {
-                        let q: Vec<(&str, &str)> =
-                            q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                        c.list_audit_events(&q).await
-                    }
-                })
-                .await;
-            match res {
-                Ok(p) => {
-                    cursor.set(p.next_cursor);
-                    if more {
-                        rows.update(|r| r.extend(p.data))
-                    } else {
-                        rows.set(p.data)
-                    }
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
-    };
+    let load = paged(
+        rows,
+        cursor,
+        error,
+        move || {
+            let mut q = query();
+            q.push(("limit".into(), "50".into()));
+            q
+        },
+        |c, q| async move { c.list_audit_events(&pairs(&q)).await },
+    );
     load(false);
     let export = move |format: &'static str| {
         let mut q = query();
@@ -594,11 +573,7 @@ pub fn AdminAudit() -> impl IntoView {
             let res = ctx
                 .call(|c| {
                     let q = q.clone();
-                    async move {
-                        let q: Vec<(&str, &str)> =
-                            q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                        c.export_audit_events(&q).await
-                    }
+                    async move { c.export_audit_events(&pairs(&q)).await }
                 })
                 .await;
             match res {

@@ -209,7 +209,7 @@ pub fn CopyField(
     view! {
         <div class="copy-field">
             <label for=id.clone() class="sr-only">{label}</label>
-            <input id=id readonly=true value=value data-testid="copy-value" on:focus=move |ev| { let _ = event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
+            <input id=id readonly=true value=value data-testid="copy-value" on:focus=move |ev| { event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
             <button type="button" class="secondary" on:click=move |_| { copy_to_clipboard(&v.get_value()); copied.set(true); }>
                 {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>

@@ -565,7 +565,7 @@ async fn the_accessibility_audit_catches_an_unlabelled_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_only_sign_in_returns_to_the_page_asked_for() {
-    let app = spawn_web_app(Backend::Sqlite).await;
+    let app = spawn_web_app_with(Backend::Sqlite, |c| c.product_name = "Acme Guild".into()).await;
     app.admin().await;
     let b = Browser::start("keyboard", DESKTOP).await;
     b.open(&app.url("/admin/settings")).await;
@@ -587,6 +587,9 @@ async fn keyboard_only_sign_in_returns_to_the_page_asked_for() {
         .unwrap();
     b.wait_path("/admin/settings").await;
     b.wait_text("Sign-up mode").await;
+    let brand = b.el(".brand").await.text().await.unwrap();
+    assert_eq!(brand, "Acme Guild", "the configured product name");
+    assert_eq!(b.c.title().await.unwrap(), "Acme Guild");
     b.close().await;
 }
 
