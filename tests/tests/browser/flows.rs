@@ -332,6 +332,53 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
         .unwrap();
     assert_eq!(bo.data[0].state.as_str(), "revoked");
 
+    // A CSV file upload, then the table pages through the result.
+    let csv = app.dir.path().join("people.csv");
+    let rows: String = (0..30).map(|i| format!("p{i:02}@example.com\n")).collect();
+    std::fs::write(&csv, rows).unwrap();
+    b.click_link("Import").await;
+    b.wait_path("/admin/import").await;
+    b.el("#csv-file")
+        .await
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let text = b
+            .el("#csv-text")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if text.contains("p29@example.com") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    b.el("#dry-run").await.click().await.unwrap();
+    b.click_button("Import").await;
+    b.wait_text("30 created, 0 already invited, 0 already registered, 0 invalid")
+        .await;
+    b.click_link("Invitations").await;
+    b.click_button("Load more").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let shown =
+            b.c.find_all(fantoccini::Locator::Css("tbody tr"))
+                .await
+                .unwrap()
+                .len();
+        if shown == 34 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "34 invitations after one more page, saw {shown}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     for (tab, path, text) in [
         ("Users", "/admin/users", "owner@example.com"),
         ("Audit log", "/admin/audit", "invitation.created"),
