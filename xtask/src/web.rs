@@ -163,10 +163,9 @@ fn optimise(wasm: &Path) -> Result<(), String> {
     fs::rename(&out, wasm).map_err(|e| e.to_string())
 }
 
-/// Builds the app into [`dist_dir`].
-pub fn build() -> Result<(), String> {
-    ensure_wasm_target()?;
-    ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
+/// Builds the web crate with `features` for wasm32 and runs wasm-bindgen (and wasm-opt) on it,
+/// writing `<name>.js` and `<name>_bg.wasm` to `staging`.
+fn compile(features: &[&str], name: &str, staging: &Path) -> Result<(), String> {
     let mut c = cargo();
     c.args([
         "build",
@@ -177,31 +176,43 @@ pub fn build() -> Result<(), String> {
         WASM_TARGET,
         "--profile",
         "wasm-release",
-    ]);
+    ])
+    .args(features);
     status(c)?;
     let wasm = target_dir()
         .join(WASM_TARGET)
         .join("wasm-release")
         .join("invitegate_web.wasm");
-    let staging = target_dir().join("web-staging");
-    let _ = fs::remove_dir_all(&staging);
     let mut c = Command::new("wasm-bindgen");
     c.args([
         "--target",
         "web",
         "--no-typescript",
         "--out-name",
-        "app",
+        name,
         "--out-dir",
     ])
-    .arg(&staging)
+    .arg(staging)
     .arg(&wasm);
     status(c)?;
-    optimise(&staging.join("app_bg.wasm"))?;
+    optimise(&staging.join(format!("{name}_bg.wasm")))
+}
+
+/// Builds the app into [`dist_dir`].
+pub fn build() -> Result<(), String> {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
+    let staging = target_dir().join("web-staging");
+    let _ = fs::remove_dir_all(&staging);
+    // The SPA, then the widget alone (no router, no console) for other sites.
+    compile(&[], "app", &staging)?;
+    compile(&["--no-default-features"], "widget", &staging)?;
 
     let static_dir = root().join("frontend").join("static");
     let wasm_bytes = read(&staging.join("app_bg.wasm"))?;
     let js = read(&staging.join("app.js"))?;
+    let widget_wasm_bytes = read(&staging.join("widget_bg.wasm"))?;
+    let widget_js_bytes = read(&staging.join("widget.js"))?;
     let style = read(&static_dir.join("style.css"))?;
     let widget = read(&static_dir.join("widget.css"))?;
     let tag = short_hash(&[&wasm_bytes[..], &js[..]].concat());
@@ -209,6 +220,9 @@ pub fn build() -> Result<(), String> {
     let app_wasm = format!("app-{tag}.wasm");
     let style_css = format!("style-{}.css", short_hash(&style));
     let widget_css = format!("widget-{}.css", short_hash(&widget));
+    let widget_tag = short_hash(&[&widget_wasm_bytes[..], &widget_js_bytes[..]].concat());
+    let widget_js = format!("widget-{widget_tag}.js");
+    let widget_wasm = format!("widget-{widget_tag}.wasm");
     let boot = format!(
         "import init, {{ start_app }} from \"./{app_js}\";\n\
          await init({{ module_or_path: new URL(\"./{app_wasm}\", import.meta.url) }});\n\
@@ -219,7 +233,7 @@ pub fn build() -> Result<(), String> {
         "// Invitegate registration widget.\n\
          // import {{ mount_registration }} from \"https://YOUR-INVITEGATE/embed/invitegate-embed.js\";\n\
          // await mount_registration(document.getElementById(\"signup\"), {{ apiBase: \"https://YOUR-INVITEGATE\" }});\n\
-         import init, {{ mount_registration as mount }} from \"../assets/{app_js}\";\n\
+         import init, {{ mount_registration as mount }} from \"../assets/{widget_js}\";\n\
          let ready;\n\
          function addStyle() {{\n\
          \x20 if (document.querySelector(\"link[data-invitegate]\")) return;\n\
@@ -232,7 +246,7 @@ pub fn build() -> Result<(), String> {
          /** Renders the registration form into `element`. options: {{ apiBase: string, token?: string }} */\n\
          export async function mount_registration(element, options) {{\n\
          \x20 addStyle();\n\
-         \x20 ready ??= init({{ module_or_path: new URL(\"../assets/{app_wasm}\", import.meta.url) }});\n\
+         \x20 ready ??= init({{ module_or_path: new URL(\"../assets/{widget_wasm}\", import.meta.url) }});\n\
          \x20 await ready;\n\
          \x20 mount(element, options ?? {{}});\n\
          }}\n"
@@ -254,14 +268,17 @@ pub fn build() -> Result<(), String> {
     write(&assets.join(&app_wasm), &wasm_bytes)?;
     write(&assets.join(&style_css), &style)?;
     write(&assets.join(&widget_css), &widget)?;
+    write(&assets.join(&widget_js), &widget_js_bytes)?;
+    write(&assets.join(&widget_wasm), &widget_wasm_bytes)?;
     write(&assets.join(&boot_js), boot.as_bytes())?;
     write(&embed_dir.join("invitegate-embed.js"), embed.as_bytes())?;
     write(&dist.join("index.html"), index.as_bytes())?;
     eprintln!(
-        "xtask: web app in {} (wasm {} KiB, js {} KiB)",
+        "xtask: web app in {} (app: wasm {} KiB, js {} KiB; widget: wasm {} KiB)",
         dist.display(),
         wasm_bytes.len() / 1024,
-        js.len() / 1024
+        js.len() / 1024,
+        widget_wasm_bytes.len() / 1024
     );
     Ok(())
 }

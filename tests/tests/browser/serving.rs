@@ -100,12 +100,20 @@ async fn the_widget_loads_from_any_origin() {
             .unwrap()
             .contains("javascript")
     );
+    let body = res.text().await.unwrap();
+    assert!(body.contains("export async function mount_registration"));
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("export async function mount_registration")
+        body.contains("../assets/widget-") && !body.contains("../assets/app-"),
+        "other sites load the widget build, not the whole console"
     );
+    let wasm = app
+        .http
+        .get(app.url(&format!("/assets/{}", asset("widget-", ".wasm"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["access-control-allow-origin"], "*");
 }
 
 #[tokio::test]
