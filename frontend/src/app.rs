@@ -103,14 +103,8 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         app.refresh().await;
     });
-    leptos::task::spawn_local(async move {
-        if let Ok(p) = app.anon().signup_policy().await
-            && !p.product_name.is_empty()
-        {
-            document().set_title(&p.product_name);
-            app.product.set(p.product_name);
-        }
-    });
+    app.load_policy();
+    Effect::new(move |_| document().set_title(&app.product.get()));
     // A new link pasted into the address bar of an open page changes only the fragment: load
     // the page again so it reads the new token.
     let on_hash = window_event_listener(leptos::ev::hashchange, |_| {

@@ -23,19 +23,6 @@ enum Stage {
     Closed,
 }
 
-/// The sign-up policy, loaded once per flow.
-fn load_policy(ctx: AppCtx, limits: RwSignal<Limits>, mode: RwSignal<Option<SignupMode>>) {
-    leptos::task::spawn_local(async move {
-        if let Ok(p) = ctx.anon().signup_policy().await {
-            limits.set(Limits {
-                min: p.password_min_length,
-                max: p.password_max_length,
-            });
-            mode.set(Some(p.mode));
-        }
-    });
-}
-
 fn dead_stage(code: Option<ErrorCode>, message: String) -> Stage {
     let title = match code {
         Some(ErrorCode::InvitationExpired) => "This invitation has expired",
@@ -63,9 +50,7 @@ pub fn RegistrationFlow(
     #[prop(into, default = "/login".into())] login_href: String,
 ) -> impl IntoView {
     let ctx = ctx();
-    let limits = RwSignal::new(Limits::default());
-    let mode = RwSignal::new(None::<SignupMode>);
-    load_policy(ctx, limits, mode);
+    let (limits, mode) = (ctx.limits, ctx.mode);
     let token = RwSignal::new(token);
     let stage = RwSignal::new(Stage::Loading);
     let verify = move |t: String| {
@@ -302,6 +287,7 @@ pub fn InvitegateRegistration(
 ) -> impl IntoView {
     let base = api_base.trim_end_matches('/').to_string();
     let app = AppCtx::new(base.clone());
+    app.load_policy();
     provide_context(app);
     let done = RwSignal::new(None::<String>);
     let login = format!("{base}/login");

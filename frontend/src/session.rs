@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use invitegate_client::{Client, ClientError};
 use invitegate_core::api::SessionResponse;
-use invitegate_core::model::Role;
+use invitegate_core::model::{Role, SignupMode};
 use leptos::prelude::*;
+
+use crate::errors::Limits;
 
 /// App-wide state, provided as a context.
 #[derive(Clone, Copy)]
@@ -20,6 +22,10 @@ pub struct AppCtx {
     pub ready: RwSignal<bool>,
     /// The product name from the server's configuration.
     pub product: RwSignal<String>,
+    /// The password length policy (defaults until [`AppCtx::load_policy`] answers).
+    pub limits: RwSignal<Limits>,
+    /// The sign-up mode, once known.
+    pub mode: RwSignal<Option<SignupMode>>,
     generation: StoredValue<u64>,
 }
 
@@ -31,8 +37,27 @@ impl AppCtx {
             session: RwSignal::new(None),
             ready: RwSignal::new(false),
             product: RwSignal::new("Invitegate".into()),
+            limits: RwSignal::new(Limits::default()),
+            mode: RwSignal::new(None),
             generation: StoredValue::new(0),
         }
+    }
+
+    /// Fetches `GET /signup-policy` once into `product`, `limits` and `mode`.
+    pub fn load_policy(&self) {
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = this.anon().signup_policy().await {
+                this.limits.set(Limits {
+                    min: p.password_min_length,
+                    max: p.password_max_length,
+                });
+                this.mode.set(Some(p.mode));
+                if !p.product_name.is_empty() {
+                    this.product.set(p.product_name);
+                }
+            }
+        });
     }
 
     /// An anonymous client.
@@ -99,6 +124,16 @@ impl AppCtx {
         let _ = self.client().logout().await;
         self.generation.set_value(self.generation.get_value() + 1);
         self.session.set(None);
+    }
+
+    /// [`call`](Self::call) with an argument (a request body, an id) handed to each attempt.
+    pub async fn call_with<A, T, F, Fut>(&self, arg: A, f: F) -> Result<T, ClientError>
+    where
+        A: Clone,
+        F: Fn(Client, A) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        self.call(|c| f(c, arg.clone())).await
     }
 
     /// Runs an authenticated call; on 401 renews the session once and retries.

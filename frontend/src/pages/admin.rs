@@ -38,7 +38,7 @@ where
             q.push(("cursor".into(), c));
         }
         leptos::task::spawn_local(async move {
-            match ctx.call(|c| fetch(c, q.clone())).await {
+            match ctx.call_with(q, fetch).await {
                 Ok(p) => {
                     cursor.set(p.next_cursor);
                     if more {
@@ -188,10 +188,7 @@ fn InvitationRow(
         leptos::task::spawn_local(async move {
             let id = id.get_value();
             match ctx
-                .call(|c| {
-                    let id = id.clone();
-                    async move { c.revoke_invitation(&id).await }
-                })
+                .call_with(id, |c, id| async move { c.revoke_invitation(&id).await })
                 .await
             {
                 Ok(_) => on_change.run(()),
@@ -203,12 +200,9 @@ fn InvitationRow(
         leptos::task::spawn_local(async move {
             let id = id.get_value();
             let res = ctx
-                .call(|c| {
-                    let id = id.clone();
-                    async move {
-                        c.resend_invitation(&id, &ResendInvitationRequest::default())
-                            .await
-                    }
+                .call_with(id, |c, id| async move {
+                    c.resend_invitation(&id, &ResendInvitationRequest::default())
+                        .await
                 })
                 .await;
             match res {
@@ -296,10 +290,7 @@ fn CreateInvitation(on_created: Callback<(String, String)>) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let res = ctx
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.create_invitation(&req).await }
-                })
+                .call_with(req, |c, req| async move { c.create_invitation(&req).await })
                 .await;
             busy.set(false);
             match res {
@@ -401,9 +392,8 @@ pub fn AdminImport() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let res = ctx
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.bulk_create_invitations(&req).await }
+                .call_with(req, |c, req| async move {
+                    c.bulk_create_invitations(&req).await
                 })
                 .await;
             busy.set(false);
@@ -507,7 +497,7 @@ pub fn AdminUsers() -> impl IntoView {
                                 if !web_sys::window().and_then(|w| w.confirm_with_message("Disable this account? Their sessions end and their pending invitations are revoked.").ok()).unwrap_or(false) { return; }
                                 leptos::task::spawn_local(async move {
                                     let id = id.get_value();
-                                    match ctx.call(|c| { let id = id.clone(); async move { c.disable_user(&id).await } }).await {
+                                    match ctx.call_with(id, |c, id| async move { c.disable_user(&id).await }).await {
                                         Ok(_) => load(false),
                                         Err(e) => error.set(err(&e)),
                                     }
@@ -571,10 +561,10 @@ pub fn AdminAudit() -> impl IntoView {
         q.push(("format".into(), format.into()));
         leptos::task::spawn_local(async move {
             let res = ctx
-                .call(|c| {
-                    let q = q.clone();
-                    async move { c.export_audit_events(&pairs(&q)).await }
-                })
+                .call_with(
+                    q,
+                    |c, q| async move { c.export_audit_events(&pairs(&q)).await },
+                )
                 .await;
             match res {
                 Ok(body) => download(
@@ -668,10 +658,7 @@ pub fn AdminApiKeys() -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             match ctx
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.create_api_key(&req).await }
-                })
+                .call_with(req, |c, req| async move { c.create_api_key(&req).await })
                 .await
             {
                 Ok(k) => {
@@ -724,7 +711,7 @@ pub fn AdminApiKeys() -> impl IntoView {
                             let label = format!("Revoke {}", k.name);
                             let revoke = move |_| leptos::task::spawn_local(async move {
                                 let id = id.get_value();
-                                match ctx.call(|c| { let id = id.clone(); async move { c.revoke_api_key(&id).await } }).await {
+                                match ctx.call_with(id, |c, id| async move { c.revoke_api_key(&id).await }).await {
                                     Ok(()) => load(),
                                     Err(e) => error.set(err(&e)),
                                 }
@@ -770,10 +757,7 @@ pub fn AdminWebhooks() -> impl IntoView {
         selected.set(Some(id.clone()));
         leptos::task::spawn_local(async move {
             match ctx
-                .call(|c| {
-                    let id = id.clone();
-                    async move { c.webhook_deliveries(&id).await }
-                })
+                .call_with(id, |c, id| async move { c.webhook_deliveries(&id).await })
                 .await
             {
                 Ok(d) => deliveries.set(d),
@@ -800,10 +784,7 @@ pub fn AdminWebhooks() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match ctx
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.create_webhook(&req).await }
-                })
+                .call_with(req, |c, req| async move { c.create_webhook(&req).await })
                 .await
             {
                 Ok(h) => {
@@ -845,7 +826,7 @@ pub fn AdminWebhooks() -> impl IntoView {
                             let id = StoredValue::new(h.id.clone());
                             let remove = move |_| leptos::task::spawn_local(async move {
                                 let id = id.get_value();
-                                match ctx.call(|c| { let id = id.clone(); async move { c.delete_webhook(&id).await } }).await {
+                                match ctx.call_with(id, |c, id| async move { c.delete_webhook(&id).await }).await {
                                     Ok(()) => load(),
                                     Err(e) => error.set(err(&e)),
                                 }
@@ -878,7 +859,7 @@ pub fn AdminWebhooks() -> impl IntoView {
                                 let did = StoredValue::new(d.id.clone());
                                 let replay = move |_| leptos::task::spawn_local(async move {
                                     let (Some(h), d) = (selected.get_untracked(), did.get_value()) else { return };
-                                    match ctx.call(|c| { let (h, d) = (h.clone(), d.clone()); async move { c.replay_webhook_delivery(&h, &d).await } }).await {
+                                    match ctx.call_with((h.clone(), d), |c, (h, d)| async move { c.replay_webhook_delivery(&h, &d).await }).await {
                                         Ok(()) => show(h),
                                         Err(e) => error.set(err(&e)),
                                     }
@@ -915,9 +896,8 @@ pub fn AdminOutbox() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let s = status_filter.get_untracked();
             match ctx
-                .call(|c| {
-                    let s = s.clone();
-                    async move { c.list_outbox(&[("status", s.as_str())]).await }
+                .call_with(s, |c, s| async move {
+                    c.list_outbox(&[("status", s.as_str())]).await
                 })
                 .await
             {
@@ -953,7 +933,7 @@ pub fn AdminOutbox() -> impl IntoView {
                             let dead = i.status == "dead";
                             let retry = move |_| leptos::task::spawn_local(async move {
                                 let id = id.get_value();
-                                match ctx.call(|c| { let id = id.clone(); async move { c.retry_outbox_item(&id).await } }).await {
+                                match ctx.call_with(id, |c, id| async move { c.retry_outbox_item(&id).await }).await {
                                     Ok(()) => { notice.set(Some("Queued for another attempt.".into())); load() }
                                     Err(e) => error.set(err(&e)),
                                 }
@@ -1028,10 +1008,7 @@ pub fn AdminSettings() -> impl IntoView {
         status.set(None);
         leptos::task::spawn_local(async move {
             let res = ctx
-                .call(|c| {
-                    let p = patch.clone();
-                    async move { c.patch_settings(&p).await }
-                })
+                .call_with(patch, |c, p| async move { c.patch_settings(&p).await })
                 .await;
             busy.set(false);
             match res {

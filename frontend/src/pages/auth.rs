@@ -204,15 +204,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let ctx = ctx();
     let on_done = go_to_app();
     let token = StoredValue::new(take_fragment_token());
-    let limits = RwSignal::new(Limits::default());
-    leptos::task::spawn_local(async move {
-        if let Ok(p) = ctx.anon().signup_policy().await {
-            limits.set(Limits {
-                min: p.password_min_length,
-                max: p.password_max_length,
-            });
-        }
-    });
+    let limits = ctx.limits;
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);

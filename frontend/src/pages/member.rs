@@ -112,10 +112,7 @@ fn MyInvitationRow(
         let id = id.get_value();
         leptos::task::spawn_local(async move {
             let _ = ctx
-                .call(|c| {
-                    let id = id.clone();
-                    async move { c.revoke_invitation(&id).await }
-                })
+                .call_with(id, |c, id| async move { c.revoke_invitation(&id).await })
                 .await;
             on_change.run(());
         });
@@ -170,10 +167,7 @@ fn InviteForm(on_created: Callback<(String, String, String)>) -> impl IntoView {
                 ..Default::default()
             };
             let res = ctx
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.create_invitation(&req).await }
-                })
+                .call_with(req, |c, req| async move { c.create_invitation(&req).await })
                 .await;
             busy.set(false);
             match res {

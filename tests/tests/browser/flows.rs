@@ -215,13 +215,7 @@ async fn member_invites_a_friend_then_hits_the_quota() {
     b.fill("#invite-email-again", "friend@example.com").await;
     b.click_button("Send invitation").await;
     b.wait_text("Invitation sent to friend@example.com").await;
-    let link = b
-        .el("[data-testid=copy-value]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let link = b.value("[data-testid=copy-value]").await;
     assert!(link.contains("/invite#token="), "{link}");
     let page = b.wait_text("1 of 1 used, 0 left").await;
     assert!(
@@ -259,13 +253,7 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
     b.fill("#new-note", "See you Monday").await;
     b.click_button("Create invitation").await;
     b.wait_text("Invitation created for zoe@example.com").await;
-    let link = b
-        .el("[data-testid=copy-value]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let link = b.value("[data-testid=copy-value]").await;
     b.wait_text("See you Monday").await;
     b.screen("admin-invitations").await;
 
@@ -310,13 +298,7 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
         .await
         .unwrap();
     b.wait_text("New link for zoe@example.com").await;
-    let new_link = b
-        .el("[data-testid=copy-value]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let new_link = b.value("[data-testid=copy-value]").await;
     assert_ne!(link, new_link, "a fresh token");
     let old = app
         .api
@@ -344,13 +326,7 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
         .await
         .unwrap();
     for _ in 0..100 {
-        let text = b
-            .el("#csv-text")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let text = b.value("#csv-text").await;
         if text.contains("p29@example.com") {
             break;
         }
@@ -423,13 +399,7 @@ async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
     b.fill("#key-name", "CRM sync").await;
     b.click_button("Create key").await;
     b.wait_text("Copy this key now").await;
-    let key = b
-        .el("[data-testid=copy-value]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let key = b.value("[data-testid=copy-value]").await;
     let with_key = app.api.with_bearer(&key);
     with_key
         .create_invitation(&email_req("via-key@example.com"))
@@ -443,13 +413,7 @@ async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
     b.fill("#hook-url", "http://127.0.0.1:9/hook").await;
     b.click_button("Add endpoint").await;
     b.wait_text("Copy the signing secret now").await;
-    let secret = b
-        .el("[data-testid=copy-value]")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let secret = b.value("[data-testid=copy-value]").await;
     assert!(secret.starts_with("whsec_"), "{secret}");
     b.wait_text("http://127.0.0.1:9/hook").await;
     b.click_button("Deliveries").await;

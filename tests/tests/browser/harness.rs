@@ -155,6 +155,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// The current value of the input or textarea `css`.
+    pub async fn value(&self, css: &str) -> String {
+        self.el(css)
+            .await
+            .prop("value")
+            .await
+            .expect("reads value")
+            .unwrap_or_default()
+    }
+
     /// Replaces the value of the input `css` by typing `text` (real key events).
     pub async fn fill(&self, css: &str, text: &str) {
         let el = self.el(css).await;
