@@ -172,6 +172,12 @@ fn RegisterForm(
         _ => Some("We will email you a link to confirm this address.".to_string()),
     };
     let is_locked = locked.is_some();
+    // Where the address must be proven first, the password is chosen on the emailed link's
+    // page, so that nobody can pre-register someone else's address with their own password.
+    let verify_first = preview
+        .as_ref()
+        .map(|p| p.email_verification_required)
+        .unwrap_or(true);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -186,8 +192,9 @@ fn RegisterForm(
             return;
         }
         let pw = password.get_untracked();
-        if let Some(msg) =
-            check_new_password(&pw, &confirm.get_untracked(), &e, limits.get_untracked())
+        if !verify_first
+            && let Some(msg) =
+                check_new_password(&pw, &confirm.get_untracked(), &e, limits.get_untracked())
         {
             error.set(Some(msg));
             focus_id("password");
@@ -198,7 +205,7 @@ fn RegisterForm(
         let display = name.get_untracked().trim().to_string();
         let req = RegisterRequest {
             email: e.clone(),
-            password: pw,
+            password: (!verify_first).then_some(pw),
             invite_token: token.get_untracked(),
             display_name: (!display.is_empty()).then_some(display),
         };
@@ -238,9 +245,13 @@ fn RegisterForm(
         <form on:submit=submit novalidate>
             <Field id="email" label="Email" kind="email" autocomplete="email" value=email hint=email_hint.unwrap_or_default() readonly=is_locked required=true />
             <Field id="display-name" label="Your name (optional)" autocomplete="name" value=name />
-            <NewPassword password=password confirm=confirm email=email limits=limits />
+            {if verify_first {
+                view! { <p class="muted">"You will choose your password after confirming your address."</p> }.into_any()
+            } else {
+                view! { <NewPassword password=password confirm=confirm email=email limits=limits /> }.into_any()
+            }}
             <Alert message=error />
-            <Submit label="Create account" busy=busy />
+            <Submit label=if verify_first { "Continue" } else { "Create account" } busy=busy />
         </form>
         <p class="muted">"Already have an account? "<a href=login_href>"Sign in"</a></p>
     }

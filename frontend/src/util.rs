@@ -20,6 +20,27 @@ pub fn take_fragment_token() -> Option<String> {
     Some(token)
 }
 
+/// The SPA's routes a sign-in may return to (`/login?next=…`); they mirror `app.rs`.
+pub const RETURN_ROUTES: &[&str] = &[
+    "/app",
+    "/admin",
+    "/admin/import",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/api-keys",
+    "/admin/webhooks",
+    "/admin/outbox",
+    "/admin/settings",
+];
+
+/// Where to go after signing in: `next` when it is exactly one of [`RETURN_ROUTES`], else
+/// `/app`. Anything else — `//evil.example`, `/\evil.example` (browsers read `\` as `/`),
+/// absolute URLs, unknown paths — stays home (security.md, redirects after sign-in).
+pub fn safe_next(next: Option<&str>) -> &'static str {
+    next.and_then(|n| RETURN_ROUTES.iter().find(|r| **r == n).copied())
+        .unwrap_or("/app")
+}
+
 /// Extracts a token from pasted text: a whole link (`…#token=…` or `…?token=…`), a
 /// `token=…` fragment, or the bare token.
 pub fn token_from_text(text: &str) -> Option<String> {
@@ -101,4 +122,26 @@ pub fn focus_id(id: &str) {
             let _ = el.focus();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_known_same_origin_routes_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
+        for hostile in [
+            "/\\evil.example",
+            "//evil.example",
+            "https://evil.example/app",
+            "/app/../../evil",
+            "/\t/evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/app", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/app");
+    }
 }

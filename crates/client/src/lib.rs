@@ -179,15 +179,29 @@ impl Client {
         }
     }
 
-    /// `POST /email-verifications/confirm`.
-    pub async fn confirm_email(&self, token: &str) -> Result<SessionResponse, ClientError> {
+    /// `POST /email-verifications/confirm`: proves the email and chooses the password.
+    pub async fn confirm_email(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> Result<SessionResponse, ClientError> {
         self.post(
             "/email-verifications/confirm",
-            &TokenRequest {
+            &ConfirmEmailRequest {
                 token: token.into(),
+                password: Some(password.into()),
+                display_name: None,
             },
         )
         .await
+    }
+
+    /// `POST /email-verifications/confirm` with a display name as well.
+    pub async fn confirm_email_with(
+        &self,
+        req: &ConfirmEmailRequest,
+    ) -> Result<SessionResponse, ClientError> {
+        self.post("/email-verifications/confirm", req).await
     }
 
     /// `POST /auth/login`.

@@ -76,6 +76,23 @@ pub struct TokenRequest {
     pub token: String,
 }
 
+/// `POST /api/v1/email-verifications/confirm` body: the emailed token and the password chosen
+/// on the verification page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmailRequest {
+    /// The token from the link's fragment.
+    pub token: String,
+    /// The new account's password, per the sign-up policy (422 `password`: `required` when
+    /// absent; nothing is created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Name shown to others (at most 100 characters); replaces one given at registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
 /// What an invitee may see about their invitation before redeeming it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -92,6 +109,11 @@ pub struct InvitationPreview {
     pub expires_at: DateTime<Utc>,
     /// Who invited: a user's display name or email, an API key's name, or the server.
     pub inviter_display_name: Option<String>,
+    /// Whether registering with it first emails a confirmation link (domain and open
+    /// invitations): the registration form then asks only for the email, and the password is
+    /// chosen on the `/verify-email` page (security.md, pre-hijacking).
+    #[serde(default)]
+    pub email_verification_required: bool,
 }
 
 /// `POST /api/v1/invitations/verify` response.
@@ -109,8 +131,12 @@ pub struct VerifyInvitationResponse {
 pub struct RegisterRequest {
     /// Email address of the new account.
     pub email: String,
-    /// Password per the sign-up policy.
-    pub password: String,
+    /// Password per the sign-up policy. Required (422 `password`: `required`) when the
+    /// invitation proves the email (email-bound or the owner invitation, answered 201); in
+    /// every 202 case it is ignored and never stored: the password is chosen after the email
+    /// is verified (`POST /email-verifications/confirm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
     /// Invitation token; required in `invite_only` mode unless the email is allowlisted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_token: Option<String>,

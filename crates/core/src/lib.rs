@@ -14,6 +14,7 @@ pub mod error;
 pub mod import;
 pub mod model;
 pub mod password;
+pub mod spreadsheet;
 
 pub use email::Email;
 pub use error::ErrorCode;

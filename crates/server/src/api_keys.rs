@@ -120,7 +120,8 @@ pub async fn list(
     Ok(web::Json(rows.iter().map(ApiKeyRow::to_api).collect()))
 }
 
-/// Revokes an API key; it stops working at once.
+/// Revokes an API key; it stops working at once, and so do the invitations it issued that are
+/// still pending.
 #[utoipa::path(
     tag = "api_keys",
     security(("bearer" = [])),
@@ -148,9 +149,16 @@ pub async fn revoke(
                 api_keys::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
                 if api_keys::revoke(conn, &id, storage::now())? {
                     AuditEntry::success(AuditAction::ApiKeyRevoked)
-                        .actor(Some(actor))
+                        .actor(Some(actor.clone()))
                         .target("api_key", id.clone())
                         .write(conn, &meta)?;
+                    crate::invitations::service::revoke_all_of_inviter(
+                        conn,
+                        &id,
+                        &actor,
+                        "api_key_revoked",
+                        &meta,
+                    )?;
                 }
                 Ok(())
             })

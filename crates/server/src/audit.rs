@@ -1,6 +1,7 @@
 //! Audit events: who did what to which object, from where, with what outcome. Written in the
 //! same transaction as the change they record; failures are written on their own.
 
+use crate::client_ip::TrustedProxies;
 use crate::state::AppState;
 use crate::storage::models::AuditRow;
 use crate::storage::{self, DbConn};
@@ -28,25 +29,14 @@ impl RequestMeta {
     }
 }
 
-/// The client address: the peer, or, when the peer is a trusted proxy, the right-most
-/// `X-Forwarded-For` entry that is not a trusted proxy.
-pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+/// The client address (see [`TrustedProxies::client_ip`]).
+pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let mut client = peer;
-    for value in req.headers().get_all("x-forwarded-for") {
-        let Ok(text) = value.to_str() else { continue };
-        for hop in text.split(',').rev() {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) if trusted.contains(&ip) => client = ip,
-                Ok(ip) => return Some(ip),
-                Err(_) => return Some(client),
-            }
-        }
-    }
-    Some(client)
+    let lines = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    Some(trusted.client_ip(peer, lines))
 }
 
 impl FromRequest for RequestMeta {

@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use invitegate_core::api::{AuditEvent, Page, Problem};
 use invitegate_core::model::{Outcome, Scope};
+use invitegate_core::spreadsheet::safe_cell;
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -111,6 +112,8 @@ const CSV_HEADER: [&str; 11] = [
     "details",
 ];
 
+/// Encodes a page of events; CSV cells go through [`safe_cell`] (user agents are the
+/// client's words).
 fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<Vec<u8>, ApiError> {
     match format {
         ExportFormat::Jsonl => {
@@ -129,7 +132,8 @@ fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<V
             for e in events {
                 let actor = e.actor.as_ref();
                 let target = e.target.as_ref();
-                w.write_record([
+                let details = e.details.to_string();
+                let cells = [
                     e.id.as_str(),
                     &e.occurred_at.to_rfc3339(),
                     &e.action,
@@ -140,9 +144,10 @@ fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<V
                     target.map(|t| t.id.as_str()).unwrap_or_default(),
                     e.ip.as_deref().unwrap_or_default(),
                     e.user_agent.as_deref().unwrap_or_default(),
-                    &e.details.to_string(),
-                ])
-                .map_err(ApiError::internal)?;
+                    &details,
+                ];
+                w.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
+                    .map_err(ApiError::internal)?;
             }
             w.into_inner().map_err(ApiError::internal)
         }

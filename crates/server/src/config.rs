@@ -4,13 +4,14 @@
 //! `INVITEGATE_RATE_LIMITS__AUTH_PER_MINUTE`). Every value is validated at start-up and an
 //! error names the key and what is wrong.
 
+use crate::client_ip::TrustedProxies;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use invitegate_core::email;
 use invitegate_core::model::SignupMode;
 use invitegate_core::password::{DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, MIN_ALLOWED_MAX_LENGTH};
 use serde::{Deserialize, Deserializer, Serialize};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The shortest signing secret accepted, in bytes (security.md: refuse < 32 bytes).
@@ -27,8 +28,13 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Directory for secrets, the SQLite file and file-transport emails.
     pub data_dir: PathBuf,
-    /// Base of every link the service sends (`http://<bind>` when unset). Never taken from `Host`.
+    /// Base of every link the service sends (`http://<bind>` when unset, which is allowed only
+    /// for a loopback `bind`). Never taken from `Host`. Under `https://` the refresh cookie is
+    /// `Secure` and responses carry HSTS.
     pub public_base_url: Option<String>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (at least 16
+    /// characters); unset, the metrics are public (bind them to a private network).
+    pub metrics_token: Option<String>,
     /// SMTP URL in lettre's form; unset writes emails as `.eml` files under `<data_dir>/outbox/`.
     pub smtp_url: Option<String>,
     /// Sender of every email.
@@ -77,7 +83,7 @@ pub struct Config {
     /// Origins allowed to call the API from browsers (CORS) and to use the refresh cookie.
     #[serde(deserialize_with = "string_or_list")]
     pub cors_allowed_origins: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` is trusted.
+    /// Proxies whose `X-Forwarded-For` is trusted: addresses or CIDR ranges.
     #[serde(deserialize_with = "string_or_list")]
     pub trusted_proxies: Vec<String>,
     /// Rate limits.
@@ -142,6 +148,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             public_base_url: None,
             smtp_url: None,
+            metrics_token: None,
             mail_from: "Invitegate <no-reply@localhost>".into(),
             product_name: "Invitegate".into(),
             brand_color: "#4f46e5".into(),
@@ -260,6 +267,20 @@ impl Config {
         {
             return err("public_base_url", "must be an http:// or https:// URL");
         }
+        if self.public_base_url.is_none()
+            && let Ok(addr) = self.bind.parse::<SocketAddr>()
+            && !addr.ip().is_loopback()
+        {
+            return Err(ConfigError(format!(
+                "`public_base_url` (INVITEGATE_PUBLIC_BASE_URL) must be set when `bind` ({}) is not a loopback address: links in emails and the refresh cookie's Secure flag come from it, e.g. https://invite.example.com",
+                self.bind
+            )));
+        }
+        if let Some(token) = &self.metrics_token
+            && token.len() < 16
+        {
+            return err("metrics_token", "must be at least 16 characters");
+        }
         if let Some(url) = &self.smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
@@ -358,12 +379,10 @@ impl Config {
                 )));
             }
         }
-        for proxy in &self.trusted_proxies {
-            if proxy.parse::<IpAddr>().is_err() {
-                return Err(ConfigError(format!(
-                    "`trusted_proxies` entry {proxy:?} is not an IP address"
-                )));
-            }
+        if let Err(proxy) = TrustedProxies::parse(&self.trusted_proxies) {
+            return Err(ConfigError(format!(
+                "`trusted_proxies` entry {proxy:?} is neither an IP address nor a CIDR range such as 10.0.0.0/8"
+            )));
         }
         let r = &self.rate_limits;
         for (key, v) in [
@@ -426,12 +445,9 @@ impl Config {
         })
     }
 
-    /// Trusted proxy addresses, parsed (validated in [`Config::validate`]).
-    pub fn trusted_proxy_ips(&self) -> Vec<IpAddr> {
-        self.trusted_proxies
-            .iter()
-            .filter_map(|p| p.parse().ok())
-            .collect()
+    /// Trusted proxies, parsed (validated in [`Config::validate`]).
+    pub fn trusted_proxy_ips(&self) -> TrustedProxies {
+        TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod invitations;

@@ -48,9 +48,31 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus metrics in the text exposition format. With `metrics_token` configured, 401
+/// unless the request carries `Authorization: Bearer <metrics_token>` (compared in constant
+/// time).
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = crate::auth::bearer(&req).unwrap_or_default();
+        let same: bool = subtle_eq(given.as_bytes(), expected.as_bytes());
+        if !same {
+            return HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""))
+                .content_type("text/plain")
+                .body("metrics_token required");
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
+}
+
+/// Constant-time equality of two byte strings (length leaks, contents do not).
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }

@@ -21,8 +21,8 @@ use crate::storage::{self, DbConn, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use actix_web::{HttpResponse, post, web};
 use invitegate_core::api::{
-    MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest, ResendVerificationRequest, SessionResponse,
-    StatusResponse, TokenRequest,
+    ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest,
+    ResendVerificationRequest, SessionResponse, StatusResponse,
 };
 use invitegate_core::model::{AuditAction, Role, SignupMode};
 use invitegate_core::password::{self, PasswordIssue, PasswordPolicy};
@@ -155,28 +155,39 @@ pub async fn register(
     }
 }
 
+/// The password of a request that sets one: 422 `password`: `required` when absent, else the
+/// policy's codes; the NFKC-normalised password when it passes.
+fn parse_password(
+    state: &AppState,
+    password: Option<&str>,
+    email: &Email,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let Some(password) = password else {
+        errors.insert("password".into(), vec!["required".into()]);
+        return None;
+    };
+    let issues = password_issues(state, password, Some(email));
+    if issues.is_empty() {
+        Some(password::normalize(password))
+    } else {
+        errors.insert(
+            "password".into(),
+            issues.iter().map(|i| i.code().to_string()).collect(),
+        );
+        None
+    }
+}
+
 async fn register_inner(
     state: &web::Data<AppState>,
     meta: &RequestMeta,
     req: RegisterRequest,
 ) -> ApiResult<Outcome> {
     let mut errors = FieldErrors::new();
-    let email = match Email::parse(&req.email) {
-        Ok(e) => Some(e),
-        Err(_) => {
-            errors
-                .entry("email".into())
-                .or_default()
-                .push("invalid".into());
-            None
-        }
-    };
-    let issues = password_issues(state, &req.password, email.as_ref());
-    if !issues.is_empty() {
-        errors.insert(
-            "password".into(),
-            issues.iter().map(|i| i.code().to_string()).collect(),
-        );
+    let email = Email::parse(&req.email).ok();
+    if email.is_none() {
+        errors.insert("email".into(), vec!["invalid".into()]);
     }
     let display_name = parse_display_name(req.display_name.as_deref(), &mut errors);
     let Some(email) = email.filter(|_| errors.is_empty()) else {
@@ -190,7 +201,8 @@ async fn register_inner(
         Some(token) => Some(resolve_token(state, token).await?),
         None => None,
     };
-    let password = password::normalize(&req.password);
+    // Only an invitation that proves the address takes the password here; every other case
+    // ignores it, so nobody can pre-register someone else's address with their own password.
     match invitation {
         Some(inv) => {
             if let Some(bound) = &inv.email
@@ -203,8 +215,10 @@ async fn register_inner(
             {
                 return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
-            let hash = state.hasher.hash(password).await.map_err(hash_error)?;
             if inv.email.is_some() || inv.bootstrap {
+                let password = parse_password(state, req.password.as_deref(), &email, &mut errors)
+                    .ok_or_else(|| ApiError::fields(errors))?;
+                let hash = state.hasher.hash(password).await.map_err(hash_error)?;
                 create_now(state, meta, email, display_name, hash, inv).await
             } else {
                 start_verification(
@@ -212,7 +226,6 @@ async fn register_inner(
                     meta,
                     email,
                     display_name,
-                    hash,
                     Basis::Invitation,
                     Some(inv.id),
                 )
@@ -225,8 +238,7 @@ async fn register_inner(
                 _ if settings.allows(&email) => Basis::Allowlist,
                 _ => return Err(ApiError::new(ErrorCode::InvitationRequired)),
             };
-            let hash = state.hasher.hash(password).await.map_err(hash_error)?;
-            start_verification(state, meta, email, display_name, hash, basis, None).await
+            start_verification(state, meta, email, display_name, basis, None).await
         }
     }
 }
@@ -369,13 +381,10 @@ async fn notify_existing(
     meta: &RequestMeta,
     email: Email,
 ) -> ApiResult<Outcome> {
-    let login_url = format!(
-        "{}/login?login_hint={}",
-        state.base_url,
-        email.as_str().replace('+', "%2B").replace('@', "%40")
-    );
     let m = meta.clone();
-    let notice = state.templates.existing_account(email.as_str(), &login_url);
+    let notice = state
+        .templates
+        .existing_account(email.as_str(), &state.login_link(email.as_str()));
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -397,7 +406,6 @@ async fn start_verification(
     meta: &RequestMeta,
     email: Email,
     display_name: Option<String>,
-    hash: String,
     basis: Basis,
     invitation_id: Option<String>,
 ) -> ApiResult<Outcome> {
@@ -418,7 +426,6 @@ async fn start_verification(
                     id: storage::new_id(),
                     token_hash: hash_token(&token),
                     email: e.clone(),
-                    password_hash: hash,
                     display_name,
                     invitation_id: invitation_id.clone(),
                     basis: basis.as_str().into(),
@@ -464,17 +471,20 @@ fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiRes
     }
 }
 
-/// Completes a registration whose email had to be proven: activates the account, redeems the
-/// invitation (if any) and signs in.
+/// Completes a registration whose email had to be proven: whoever holds the emailed link
+/// chooses the password here, on an explicit submit (security.md, pre-hijacking); the account
+/// is created, the invitation (if any) redeemed and the session started in one transaction.
+/// A missing or weak password creates nothing and leaves the link usable.
 #[utoipa::path(
     tag = "registration",
-    request_body = TokenRequest,
+    request_body = ConfirmEmailRequest,
     responses(
         (status = 201, description = "Account created and signed in; sets the refresh cookie", body = SessionResponse),
         (status = 400, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`signup_closed` or `invitation_required` (settings changed since)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_registered`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`token_expired`, or the invitation can no longer be used", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors: `password`: `required`, `too_short`, `too_long`, `too_common`, `contains_email`; `display_name`: `too_long`, `invalid`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -482,10 +492,10 @@ fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiRes
 pub async fn confirm_email(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<TokenRequest>,
+    body: web::Json<ConfirmEmailRequest>,
 ) -> ApiResult<HttpResponse> {
     state.limits.auth.check(&meta.ip_or_unspecified())?;
-    match confirm_inner(&state, &meta, &body.token).await {
+    match confirm_inner(&state, &meta, body.into_inner()).await {
         Ok((user, sid, refresh)) => {
             state
                 .metrics
@@ -513,14 +523,22 @@ pub async fn confirm_email(
 async fn confirm_inner(
     state: &web::Data<AppState>,
     meta: &RequestMeta,
-    token: &str,
+    req: ConfirmEmailRequest,
 ) -> ApiResult<(UserRow, String, String)> {
     let invalid = || ApiError::new(ErrorCode::InvalidToken);
     state
         .keys
-        .verify(Purpose::EmailVerification, token)
+        .verify(Purpose::EmailVerification, &req.token)
         .map_err(|_| invalid())?;
-    let hash = hash_token(token);
+    let mut errors = FieldErrors::new();
+    let display_name = parse_display_name(req.display_name.as_deref(), &mut errors);
+    if req.password.is_none() {
+        errors.insert("password".into(), vec!["required".into()]);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let hash = hash_token(&req.token);
     let row = state
         .db(move |conn| Ok(verifications::find_by_token_hash(conn, &hash)?))
         .await?
@@ -531,6 +549,11 @@ async fn confirm_inner(
     }
     let settings = settings::current(state).await?;
     still_allowed(&settings, &row.basis, &row.email)?;
+    let email = Email::parse(&row.email).map_err(|_| ApiError::internal("stored email invalid"))?;
+    let password = parse_password(state, req.password.as_deref(), &email, &mut errors)
+        .ok_or_else(|| ApiError::fields(errors))?;
+    let password_hash = state.hasher.hash(password).await.map_err(hash_error)?;
+    let display_name = display_name.or_else(|| row.display_name.clone());
     let st = state.clone().into_inner();
     let m = meta.clone();
     let result = state
@@ -561,8 +584,8 @@ async fn confirm_inner(
                     &st,
                     &m,
                     &row.email,
-                    row.display_name.clone(),
-                    row.password_hash.clone(),
+                    display_name,
+                    password_hash,
                     invitation.as_ref(),
                     basis,
                 )?)

@@ -119,8 +119,13 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     session::check_origin(&state, &req)?;
     let token = session::refresh_token_from(&state, &req);
     let (user, sid, new_refresh) = session::refresh(&state, token).await?;
-    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &new_refresh);
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    match new_refresh {
+        Some(refresh) => {
+            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
+            Ok(HttpResponse::Ok().cookie(cookie).json(body))
+        }
+        None => Ok(HttpResponse::Ok().json(session::session_body(&state, &user, &sid))),
+    }
 }
 
 /// Ends the session of the bearer access token, or of the refresh cookie (with an allowed

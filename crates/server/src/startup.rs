@@ -86,9 +86,10 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
 }
 
 impl Application {
-    /// Binds `config.bind`, prepares the state, creates the owner invitation when there is no
+    /// Validates `config` (errors name the key), binds `config.bind`, prepares the state, creates the owner invitation when there is no
     /// administrator, and builds the server (not yet running).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
         let addr = listener.local_addr()?;
@@ -297,6 +298,9 @@ async fn headers_and_metrics(
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.base_url.starts_with("https://"));
     let mut res = next.call(req).await?;
     let route = res
         .request()
@@ -321,6 +325,12 @@ async fn headers_and_metrics(
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     // Static files of the app: the widget loads them from other sites' pages.
     if path.starts_with("/embed/") || path.starts_with("/assets/") {
         h.insert(
@@ -337,7 +347,8 @@ async fn headers_and_metrics(
     } else if path.starts_with("/docs") {
         (
             "no-cache",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            // Swagger UI sets inline styles, but runs no inline script: none is allowed.
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         )
     } else if immutable {
         ("public, max-age=31536000, immutable", PAGE_CSP)

@@ -21,7 +21,7 @@ pub struct AppState {
     /// Start-up configuration.
     pub config: Arc<Config>,
     /// Proxies whose `X-Forwarded-For` is believed (parsed once from the configuration).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// Base of every link, without a trailing slash.
     pub base_url: String,
     /// The common-password blocklist, lower-case.
@@ -57,6 +57,16 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// The sign-in page with the address filled in (`/login?login_hint=…`, as in OpenID
+    /// Connect Core §3.1.2.1), for existing-account notices.
+    pub fn login_link(&self, email: &str) -> String {
+        format!(
+            "{}/login?login_hint={}",
+            self.base_url,
+            email.replace('+', "%2B").replace('@', "%40")
+        )
     }
 
     /// The link to an SPA route with a token in the fragment, e.g. `/invite#token=…`.

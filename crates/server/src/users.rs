@@ -3,9 +3,10 @@
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::invitations::service::revoke_all_of_inviter;
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use crate::storage::{self, invitations, sessions, users};
+use crate::storage::{self, sessions, users};
 use actix_web::{get, post, web};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::{Page, Problem, User};
@@ -65,8 +66,9 @@ pub async fn list(
     Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api())))
 }
 
-/// Disables an account: its sessions end and its pending invitations are revoked, in one
-/// transaction (GitLab 222349).
+/// Disables an account: its sessions end, its pending invitations are revoked, and so are the
+/// API keys it created with their pending invitations, in one transaction (GitLab 222349;
+/// security.md, "Revocation is complete").
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -100,18 +102,22 @@ pub async fn disable(
                 users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
                 if users::disable(conn, &id, now)? {
                     let ended = sessions::revoke_all_for_user(conn, &id, now)?;
-                    let revoked = invitations::revoke_all_by_inviter(conn, &id, now)?;
-                    for inv in &revoked {
-                        AuditEntry::success(AuditAction::InvitationRevoked)
+                    let revoked =
+                        revoke_all_of_inviter(conn, &id, &actor, "inviter_disabled", &meta)?;
+                    // The keys they created would keep their authority alive.
+                    let keys = storage::api_keys::revoke_all_created_by(conn, &id, now)?;
+                    for key in &keys {
+                        AuditEntry::success(AuditAction::ApiKeyRevoked)
                             .actor(Some(actor.clone()))
-                            .target("invitation", inv.clone())
-                            .details(serde_json::json!({"reason": "inviter_disabled"}))
+                            .target("api_key", key.clone())
+                            .details(serde_json::json!({"reason": "creator_disabled"}))
                             .write(conn, &meta)?;
+                        revoke_all_of_inviter(conn, key, &actor, "api_key_revoked", &meta)?;
                     }
                     AuditEntry::success(AuditAction::UserDisabled)
                         .actor(Some(actor.clone()))
                         .target("user", id.clone())
-                        .details(serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked.len()}))
+                        .details(serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked, "api_keys_revoked": keys.len()}))
                         .write(conn, &meta)?;
                 }
                 users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))

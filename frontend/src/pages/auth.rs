@@ -1,7 +1,7 @@
 //! Screens for people who are not signed in: invitation, registration, email verification,
 //! sign-in, forgotten and reset password.
 
-use invitegate_core::api::SessionResponse;
+use invitegate_core::api::{ConfirmEmailRequest, SessionResponse};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -9,7 +9,7 @@ use crate::errors::{Limits, describe};
 use crate::registration::{CheckEmail, RegistrationFlow};
 use crate::session::ctx;
 use crate::ui::*;
-use crate::util::{focus_id, take_fragment_token};
+use crate::util::{focus_id, safe_next, take_fragment_token};
 
 fn go_to_app() -> Callback<SessionResponse> {
     let ctx = ctx();
@@ -34,30 +34,60 @@ pub fn RegisterPage() -> impl IntoView {
     view! { <section class="card narrow"><RegistrationFlow token=token on_signed_in=go_to_app() /></section> }
 }
 
-/// `/verify-email#token=…`: confirms the address, creates the account and signs in.
+/// `/verify-email#token=…`: whoever opened the emailed link chooses the password and, on an
+/// explicit submit, the account is created and signed in. Nothing is sent on load: mail
+/// scanners and link previews run JavaScript (security.md, pre-hijacking).
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let ctx = ctx();
     let on_done = go_to_app();
+    let limits = ctx.limits;
+    let token = StoredValue::new(take_fragment_token());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let expired = RwSignal::new(false);
-    match take_fragment_token() {
-        Some(t) => leptos::task::spawn_local(async move {
-            match ctx.anon().confirm_email(&t).await {
+    let busy = RwSignal::new(false);
+    let dead = RwSignal::new(
+        token
+            .get_value()
+            .is_none()
+            .then(|| "This page needs the link from your confirmation email.".to_string()),
+    );
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(t) = token.get_value() else { return };
+        let pw = password.get_untracked();
+        if let Some(msg) =
+            check_new_password(&pw, &confirm.get_untracked(), "", limits.get_untracked())
+        {
+            error.set(Some(msg));
+            focus_id("password");
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let display = name.get_untracked().trim().to_string();
+        let req = ConfirmEmailRequest {
+            token: t,
+            password: Some(pw),
+            display_name: (!display.is_empty()).then_some(display),
+        };
+        leptos::task::spawn_local(async move {
+            match ctx.anon().confirm_email_with(&req).await {
                 Ok(s) => on_done.run(s),
                 Err(e) => {
-                    expired.set(true);
-                    error.set(Some(describe(&e, Limits::default())));
+                    busy.set(false);
+                    let message = describe(&e, limits.get_untracked());
+                    if e.status() == Some(422) {
+                        error.set(Some(message));
+                    } else {
+                        dead.set(Some(message));
+                    }
                 }
             }
-        }),
-        None => {
-            expired.set(true);
-            error.set(Some(
-                "This page needs the link from your confirmation email.".into(),
-            ))
-        }
-    }
+        });
+    };
     let email = RwSignal::new(String::new());
     let sent = RwSignal::new(false);
     let resend = move |ev: leptos::ev::SubmitEvent| {
@@ -70,9 +100,18 @@ pub fn VerifyEmailPage() -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <Show when=move || expired.get() fallback=|| view! { <h1>"Confirming your email…"</h1><p class="muted" aria-busy="true">"One moment."</p> }>
+            <Show when=move || dead.get().is_some() fallback=move || view! {
+                <h1 id="verify-heading" tabindex="-1">"Choose your password"</h1>
+                <p class="muted">"Your address is confirmed when you create the account."</p>
+                <form on:submit=submit novalidate>
+                    <Field id="display-name" label="Your name (optional)" autocomplete="name" value=name />
+                    <NewPassword password=password confirm=confirm email=Signal::stored(String::new()) limits=limits />
+                    <Alert message=error />
+                    <Submit label="Create account" busy=busy />
+                </form>
+            }>
                 <h1>"We could not confirm your email"</h1>
-                <Alert message=error />
+                <Alert message=dead />
                 <Show when=move || !sent.get() fallback=move || view! { <CheckEmail email=email.get_untracked() /> }>
                     <p>"Enter your address to get a new confirmation link."</p>
                     <form on:submit=resend novalidate>
@@ -95,10 +134,7 @@ pub fn LoginPage() -> impl IntoView {
     let hint = query
         .with_untracked(|q| q.get("login_hint"))
         .unwrap_or_default();
-    let next = query
-        .with_untracked(|q| q.get("next"))
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/app".into());
+    let next = safe_next(query.with_untracked(|q| q.get("next")).as_deref());
     let email = RwSignal::new(hint.clone());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);

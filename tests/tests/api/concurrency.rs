@@ -69,7 +69,11 @@ async fn twenty_redemptions_of_a_three_use_link_make_three_accounts(b: Backend) 
     let confirmations = tokens.iter().map(|t| {
         let http = app.http.clone();
         let url = app.url("/api/v1/email-verifications/confirm");
-        let body = TokenRequest { token: t.clone() };
+        let body = ConfirmEmailRequest {
+            token: t.clone(),
+            password: Some(PASSWORD.into()),
+            display_name: None,
+        };
         async move {
             http.post(url)
                 .json(&body)

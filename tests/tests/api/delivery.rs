@@ -58,7 +58,7 @@ async fn invitation_and_verification_emails_arrive_over_smtp(b: Backend) {
     let verification = sink.wait_for("zoe@partner.org", 10).await;
     let session = app
         .api
-        .confirm_email(&link_token(&verification, "/verify-email"))
+        .confirm_email(&link_token(&verification, "/verify-email"), PASSWORD)
         .await
         .unwrap();
     assert_eq!(session.user.email, "zoe@partner.org");
@@ -209,11 +209,11 @@ async fn verification_links_can_be_resent_without_revealing_anything(b: Backend)
     let second = app.link_token_for("amy@friends.org", "/verify-email").await;
     assert_ne!(first, second);
     assert_problem(
-        app.api.confirm_email(&first).await,
+        app.api.confirm_email(&first, PASSWORD).await,
         400,
         invitegate_core::ErrorCode::InvalidToken,
     );
-    app.api.confirm_email(&second).await.unwrap();
+    app.api.confirm_email(&second, PASSWORD).await.unwrap();
     assert!(
         !app.emails()
             .await

@@ -238,7 +238,7 @@ pub fn email_req(email: &str) -> CreateInvitationRequest {
 pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
     RegisterRequest {
         email: email.into(),
-        password: PASSWORD.into(),
+        password: Some(PASSWORD.into()),
         invite_token: token.map(String::from),
         display_name: None,
     }
@@ -395,6 +395,19 @@ impl TestApp {
         self.db(|c| {
             use invitegate_server::storage::schema::invitations::dsl::*;
             Ok(invitations.count().get_result(c)?)
+        })
+        .await
+    }
+
+    /// Moves every session's last rotation `seconds` into the past.
+    pub async fn age_sessions(&self, seconds: i64) {
+        self.db(move |c| {
+            use invitegate_server::storage::schema::sessions::dsl::*;
+            let past = storage::now() - chrono::Duration::seconds(seconds);
+            diesel::update(sessions)
+                .set(last_used_at.eq(past))
+                .execute(c)?;
+            Ok(())
         })
         .await
     }

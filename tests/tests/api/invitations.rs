@@ -143,19 +143,22 @@ async fn a_token_of_another_purpose_is_refused(b: Backend) {
         ErrorCode::InvalidInvitation,
     );
     assert_problem(
-        app.api.confirm_email(&domain.token).await,
+        app.api.confirm_email(&domain.token, PASSWORD).await,
         400,
         ErrorCode::InvalidToken,
     );
     // A token minted for password resets under the same key is refused too.
     let reset = app.state.keys.issue(Purpose::PasswordReset);
     assert_problem(
-        app.api.confirm_email(&reset).await,
+        app.api.confirm_email(&reset, PASSWORD).await,
         400,
         ErrorCode::InvalidToken,
     );
     // The right purpose works.
-    app.api.confirm_email(&verification).await.unwrap();
+    app.api
+        .confirm_email(&verification, PASSWORD)
+        .await
+        .unwrap();
 }
 
 async fn resend_kills_the_old_token(b: Backend) {

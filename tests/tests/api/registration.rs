@@ -151,7 +151,7 @@ async fn an_existing_account_is_never_signed_in_or_changed(b: Backend) {
         .unwrap();
     for token in [&open.token, &domain.token] {
         let attempt = RegisterRequest {
-            password: "attacker chosen password 1".into(),
+            password: Some("attacker chosen password 1".into()),
             ..register_req("ANN@example.com", Some(token))
         };
         let res = app
@@ -242,7 +242,7 @@ async fn domain_invitations_verify_the_email_first(b: Backend) {
         0
     );
     let token = app.link_token_for("zoe@partner.org", "/verify-email").await;
-    let session = app.api.confirm_email(&token).await.unwrap();
+    let session = app.api.confirm_email(&token, PASSWORD).await.unwrap();
     assert_eq!(session.user.email, "zoe@partner.org");
     assert_eq!(
         session.user.invitation_id.as_deref(),
@@ -286,7 +286,12 @@ async fn sign_up_modes_and_the_allowlist(b: Backend) {
         ));
         let token = app.link_token_for(allowed, "/verify-email").await;
         assert_eq!(
-            app.api.confirm_email(&token).await.unwrap().user.email,
+            app.api
+                .confirm_email(&token, PASSWORD)
+                .await
+                .unwrap()
+                .user
+                .email,
             allowed
         );
     }
@@ -330,7 +335,7 @@ async fn sign_up_modes_and_the_allowlist(b: Backend) {
         ErrorCode::SignupClosed,
     );
     assert_problem(
-        app.api.confirm_email(&pending).await,
+        app.api.confirm_email(&pending, PASSWORD).await,
         403,
         ErrorCode::SignupClosed,
     );
@@ -344,7 +349,7 @@ async fn sign_up_modes_and_the_allowlist(b: Backend) {
         .await
         .unwrap();
     assert_problem(
-        app.api.confirm_email(&pending).await,
+        app.api.confirm_email(&pending, PASSWORD).await,
         403,
         ErrorCode::InvitationRequired,
     );
@@ -372,7 +377,7 @@ async fn password_rules_apply_and_a_failed_attempt_keeps_the_token(b: Backend) {
     ];
     for (password, code) in cases {
         let req = RegisterRequest {
-            password: password.into(),
+            password: Some(password.into()),
             ..register_req("annabel@example.com", Some(&inv.token))
         };
         match app.api.register(&req).await {
@@ -390,7 +395,7 @@ async fn password_rules_apply_and_a_failed_attempt_keeps_the_token(b: Backend) {
         }
     }
     let long = RegisterRequest {
-        password: format!("{}z", "correct horse battery staple ".repeat(5)),
+        password: Some(format!("{}z", "correct horse battery staple ".repeat(5))),
         ..register_req("annabel@example.com", Some(&inv.token))
     };
     match app.api.register(&long).await {
@@ -417,10 +422,10 @@ async fn password_rules_apply_and_a_failed_attempt_keeps_the_token(b: Backend) {
         0
     );
     let ok = RegisterRequest {
-        password: "a sentence of sixty four characters is a fine password, isn't it".into(),
+        password: Some("a sentence of sixty four characters is a fine password, isn't it".into()),
         ..register_req("annabel@example.com", Some(&inv.token))
     };
-    assert_eq!(ok.password.chars().count(), 64);
+    assert_eq!(ok.password.as_deref().unwrap().chars().count(), 64);
     assert!(matches!(
         app.api.register(&ok).await.unwrap(),
         Registration::SignedIn(_)
@@ -469,18 +474,18 @@ async fn verification_links_expire_and_work_once(b: Backend) {
     })
     .await;
     assert_problem(
-        app.api.confirm_email(&bob).await,
+        app.api.confirm_email(&bob, PASSWORD).await,
         410,
         ErrorCode::TokenExpired,
     );
-    app.api.confirm_email(&amy).await.unwrap();
+    app.api.confirm_email(&amy, PASSWORD).await.unwrap();
     assert_problem(
-        app.api.confirm_email(&amy).await,
+        app.api.confirm_email(&amy, PASSWORD).await,
         400,
         ErrorCode::InvalidToken,
     );
     assert_problem(
-        app.api.confirm_email("garbage").await,
+        app.api.confirm_email("garbage", PASSWORD).await,
         400,
         ErrorCode::InvalidToken,
     );

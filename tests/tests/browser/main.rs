@@ -6,5 +6,6 @@
 mod helpers;
 
 mod flows;
+mod hardening;
 mod harness;
 mod serving;

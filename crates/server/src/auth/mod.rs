@@ -65,6 +65,14 @@ impl Principal {
         }
     }
 
+    /// Whether this principal may issue (create, bulk-create, import or resend) an invitation
+    /// granting `role`: `admin` only from an admin session or an `admin`-scope key, so a
+    /// narrower key never mints a path to a wider one (security.md, "No privilege escalation
+    /// through scopes").
+    pub fn may_grant(&self, role: Role) -> bool {
+        role != Role::Admin || self.has_scope(Scope::Admin)
+    }
+
     /// 403 `forbidden` unless [`Principal::has_scope`].
     pub fn require(&self, scope: Scope) -> ApiResult<()> {
         if self.has_scope(scope) {

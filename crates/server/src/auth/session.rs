@@ -119,6 +119,17 @@ pub struct SignedIn {
     pub cookie: Cookie<'static>,
 }
 
+/// The session body: the user and a new access token for `session_id`.
+pub fn session_body(state: &AppState, user: &UserRow, session_id: &str) -> SessionResponse {
+    let ttl = state.config.access_token_ttl_seconds;
+    SessionResponse {
+        user: user.to_api(),
+        access_token: encode_access_token(&state.keys, &user.id, session_id, ttl),
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+    }
+}
+
 /// Assembles the session body and refresh cookie.
 pub fn signed_in(
     state: &AppState,
@@ -126,14 +137,8 @@ pub fn signed_in(
     session_id: &str,
     refresh_token: &str,
 ) -> SignedIn {
-    let ttl = state.config.access_token_ttl_seconds;
     SignedIn {
-        body: SessionResponse {
-            user: user.to_api(),
-            access_token: encode_access_token(&state.keys, &user.id, session_id, ttl),
-            token_type: "Bearer".into(),
-            expires_in: ttl,
-        },
+        body: session_body(state, user, session_id),
         cookie: refresh_cookie(
             state,
             refresh_token.to_string(),
@@ -201,12 +206,20 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-/// Rotates a refresh token: the old one stops working, a new one is returned with the
-/// session's user. A replayed old token ends its session (token theft). 401 otherwise.
-pub async fn refresh(
-    state: &AppState,
-    token: Option<String>,
-) -> ApiResult<(UserRow, String, String)> {
+/// How long a just-rotated refresh token is still accepted: two tabs that refresh at the same
+/// moment both hold the old cookie, and the slower one must not look like a replayed, stolen
+/// token. Presented later, the old token revokes the session (reuse detection).
+pub const REFRESH_GRACE_SECONDS: i64 = 10;
+
+/// What a refresh gives: the user, the session id, and the new refresh token — `None` when the
+/// token was the one rotated within [`REFRESH_GRACE_SECONDS`] (the cookie store already holds
+/// its successor, so no cookie is set).
+pub type Refreshed = (UserRow, String, Option<String>);
+
+/// Rotates the refresh token: a new access token and a new refresh token, the old one dead.
+/// The token rotated just before is accepted for [`REFRESH_GRACE_SECONDS`] without rotating
+/// again; after that, presenting it ends the session. 401 `unauthenticated` otherwise.
+pub async fn refresh(state: &AppState, token: Option<String>) -> ApiResult<Refreshed> {
     let token = token.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
     let old_hash = hash_token(&token);
     let new_token = opaque_secret();
@@ -218,10 +231,16 @@ pub async fn refresh(
                 match sessions::rotate(conn, &old_hash, &new_hash, now)? {
                     // A disabled user's session: undo the rotation and refuse.
                     Some((sid, _)) => match sessions::find_active(conn, &sid, now)? {
-                        Some((_, user)) => Ok(Some((user, sid))),
+                        Some((_, user)) => Ok(Some((user, sid, true))),
                         None => Err(diesel::result::Error::RollbackTransaction),
                     },
                     None => {
+                        let since = now - chrono::Duration::seconds(REFRESH_GRACE_SECONDS);
+                        if let Some(sid) = sessions::rotated_since(conn, &old_hash, since)?
+                            && let Some((_, user)) = sessions::find_active(conn, &sid, now)?
+                        {
+                            return Ok(Some((user, sid, false)));
+                        }
                         sessions::revoke_by_previous_hash(conn, &old_hash, now)?;
                         Ok(None)
                     }
@@ -233,6 +252,6 @@ pub async fn refresh(
             }
         })
         .await?;
-    let (user, sid) = found.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-    Ok((user, sid, new_token))
+    let (user, sid, rotated) = found.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    Ok((user, sid, rotated.then_some(new_token)))
 }

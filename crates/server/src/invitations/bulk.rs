@@ -15,7 +15,7 @@ use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, BulkResult, BulkStatus, BulkSummary,
     CreateInvitationRequest, MAX_BULK_ITEMS, Problem,
 };
-use invitegate_core::model::Scope;
+use invitegate_core::model::{Role, Scope};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -182,6 +182,13 @@ pub async fn bulk_create(
     }
     if body.invitations.len() > MAX_BULK_ITEMS {
         return Err(ApiError::field("invitations", "too_many"));
+    }
+    if body
+        .invitations
+        .iter()
+        .any(|i| !principal.may_grant(i.role.unwrap_or(Role::Member)))
+    {
+        return Err(service::forbidden_role());
     }
     state.limits.invitations.check(&principal.actor().id)?;
     let settings = settings::current(&state).await?;

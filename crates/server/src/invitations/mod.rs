@@ -301,7 +301,9 @@ pub async fn revoke(
 }
 
 /// Issues a new token for a pending (or expired) invitation and restarts its expiry; the old
-/// token stops working at once (Mattermost #8235).
+/// token stops working at once (Mattermost #8235), and so do the email verifications started
+/// with it. Reviving an expired member's invitation needs room in their quota (403
+/// `invite_quota_exceeded`); an `admin` invitation needs an admin (403 `forbidden`).
 #[utoipa::path(
     tag = "invitations",
     security(("bearer" = [])),
@@ -310,6 +312,7 @@ pub async fn revoke(
     responses(
         (status = 200, description = "New token and link", body = InvitationWithToken),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden` (an `admin` invitation and no admin) or `invite_quota_exceeded` (an expired invitation and a full quota)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending` (accepted or revoked), or `invitation_pending` (another live invitation holds the address)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -323,14 +326,18 @@ pub async fn resend(
     id: web::Path<String>,
     body: Option<web::Json<ResendInvitationRequest>>,
 ) -> ApiResult<web::Json<InvitationWithToken>> {
+    let settings = settings::current(&state).await?;
     let days = match body.and_then(|b| b.into_inner().expires_in_days) {
         Some(d) if !(1..=MAX_EXPIRY_DAYS).contains(&d) => {
             return Err(ApiError::field("expires_in_days", "out_of_range"));
         }
         Some(d) => d,
-        None => settings::current(&state).await?.invite_link_expiry,
+        None => settings.invite_link_expiry,
     };
     let row = load_managed(&state, &principal, id.into_inner(), Scope::InvitationsWrite).await?;
+    if !principal.may_grant(row.role()) {
+        return Err(service::forbidden_role());
+    }
     let actor = principal.actor();
     let inviter_name = match principal.user() {
         Some(u) => u.shown_name(),
@@ -343,11 +350,15 @@ pub async fn resend(
                 let now = storage::now();
                 let current = invitations::find(conn, &row.id)?
                     .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-                if matches!(
-                    current.state(now),
-                    InvitationState::Revoked | InvitationState::Accepted
-                ) {
-                    return Err(ApiError::new(ErrorCode::InvitationNotPending));
+                match current.state(now) {
+                    InvitationState::Revoked | InvitationState::Accepted => {
+                        return Err(ApiError::new(ErrorCode::InvitationNotPending));
+                    }
+                    // Reviving an expired invitation takes a place in its member's quota again.
+                    InvitationState::Expired => {
+                        service::check_revival_quota(conn, &current, &settings, now)?
+                    }
+                    InvitationState::Pending => {}
                 }
                 let token = st.keys.issue(Purpose::Invitation);
                 let expires_at = now + chrono::Duration::days(days);
@@ -371,12 +382,14 @@ pub async fn resend(
                     }
                     Err(e) => return Err(e.into()),
                 }
+                // Registrations started with the old token wait on it no longer.
+                let cancelled = storage::verifications::cancel_for_invitation(conn, &current.id, now)?;
                 let updated = invitations::find(conn, &current.id)?
                     .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
                 AuditEntry::success(AuditAction::InvitationResent)
                     .actor(Some(actor))
                     .target("invitation", updated.id.clone())
-                    .details(serde_json::json!({"expires_at": utc(updated.expires_at)}))
+                    .details(serde_json::json!({"expires_at": utc(updated.expires_at), "verifications_cancelled": cancelled}))
                     .write(conn, &meta)?;
                 if let Some(e) = &updated.email {
                     let url = st.link("/invite", &token);

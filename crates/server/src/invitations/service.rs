@@ -121,8 +121,13 @@ pub fn parse_create(
 }
 
 /// Checks who may create `new`: admins and API keys with `invitations:write` may create any
-/// invitation; members only single-use, email-bound member invitations (403 `forbidden`).
+/// invitation, except that `role: admin` needs an admin session or an `admin` key
+/// ([`Principal::may_grant`]); members only single-use, email-bound member invitations.
+/// 403 `forbidden` otherwise.
 pub fn authorize_create(principal: &Principal, new: &NewInvitation) -> ApiResult<()> {
+    if !principal.may_grant(new.role) {
+        return Err(forbidden_role());
+    }
     if principal.has_scope(Scope::InvitationsWrite) {
         return Ok(());
     }
@@ -138,6 +143,12 @@ pub fn authorize_create(principal: &Principal, new: &NewInvitation) -> ApiResult
             .detail("Members may invite one email address at a time, as members.")),
         Principal::ApiKey(_) => Err(ApiError::new(ErrorCode::Forbidden)),
     }
+}
+
+/// 403 `forbidden` for an invitation granting a role the caller may not grant.
+pub fn forbidden_role() -> ApiError {
+    ApiError::new(ErrorCode::Forbidden)
+        .detail("Only an administrator or an `admin` API key may invite administrators.")
 }
 
 /// Why a creation did not happen.
@@ -182,6 +193,10 @@ pub struct Inviter {
     pub quota: Option<u32>,
     /// Name shown in the email.
     pub display_name: String,
+    /// Members must not learn whether an address has an account or another inviter's
+    /// invitation: for them such an address gets an invitation as usual (the owner of an
+    /// existing account is emailed a sign-in notice instead), never a 409.
+    pub conceals_accounts: bool,
 }
 
 impl Inviter {
@@ -192,11 +207,13 @@ impl Inviter {
                 actor: principal.actor(),
                 quota: (user.role() == Role::Member).then_some(settings.max_invites_per_user),
                 display_name: user.shown_name(),
+                conceals_accounts: user.role() == Role::Member,
             },
             Principal::ApiKey(k) => Self {
                 actor: principal.actor(),
                 quota: None,
                 display_name: k.name.clone(),
+                conceals_accounts: false,
             },
         }
     }
@@ -210,6 +227,7 @@ impl Inviter {
             },
             quota: None,
             display_name: "The administrator".into(),
+            conceals_accounts: false,
         }
     }
 }
@@ -237,21 +255,29 @@ pub fn create_in_tx(
         Binding::Domain(d) => (None, Some(d.clone())),
         Binding::Open => (None, None),
     };
+    // Whether the invitation reserves its address (one live invitation per address) and
+    // whether its email is an existing-account notice instead of an invitation.
+    let (mut reserve, mut registered) = (email.is_some(), false);
     if let Some(e) = &email {
-        if users::email_exists(conn, e)? {
+        registered = users::email_exists(conn, e)?;
+        if registered && !inviter.conceals_accounts {
             return Err(CreateError::EmailRegistered);
         }
         invitations::release_expired_reservation(conn, e, now)?;
         if let Some(existing) = invitations::find_pending_for_email(conn, e, now)? {
-            return Err(CreateError::InvitationPending(Some(existing.id)));
+            if !inviter.conceals_accounts {
+                return Err(CreateError::InvitationPending(Some(existing.id)));
+            }
+            reserve = false;
         }
+        reserve &= !registered;
     }
     let token = state.keys.issue(Purpose::Invitation);
-    let row = InvitationRow {
+    let mut row = InvitationRow {
         id: storage::new_id(),
         token_hash: hash_token(&token),
         email: email.clone(),
-        pending_email: email.clone(),
+        pending_email: email.clone().filter(|_| reserve),
         email_domain: domain.clone(),
         role: new.role.as_str().into(),
         max_uses: new.max_uses,
@@ -270,6 +296,10 @@ pub fn create_in_tx(
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = conn.transaction(|conn| invitations::insert(conn, &row));
     match inserted {
+        Err(e) if storage::is_unique_violation(&e) && inviter.conceals_accounts => {
+            row.pending_email = None;
+            invitations::insert(conn, &row)?;
+        }
         Err(e) if storage::is_unique_violation(&e) => {
             return Err(CreateError::InvitationPending(None));
         }
@@ -284,6 +314,12 @@ pub fn create_in_tx(
         }))
         .write(conn, meta)?;
     if new.send_email
+        && registered
+        && let Some(e) = &email
+    {
+        let notice = state.templates.existing_account(e, &state.login_link(e));
+        mail::enqueue(conn, &notice)?;
+    } else if new.send_email
         && let Some(e) = &email
     {
         let url = state.link("/invite", &token);
@@ -363,6 +399,7 @@ pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<In
         role: row.role(),
         expires_at: utc(row.expires_at),
         inviter_display_name,
+        email_verification_required: row.email.is_none() && !row.bootstrap,
     })
 }
 
@@ -371,4 +408,51 @@ pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<In
 pub fn may_manage(principal: &Principal, row: &InvitationRow, scope: Scope) -> bool {
     principal.has_scope(scope)
         || matches!(principal, Principal::User { user, .. } if row.inviter_type == "user" && row.inviter_id == user.id)
+}
+
+/// Revokes every live invitation issued by `inviter_id` (a user or an API key whose authority
+/// ended), each with its `invitation.revoked` event giving `reason`, inside the caller's
+/// transaction (security.md, "Revocation is complete"). Returns how many were revoked.
+pub fn revoke_all_of_inviter(
+    conn: &mut DbConn,
+    inviter_id: &str,
+    actor: &ActorRef,
+    reason: &str,
+    meta: &RequestMeta,
+) -> diesel::QueryResult<usize> {
+    let revoked = invitations::revoke_all_by_inviter(conn, inviter_id, storage::now())?;
+    for id in &revoked {
+        AuditEntry::success(AuditAction::InvitationRevoked)
+            .actor(Some(actor.clone()))
+            .target("invitation", id.clone())
+            .details(serde_json::json!({ "reason": reason }))
+            .write(conn, meta)?;
+    }
+    Ok(revoked.len())
+}
+
+/// 403 `invite_quota_exceeded` when reviving `row` (expired) would put its inviter, a member,
+/// over `max_invites_per_user`; serialised by the inviter's row lock like creation.
+pub fn check_revival_quota(
+    conn: &mut DbConn,
+    row: &InvitationRow,
+    settings: &RuntimeSettings,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    if row.inviter_type != ActorType::User.as_str() {
+        return Ok(());
+    }
+    let Some(inviter) = users::find(conn, &row.inviter_id)? else {
+        return Ok(());
+    };
+    if inviter.role() != Role::Member {
+        return Ok(());
+    }
+    users::lock_for_quota(conn, &inviter.id)?;
+    if invitations::count_for_quota(conn, &inviter.id, now)?
+        >= i64::from(settings.max_invites_per_user)
+    {
+        return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
+    }
+    Ok(())
 }

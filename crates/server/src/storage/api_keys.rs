@@ -57,3 +57,19 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()>
     .execute(conn)
     .map(|_| ())
 }
+
+/// Revokes every active key created by `user_id`; returns their ids.
+pub fn revoke_all_created_by(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    diesel::update(
+        k::api_keys
+            .filter(k::created_by.eq(user_id))
+            .filter(k::revoked_at.is_null()),
+    )
+    .set(k::revoked_at.eq(Some(now)))
+    .returning(k::id)
+    .get_results(conn)
+}

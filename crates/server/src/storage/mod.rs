@@ -119,8 +119,17 @@ impl ManageConnection for ConnectionManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection that unwound from a panic, still holds an open transaction (on SQLite, the
+    /// write lock) or whose transaction manager is in an error state never goes back to the
+    /// pool: the next user would run inside a transaction that never commits.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::{Connection, TransactionManager};
+        std::thread::panicking()
+            || !matches!(
+                <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                    .transaction_depth(),
+                Ok(None)
+            )
     }
 }
 

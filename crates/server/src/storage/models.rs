@@ -163,7 +163,6 @@ pub struct VerificationRow {
     pub id: String,
     pub token_hash: String,
     pub email: String,
-    pub password_hash: String,
     pub display_name: Option<String>,
     pub invitation_id: Option<String>,
     pub basis: String,

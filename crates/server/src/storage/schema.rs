@@ -59,7 +59,6 @@ diesel::table! {
         id -> Text,
         token_hash -> Text,
         email -> Text,
-        password_hash -> Text,
         display_name -> Nullable<Text>,
         invitation_id -> Nullable<Text>,
         basis -> Text,

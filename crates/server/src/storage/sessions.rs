@@ -57,6 +57,22 @@ pub fn rotate(
     .optional()
 }
 
+/// The live session whose previous refresh token is `hash` and that rotated at or after
+/// `since` (the refresh grace window).
+pub fn rotated_since(
+    conn: &mut DbConn,
+    hash: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    s::sessions
+        .filter(s::previous_refresh_token_hash.eq(hash))
+        .filter(s::revoked_at.is_null())
+        .filter(s::last_used_at.ge(since))
+        .select(s::id)
+        .first(conn)
+        .optional()
+}
+
 /// Revokes the session whose previous refresh token is `hash` (a replayed, already rotated
 /// token means it was stolen: end the session). Returns how many were revoked.
 pub fn revoke_by_previous_hash(

@@ -64,3 +64,19 @@ pub fn replace_token(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Ends every unconsumed pending registration of an invitation (its token was replaced);
+/// returns how many.
+pub fn cancel_for_invitation(
+    conn: &mut DbConn,
+    invitation_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        v::email_verifications
+            .filter(v::invitation_id.eq(invitation_id))
+            .filter(v::consumed_at.is_null()),
+    )
+    .set(v::consumed_at.eq(Some(now)))
+    .execute(conn)
+}

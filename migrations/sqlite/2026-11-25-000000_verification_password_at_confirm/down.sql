@@ -1,0 +1,1 @@
+ALTER TABLE email_verifications ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
