@@ -85,6 +85,17 @@ impl Client {
         })
     }
 
+    /// A client for the server at `base_url` over an HTTP client of the caller's (its own
+    /// TLS roots, proxy, timeouts or source address).
+    pub fn with_http(base_url: &str, http: reqwest::Client) -> Self {
+        Self {
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+            bearer: None,
+            origin: None,
+        }
+    }
+
     /// The same client authenticating with `credential` (API key or access token).
     pub fn with_bearer(&self, credential: &str) -> Self {
         Self {

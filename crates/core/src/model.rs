@@ -108,6 +108,7 @@ string_enum! {
         WebhookCreated => "webhook.created",
         WebhookDeleted => "webhook.deleted",
         SecurityAlert => "security.alert",
+        AuthenticationFailed => "authentication.failed",
     }
 }
 

@@ -152,7 +152,7 @@ pub async fn revoke(
                         .actor(Some(actor.clone()))
                         .target("api_key", id.clone())
                         .write(conn, &meta)?;
-                    crate::invitations::service::revoke_all_of_inviter(
+                    crate::invitations::lifecycle::revoke_all_of_inviter(
                         conn,
                         &id,
                         &actor,

@@ -132,34 +132,3 @@ impl AuditEntry {
         crate::webhooks::enqueue_for(conn, &row)
     }
 }
-
-/// Writes a failure event in its own statement, counts it towards the IP's alarm and raises a
-/// `security.alert` (audit event and warning log) when the IP crosses the threshold. Errors are
-/// logged, not returned: the caller is already answering an error.
-pub async fn record_failure(state: &AppState, meta: &RequestMeta, entry: AuditEntry) {
-    state
-        .metrics
-        .events
-        .with_label_values(&[entry.action.as_str(), "failure"])
-        .inc();
-    let alert = meta.ip.and_then(|ip| state.alarm.record(ip));
-    if let Some(count) = alert {
-        tracing::warn!(ip = ?meta.ip, failures = count, "security alert: repeated failures from one IP");
-    }
-    let meta = meta.clone();
-    let result = state
-        .db(move |conn| {
-            entry.write(conn, &meta)?;
-            if let Some(count) = alert {
-                AuditEntry::failure(AuditAction::SecurityAlert)
-                    .target("ip", meta.ip_or_unspecified().to_string())
-                    .details(serde_json::json!({"reason": "repeated_failures", "failures": count, "window_seconds": 600}))
-                    .write(conn, &meta)?;
-            }
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not write audit event");
-    }
-}

@@ -112,20 +112,33 @@ pub struct SecretKeyConfig {
     pub secret: String,
 }
 
-/// Requests allowed per client IP (or per account / inviter where named).
+/// Abuse limits (see [`crate::ratelimit`]). Per-client limits count failures, not people: a
+/// client is an IPv4 address or an IPv6 /64, and successful use of a valid invitation is
+/// never throttled per client.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimits {
-    /// Per IP: register, login, email confirmation, per minute.
+    /// Per client: failed registrations, logins, email or reset confirmations and bearer
+    /// authentications per minute.
     pub auth_per_minute: u32,
-    /// Per IP: invitation verify, per minute.
+    /// Per client: failed invitation verifications per minute.
     pub verify_per_minute: u32,
-    /// Per inviter: invitation creation, per minute.
+    /// Per client: requests to endpoints that email a given address (password reset,
+    /// verification resend) per minute, successful or not.
+    pub email_requests_per_minute: u32,
+    /// Per inviter: invitations created or resent per minute.
     pub invitations_per_minute: u32,
-    /// Per account: login attempts per hour (refills; never a permanent lockout).
+    /// Per account: failed logins per hour. Past it, only clients that signed in to the
+    /// account before may still try, so an attacker cannot lock its owner out (ASVS 6.1.1).
     pub login_per_account_per_hour: u32,
-    /// Failures from one IP within 10 minutes that raise a `security.alert`.
+    /// Per recipient address: emails (verification, reset, notices, invitation resends) per
+    /// hour; past it no email is sent and the API answers as before.
+    pub emails_per_recipient_per_hour: u32,
+    /// Failures of one client within 10 minutes that raise a `security.alert`.
     pub alert_failures_threshold: u32,
+    /// How often each node exchanges its per-client counts with the others through the
+    /// database, in milliseconds.
+    pub sync_interval_milliseconds: u64,
 }
 
 impl Default for RateLimits {
@@ -133,9 +146,12 @@ impl Default for RateLimits {
         Self {
             auth_per_minute: 20,
             verify_per_minute: 60,
+            email_requests_per_minute: 10,
             invitations_per_minute: 120,
             login_per_account_per_hour: 100,
+            emails_per_recipient_per_hour: 5,
             alert_failures_threshold: 20,
+            sync_interval_milliseconds: 1000,
         }
     }
 }
@@ -400,10 +416,24 @@ impl Config {
                 "rate_limits.alert_failures_threshold",
                 r.alert_failures_threshold,
             ),
+            (
+                "rate_limits.email_requests_per_minute",
+                r.email_requests_per_minute,
+            ),
+            (
+                "rate_limits.emails_per_recipient_per_hour",
+                r.emails_per_recipient_per_hour,
+            ),
         ] {
             if v == 0 {
                 return err(key, "must be at least 1");
             }
+        }
+        if !(10..=60_000).contains(&r.sync_interval_milliseconds) {
+            return err(
+                "rate_limits.sync_interval_milliseconds",
+                "must be between 10 and 60000",
+            );
         }
         if self.database_pool_size == 0 || self.database_pool_size > 500 {
             return err("database_pool_size", "must be between 1 and 500");

@@ -153,3 +153,12 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 /// `Result` of handlers and services.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Whether a failed request is the client's doing, and so a counted, audited failure: not a
+/// server fault, an outage or a refusal by a limit.
+pub fn is_client_failure(e: &ApiError) -> bool {
+    !matches!(
+        e.code,
+        ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RateLimited
+    )
+}

@@ -3,10 +3,11 @@
 //! a single-use, short-lived link by email. Confirming sets the password under the sign-up
 //! policy, ends every other session (ASVS 7.4.3) and signs in.
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::session::{self, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::mail;
+use crate::ratelimit::{self, ClientLimit};
 use crate::registration::password_issues;
 use crate::state::AppState;
 use crate::storage::models::PasswordResetRow;
@@ -40,6 +41,7 @@ pub async fn request_reset(
     let url = state.link("/reset-password", &token);
     let minutes = state.config.password_reset_ttl_minutes;
     let templates = state.templates.clone();
+    let st = state.clone().into_inner();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -59,7 +61,12 @@ pub async fn request_reset(
                             consumed_at: None,
                         };
                         password_resets::insert(conn, &row)?;
-                        mail::enqueue(conn, &templates.password_reset(&user.email, &url, minutes))?;
+                        if ratelimit::email_budget(conn, &st, &user.email)? {
+                            mail::enqueue(
+                                conn,
+                                &templates.password_reset(&user.email, &url, minutes),
+                            )?;
+                        }
                         entry.target("user", user.id).write(conn, &meta)?;
                     }
                     None => {
@@ -101,17 +108,16 @@ pub async fn confirm_reset(
     meta: RequestMeta,
     body: web::Json<PasswordResetConfirm>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let body = body.into_inner();
     let invalid = || ApiError::new(ErrorCode::InvalidToken);
     let fail = |e: ApiError| async {
-        audit::record_failure(
-            &state,
-            &meta,
-            AuditEntry::failure(AuditAction::PasswordResetCompleted)
-                .details(serde_json::json!({"reason": e.code})),
-        )
-        .await;
+        let entry = AuditEntry::failure(AuditAction::PasswordResetCompleted)
+            .details(serde_json::json!({"reason": e.code}));
+        let forged = e.code == ErrorCode::InvalidToken;
+        (state.limits)
+            .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
+            .await;
         e
     };
     if state

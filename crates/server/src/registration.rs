@@ -8,12 +8,13 @@
 //! - An address that already has an account gets the same 202, and its owner an email; no one
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::password::HashError;
 use crate::auth::session::{self, SignedIn};
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{ApiError, ApiResult, FieldErrors, is_client_failure};
 use crate::invitations::service::{resolve_token, state_error};
 use crate::mail;
+use crate::ratelimit::{self, ClientLimit};
 use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
@@ -121,7 +122,7 @@ pub async fn register(
     meta: RequestMeta,
     body: web::Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();
     let result = register_inner(&state, &meta, req).await;
     match result {
@@ -142,13 +143,12 @@ pub async fn register(
         }
         Err(e) => {
             if is_client_failure(&e) {
-                audit::record_failure(
-                    &state,
-                    &meta,
-                    AuditEntry::failure(AuditAction::RegistrationRejected)
-                        .details(serde_json::json!({"reason": e.code})),
-                )
-                .await;
+                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
+                    .details(serde_json::json!({"reason": e.code}));
+                let forged = e.code == ErrorCode::InvalidInvitation;
+                (state.limits)
+                    .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
+                    .await;
             }
             Err(e)
         }
@@ -327,14 +327,6 @@ fn take_use(conn: &mut DbConn, id: &str, now: chrono::NaiveDateTime) -> Result<(
     Err(TxError::Api(err))
 }
 
-/// Whether a failed request is the client's doing, and so an audited, alarm-counted failure.
-fn is_client_failure(e: &ApiError) -> bool {
-    !matches!(
-        e.code,
-        ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RateLimited
-    )
-}
-
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
 /// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
 async fn create_now(
@@ -385,10 +377,13 @@ async fn notify_existing(
     let notice = state
         .templates
         .existing_account(email.as_str(), &state.login_link(email.as_str()));
+    let st = state.clone().into_inner();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
-                mail::enqueue(conn, &notice)?;
+                if ratelimit::email_budget(conn, &st, &notice.to)? {
+                    mail::enqueue(conn, &notice)?;
+                }
                 AuditEntry::failure(AuditAction::RegistrationRejected)
                     .details(
                         serde_json::json!({"reason": "existing_account", "email": email.as_str()}),
@@ -415,6 +410,7 @@ async fn start_verification(
     let message = state.templates.verification(email.as_str(), &url, hours);
     let m = meta.clone();
     let e = email.as_str().to_string();
+    let st = state.clone().into_inner();
     let result = state
         .db(move |conn| {
             Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
@@ -434,7 +430,9 @@ async fn start_verification(
                     consumed_at: None,
                 };
                 verifications::insert(conn, &row)?;
-                mail::enqueue(conn, &message)?;
+                if ratelimit::email_budget(conn, &st, &e)? {
+                    mail::enqueue(conn, &message)?;
+                }
                 AuditEntry::success(AuditAction::RegistrationPending)
                     .target("email_verification", row.id.clone())
                     .details(serde_json::json!({"email": e, "basis": basis.as_str(), "invitation_id": invitation_id}))
@@ -494,7 +492,7 @@ pub async fn confirm_email(
     meta: RequestMeta,
     body: web::Json<ConfirmEmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     match confirm_inner(&state, &meta, body.into_inner()).await {
         Ok((user, sid, refresh)) => {
             state
@@ -507,13 +505,12 @@ pub async fn confirm_email(
         }
         Err(e) => {
             if is_client_failure(&e) {
-                audit::record_failure(
-                    &state,
-                    &meta,
-                    AuditEntry::failure(AuditAction::EmailVerified)
-                        .details(serde_json::json!({"reason": e.code})),
-                )
-                .await;
+                let entry = AuditEntry::failure(AuditAction::EmailVerified)
+                    .details(serde_json::json!({"reason": e.code}));
+                let forged = e.code == ErrorCode::InvalidToken;
+                (state.limits)
+                    .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
+                    .await;
             }
             Err(e)
         }
@@ -622,13 +619,16 @@ pub async fn resend_verification(
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
     let message = state.templates.verification(email.as_str(), &url, hours);
+    let st = state.clone().into_inner();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 if users::email_exists(conn, email.as_str())? {
                     return Ok(());
                 }
-                if let Some(row) = verifications::latest_open_for_email(conn, email.as_str())? {
+                if let Some(row) = verifications::latest_open_for_email(conn, email.as_str())?
+                    && ratelimit::email_budget(conn, &st, email.as_str())?
+                {
                     let expires_at = storage::now() + chrono::Duration::hours(hours);
                     if verifications::replace_token(conn, &row.id, &hash_token(&token), expires_at)?
                     {

@@ -1,10 +1,11 @@
 //! Session endpoints: login, refresh, logout, and who am I.
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::password::Verified;
 use crate::auth::session::{self, SignedIn};
 use crate::auth::{Principal, authenticate};
 use crate::error::{ApiError, ApiResult};
+use crate::ratelimit::{self, ClientLimit, kinds::ACCOUNT_LOGIN_FAILURES as ACCOUNT};
 use crate::settings;
 use crate::state::AppState;
 use crate::storage::{self, invitations, sessions, users};
@@ -31,18 +32,32 @@ pub async fn login(
     meta: RequestMeta,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.auth.check(&meta.ip_or_unspecified())?;
+    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();
     let email = Email::parse(&req.email).ok();
-    if let Some(e) = &email {
-        state.limits.login_account.check(&e.as_str().to_string())?;
-    }
     let lookup = email.clone();
+    let limit = i64::from(state.config.rate_limits.login_per_account_per_hour);
+    let client = meta.ip.map(|ip| ip.to_string());
     let user = match lookup {
         Some(e) => {
-            state
-                .db(move |conn| Ok(users::find_by_email(conn, e.as_str())?))
-                .await?
+            let (user, locked) = state
+                .db(move |conn| {
+                    let user = users::find_by_email(conn, e.as_str())?;
+                    let (failures, retry) = ratelimit::count(conn, ACCOUNT, e.as_str(), 3600)?;
+                    // Past the account's limit only a client that signed in to it before may
+                    // try, so an attacker's failures cannot lock the owner out (ASVS 6.1.1).
+                    let locked = failures >= limit
+                        && !match (&user, &client) {
+                            (Some(u), Some(ip)) => sessions::signed_in_from(conn, &u.id, ip)?,
+                            _ => false,
+                        };
+                    Ok((user, locked.then_some(retry)))
+                })
+                .await?;
+            if let Some(retry) = locked {
+                return Err(ApiError::rate_limited(retry));
+            }
+            user
         }
         None => None,
     };
@@ -60,13 +75,21 @@ pub async fn login(
         .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
     let user = match (verified, active) {
         (Verified::No, _) | (_, None) => {
-            audit::record_failure(
-                &state,
-                &meta,
-                AuditEntry::failure(AuditAction::LoginFailed)
-                    .details(serde_json::json!({"email": email.map(|e| e.into_inner())})),
-            )
-            .await;
+            if let Some(e) = email.clone() {
+                state
+                    .db(move |conn| {
+                        Ok(storage::write_tx(conn, |c| {
+                            ratelimit::take(c, ACCOUNT, e.as_str(), 3600, u32::MAX)
+                        })?)
+                    })
+                    .await?
+                    .ok();
+            }
+            let entry = AuditEntry::failure(AuditAction::LoginFailed)
+                .details(serde_json::json!({"email": email.map(|e| e.into_inner())}));
+            (state.limits)
+                .failure(&state, ClientLimit::AuthFailures, &meta, entry, false)
+                .await;
             return Err(ApiError::new(ErrorCode::InvalidCredentials));
         }
         (v, Some(user)) => (v, user),

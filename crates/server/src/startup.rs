@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::invitations::service::{self, Binding, Inviter, NewInvitation};
 use crate::metrics::Metrics;
-use crate::ratelimit::{FailureAlarm, RateLimiters};
+use crate::ratelimit::RateLimiters;
 use crate::state::{AppState, common_passwords};
 use crate::storage::{self, invitations, users};
 use crate::tokens::KeyRing;
@@ -71,7 +71,6 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         base_url: config.public_base_url(bound),
         trusted_proxies: config.trusted_proxy_ips(),
         limits: RateLimiters::new(&config.rate_limits),
-        alarm: FailureAlarm::new(config.rate_limits.alert_failures_threshold),
         pool,
         keys,
         hasher,
@@ -104,6 +103,7 @@ impl Application {
         let server = run(listener, state.clone(), workers)?;
         tokio::spawn(mail::run_worker(state.clone()));
         tokio::spawn(crate::jobs::run(state.clone()));
+        tokio::spawn(crate::ratelimit::run_sync(state.clone()));
         Ok(Self {
             port: addr.port(),
             addr,

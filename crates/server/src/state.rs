@@ -4,7 +4,7 @@ use crate::auth::password::HasherPool;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
-use crate::ratelimit::{FailureAlarm, RateLimiters};
+use crate::ratelimit::RateLimiters;
 use crate::storage::{DbConn, DbPool, StorageError};
 use crate::tokens::KeyRing;
 use std::collections::HashSet;
@@ -28,8 +28,6 @@ pub struct AppState {
     pub common_passwords: Arc<HashSet<String>>,
     /// Rate limiters.
     pub limits: RateLimiters,
-    /// Repeated-failure alarm.
-    pub alarm: FailureAlarm,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// HTTP client for webhook deliveries.
@@ -67,6 +65,23 @@ impl AppState {
             self.base_url,
             email.replace('+', "%2B").replace('@', "%40")
         )
+    }
+
+    /// Like [`AppState::db`], but gives up (503) when no connection is free within `wait`:
+    /// for background work that should rather retry at its next round than queue.
+    pub async fn db_within<T, F>(&self, wait: std::time::Duration, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool
+                .get_timeout(wait)
+                .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;
+            f(&mut conn)
+        })
+        .await?
     }
 
     /// The link to an SPA route with a token in the fragment, e.g. `/invite#token=…`.

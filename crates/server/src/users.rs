@@ -3,7 +3,7 @@
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::invitations::service::revoke_all_of_inviter;
+use crate::invitations::lifecycle::revoke_all_of_inviter;
 use crate::paging::PageRequest;
 use crate::state::AppState;
 use crate::storage::{self, sessions, users};

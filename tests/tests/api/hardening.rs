@@ -408,7 +408,12 @@ async fn hsts_under_https_and_a_metrics_token(backend: Backend) {
     );
     let ok = metrics(Some("metrics-token-0123456789")).await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);
-    assert!(ok.text().await.unwrap().contains("http_request_duration_seconds"));
+    assert!(
+        ok.text()
+            .await
+            .unwrap()
+            .contains("http_request_duration_seconds")
+    );
 }
 
 both_backends!(

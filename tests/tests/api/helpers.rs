@@ -161,9 +161,12 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
         rate_limits: RateLimits {
             auth_per_minute: 10_000,
             verify_per_minute: 10_000,
+            email_requests_per_minute: 10_000,
             invitations_per_minute: 10_000,
             login_per_account_per_hour: 10_000,
+            emails_per_recipient_per_hour: 10_000,
             alert_failures_threshold: 10_000,
+            sync_interval_milliseconds: 50,
         },
         database_pool_size: 8,
         http_workers: Some(2),
@@ -206,6 +209,30 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         dir,
         _db: db,
     }
+}
+
+/// An HTTP client whose requests come from `ip` (any 127.x.y.z reaches the server), so tests
+/// of per-client limits never share a client with other tests.
+pub fn http_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(ip.parse().expect("an address")))
+        .build()
+        .expect("client")
+}
+
+/// Polls `f` every 50 ms for up to 10 s until it returns `Some`.
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 /// Asserts an API error's status and code.
@@ -260,6 +287,11 @@ impl TestApp {
 
     /// Starts another server process-equivalent on the same database (a second node).
     pub async fn spawn_peer(&self) -> Client {
+        self.spawn_peer_node().await.0
+    }
+
+    /// [`TestApp::spawn_peer`], with the peer's state to observe it.
+    pub async fn spawn_peer_node(&self) -> (Client, Arc<AppState>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -268,11 +300,12 @@ impl TestApp {
         };
         let app = Application::build(config).await.expect("the peer builds");
         let client = Client::new(&format!("http://{}", app.addr())).expect("client");
+        let state = app.state();
         tokio::spawn(async move {
             let _dir = dir;
             let _ = app.run_until_stopped().await;
         });
-        client
+        (client, state)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@ mod delivery;
 mod errors;
 mod hardening;
 mod invitations;
+mod limits;
 mod openapi;
 mod registration;
 mod revocation;

@@ -4,7 +4,9 @@
 pub mod password;
 pub mod session;
 
+use crate::audit::{AuditEntry, RequestMeta};
 use crate::error::{ApiError, ApiResult};
+use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::models::{ApiKeyRow, UserRow};
 use crate::storage::{self, api_keys, sessions};
@@ -12,7 +14,7 @@ use crate::tokens::hash_token;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use invitegate_core::ErrorCode;
-use invitegate_core::model::{ActorRef, ActorType, Role, Scope};
+use invitegate_core::model::{ActorRef, ActorType, AuditAction, Role, Scope};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -154,12 +156,31 @@ impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
+    /// Authenticates; a forged credential (an unknown API key, an access token this server
+    /// did not sign) counts as a failed attempt of the client (security.md, "Limits count
+    /// failures"). Expired or ended sessions' tokens do not: clients meet those routinely.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = bearer(req);
+        let meta = state.as_ref().map(|s| RequestMeta {
+            ip: crate::audit::client_ip(req, &s.trusted_proxies),
+            user_agent: None,
+        });
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            authenticate(&state, credential).await
+            let result = authenticate(&state, credential.clone()).await;
+            if let (Err(e), Some(c), Some(meta)) = (&result, &credential, &meta)
+                && e.code == ErrorCode::Unauthenticated
+                && (c.starts_with(API_KEY_PREFIX)
+                    || !session::is_genuine_access_token(&state.keys, c))
+            {
+                let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
+                    .details(serde_json::json!({"reason": "invalid_credential"}));
+                (state.limits)
+                    .failure(&state, ClientLimit::AuthFailures, meta, entry, true)
+                    .await;
+            }
+            result
         })
     }
 }

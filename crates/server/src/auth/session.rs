@@ -77,6 +77,29 @@ pub fn decode_access_token(keys: &KeyRing, token: &str) -> Option<AccessClaims> 
         .map(|d| d.claims)
 }
 
+/// Whether `token` is an access token this server signed, expired or not: an expired token is
+/// a client's routine, not a failed attempt to be counted.
+pub fn is_genuine_access_token(keys: &KeyRing, token: &str) -> bool {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return false;
+    };
+    let Some(key) = header
+        .kid
+        .as_deref()
+        .filter(|_| header.alg == Algorithm::HS256)
+        .and_then(|kid| keys.access_key(kid))
+    else {
+        return false;
+    };
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.set_required_spec_claims(&["aud", "sub"]);
+    jsonwebtoken::decode::<AccessClaims>(token, &DecodingKey::from_secret(&key), &validation)
+        .is_ok()
+}
+
 /// A new session's row and its raw refresh token.
 pub struct NewSession {
     /// The row to insert.

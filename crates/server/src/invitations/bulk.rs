@@ -190,7 +190,7 @@ pub async fn bulk_create(
     {
         return Err(service::forbidden_role());
     }
-    state.limits.invitations.check(&principal.actor().id)?;
+    crate::ratelimit::take_invitation(&state, &principal.actor().id).await?;
     let settings = settings::current(&state).await?;
     let inviter = Inviter::of(&principal, &settings);
     let state = state.into_inner();

@@ -1,12 +1,15 @@
 //! Invitation endpoints: verify, create, bulk create, list, get, revoke, resend.
 
 pub mod bulk;
+pub mod lifecycle;
 pub mod service;
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
+use crate::error::is_client_failure;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::PageRequest;
+use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
 use crate::storage::models::utc;
@@ -43,17 +46,18 @@ pub async fn verify(
     meta: RequestMeta,
     body: web::Json<TokenRequest>,
 ) -> ApiResult<web::Json<VerifyInvitationResponse>> {
-    state.limits.verify.check(&meta.ip_or_unspecified())?;
+    state.limits.check(ClientLimit::VerifyFailures, &meta)?;
     let row = match service::resolve_token(&state, &body.token).await {
         Ok(row) => row,
         Err(e) => {
-            audit::record_failure(
-                &state,
-                &meta,
-                AuditEntry::failure(AuditAction::InvitationVerified)
-                    .details(serde_json::json!({"reason": e.code})),
-            )
-            .await;
+            let forged = e.code == ErrorCode::InvalidInvitation;
+            let entry = AuditEntry::failure(AuditAction::InvitationVerified)
+                .details(serde_json::json!({"reason": e.code}));
+            if is_client_failure(&e) {
+                (state.limits)
+                    .failure(&state, ClientLimit::VerifyFailures, &meta, entry, forged)
+                    .await;
+            }
             return Err(e);
         }
     };
@@ -95,7 +99,7 @@ pub async fn create(
     let settings = settings::current(&state).await?;
     let new = service::parse_create(&body, &settings).map_err(ApiError::fields)?;
     service::authorize_create(&principal, &new)?;
-    state.limits.invitations.check(&principal.actor().id)?;
+    ratelimit::take_invitation(&state, &principal.actor().id).await?;
     let inviter = Inviter::of(&principal, &settings);
     let st = state.clone().into_inner();
     let email = match &new.binding {
@@ -338,6 +342,7 @@ pub async fn resend(
     if !principal.may_grant(row.role()) {
         return Err(service::forbidden_role());
     }
+    ratelimit::take_invitation(&state, &principal.actor().id).await?;
     let actor = principal.actor();
     let inviter_name = match principal.user() {
         Some(u) => u.shown_name(),
@@ -356,7 +361,7 @@ pub async fn resend(
                     }
                     // Reviving an expired invitation takes a place in its member's quota again.
                     InvitationState::Expired => {
-                        service::check_revival_quota(conn, &current, &settings, now)?
+                        lifecycle::check_revival_quota(conn, &current, &settings, now)?
                     }
                     InvitationState::Pending => {}
                 }
@@ -391,7 +396,9 @@ pub async fn resend(
                     .target("invitation", updated.id.clone())
                     .details(serde_json::json!({"expires_at": utc(updated.expires_at), "verifications_cancelled": cancelled}))
                     .write(conn, &meta)?;
-                if let Some(e) = &updated.email {
+                if let Some(e) = &updated.email
+                    && ratelimit::email_budget(conn, &st, e)?
+                {
                     let url = st.link("/invite", &token);
                     crate::mail::enqueue(
                         conn,

@@ -317,8 +317,10 @@ pub fn create_in_tx(
         && registered
         && let Some(e) = &email
     {
-        let notice = state.templates.existing_account(e, &state.login_link(e));
-        mail::enqueue(conn, &notice)?;
+        if crate::ratelimit::email_budget(conn, state, e)? {
+            let notice = state.templates.existing_account(e, &state.login_link(e));
+            mail::enqueue(conn, &notice)?;
+        }
     } else if new.send_email
         && let Some(e) = &email
     {
@@ -408,51 +410,4 @@ pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<In
 pub fn may_manage(principal: &Principal, row: &InvitationRow, scope: Scope) -> bool {
     principal.has_scope(scope)
         || matches!(principal, Principal::User { user, .. } if row.inviter_type == "user" && row.inviter_id == user.id)
-}
-
-/// Revokes every live invitation issued by `inviter_id` (a user or an API key whose authority
-/// ended), each with its `invitation.revoked` event giving `reason`, inside the caller's
-/// transaction (security.md, "Revocation is complete"). Returns how many were revoked.
-pub fn revoke_all_of_inviter(
-    conn: &mut DbConn,
-    inviter_id: &str,
-    actor: &ActorRef,
-    reason: &str,
-    meta: &RequestMeta,
-) -> diesel::QueryResult<usize> {
-    let revoked = invitations::revoke_all_by_inviter(conn, inviter_id, storage::now())?;
-    for id in &revoked {
-        AuditEntry::success(AuditAction::InvitationRevoked)
-            .actor(Some(actor.clone()))
-            .target("invitation", id.clone())
-            .details(serde_json::json!({ "reason": reason }))
-            .write(conn, meta)?;
-    }
-    Ok(revoked.len())
-}
-
-/// 403 `invite_quota_exceeded` when reviving `row` (expired) would put its inviter, a member,
-/// over `max_invites_per_user`; serialised by the inviter's row lock like creation.
-pub fn check_revival_quota(
-    conn: &mut DbConn,
-    row: &InvitationRow,
-    settings: &RuntimeSettings,
-    now: NaiveDateTime,
-) -> ApiResult<()> {
-    if row.inviter_type != ActorType::User.as_str() {
-        return Ok(());
-    }
-    let Some(inviter) = users::find(conn, &row.inviter_id)? else {
-        return Ok(());
-    };
-    if inviter.role() != Role::Member {
-        return Ok(());
-    }
-    users::lock_for_quota(conn, &inviter.id)?;
-    if invitations::count_for_quota(conn, &inviter.id, now)?
-        >= i64::from(settings.max_invites_per_user)
-    {
-        return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
-    }
-    Ok(())
 }

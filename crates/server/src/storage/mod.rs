@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod counters;
 pub mod invitations;
 pub mod models;
 pub mod outbox;

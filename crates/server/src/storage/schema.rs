@@ -40,6 +40,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_counters (key, window_start) {
+        key -> Text,
+        window_start -> BigInt,
+        window_end -> BigInt,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Text,
@@ -165,5 +174,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     write_lock,
     password_resets,
-    webhook_endpoints
+    webhook_endpoints,
+    rate_counters
 );

@@ -131,3 +131,13 @@ pub fn revoke_all_for_user(
     .set(s::revoked_at.eq(Some(now)))
     .execute(conn)
 }
+
+/// Whether `user_id` ever signed in from the client address `ip` (any session, ended or not).
+pub fn signed_in_from(conn: &mut DbConn, user_id: &str, ip: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        s::sessions
+            .filter(s::user_id.eq(user_id))
+            .filter(s::ip.eq(ip)),
+    ))
+    .get_result(conn)
+}

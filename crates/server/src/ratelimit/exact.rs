@@ -1,0 +1,83 @@
+//! Exact limits per account, recipient and inviter: counters in the shared database, taken in
+//! the request's own transaction.
+
+use super::{MINUTE, unix_now, window};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::{self, DbConn, counters};
+
+/// Counts one against the exact shared counter `kind:subject` in the current window of
+/// `seconds`; `Err(retry_after_seconds)` when that makes it exceed `limit`. Runs on the
+/// caller's connection (inside its transaction when there is one).
+pub fn take(
+    conn: &mut DbConn,
+    kind: &str,
+    subject: &str,
+    seconds: i64,
+    limit: u32,
+) -> diesel::QueryResult<Result<(), u64>> {
+    let now = unix_now();
+    let (start, end) = window(now, seconds);
+    let total = counters::add(conn, &format!("{kind}:{subject}"), start, end, 1)?;
+    Ok(if total > i64::from(limit) {
+        Err((end - now).max(1) as u64)
+    } else {
+        Ok(())
+    })
+}
+
+/// The value of the exact shared counter `kind:subject` in the current window of `seconds`,
+/// and the seconds until that window ends.
+pub fn count(
+    conn: &mut DbConn,
+    kind: &str,
+    subject: &str,
+    seconds: i64,
+) -> diesel::QueryResult<(i64, u64)> {
+    let now = unix_now();
+    let (start, end) = window(now, seconds);
+    let n = counters::get(conn, &format!("{kind}:{subject}"), start)?;
+    Ok((n, (end - now).max(1) as u64))
+}
+
+/// Counter kinds of the exact limits.
+pub mod kinds {
+    /// Failed logins of one account (`rate_limits.login_per_account_per_hour`).
+    pub const ACCOUNT_LOGIN_FAILURES: &str = "account.login_failures";
+    /// Emails sent to one address (`rate_limits.emails_per_recipient_per_hour`).
+    pub const RECIPIENT_EMAILS: &str = "recipient.emails";
+    /// Invitations created or resent by one inviter (`rate_limits.invitations_per_minute`).
+    pub const INVITER_CREATIONS: &str = "inviter.creations";
+}
+
+/// Whether another email may go to `to` this hour (`emails_per_recipient_per_hour`), counting
+/// it. Callers that get `false` skip the email and answer exactly as if it was sent, so the
+/// budget reveals nothing (security.md: no one can mail-bomb an address).
+pub fn email_budget(conn: &mut DbConn, state: &AppState, to: &str) -> diesel::QueryResult<bool> {
+    let allowed = take(
+        conn,
+        kinds::RECIPIENT_EMAILS,
+        &to.to_lowercase(),
+        3600,
+        state.config.rate_limits.emails_per_recipient_per_hour,
+    )?
+    .is_ok();
+    if !allowed {
+        tracing::info!("email budget of a recipient spent; message not sent");
+    }
+    Ok(allowed)
+}
+
+/// 429 unless `inviter_id` may create or resend another invitation this minute.
+pub async fn take_invitation(state: &AppState, inviter_id: &str) -> Result<(), ApiError> {
+    let id = inviter_id.to_string();
+    let limit = state.config.rate_limits.invitations_per_minute;
+    let taken = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |c| {
+                take(c, kinds::INVITER_CREATIONS, &id, MINUTE, limit)
+            })?)
+        })
+        .await?;
+    taken.map_err(ApiError::rate_limited)
+}

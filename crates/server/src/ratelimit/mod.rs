@@ -1,0 +1,426 @@
+//! Abuse limits that hold across nodes (security.md: "Limits count failures, not people",
+//! "Limits hold across nodes").
+//!
+//! - **Per client** (IPv4 address or IPv6 /64, [`limit_key`]): failed verifications, failed
+//!   register/login/confirm/bearer attempts, and requests to endpoints that email a given
+//!   address. These sit on hot paths, so each node counts in memory and synchronises with the
+//!   shared `rate_counters` table every `rate_limits.sync_interval_milliseconds`: one upsert
+//!   per client and window per sync, never a database write per request. A node refuses what
+//!   any node counted past a limit (within one sync interval). The repeated-failure alarm is a
+//!   shared counter too: the one upsert that crosses the threshold raises the one
+//!   `security.alert`, whichever node made it. Failures with forged or unknown tokens are
+//!   audited as one aggregated event per client and sync, not a row each.
+//! - **Per account, recipient and inviter**: exact counters in the database, taken in the
+//!   request's own transaction ([`take`], [`count`]).
+
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::client_ip::limit_key;
+use crate::config::RateLimits;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::{self, DbConn, counters};
+use invitegate_core::model::AuditAction;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Mutex, RwLock};
+
+mod exact;
+pub use exact::{count, email_budget, kinds, take, take_invitation};
+
+/// The current Unix time in seconds (wall clock: windows line up across nodes).
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The fixed window of `seconds` containing `now`: `(start, end)`.
+pub fn window(now: i64, seconds: i64) -> (i64, i64) {
+    let start = now - now.rem_euclid(seconds);
+    (start, start + seconds)
+}
+
+/// A per-client limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientLimit {
+    /// Failed invitation verifications per minute (`rate_limits.verify_per_minute`).
+    VerifyFailures,
+    /// Failed registrations, logins, email or reset confirmations and bearer authentications
+    /// per minute (`rate_limits.auth_per_minute`).
+    AuthFailures,
+    /// Requests to endpoints that email a given address, successful or not, per minute
+    /// (`rate_limits.email_requests_per_minute`).
+    EmailRequests,
+}
+
+impl ClientLimit {
+    fn name(self) -> &'static str {
+        match self {
+            Self::VerifyFailures => "ip.verify_failures",
+            Self::AuthFailures => "ip.auth_failures",
+            Self::EmailRequests => "ip.email_requests",
+        }
+    }
+}
+
+/// The alarm's counter: every failure of a client, in a 10-minute window.
+const ALARM: &str = "ip.failures";
+/// The alarm's window in seconds.
+pub const ALARM_WINDOW_SECONDS: i64 = 600;
+const MINUTE: i64 = 60;
+
+#[derive(Debug, Clone, Copy)]
+struct Local {
+    window_start: i64,
+    window_end: i64,
+    /// Counted here since the last sync.
+    pending: i64,
+    /// The shared total at the last sync.
+    shared: i64,
+}
+
+#[derive(Debug, Default)]
+struct Aggregate {
+    failures: i64,
+    reasons: BTreeMap<String, i64>,
+}
+
+/// The per-client limits of this node, and what it has not yet told the others.
+pub struct RateLimiters {
+    config: RateLimits,
+    local: Mutex<HashMap<String, Local>>,
+    /// Counters other nodes pushed past a limit: key → (window start, count).
+    remote: RwLock<HashMap<String, (i64, i64)>>,
+    /// Forged-token failures awaiting their aggregated audit event: (client, action).
+    aggregated: Mutex<HashMap<(IpAddr, AuditAction), Aggregate>>,
+    last_prune: Mutex<i64>,
+}
+
+impl RateLimiters {
+    /// From the configured limits.
+    pub fn new(config: &RateLimits) -> Self {
+        Self {
+            config: config.clone(),
+            local: Mutex::default(),
+            remote: RwLock::default(),
+            aggregated: Mutex::default(),
+            last_prune: Mutex::new(0),
+        }
+    }
+
+    fn max(&self, limit: ClientLimit) -> i64 {
+        i64::from(match limit {
+            ClientLimit::VerifyFailures => self.config.verify_per_minute,
+            ClientLimit::AuthFailures => self.config.auth_per_minute,
+            ClientLimit::EmailRequests => self.config.email_requests_per_minute,
+        })
+    }
+
+    fn key(kind: &str, ip: IpAddr) -> String {
+        format!("{kind}:{}", limit_key(ip))
+    }
+
+    /// What this node knows of the client's count against `limit` in the current window: its
+    /// own unsynchronised count plus the shared total last seen.
+    pub fn known(&self, limit: ClientLimit, meta: &RequestMeta) -> i64 {
+        let (start, _) = window(unix_now(), MINUTE);
+        self.known_in(&Self::key(limit.name(), meta.ip_or_unspecified()), start)
+    }
+
+    fn known_in(&self, key: &str, start: i64) -> i64 {
+        let (pending, shared) = self
+            .local
+            .lock()
+            .expect("limits lock")
+            .get(key)
+            .filter(|l| l.window_start == start)
+            .map(|l| (l.pending, l.shared))
+            .unwrap_or_default();
+        let remote = self
+            .remote
+            .read()
+            .expect("limits lock")
+            .get(key)
+            .filter(|(s, _)| *s == start)
+            .map(|(_, c)| *c)
+            .unwrap_or(0);
+        shared.max(remote) + pending
+    }
+
+    /// 429 `rate_limited` (with `Retry-After` until the window ends) when the client has
+    /// reached `limit`, as counted by any node. Counts nothing.
+    pub fn check(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
+        let now = unix_now();
+        let (start, end) = window(now, MINUTE);
+        let key = Self::key(limit.name(), meta.ip_or_unspecified());
+        if self.known_in(&key, start) >= self.max(limit) {
+            return Err(ApiError::rate_limited((end - now).max(1) as u64));
+        }
+        Ok(())
+    }
+
+    fn count_local(&self, kind: &str, ip: IpAddr, seconds: i64) {
+        let (start, end) = window(unix_now(), seconds);
+        let mut local = self.local.lock().expect("limits lock");
+        let entry = local.entry(Self::key(kind, ip)).or_insert(Local {
+            window_start: start,
+            window_end: end,
+            pending: 0,
+            shared: 0,
+        });
+        if entry.window_start != start {
+            *entry = Local {
+                window_start: start,
+                window_end: end,
+                pending: 0,
+                shared: 0,
+            };
+        }
+        entry.pending += 1;
+    }
+
+    /// Checks `limit` and counts this request against it, whatever its outcome: for
+    /// endpoints where every request costs (those that send email).
+    pub fn hit(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
+        self.check(limit, meta)?;
+        self.count_local(limit.name(), meta.ip_or_unspecified(), MINUTE);
+        Ok(())
+    }
+
+    /// The gate of every endpoint that emails an address it is given (password resets,
+    /// verification resends): the per-client request limit, then the address parsed (422
+    /// `email`: `invalid`). The per-recipient budget is taken where the email is queued.
+    pub fn email_request(
+        &self,
+        meta: &RequestMeta,
+        raw: &str,
+    ) -> Result<invitegate_core::Email, ApiError> {
+        self.hit(ClientLimit::EmailRequests, meta)?;
+        invitegate_core::Email::parse(raw).map_err(|_| ApiError::field("email", "invalid"))
+    }
+
+    /// Records a failed attempt: counts it against `limit` and the client's alarm, counts the
+    /// metric, and audits it — in one aggregated event per client and sync when `forged` (a
+    /// token whose signature or existence failed: a flood must not cost a write each),
+    /// otherwise as its own event now. Errors are logged: the caller is already answering one.
+    pub async fn failure(
+        &self,
+        state: &AppState,
+        limit: ClientLimit,
+        meta: &RequestMeta,
+        entry: AuditEntry,
+        forged: bool,
+    ) {
+        state
+            .metrics
+            .events
+            .with_label_values(&[entry.action.as_str(), "failure"])
+            .inc();
+        let ip = meta.ip_or_unspecified();
+        self.count_local(limit.name(), ip, MINUTE);
+        self.count_local(ALARM, ip, ALARM_WINDOW_SECONDS);
+        if forged {
+            let reason = entry
+                .details
+                .get("reason")
+                .and_then(|r| r.as_str())
+                .unwrap_or("unknown")
+                .to_string();
+            let mut aggregated = self.aggregated.lock().expect("limits lock");
+            let a = aggregated.entry((ip, entry.action)).or_default();
+            a.failures += 1;
+            *a.reasons.entry(reason).or_default() += 1;
+            return;
+        }
+        let meta = meta.clone();
+        let written = state
+            .db(move |conn| Ok(storage::write_tx(conn, |c| entry.write(c, &meta))?))
+            .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "could not write audit event");
+        }
+    }
+
+    /// Pushes this node's counts to the shared table, raises the alarm for clients whose
+    /// failures crossed `alert_failures_threshold` with this push, writes the aggregated
+    /// failure events, and pulls what other nodes counted past a limit.
+    pub async fn sync(&self, state: &AppState) -> Result<(), ApiError> {
+        let now = unix_now();
+        let pending: Vec<(String, Local)> = {
+            let mut local = self.local.lock().expect("limits lock");
+            local.retain(|_, l| l.window_end > now || l.pending > 0);
+            local
+                .iter_mut()
+                .filter(|(_, l)| l.pending > 0)
+                .map(|(k, l)| {
+                    let taken = *l;
+                    l.shared += l.pending;
+                    l.pending = 0;
+                    (k.clone(), taken)
+                })
+                .collect()
+        };
+        let aggregated: Vec<_> = self
+            .aggregated
+            .lock()
+            .expect("limits lock")
+            .drain()
+            .collect();
+        let threshold = i64::from(self.config.alert_failures_threshold);
+        // Clients past half a limit are everyone's business: a node that never saw one learns
+        // of it here; below that, each node learns the shared total when it pushes its own.
+        let at_least = [
+            ClientLimit::VerifyFailures,
+            ClientLimit::AuthFailures,
+            ClientLimit::EmailRequests,
+        ]
+        .map(|l| (self.max(l) + 1) / 2)
+        .into_iter()
+        .min()
+        .unwrap_or(1);
+        let prune = {
+            let mut last = self.last_prune.lock().expect("limits lock");
+            let due = now - *last >= MINUTE;
+            if due {
+                *last = now;
+            }
+            due
+        };
+        let sync_seconds = self.config.sync_interval_milliseconds.div_ceil(1000);
+        let unsent: Vec<(String, i64, i64)> = pending
+            .iter()
+            .map(|(k, l)| (k.clone(), l.window_start, l.pending))
+            .collect();
+        let wait =
+            std::time::Duration::from_millis(self.config.sync_interval_milliseconds.min(1000));
+        let pushed = state
+            .db_within(wait, move |conn| {
+                Ok(storage::write_tx(conn, |conn| {
+                    push(
+                        conn,
+                        pending,
+                        aggregated,
+                        threshold,
+                        sync_seconds,
+                        now,
+                        prune,
+                    )
+                    .and_then(|(totals, alerts)| {
+                        Ok((totals, counters::hot(conn, now, at_least)?, alerts))
+                    })
+                })?)
+            })
+            .await;
+        let (totals, hot, alerts) = match pushed {
+            Ok(p) => p,
+            Err(e) => {
+                // Counted again at the next sync (aggregated events are dropped: logged only).
+                let mut local = self.local.lock().expect("limits lock");
+                for (key, start, n) in unsent {
+                    if let Some(l) = local.get_mut(&key)
+                        && l.window_start == start
+                    {
+                        l.pending += n;
+                        l.shared -= n;
+                    }
+                }
+                return Err(e);
+            }
+        };
+        for ip in alerts {
+            tracing::warn!(ip = %ip, threshold, "security alert: repeated failures from one client");
+        }
+        {
+            let mut local = self.local.lock().expect("limits lock");
+            for (key, start, total) in totals {
+                if let Some(l) = local.get_mut(&key)
+                    && l.window_start == start
+                {
+                    l.shared = total;
+                }
+            }
+        }
+        *self.remote.write().expect("limits lock") = hot
+            .into_iter()
+            .map(|h| (h.key, (h.window_start, h.count)))
+            .collect();
+        Ok(())
+    }
+}
+
+type Pushed = (Vec<(String, i64, i64)>, Vec<IpAddr>);
+
+/// The database half of [`RateLimiters::sync`], in one transaction.
+fn push(
+    conn: &mut DbConn,
+    pending: Vec<(String, Local)>,
+    aggregated: Vec<((IpAddr, AuditAction), Aggregate)>,
+    threshold: i64,
+    sync_seconds: u64,
+    now: i64,
+    prune: bool,
+) -> diesel::QueryResult<Pushed> {
+    let mut totals = Vec::with_capacity(pending.len());
+    let mut alerts = Vec::new();
+    for (key, l) in pending {
+        let total = counters::add(conn, &key, l.window_start, l.window_end, l.pending)?;
+        if let Some(ip) = key.strip_prefix(ALARM).and_then(|k| k[1..].parse().ok())
+            && total - l.pending < threshold
+            && total >= threshold
+        {
+            let meta = RequestMeta {
+                ip: Some(ip),
+                user_agent: None,
+            };
+            AuditEntry::failure(AuditAction::SecurityAlert)
+                .target("ip", ip.to_string())
+                .details(serde_json::json!({
+                    "reason": "repeated_failures", "failures": total,
+                    "window_seconds": ALARM_WINDOW_SECONDS,
+                }))
+                .write(conn, &meta)?;
+            alerts.push(ip);
+        }
+        totals.push((key, l.window_start, total));
+    }
+    for ((ip, action), a) in aggregated {
+        let meta = RequestMeta {
+            ip: Some(ip),
+            user_agent: None,
+        };
+        AuditEntry::failure(action)
+            .details(serde_json::json!({
+                "reason": "aggregated", "failures": a.failures, "reasons": a.reasons,
+                "period_seconds": sync_seconds,
+            }))
+            .write(conn, &meta)?;
+    }
+    if prune {
+        counters::prune(conn, now - ALARM_WINDOW_SECONDS)?;
+    }
+    Ok((totals, alerts))
+}
+
+/// Runs [`RateLimiters::sync`] every `sync_interval_milliseconds` until the process ends.
+pub async fn run_sync(state: std::sync::Arc<AppState>) {
+    let every =
+        std::time::Duration::from_millis(state.config.rate_limits.sync_interval_milliseconds);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.limits.sync(&state).await {
+            tracing::debug!(error = %e, "could not synchronise the shared limits");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn windows_are_aligned_to_the_epoch() {
+        assert_eq!(window(125, 60), (120, 180));
+        assert_eq!(window(120, 60), (120, 180));
+        assert_eq!(window(599, 600), (0, 600));
+    }
+}
