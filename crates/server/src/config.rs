@@ -75,6 +75,9 @@ pub struct Config {
     pub password_reset_ttl_minutes: i64,
     /// Hours before expiry at which an email-bound invitation gets its one reminder (0: none).
     pub reminder_before_expiry_hours: i64,
+    /// Days a dead outbox item (an email or webhook that exhausted its retries) is kept for
+    /// administrators to retry before it is deleted with its payload.
+    pub outbox_dead_retention_days: i64,
     /// Seconds between runs of the scheduled jobs (expiry, reminders).
     pub jobs_interval_seconds: u64,
     /// Signing keys `{id, secret}`, newest first; when empty they come from
@@ -183,6 +186,7 @@ impl Default for Config {
             email_verification_ttl_hours: 24,
             password_reset_ttl_minutes: 60,
             reminder_before_expiry_hours: 48,
+            outbox_dead_retention_days: 14,
             jobs_interval_seconds: 60,
             secret_keys: vec![],
             cors_allowed_origins: vec![],
@@ -356,6 +360,9 @@ impl Config {
         }
         if !(1..=720).contains(&self.email_verification_ttl_hours) {
             return err("email_verification_ttl_hours", "must be between 1 and 720");
+        }
+        if !(1..=3650).contains(&self.outbox_dead_retention_days) {
+            return err("outbox_dead_retention_days", "must be between 1 and 3650");
         }
         if !(0..=24 * 365).contains(&self.reminder_before_expiry_hours) {
             return err("reminder_before_expiry_hours", "must be between 0 and 8760");

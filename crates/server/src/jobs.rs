@@ -1,4 +1,5 @@
-//! Scheduled jobs, run by every process every `jobs_interval_seconds`: mark invitations expired
+//! Scheduled jobs, run by every process every `jobs_interval_seconds`: delete dead outbox items
+//! past `outbox_dead_retention_days`, mark invitations expired
 //! when their time passes (emitting `invitation.expired`, so subscribed webhooks hear of it) and
 //! send one reminder per email-bound invitation `reminder_before_expiry_hours` before it
 //! expires. Each item is taken with a guarded update, so several processes never act twice.
@@ -100,6 +101,18 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
     };
     if reminded > 0 {
         state.outbox_wakeup.notify_one();
+    }
+    let retention = chrono::Duration::days(state.config.outbox_dead_retention_days);
+    let purged = state
+        .db(move |conn| {
+            Ok(storage::outbox::purge_dead(
+                conn,
+                storage::now() - retention,
+            )?)
+        })
+        .await?;
+    if purged > 0 {
+        tracing::info!(purged, "dead outbox items past their retention deleted");
     }
     Ok((expired, reminded))
 }

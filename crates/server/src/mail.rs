@@ -6,9 +6,7 @@ use crate::state::AppState;
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, DbConn, outbox};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{
-    AsyncSmtpTransport, AsyncTransport, FileTransport, Message, Tokio1Executor, Transport as _,
-};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +27,38 @@ pub struct OutgoingEmail {
     /// HTML body (a plain rendering of `text` when absent).
     #[serde(default)]
     pub html: Option<String>,
+}
+
+/// What of a delivered outbox item stays in the database: an email keeps its recipient and
+/// subject (shown to administrators) but not its body, whose links hold live tokens, so a
+/// backup yields no working link (security.md, "Nothing usable at rest"). Webhook payloads
+/// carry no secret and stay for the delivery log.
+pub fn at_rest(item: &OutboxRow) -> String {
+    if item.kind != "email" {
+        return item.payload.clone();
+    }
+    let email: Option<OutgoingEmail> = serde_json::from_str(&item.payload).ok();
+    let kept = OutgoingEmail {
+        to: email.as_ref().map(|e| e.to.clone()).unwrap_or_default(),
+        subject: email.map(|e| e.subject).unwrap_or_default(),
+        text: String::new(),
+        html: None,
+    };
+    serde_json::to_string(&kept).expect("serialisable")
+}
+
+/// Writes `message` as `<uuid>.eml` in `dir`, readable by the service's user only (0600): the
+/// files hold live links.
+fn write_eml(dir: &std::path::Path, message: &Message) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}.eml", storage::new_id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&path)?.write_all(&message.formatted())?;
+    Ok(())
 }
 
 /// Queues `email` on `conn` (inside the caller's transaction).
@@ -260,12 +290,7 @@ impl Transport {
         match self {
             Self::File(dir) => {
                 let dir = dir.clone();
-                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                    std::fs::create_dir_all(&dir)?;
-                    FileTransport::new(&dir).send(&message)?;
-                    Ok(())
-                })
-                .await?
+                tokio::task::spawn_blocking(move || write_eml(&dir, &message)).await?
             }
             Self::Smtp(smtp) => {
                 smtp.send(message).await?;
@@ -318,13 +343,14 @@ pub async fn run_worker(state: Arc<AppState>) {
             };
             let id = item.id.clone();
             let attempts = item.attempts + 1;
+            let kept = at_rest(&item);
             let result = state
                 .db(move |conn| {
                     if response_status.is_some() {
                         storage::webhooks::set_response_status(conn, &id, response_status)?;
                     }
                     match &outcome {
-                        Ok(()) => outbox::mark_sent(conn, &id, storage::now())?,
+                        Ok(()) => outbox::mark_sent(conn, &id, storage::now(), &kept)?,
                         Err(e) => {
                             let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
                             tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");

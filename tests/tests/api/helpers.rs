@@ -116,7 +116,7 @@ impl TestDb {
             Backend::Postgres => {
                 let mut admin = pg_admin();
                 let template = ensure_template(&mut admin);
-                let name = format!("invitegate_test_{}", uuid::Uuid::new_v4().simple());
+                let name = format!("invitegate_test_{}", uuid::Uuid::now_v7().simple());
                 sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .execute(&mut admin)
                     .expect("create test database");

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp;
 
 mod admin;
+mod at_rest;
 mod concurrency;
 mod delivery;
 mod errors;

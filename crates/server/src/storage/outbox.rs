@@ -56,17 +56,29 @@ pub fn claim(
     o::outbox.find(id).first(conn).optional()
 }
 
-/// Marks an item delivered.
-pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+/// Marks an item delivered, replacing its payload with `kept` (what may stay at rest once
+/// delivered: an email's links are live tokens).
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime, kept: &str) -> QueryResult<()> {
     diesel::update(o::outbox.filter(o::id.eq(id)))
         .set((
             o::status.eq(SENT),
             o::sent_at.eq(Some(now)),
             o::locked_until.eq(None::<NaiveDateTime>),
             o::attempts.eq(o::attempts + 1),
+            o::payload.eq(kept),
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Deletes dead items created before `before`; returns how many.
+pub fn purge_dead(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        o::outbox
+            .filter(o::status.eq(DEAD))
+            .filter(o::created_at.lt(before)),
+    )
+    .execute(conn)
 }
 
 /// Records a failed attempt: schedules the next one, or marks the item dead.
