@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod invitations;
 pub mod jobs;

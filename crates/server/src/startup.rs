@@ -65,7 +65,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     });
     let hasher = HasherPool::new(threads, config.hash_queue)?;
     let mail = Arc::new(mail::Transport::from_config(&config)?);
-    let http = crate::webhooks::http_client()?;
+    let http = crate::egress::http_client(config.webhook_allow_private_targets)?;
     let templates = Arc::new(mail::Templates::load(&config)?);
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),

@@ -2,12 +2,13 @@
 //! the outbox in the same transaction as the event, delivered with retries (Standard Webhooks:
 //! `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>` over
 //! `id.timestamp.body`). Payloads are the audit event object, which never holds a token,
-//! password or key. Targets on loopback, private, link-local or unspecified addresses are refused
-//! unless `webhook_allow_private_targets` is set, at creation and again at every delivery (DNS
-//! can change).
+//! password or key. Targets outside globally reachable addresses are refused unless
+//! `webhook_allow_private_targets` is set ([`crate::egress`]: the connection goes only to
+//! addresses its resolver let through, so DNS rebinding cannot reach an internal host).
 
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
+use crate::egress::check_target;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::models::{AuditRow, OutboxRow, WebhookEndpointRow};
@@ -22,11 +23,6 @@ use invitegate_core::api::{
 };
 use invitegate_core::model::{AuditAction, Scope};
 use sha2::Sha256;
-use std::net::IpAddr;
-use std::time::Duration;
-
-/// Longest target URL.
-pub const MAX_URL_LENGTH: usize = 2000;
 
 /// Queues a delivery of `event` for every endpoint subscribed to its action (inside the
 /// caller's transaction).
@@ -69,68 +65,6 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<S
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     Some(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
-}
-
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-                && v6
-                    .to_ipv4_mapped()
-                    .is_none_or(|v4| is_public(IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// Checks a target URL: scheme, length, and (unless allowed) that every address its host
-/// resolves to is public. The error is a sentence for the admin.
-pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> {
-    if url.len() > MAX_URL_LENGTH || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the URL is too long or contains spaces".into());
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .map(|r| (r, 443))
-        .or_else(|| url.strip_prefix("http://").map(|r| (r, 80)));
-    let Some((rest, default_port)) = rest else {
-        return Err("the URL must start with https:// or http://".into());
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
-        return Err("the URL needs a host and no credentials".into());
-    }
-    let host_port = if authority.starts_with('[')
-        || authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:{default_port}")
-    };
-    let addrs: Vec<_> = tokio::net::lookup_host(host_port)
-        .await
-        .map_err(|_| "the host does not resolve".to_string())?
-        .collect();
-    if addrs.is_empty() {
-        return Err("the host does not resolve".into());
-    }
-    if !allow_private && addrs.iter().any(|a| !is_public(a.ip())) {
-        return Err("the host is a loopback or private address (set webhook_allow_private_targets to allow)".into());
-    }
-    Ok(())
 }
 
 /// Sends one delivery; returns the HTTP status on any response, or the transport error.
@@ -184,17 +118,6 @@ pub async fn deliver(state: &AppState, item: &OutboxRow) -> (Option<i32>, anyhow
             )),
         ),
     }
-}
-
-/// The HTTP client for deliveries: 10-second timeout, no redirects (a redirect could lead to a
-/// private address).
-pub fn http_client() -> anyhow::Result<reqwest::Client> {
-    // reqwest is built without a bundled crypto provider; use ring, which lettre uses too.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
 }
 
 const EVENT_NAMES_HINT: &str = "events are audit action names such as `invitation.created`, or `*`";
@@ -413,27 +336,5 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let sig = signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).unwrap();
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-    }
-
-    #[test]
-    fn private_and_loopback_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
     }
 }
