@@ -4,6 +4,7 @@
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::{API_KEY_PREFIX, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
 use crate::state::AppState;
 use crate::storage::models::ApiKeyRow;
 use crate::storage::{self, DbConn, api_keys};
@@ -82,7 +83,7 @@ pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     meta: RequestMeta,
-    body: web::Json<CreateApiKeyRequest>,
+    body: Json<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
     principal.require_admin_session()?;
     let (name, scopes) = validate(&body.name, &body.scopes)?;

@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod config;
 pub mod egress;
 pub mod error;
+pub mod http;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;

@@ -6,6 +6,7 @@
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::session::{self, SignedIn};
 use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
 use crate::registration::password_issues;
@@ -34,7 +35,7 @@ use invitegate_core::{Email, ErrorCode, password};
 pub async fn request_reset(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<PasswordResetRequest>,
+    body: Json<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = state.limits.email_request(&meta, &body.email)?;
     let token = state.keys.issue(Purpose::PasswordReset);
@@ -106,7 +107,7 @@ pub async fn request_reset(
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<PasswordResetConfirm>,
+    body: Json<PasswordResetConfirm>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let body = body.into_inner();

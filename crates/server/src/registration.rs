@@ -12,6 +12,7 @@ use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::password::HashError;
 use crate::auth::session::{self, SignedIn};
 use crate::error::{ApiError, ApiResult, FieldErrors, is_client_failure};
+use crate::http::Json;
 use crate::invitations::service::{resolve_token, state_error};
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
@@ -120,7 +121,7 @@ enum Outcome {
 pub async fn register(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<RegisterRequest>,
+    body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();
@@ -490,7 +491,7 @@ fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiRes
 pub async fn confirm_email(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<ConfirmEmailRequest>,
+    body: Json<ConfirmEmailRequest>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(ClientLimit::AuthFailures, &meta)?;
     match confirm_inner(&state, &meta, body.into_inner()).await {
@@ -612,7 +613,7 @@ async fn confirm_inner(
 pub async fn resend_verification(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<ResendVerificationRequest>,
+    body: Json<ResendVerificationRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = state.limits.email_request(&meta, &body.email)?;
     let token = state.keys.issue(Purpose::EmailVerification);

@@ -5,6 +5,7 @@ use crate::auth::password::Verified;
 use crate::auth::session::{self, SignedIn};
 use crate::auth::{Principal, authenticate};
 use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
 use crate::ratelimit::{self, ClientLimit, kinds::ACCOUNT_LOGIN_FAILURES as ACCOUNT};
 use crate::settings;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ use invitegate_core::{Email, ErrorCode, password};
 pub async fn login(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();

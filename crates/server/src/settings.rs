@@ -6,6 +6,7 @@ use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::config::{Config, normalize_allowlist_entry};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::http::Json;
 use crate::state::AppState;
 use crate::storage::{self, DbConn};
 use actix_web::{HttpResponse, get, patch, web};
@@ -238,7 +239,7 @@ pub async fn patch_settings(
     state: web::Data<AppState>,
     principal: Principal,
     meta: RequestMeta,
-    body: web::Json<SettingsPatch>,
+    body: Json<SettingsPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Scope::SettingsWrite)?;
     let config = state.config.clone();

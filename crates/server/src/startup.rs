@@ -26,7 +26,6 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Most bytes in a JSON body (the bulk endpoint reads its own, larger limit).
-pub const JSON_LIMIT: usize = 64 * 1024;
 
 /// A built application: state ready, migrations applied, listener bound.
 pub struct Application {
@@ -206,63 +205,6 @@ pub async fn cli_admin_invitation(
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))
 }
 
-fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    let api = match &err {
-        E::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => {
-            ApiError::new(ErrorCode::PayloadTooLarge)
-        }
-        E::Deserialize(e) if e.is_data() => {
-            ApiError::new(ErrorCode::ValidationFailed).detail(describe_serde(e))
-        }
-        E::Deserialize(e) => ApiError::new(ErrorCode::InvalidJson).detail(format!(
-            "Malformed JSON at line {}, column {}.",
-            e.line(),
-            e.column()
-        )),
-        _ => ApiError::new(ErrorCode::BadRequest),
-    };
-    api.into()
-}
-
-/// A serde error as a sentence that names fields and expected shapes but never echoes values.
-pub fn describe_serde(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    let safe = [
-        "unknown field",
-        "missing field",
-        "unknown variant",
-        "duplicate field",
-    ];
-    if safe.iter().any(|s| msg.starts_with(s)) {
-        format!(
-            "The request body does not match the schema: {}",
-            msg.split(" at line").next().unwrap_or(&msg)
-        )
-    } else if msg.starts_with("invalid type")
-        || msg.starts_with("invalid value")
-        || msg.starts_with("invalid length")
-    {
-        let expected = msg
-            .split("expected ")
-            .nth(1)
-            .and_then(|s| s.split(" at line").next())
-            .unwrap_or("another type");
-        format!(
-            "A value has the wrong type (expected {expected}) at line {}, column {}.",
-            e.line(),
-            e.column()
-        )
-    } else {
-        format!(
-            "The request body does not match the schema at line {}, column {}.",
-            e.line(),
-            e.column()
-        )
-    }
-}
-
 fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let detail = match &err {
         actix_web::error::QueryPayloadError::Deserialize(e) => {
@@ -407,11 +349,6 @@ pub fn run(
             .into_utoipa_app()
             .openapi(routes::base_doc())
             .app_data(data.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(JSON_LIMIT)
-                    .error_handler(json_error),
-            )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(
                 web::PathConfig::default()
@@ -446,42 +383,4 @@ pub fn run(
         server = server.workers(w);
     }
     Ok(server.run())
-}
-
-/// Reads a JSON body of at most `limit` bytes with the same problem responses as `web::Json`
-/// (415 for another content type, 413 past the limit, 400/422 for bad JSON).
-pub async fn read_json<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<T, ApiError> {
-    use futures_util::StreamExt;
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.essence_str() == "application/json");
-    if !is_json {
-        return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(ErrorCode::PayloadTooLarge));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).map_err(|e| {
-        if e.is_data() {
-            ApiError::new(ErrorCode::ValidationFailed).detail(describe_serde(&e))
-        } else {
-            ApiError::new(ErrorCode::InvalidJson).detail(format!(
-                "Malformed JSON at line {}, column {}.",
-                e.line(),
-                e.column()
-            ))
-        }
-    })
 }

@@ -371,4 +371,42 @@ mod tests {
         let again = KeyRing::load_or_generate(&config).unwrap();
         assert_eq!(first.current_id(), again.current_id());
     }
+
+    const PURPOSES: [Purpose; 5] = [
+        Purpose::Invitation,
+        Purpose::EmailVerification,
+        Purpose::PasswordReset,
+        Purpose::Access,
+        Purpose::Refresh,
+    ];
+
+    proptest::proptest! {
+        /// Any text: `verify` answers an error, never panics, for every purpose.
+        #[test]
+        fn any_text_is_refused_without_panic(input in ".{0,300}") {
+            let r = ring(&["a"]);
+            for p in PURPOSES {
+                proptest::prop_assert!(r.verify(p, &input).is_err());
+            }
+        }
+
+        /// A minted token verifies for its purpose only, also after a key rotation, and any
+        /// change of one character breaks it.
+        #[test]
+        fn tokens_round_trip_and_resist_tampering(which in 0usize..5, at in 0usize..200, with in proptest::char::range('!', '~')) {
+            let purpose = PURPOSES[which];
+            let old = ring(&["old"]);
+            let token = old.issue(purpose);
+            let rotated = ring(&["new", "old"]);
+            for p in PURPOSES {
+                proptest::prop_assert_eq!(rotated.verify(p, &token).is_ok(), p == purpose);
+            }
+            let i = at % token.len();
+            let mut chars: Vec<char> = token.chars().collect();
+            proptest::prop_assume!(chars[i] != with);
+            chars[i] = with;
+            let tampered: String = chars.into_iter().collect();
+            proptest::prop_assert!(rotated.verify(purpose, &tampered).is_err(), "{}", tampered);
+        }
+    }
 }

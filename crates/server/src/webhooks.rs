@@ -10,6 +10,7 @@ use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::egress::check_target;
 use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
 use crate::state::AppState;
 use crate::storage::models::{AuditRow, OutboxRow, WebhookEndpointRow};
 use crate::storage::{self, DbConn, outbox, webhooks};
@@ -139,7 +140,7 @@ pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     meta: RequestMeta,
-    body: web::Json<CreateWebhookRequest>,
+    body: Json<CreateWebhookRequest>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Scope::Admin)?;
     let body = body.into_inner();

@@ -2,6 +2,7 @@ use crate::both_backends;
 use crate::helpers::*;
 
 both_backends!(
+    hostile_bodies_on_every_json_route_change_nothing,
     bad_input_gets_a_problem_response_and_changes_nothing,
     every_response_carries_the_security_headers
 );
@@ -194,4 +195,88 @@ mod postgres_outage {
         admin.list_invitations(&[]).await.unwrap();
         app.api.login("owner@example.com", PASSWORD).await.unwrap();
     }
+}
+
+/// Every JSON route, fed bodies that are not what it takes: a 4xx problem document each time,
+/// never a 5xx, and nothing changes (no user, invitation, key, webhook or token).
+async fn hostile_bodies_on_every_json_route_change_nothing(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let session = app.api.login("owner@example.com", PASSWORD).await.unwrap();
+    let inv = admin
+        .create_invitation(&email_req("kept@example.com"))
+        .await
+        .unwrap();
+    let snapshot = || async {
+        let keys = admin.list_api_keys().await.unwrap().len();
+        let hooks = admin.list_webhooks().await.unwrap().len();
+        let settings = serde_json::to_string(&admin.settings().await.unwrap()).unwrap();
+        (
+            app.count_users().await,
+            app.count_invitations().await,
+            keys,
+            hooks,
+            settings,
+        )
+    };
+    let before = snapshot().await;
+    let id = &inv.invitation.id;
+    let routes = [
+        ("POST", "/api/v1/invitations/verify".to_string()),
+        ("POST", "/api/v1/invitations".into()),
+        ("POST", "/api/v1/invitations/bulk".into()),
+        ("POST", format!("/api/v1/invitations/{id}/resend")),
+        ("POST", "/api/v1/register".into()),
+        ("POST", "/api/v1/email-verifications/confirm".into()),
+        ("POST", "/api/v1/email-verifications/resend".into()),
+        ("POST", "/api/v1/auth/login".into()),
+        ("POST", "/api/v1/password-resets".into()),
+        ("POST", "/api/v1/password-resets/confirm".into()),
+        ("POST", "/api/v1/api-keys".into()),
+        ("PATCH", "/api/v1/settings".into()),
+        ("POST", "/api/v1/webhooks".into()),
+    ];
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let bodies = [
+        "null".to_string(),
+        "[]".into(),
+        "\"text\"".into(),
+        "1e99999".into(),
+        "{".into(),
+        "{\"unexpected_field\": true}".into(),
+        "{\"email\": [\"a@b.co\"], \"token\": {}, \"url\": 7}".into(),
+        "\u{feff}{}".into(),
+        deep,
+    ];
+    for (method, path) in &routes {
+        for body in &bodies {
+            let res = app
+                .http
+                .request(method.parse().unwrap(), app.url(path))
+                .bearer_auth(&session.access_token)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let ct = res.headers().get("content-type").cloned();
+            let short: String = body.chars().take(40).collect();
+            assert!(
+                (400..500).contains(&status),
+                "{method} {path} {short}: {status} {}",
+                res.text().await.unwrap()
+            );
+            assert_eq!(
+                ct.as_ref().and_then(|v| v.to_str().ok()),
+                Some("application/problem+json"),
+                "{method} {path} {short}"
+            );
+        }
+    }
+    assert_eq!(snapshot().await, before, "bad input changed something");
+    app.api
+        .verify_invitation(&inv.token)
+        .await
+        .expect("the invitation's token was not replaced by a garbage resend");
 }

@@ -176,7 +176,7 @@ pub async fn bulk_create(
     payload: web::Payload,
 ) -> ApiResult<web::Json<BulkCreateResponse>> {
     principal.require(Scope::InvitationsWrite)?;
-    let body: BulkCreateRequest = crate::startup::read_json(&req, payload, BULK_LIMIT).await?;
+    let body: BulkCreateRequest = crate::http::json::read_json(&req, payload, BULK_LIMIT).await?;
     if body.invitations.is_empty() {
         return Err(ApiError::field("invitations", "empty"));
     }

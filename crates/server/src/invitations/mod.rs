@@ -8,6 +8,7 @@ use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::is_client_failure;
 use crate::error::{ApiError, ApiResult};
+use crate::http::{Json, OptionalJson};
 use crate::paging::PageRequest;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
@@ -44,7 +45,7 @@ use utoipa::IntoParams;
 pub async fn verify(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> ApiResult<web::Json<VerifyInvitationResponse>> {
     state.limits.check(ClientLimit::VerifyFailures, &meta)?;
     let row = match service::resolve_token(&state, &body.token).await {
@@ -94,7 +95,7 @@ pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     meta: RequestMeta,
-    body: web::Json<CreateInvitationRequest>,
+    body: Json<CreateInvitationRequest>,
 ) -> ApiResult<HttpResponse> {
     let settings = settings::current(&state).await?;
     let new = service::parse_create(&body, &settings).map_err(ApiError::fields)?;
@@ -328,10 +329,10 @@ pub async fn resend(
     principal: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
-    body: Option<web::Json<ResendInvitationRequest>>,
+    body: OptionalJson<ResendInvitationRequest>,
 ) -> ApiResult<web::Json<InvitationWithToken>> {
     let settings = settings::current(&state).await?;
-    let days = match body.and_then(|b| b.into_inner().expires_in_days) {
+    let days = match body.0.and_then(|b| b.expires_in_days) {
         Some(d) if !(1..=MAX_EXPIRY_DAYS).contains(&d) => {
             return Err(ApiError::field("expires_in_days", "out_of_range"));
         }

@@ -1,0 +1,5 @@
+//! Cross-cutting HTTP: what every capability's handlers share.
+
+pub mod json;
+
+pub use json::{Json, OptionalJson};
