@@ -2,7 +2,7 @@ use diesel::RunQueryDsl;
 use invitegate_core::api::*;
 use invitegate_core::model::Role;
 
-use crate::harness::{Browser, spawn_web_app, spawn_web_app_with};
+use crate::harness::{Browser, HostSite, spawn_web_app, spawn_web_app_with, widget_page};
 use crate::helpers::{Backend, PASSWORD, email_req, register_req};
 
 const DESKTOP: u32 = 1280;
@@ -521,9 +521,8 @@ async fn forgotten_password_is_reset_from_the_emailed_link() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn widget_on_another_origin_registers_a_user() {
-    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host_port = host.local_addr().unwrap().port();
-    let host_origin = format!("http://localhost:{host_port}");
+    let host = HostSite::bind();
+    let host_origin = host.origin.clone();
     let app = spawn_web_app_with(Backend::Sqlite, {
         let o = host_origin.clone();
         move |c| c.cors_allowed_origins = vec![o]
@@ -534,30 +533,7 @@ async fn widget_on_another_origin_registers_a_user() {
         .create_invitation(&email_req("wil@example.com"))
         .await
         .unwrap();
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Partner site</title></head>\
-         <body><main><h1>Join our community</h1><div id=\"signup\"></div></main>\
-         <script type=\"module\">\
-         import {{ mount_registration }} from \"{api}/embed/invitegate-embed.js\";\
-         await mount_registration(document.getElementById(\"signup\"), {{ apiBase: \"{api}\", token: \"{token}\" }});\
-         </script></body></html>",
-        api = app.address,
-        token = inv.token
-    );
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for stream in host.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                page.len(),
-                page
-            );
-        }
-    });
+    host.serve(widget_page(&app.address, &inv.token));
     let mut b = Browser::start("widget", DESKTOP).await;
     b.open(&format!("{host_origin}/")).await;
     b.wait_text("invited you to create an account").await;

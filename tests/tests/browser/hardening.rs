@@ -1,7 +1,8 @@
 //! Hardening (issue 8) as a person in a browser meets it.
 
-use crate::harness::{Browser, spawn_web_app};
+use crate::harness::{Browser, HostSite, spawn_web_app, spawn_web_app_with, widget_page};
 use crate::helpers::{Backend, PASSWORD};
+use invitegate_core::api::CreateInvitationRequest;
 
 const DESKTOP: u32 = 1280;
 
@@ -50,5 +51,48 @@ async fn the_api_docs_run_under_a_csp_without_inline_script() {
     // Rendered by Swagger UI's script: it ran under the policy.
     b.wait_text("Invitegate API").await;
     b.wait_text("invitations").await;
+    b.close().await;
+}
+
+/// The embedded widget, given a domain invitation, asks for the email only; the password is
+/// chosen later on the emailed link's page (pre-hijacking).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_asks_no_password_before_the_email_is_verified() {
+    let host = HostSite::bind();
+    let app = spawn_web_app_with(Backend::Sqlite, {
+        let o = host.origin.clone();
+        move |c| c.cors_allowed_origins = vec![o]
+    })
+    .await;
+    let admin = app.admin().await;
+    let domain = admin
+        .create_invitation(&CreateInvitationRequest {
+            email_domain: Some("partner.example".into()),
+            max_uses: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let origin = host.origin.clone();
+    host.serve(widget_page(&app.address, &domain.token));
+    let b = Browser::start("widget-domain", DESKTOP).await;
+    b.open(&format!("{origin}/")).await;
+    b.wait_text("Use your @partner.example address").await;
+    assert!(
+        b.c.find(fantoccini::Locator::Css("#password"))
+            .await
+            .is_err(),
+        "no password field before verification"
+    );
+    b.fill("#email", "kim@partner.example").await;
+    b.click_button("Continue").await;
+    b.wait_text("Check your email").await;
+    assert_eq!(
+        app.count_users().await,
+        1,
+        "only the owner: nothing created yet"
+    );
+    app.link_token_for("kim@partner.example", "/verify-email")
+        .await;
     b.close().await;
 }

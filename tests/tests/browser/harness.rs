@@ -267,3 +267,52 @@ impl Browser {
         let _ = self.c.clone().close().await;
     }
 }
+
+/// A partner site on another origin (`http://localhost:<port>`) that serves one page.
+pub struct HostSite {
+    /// The site's origin, for `cors_allowed_origins`.
+    pub origin: String,
+    listener: TcpListener,
+}
+
+impl HostSite {
+    /// Reserves the site's address, so its origin is known before the page is.
+    pub fn bind() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("address").port();
+        Self {
+            origin: format!("http://localhost:{port}"),
+            listener,
+        }
+    }
+
+    /// Answers every request with `page` (HTML) from a background thread.
+    pub fn serve(self, page: String) {
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in self.listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                    page.len(),
+                    page
+                );
+            }
+        });
+    }
+}
+
+/// A partner page that mounts the registration widget from `api` with `token`.
+pub fn widget_page(api: &str, token: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Partner site</title></head>\
+         <body><main><h1>Join our community</h1><div id=\"signup\"></div></main>\
+         <script type=\"module\">\
+         import {{ mount_registration }} from \"{api}/embed/invitegate-embed.js\";\
+         await mount_registration(document.getElementById(\"signup\"), {{ apiBase: \"{api}\", token: \"{token}\" }});\
+         </script></body></html>"
+    )
+}
