@@ -32,11 +32,14 @@ impl RequestMeta {
 /// The client address (see [`TrustedProxies::client_ip`]).
 pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
-    let lines = req
+    // Lossy, not skipped: a proxy appends the real client to the line the client sent, so a
+    // line with one non-ASCII byte from the client must still be walked.
+    let lines: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok());
-    Some(trusted.client_ip(peer, lines))
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    Some(trusted.client_ip(peer, lines.iter().map(String::as_str)))
 }
 
 impl FromRequest for RequestMeta {

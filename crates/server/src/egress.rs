@@ -86,13 +86,16 @@ impl reqwest::dns::Resolve for GlobalOnlyResolver {
     }
 }
 
-/// The HTTP client for outbound requests: resolves through [`GlobalOnlyResolver`], 10-second
-/// timeout, no redirects (a redirect could lead to a private address).
+/// The HTTP client for outbound requests: resolves through [`GlobalOnlyResolver`], ignores
+/// `HTTP(S)_PROXY`, 10-second timeout, no redirects (a redirect could lead to a private
+/// address).
 pub fn http_client(allow_private: bool) -> anyhow::Result<reqwest::Client> {
     // reqwest is built without a bundled crypto provider; use ring, which lettre uses too.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(reqwest::Client::builder()
         .dns_resolver(Arc::new(GlobalOnlyResolver { allow_private }))
+        // Through a proxy the proxy would resolve the name, past the resolver above.
+        .no_proxy()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()?)

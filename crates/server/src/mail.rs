@@ -37,7 +37,12 @@ pub fn at_rest(item: &OutboxRow) -> String {
     if item.kind != "email" {
         return item.payload.clone();
     }
-    let email: Option<OutgoingEmail> = serde_json::from_str(&item.payload).ok();
+    scrubbed_email(&item.payload)
+}
+
+/// An email payload without its body (see [`at_rest`]).
+pub fn scrubbed_email(payload: &str) -> String {
+    let email: Option<OutgoingEmail> = serde_json::from_str(payload).ok();
     let kept = OutgoingEmail {
         to: email.as_ref().map(|e| e.to.clone()).unwrap_or_default(),
         subject: email.map(|e| e.subject).unwrap_or_default(),

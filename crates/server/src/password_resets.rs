@@ -11,7 +11,7 @@ use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
 use crate::registration::password_issues;
 use crate::state::AppState;
-use crate::storage::models::PasswordResetRow;
+use crate::storage::models::{PasswordResetRow, UserRow};
 use crate::storage::{self, password_resets, sessions, users};
 use crate::tokens::{Purpose, hash_token};
 use actix_web::{HttpResponse, post, web};
@@ -62,7 +62,12 @@ pub async fn request_reset(
                             consumed_at: None,
                         };
                         password_resets::insert(conn, &row)?;
-                        if ratelimit::email_budget(conn, &st, &user.email)? {
+                        if ratelimit::email_budget(
+                            conn,
+                            &st,
+                            &user.email,
+                            ratelimit::EmailClass::Account,
+                        )? {
                             mail::enqueue(
                                 conn,
                                 &templates.password_reset(&user.email, &url, minutes),
@@ -109,24 +114,37 @@ pub async fn confirm_reset(
     meta: RequestMeta,
     body: Json<PasswordResetConfirm>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(ClientLimit::AuthFailures, &meta)?;
-    let body = body.into_inner();
+    let (user, sid, refresh_token) = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            confirm_reset_inner(&state, &meta, body.into_inner()),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::PasswordResetCompleted)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidToken)
+            },
+        )
+        .await?;
+    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh_token);
+    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+}
+
+/// Checks the token and the new password, then sets it, ends every session and starts one, in
+/// one transaction: the user, the new session's id and its refresh token.
+async fn confirm_reset_inner(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: PasswordResetConfirm,
+) -> ApiResult<(UserRow, String, String)> {
     let invalid = || ApiError::new(ErrorCode::InvalidToken);
-    let fail = |e: ApiError| async {
-        let entry = AuditEntry::failure(AuditAction::PasswordResetCompleted)
-            .details(serde_json::json!({"reason": e.code}));
-        let forged = e.code == ErrorCode::InvalidToken;
-        (state.limits)
-            .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
-            .await;
-        e
-    };
     if state
         .keys
         .verify(Purpose::PasswordReset, &body.token)
         .is_err()
     {
-        return Err(fail(invalid()).await);
+        return Err(invalid());
     }
     let hash = hash_token(&body.token);
     let found = state
@@ -140,13 +158,13 @@ pub async fn confirm_reset(
     let Some((reset, user)) =
         found.filter(|(r, u)| r.consumed_at.is_none() && u.disabled_at.is_none())
     else {
-        return Err(fail(invalid()).await);
+        return Err(invalid());
     };
     if reset.expires_at <= storage::now() {
-        return Err(fail(ApiError::new(ErrorCode::TokenExpired)).await);
+        return Err(ApiError::new(ErrorCode::TokenExpired));
     }
     let email = Email::parse(&user.email).ok();
-    let issues = password_issues(&state, &body.password, email.as_ref());
+    let issues = password_issues(state, &body.password, email.as_ref());
     if !issues.is_empty() {
         return Err(ApiError::fields(
             [(
@@ -161,11 +179,12 @@ pub async fn confirm_reset(
         .hash(password::normalize(&body.password))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
-    let new_session = session::new_session(&state, &user.id, &meta);
+    let new_session = session::new_session(state, &user.id, meta);
     let refresh_token = new_session.refresh_token.clone();
     let sid = new_session.row.id.clone();
     let uid = user.id.clone();
     let m = meta.clone();
+    let user_row = user.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -189,6 +208,5 @@ pub async fn confirm_reset(
             })
         })
         .await?;
-    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh_token);
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    Ok((user_row, sid, refresh_token))
 }

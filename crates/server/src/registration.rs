@@ -11,7 +11,7 @@
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::password::HashError;
 use crate::auth::session::{self, SignedIn};
-use crate::error::{ApiError, ApiResult, FieldErrors, is_client_failure};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::Json;
 use crate::invitations::service::{resolve_token, state_error};
 use crate::mail;
@@ -123,11 +123,22 @@ pub async fn register(
     meta: RequestMeta,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();
-    let result = register_inner(&state, &meta, req).await;
+    let result = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            register_inner(&state, &meta, req),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidInvitation)
+            },
+        )
+        .await?;
     match result {
-        Ok(Outcome::SignedIn(user, sid, refresh)) => {
+        Outcome::SignedIn(user, sid, refresh) => {
             state
                 .metrics
                 .events
@@ -136,22 +147,11 @@ pub async fn register(
             let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
             Ok(HttpResponse::Created().cookie(cookie).json(body))
         }
-        Ok(Outcome::Pending | Outcome::ExistingAccount) => {
+        Outcome::Pending | Outcome::ExistingAccount => {
             state.outbox_wakeup.notify_one();
             Ok(HttpResponse::Accepted().json(StatusResponse {
                 status: "verification_pending".into(),
             }))
-        }
-        Err(e) => {
-            if is_client_failure(&e) {
-                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
-                    .details(serde_json::json!({"reason": e.code}));
-                let forged = e.code == ErrorCode::InvalidInvitation;
-                (state.limits)
-                    .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
-                    .await;
-            }
-            Err(e)
         }
     }
 }
@@ -216,12 +216,13 @@ async fn register_inner(
             {
                 return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
-            if inv.email.is_some() || inv.bootstrap {
+            if inv.signs_in_at_once() {
                 let password = parse_password(state, req.password.as_deref(), &email, &mut errors)
                     .ok_or_else(|| ApiError::fields(errors))?;
                 let hash = state.hasher.hash(password).await.map_err(hash_error)?;
                 create_now(state, meta, email, display_name, hash, inv).await
             } else {
+                state.limits.hit(ClientLimit::EmailRequests, meta)?;
                 start_verification(
                     state,
                     meta,
@@ -239,6 +240,8 @@ async fn register_inner(
                 _ if settings.allows(&email) => Basis::Allowlist,
                 _ => return Err(ApiError::new(ErrorCode::InvitationRequired)),
             };
+            // Each 202 sends an email: the per-client limit of email-sending requests applies.
+            state.limits.hit(ClientLimit::EmailRequests, meta)?;
             start_verification(state, meta, email, display_name, basis, None).await
         }
     }
@@ -382,7 +385,7 @@ async fn notify_existing(
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
-                if ratelimit::email_budget(conn, &st, &notice.to)? {
+                if ratelimit::email_budget(conn, &st, &notice.to, ratelimit::EmailClass::Account)? {
                     mail::enqueue(conn, &notice)?;
                 }
                 AuditEntry::failure(AuditAction::RegistrationRejected)
@@ -431,7 +434,7 @@ async fn start_verification(
                     consumed_at: None,
                 };
                 verifications::insert(conn, &row)?;
-                if ratelimit::email_budget(conn, &st, &e)? {
+                if ratelimit::email_budget(conn, &st, &e, ratelimit::EmailClass::Account)? {
                     mail::enqueue(conn, &message)?;
                 }
                 AuditEntry::success(AuditAction::RegistrationPending)
@@ -493,29 +496,26 @@ pub async fn confirm_email(
     meta: RequestMeta,
     body: Json<ConfirmEmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(ClientLimit::AuthFailures, &meta)?;
-    match confirm_inner(&state, &meta, body.into_inner()).await {
-        Ok((user, sid, refresh)) => {
-            state
-                .metrics
-                .events
-                .with_label_values(&["registration.succeeded", "success"])
-                .inc();
-            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
-            Ok(HttpResponse::Created().cookie(cookie).json(body))
-        }
-        Err(e) => {
-            if is_client_failure(&e) {
+    let (user, sid, refresh) = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            confirm_inner(&state, &meta, body.into_inner()),
+            |e| {
                 let entry = AuditEntry::failure(AuditAction::EmailVerified)
                     .details(serde_json::json!({"reason": e.code}));
-                let forged = e.code == ErrorCode::InvalidToken;
-                (state.limits)
-                    .failure(&state, ClientLimit::AuthFailures, &meta, entry, forged)
-                    .await;
-            }
-            Err(e)
-        }
-    }
+                (entry, e.code == ErrorCode::InvalidToken)
+            },
+        )
+        .await?;
+    state
+        .metrics
+        .events
+        .with_label_values(&["registration.succeeded", "success"])
+        .inc();
+    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
+    Ok(HttpResponse::Created().cookie(cookie).json(body))
 }
 
 async fn confirm_inner(
@@ -558,7 +558,7 @@ async fn confirm_inner(
         .db(move |conn| {
             Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
                 let now = storage::now();
-                if !verifications::consume(conn, &row.id, now)? {
+                if !verifications::consume(conn, &row.id, &row.token_hash, now)? {
                     return Err(TxError::Api(ApiError::new(ErrorCode::InvalidToken)));
                 }
                 let invitation = match &row.invitation_id {
@@ -628,7 +628,12 @@ pub async fn resend_verification(
                     return Ok(());
                 }
                 if let Some(row) = verifications::latest_open_for_email(conn, email.as_str())?
-                    && ratelimit::email_budget(conn, &st, email.as_str())?
+                    && ratelimit::email_budget(
+                        conn,
+                        &st,
+                        email.as_str(),
+                        ratelimit::EmailClass::Account,
+                    )?
                 {
                     let expires_at = storage::now() + chrono::Duration::hours(hours);
                     if verifications::replace_token(conn, &row.id, &hash_token(&token), expires_at)?

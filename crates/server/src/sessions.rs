@@ -6,9 +6,10 @@ use crate::auth::session::{self, SignedIn};
 use crate::auth::{Principal, authenticate};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
-use crate::ratelimit::{self, ClientLimit, kinds::ACCOUNT_LOGIN_FAILURES as ACCOUNT};
+use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
+use crate::storage::models::UserRow;
 use crate::storage::{self, invitations, sessions, users};
 use crate::tokens::hash_token;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -33,69 +34,22 @@ pub async fn login(
     meta: RequestMeta,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(ClientLimit::AuthFailures, &meta)?;
     let req = body.into_inner();
     let email = Email::parse(&req.email).ok();
-    let lookup = email.clone();
-    let limit = i64::from(state.config.rate_limits.login_per_account_per_hour);
-    let client = meta.ip.map(|ip| ip.to_string());
-    let user = match lookup {
-        Some(e) => {
-            let (user, locked) = state
-                .db(move |conn| {
-                    let user = users::find_by_email(conn, e.as_str())?;
-                    let (failures, retry) = ratelimit::count(conn, ACCOUNT, e.as_str(), 3600)?;
-                    // Past the account's limit only a client that signed in to it before may
-                    // try, so an attacker's failures cannot lock the owner out (ASVS 6.1.1).
-                    let locked = failures >= limit
-                        && !match (&user, &client) {
-                            (Some(u), Some(ip)) => sessions::signed_in_from(conn, &u.id, ip)?,
-                            _ => false,
-                        };
-                    Ok((user, locked.then_some(retry)))
-                })
-                .await?;
-            if let Some(retry) = locked {
-                return Err(ApiError::rate_limited(retry));
-            }
-            user
-        }
-        None => None,
-    };
-    let active = user.filter(|u| u.disabled_at.is_none());
-    let too_long = req.password.len() > state.config.password_max_length * 4;
-    let candidate = if too_long {
-        String::new()
-    } else {
-        password::normalize(&req.password)
-    };
-    let verified = state
-        .hasher
-        .verify(candidate, active.as_ref().map(|u| u.password_hash.clone()))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
-    let user = match (verified, active) {
-        (Verified::No, _) | (_, None) => {
-            if let Some(e) = email.clone() {
-                state
-                    .db(move |conn| {
-                        Ok(storage::write_tx(conn, |c| {
-                            ratelimit::take(c, ACCOUNT, e.as_str(), 3600, u32::MAX)
-                        })?)
-                    })
-                    .await?
-                    .ok();
-            }
-            let entry = AuditEntry::failure(AuditAction::LoginFailed)
-                .details(serde_json::json!({"email": email.map(|e| e.into_inner())}));
-            (state.limits)
-                .failure(&state, ClientLimit::AuthFailures, &meta, entry, false)
-                .await;
-            return Err(ApiError::new(ErrorCode::InvalidCredentials));
-        }
-        (v, Some(user)) => (v, user),
-    };
-    let (verified, user) = user;
+    let shown = email.as_ref().map(|e| e.as_str().to_string());
+    let (verified, user) = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            check_credentials(&state, &meta, email, req.password),
+            |_| {
+                let entry = AuditEntry::failure(AuditAction::LoginFailed)
+                    .details(serde_json::json!({ "email": shown }));
+                (entry, false)
+            },
+        )
+        .await?;
     let new_session = session::new_session(&state, &user.id, &meta);
     let refresh_token = new_session.refresh_token.clone();
     let sid = new_session.row.id.clone();
@@ -128,6 +82,65 @@ pub async fn login(
     Ok(HttpResponse::Ok().cookie(cookie).json(body))
 }
 
+/// The account these credentials open, or 401 `invalid_credentials` (the same answer, after the
+/// same hashing work, for an unknown email, a disabled account or a wrong password). The
+/// account's login limits are taken first and given back on success.
+async fn check_credentials(
+    state: &AppState,
+    meta: &RequestMeta,
+    email: Option<Email>,
+    password_given: String,
+) -> ApiResult<(Verified, UserRow)> {
+    let user = match &email {
+        Some(e) => {
+            let e = e.clone();
+            state
+                .db(move |conn| Ok(users::find_by_email(conn, e.as_str())?))
+                .await?
+        }
+        None => None,
+    };
+    let attempt = match &email {
+        Some(e) => Some(
+            ratelimit::take_login(
+                state,
+                e.as_str(),
+                user.as_ref().map(|u| u.id.clone()),
+                meta.ip_or_unspecified(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let active = user.filter(|u| u.disabled_at.is_none());
+    let candidate = if password_given.len() > state.config.password_max_length * 4 {
+        String::new()
+    } else {
+        password::normalize(&password_given)
+    };
+    let verified = state
+        .hasher
+        .verify(candidate, active.as_ref().map(|u| u.password_hash.clone()))
+        .await;
+    let give_back = |attempt: Option<ratelimit::LoginAttempt>| async move {
+        match attempt {
+            Some(a) => ratelimit::refund_login(state, a).await,
+            None => Ok(()),
+        }
+    };
+    match (verified, active) {
+        (Err(e), _) => {
+            give_back(attempt).await?;
+            Err(ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))
+        }
+        (Ok(Verified::No), _) | (_, None) => Err(ApiError::new(ErrorCode::InvalidCredentials)),
+        (Ok(v), Some(user)) => {
+            give_back(attempt).await?;
+            Ok((v, user))
+        }
+    }
+}
+
 /// Exchanges the refresh cookie for a new access token and a new refresh token (rotation).
 /// Needs an allowed `Origin` header (CSRF).
 #[utoipa::path(
@@ -139,10 +152,28 @@ pub async fn login(
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    meta: RequestMeta,
+) -> ApiResult<HttpResponse> {
     session::check_origin(&state, &req)?;
-    let token = session::refresh_token_from(&state, &req);
-    let (user, sid, new_refresh) = session::refresh(&state, token).await?;
+    let token = session::refresh_token_from(&state, &req)
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    // A cookie this server never issued is a forged attempt: counted, audited in aggregate.
+    let (user, sid, new_refresh) = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            session::refresh(&state, Some(token)),
+            |_| {
+                let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
+                    .details(serde_json::json!({"reason": "invalid_refresh_token"}));
+                (entry, true)
+            },
+        )
+        .await?;
     match new_refresh {
         Some(refresh) => {
             let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);

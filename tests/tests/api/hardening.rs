@@ -233,16 +233,21 @@ async fn the_audit_csv_export_neutralises_formulas(backend: Backend) {
     assert!(!csv.contains(",=HYPERLINK("), "{csv}");
 }
 
-/// Behind a proxy range, every `X-Forwarded-For` line counts and the right-most untrusted
-/// address is the client: a forged entry at the left never wins.
+/// Behind a proxy range, every `X-Forwarded-For` line counts (joined in order, even one with
+/// bytes that are not ASCII) and the right-most untrusted address is the client: an entry the
+/// client wrote further left never wins.
 async fn the_client_ip_is_walked_from_the_right_across_header_lines(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
     let admin = app.admin().await;
     let res = app
         .http
         .post(app.url("/api/v1/auth/login"))
-        .header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
-        .header("x-forwarded-for", "127.0.0.77")
+        .header("x-forwarded-for", "6.6.6.6")
+        // The client's own line carries a non-ASCII byte; the proxy appended to it.
+        .header(
+            "x-forwarded-for",
+            reqwest::header::HeaderValue::from_bytes(b"\xff, 203.0.113.9, 127.0.0.77").unwrap(),
+        )
         .json(&serde_json::json!({"email": "owner@example.com", "password": PASSWORD}))
         .send()
         .await

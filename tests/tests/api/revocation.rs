@@ -163,14 +163,38 @@ async fn members_cannot_probe_for_accounts_or_other_invitations(backend: Backend
         .expect("the owner is told");
     assert!(to_owner.contains("/login?login_hint="), "{to_owner}");
     assert!(!to_owner.contains("/invite#token="), "no invitation link");
-    // The token the member holds never signs anyone in as the owner.
-    assert!(matches!(
-        app.api
-            .register(&register_req("owner@example.com", Some(&existing.token)))
-            .await
-            .unwrap(),
-        Registration::VerificationPending
-    ));
+    // The member holds the tokens, so redeeming one proves the address by email first: the
+    // member can neither choose the invitee's password nor tell a new address (no account is
+    // created, 202) from one with an account (202, a notice to its owner).
+    for (inv, email) in [
+        (&fresh, "new@example.com"),
+        (&existing, "owner@example.com"),
+    ] {
+        let preview = app.api.verify_invitation(&inv.token).await.unwrap();
+        assert!(preview.invitation.email_verification_required);
+        let users = app.count_users().await;
+        assert!(matches!(
+            app.api
+                .register(&register_req(email, Some(&inv.token)))
+                .await
+                .unwrap(),
+            Registration::VerificationPending
+        ));
+        assert_eq!(app.count_users().await, users);
+    }
+    let chosen_later = app.link_token_for("new@example.com", "/verify-email").await;
+    app.api
+        .confirm_email(&chosen_later, "the invitee's own passphrase")
+        .await
+        .expect("the invitee chooses the password from their mailbox");
+    // A resend by the member does not reveal the admin's invitation either.
+    member
+        .resend_invitation(
+            &duplicate.invitation.id,
+            &ResendInvitationRequest::default(),
+        )
+        .await
+        .expect("no 409 invitation_pending on resend");
     // Administrators keep their precise answers.
     assert_problem(
         admin

@@ -156,9 +156,10 @@ impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    /// Authenticates; a forged credential (an unknown API key, an access token this server
-    /// did not sign) counts as a failed attempt of the client (security.md, "Limits count
-    /// failures"). Expired or ended sessions' tokens do not: clients meet those routinely.
+    /// Authenticates. API keys and anything that is not an access token this server signed
+    /// are attempts against the client's failure limit (429 past it; an unknown key counts as
+    /// a failure, audited in aggregate). This server's access tokens, even expired or of an
+    /// ended session, are not: clients meet those routinely.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = bearer(req);
@@ -168,19 +169,27 @@ impl FromRequest for Principal {
         });
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let result = authenticate(&state, credential.clone()).await;
-            if let (Err(e), Some(c), Some(meta)) = (&result, &credential, &meta)
-                && e.code == ErrorCode::Unauthenticated
-                && (c.starts_with(API_KEY_PREFIX)
-                    || !session::is_genuine_access_token(&state.keys, c))
-            {
-                let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
-                    .details(serde_json::json!({"reason": "invalid_credential"}));
-                (state.limits)
-                    .failure(&state, ClientLimit::AuthFailures, meta, entry, true)
-                    .await;
+            let genuine = credential.as_deref().is_some_and(|c| {
+                !c.starts_with(API_KEY_PREFIX) && session::is_genuine_access_token(&state.keys, c)
+            });
+            match (meta, credential.is_some() && !genuine) {
+                (Some(meta), true) => {
+                    (state.limits)
+                        .guarded(
+                            &state,
+                            ClientLimit::AuthFailures,
+                            &meta,
+                            authenticate(&state, credential),
+                            |_| {
+                                let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
+                                    .details(serde_json::json!({"reason": "invalid_credential"}));
+                                (entry, true)
+                            },
+                        )
+                        .await
+                }
+                _ => authenticate(&state, credential).await,
             }
-            result
         })
     }
 }

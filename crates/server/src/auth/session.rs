@@ -247,6 +247,14 @@ pub async fn refresh(state: &AppState, token: Option<String>) -> ApiResult<Refre
     let old_hash = hash_token(&token);
     let new_token = opaque_secret();
     let new_hash = hash_token(&new_token);
+    let probe = old_hash.clone();
+    // Read first: a cookie that names no session costs no write (and no SQLite write lock).
+    if !state
+        .db(move |conn| Ok(sessions::refresh_token_known(conn, &probe)?))
+        .await?
+    {
+        return Err(ApiError::new(ErrorCode::Unauthenticated));
+    }
     let found = state
         .db(move |conn| {
             let rotated = storage::write_tx(conn, |conn| {

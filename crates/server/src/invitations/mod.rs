@@ -6,7 +6,6 @@ pub mod service;
 
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
-use crate::error::is_client_failure;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, OptionalJson};
 use crate::paging::PageRequest;
@@ -47,21 +46,19 @@ pub async fn verify(
     meta: RequestMeta,
     body: Json<TokenRequest>,
 ) -> ApiResult<web::Json<VerifyInvitationResponse>> {
-    state.limits.check(ClientLimit::VerifyFailures, &meta)?;
-    let row = match service::resolve_token(&state, &body.token).await {
-        Ok(row) => row,
-        Err(e) => {
-            let forged = e.code == ErrorCode::InvalidInvitation;
-            let entry = AuditEntry::failure(AuditAction::InvitationVerified)
-                .details(serde_json::json!({"reason": e.code}));
-            if is_client_failure(&e) {
-                (state.limits)
-                    .failure(&state, ClientLimit::VerifyFailures, &meta, entry, forged)
-                    .await;
-            }
-            return Err(e);
-        }
-    };
+    let row = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::VerifyFailures,
+            &meta,
+            service::resolve_token(&state, &body.token),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::InvitationVerified)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidInvitation)
+            },
+        )
+        .await?;
     let preview = state
         .db(move |conn| {
             let preview = service::preview(conn, &row)?;
@@ -371,15 +368,29 @@ pub async fn resend(
                 if let Some(e) = &current.email {
                     invitations::release_expired_reservation(conn, e, now)?;
                 }
-                let replaced = conn.transaction(|conn| {
-                    invitations::replace_token(
-                        conn,
-                        &current.id,
-                        &hash_token(&token),
-                        expires_at,
-                        current.email.as_deref(),
-                    )
-                });
+                let registered = match &current.email {
+                    Some(e) => storage::users::email_exists(conn, e)?,
+                    None => false,
+                };
+                let replace = |conn: &mut storage::DbConn, reserve: Option<&str>| {
+                    conn.transaction(|conn| {
+                        invitations::replace_token(
+                            conn,
+                            &current.id,
+                            &hash_token(&token),
+                            expires_at,
+                            reserve,
+                        )
+                    })
+                };
+                // A member's invitation never reveals, by a 409, that someone else holds the
+                // address: it goes without the reservation, as when it was created.
+                let concealed = current.email_proof_required;
+                let reserve = current.email.as_deref().filter(|_| !(concealed && registered));
+                let replaced = match replace(conn, reserve) {
+                    Err(e) if storage::is_unique_violation(&e) && concealed => replace(conn, None),
+                    other => other,
+                };
                 match replaced {
                     Ok(true) => {}
                     Ok(false) => return Err(ApiError::new(ErrorCode::InvitationNotPending)),
@@ -398,19 +409,20 @@ pub async fn resend(
                     .details(serde_json::json!({"expires_at": utc(updated.expires_at), "verifications_cancelled": cancelled}))
                     .write(conn, &meta)?;
                 if let Some(e) = &updated.email
-                    && ratelimit::email_budget(conn, &st, e)?
+                    && ratelimit::email_budget(conn, &st, e, ratelimit::EmailClass::Invitation)?
                 {
-                    let url = st.link("/invite", &token);
-                    crate::mail::enqueue(
-                        conn,
-                        &st.templates.invitation(
+                    let message = if registered {
+                        st.templates.existing_account(e, &st.login_link(e))
+                    } else {
+                        st.templates.invitation(
                             e,
                             &inviter_name,
-                            &url,
+                            &st.link("/invite", &token),
                             utc(updated.expires_at),
                             updated.note.as_deref(),
-                        ),
-                    )?;
+                        )
+                    };
+                    crate::mail::enqueue(conn, &message)?;
                 }
                 Ok(service::with_token(&st, &updated, token, now))
             })

@@ -5,6 +5,7 @@ use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::mail;
+use crate::ratelimit::{EmailClass, email_budget};
 use crate::settings::RuntimeSettings;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, utc};
@@ -193,9 +194,11 @@ pub struct Inviter {
     pub quota: Option<u32>,
     /// Name shown in the email.
     pub display_name: String,
-    /// Members must not learn whether an address has an account or another inviter's
-    /// invitation: for them such an address gets an invitation as usual (the owner of an
-    /// existing account is emailed a sign-in notice instead), never a 409.
+    /// A member: untrusted with other people's addresses. They must not learn whether an
+    /// address has an account or another inviter's invitation (such an address gets an
+    /// invitation as usual, the owner of an existing account a sign-in notice, never a 409),
+    /// and the token they hold must not let them choose the invitee's password (redeeming it
+    /// proves the address by email first).
     pub conceals_accounts: bool,
 }
 
@@ -292,6 +295,7 @@ pub fn create_in_tx(
         bootstrap,
         reminded_at: None,
         expired_at: None,
+        email_proof_required: inviter.conceals_accounts,
     };
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = conn.transaction(|conn| invitations::insert(conn, &row));
@@ -313,28 +317,24 @@ pub fn create_in_tx(
             "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
         }))
         .write(conn, meta)?;
+    // Every invitation email draws on the address's budget, so no inviter (a member revoking
+    // and re-inviting, say) can flood a mailbox; an existing account gets a sign-in notice.
     if new.send_email
-        && registered
         && let Some(e) = &email
+        && email_budget(conn, state, e, EmailClass::Invitation)?
     {
-        if crate::ratelimit::email_budget(conn, state, e)? {
-            let notice = state.templates.existing_account(e, &state.login_link(e));
-            mail::enqueue(conn, &notice)?;
-        }
-    } else if new.send_email
-        && let Some(e) = &email
-    {
-        let url = state.link("/invite", &token);
-        mail::enqueue(
-            conn,
-            &state.templates.invitation(
+        let message = if registered {
+            state.templates.existing_account(e, &state.login_link(e))
+        } else {
+            state.templates.invitation(
                 e,
                 &inviter.display_name,
-                &url,
+                &state.link("/invite", &token),
                 utc(row.expires_at),
                 row.note.as_deref(),
-            ),
-        )?;
+            )
+        };
+        mail::enqueue(conn, &message)?;
     }
     Ok((row, token))
 }
@@ -401,7 +401,7 @@ pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<In
         role: row.role(),
         expires_at: utc(row.expires_at),
         inviter_display_name,
-        email_verification_required: row.email.is_none() && !row.bootstrap,
+        email_verification_required: !row.signs_in_at_once(),
     })
 }
 

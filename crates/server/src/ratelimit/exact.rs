@@ -40,30 +40,84 @@ pub fn count(
     Ok((n, (end - now).max(1) as u64))
 }
 
+/// Adds `n` (negative to refund) to the exact shared counter `kind:subject` in the current
+/// window of `seconds`; returns the new value and the seconds until the window ends.
+pub fn add(
+    conn: &mut DbConn,
+    kind: &str,
+    subject: &str,
+    seconds: i64,
+    n: i64,
+) -> diesel::QueryResult<(i64, u64)> {
+    let now = unix_now();
+    let (start, end) = window(now, seconds);
+    let total = counters::add(conn, &format!("{kind}:{subject}"), start, end, n)?;
+    Ok((total, (end - now).max(1) as u64))
+}
+
 /// Counter kinds of the exact limits.
 pub mod kinds {
-    /// Failed logins of one account (`rate_limits.login_per_account_per_hour`).
+    /// Failed logins of one account from anywhere (`rate_limits.login_per_account_per_hour`).
     pub const ACCOUNT_LOGIN_FAILURES: &str = "account.login_failures";
-    /// Emails sent to one address (`rate_limits.emails_per_recipient_per_hour`).
-    pub const RECIPIENT_EMAILS: &str = "recipient.emails";
+    /// Failed logins of one account from one client (same limit).
+    pub const ACCOUNT_CLIENT_LOGIN_FAILURES: &str = "account_client.login_failures";
+    /// Account emails (verification, reset, notices) sent to one address.
+    pub const RECIPIENT_ACCOUNT_EMAILS: &str = "recipient.account_emails";
+    /// Invitation emails (creation, resend, reminder) sent to one address.
+    pub const RECIPIENT_INVITATION_EMAILS: &str = "recipient.invitation_emails";
     /// Invitations created or resent by one inviter (`rate_limits.invitations_per_minute`).
     pub const INVITER_CREATIONS: &str = "inviter.creations";
 }
 
-/// Whether another email may go to `to` this hour (`emails_per_recipient_per_hour`), counting
-/// it. Callers that get `false` skip the email and answer exactly as if it was sent, so the
-/// budget reveals nothing (security.md: no one can mail-bomb an address).
-pub fn email_budget(conn: &mut DbConn, state: &AppState, to: &str) -> diesel::QueryResult<bool> {
+/// Which budget an email draws on. Each address has both, so that anonymous requests that
+/// spend one (resets, verifications) cannot stop the invitations an inviter sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailClass {
+    /// Verification, password reset and existing-account notices.
+    Account,
+    /// Invitations, their resends and reminders.
+    Invitation,
+}
+
+/// The mailbox an address reaches, for budgets: lower-case, with any `+tag` of the local part
+/// dropped, so `ann+1@` and `ann+2@` share one budget.
+pub fn mailbox(address: &str) -> String {
+    let address = address.trim().to_lowercase();
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split('+').next().unwrap_or(local);
+            format!("{local}@{domain}")
+        }
+        None => address,
+    }
+}
+
+/// Whether another email of `class` may go to `to` this hour (`emails_per_recipient_per_hour`
+/// per class), counting it. Callers that get `false` skip the email and answer exactly as if
+/// it was sent, so the budget reveals nothing (security.md: no one can mail-bomb an address).
+pub fn email_budget(
+    conn: &mut DbConn,
+    state: &AppState,
+    to: &str,
+    class: EmailClass,
+) -> diesel::QueryResult<bool> {
+    let kind = match class {
+        EmailClass::Account => kinds::RECIPIENT_ACCOUNT_EMAILS,
+        EmailClass::Invitation => kinds::RECIPIENT_INVITATION_EMAILS,
+    };
     let allowed = take(
         conn,
-        kinds::RECIPIENT_EMAILS,
-        &to.to_lowercase(),
+        kind,
+        &mailbox(to),
         3600,
         state.config.rate_limits.emails_per_recipient_per_hour,
     )?
     .is_ok();
     if !allowed {
-        tracing::info!("email budget of a recipient spent; message not sent");
+        tracing::info!(
+            ?class,
+            "email budget of a recipient spent; message not sent"
+        );
     }
     Ok(allowed)
 }
@@ -80,4 +134,16 @@ pub async fn take_invitation(state: &AppState, inviter_id: &str) -> Result<(), A
         })
         .await?;
     taken.map_err(ApiError::rate_limited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mailbox;
+
+    #[test]
+    fn plus_tags_share_one_mailbox() {
+        assert_eq!(mailbox("Ann+1@Example.com"), "ann@example.com");
+        assert_eq!(mailbox("ann+x+y@example.com"), "ann@example.com");
+        assert_eq!(mailbox("ann@example.com"), "ann@example.com");
+    }
 }

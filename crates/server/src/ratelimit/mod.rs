@@ -24,8 +24,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::sync::{Mutex, RwLock};
 
+mod accounts;
 mod exact;
-pub use exact::{count, email_budget, kinds, take, take_invitation};
+pub use accounts::{LoginAttempt, refund_login, take_login};
+pub use exact::{EmailClass, add, count, email_budget, kinds, mailbox, take, take_invitation};
 
 /// The current Unix time in seconds (wall clock: windows line up across nodes).
 pub fn unix_now() -> i64 {
@@ -69,9 +71,8 @@ const MINUTE: i64 = 60;
 
 #[derive(Debug, Clone, Copy)]
 struct Local {
-    window_start: i64,
     window_end: i64,
-    /// Counted here since the last sync.
+    /// Counted here since the last sync (negative after refunds of synced counts).
     pending: i64,
     /// The shared total at the last sync.
     shared: i64,
@@ -83,11 +84,14 @@ struct Aggregate {
     reasons: BTreeMap<String, i64>,
 }
 
+/// A counter of one client in one window: (key, window start).
+type Slot = (String, i64);
+
 /// The per-client limits of this node, and what it has not yet told the others.
 pub struct RateLimiters {
     config: RateLimits,
-    local: Mutex<HashMap<String, Local>>,
-    /// Counters other nodes pushed past a limit: key → (window start, count).
+    local: Mutex<HashMap<Slot, Local>>,
+    /// Counters other nodes pushed past half a limit: key → (window start, count).
     remote: RwLock<HashMap<String, (i64, i64)>>,
     /// Forged-token failures awaiting their aggregated audit event: (client, action).
     aggregated: Mutex<HashMap<(IpAddr, AuditAction), Aggregate>>,
@@ -118,71 +122,111 @@ impl RateLimiters {
         format!("{kind}:{}", limit_key(ip))
     }
 
-    /// What this node knows of the client's count against `limit` in the current window: its
-    /// own unsynchronised count plus the shared total last seen.
-    pub fn known(&self, limit: ClientLimit, meta: &RequestMeta) -> i64 {
-        let (start, _) = window(unix_now(), MINUTE);
-        self.known_in(&Self::key(limit.name(), meta.ip_or_unspecified()), start)
-    }
-
-    fn known_in(&self, key: &str, start: i64) -> i64 {
-        let (pending, shared) = self
-            .local
-            .lock()
-            .expect("limits lock")
-            .get(key)
-            .filter(|l| l.window_start == start)
-            .map(|l| (l.pending, l.shared))
-            .unwrap_or_default();
-        let remote = self
-            .remote
+    fn remote_count(&self, key: &str, start: i64) -> i64 {
+        self.remote
             .read()
             .expect("limits lock")
             .get(key)
             .filter(|(s, _)| *s == start)
             .map(|(_, c)| *c)
-            .unwrap_or(0);
-        shared.max(remote) + pending
+            .unwrap_or(0)
     }
 
-    /// 429 `rate_limited` (with `Retry-After` until the window ends) when the client has
-    /// reached `limit`, as counted by any node. Counts nothing.
-    pub fn check(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
-        let now = unix_now();
-        let (start, end) = window(now, MINUTE);
+    /// What this node knows of the client's count against `limit` in the current window: its
+    /// own unsynchronised count plus the shared total last seen.
+    pub fn known(&self, limit: ClientLimit, meta: &RequestMeta) -> i64 {
+        let (start, _) = window(unix_now(), MINUTE);
         let key = Self::key(limit.name(), meta.ip_or_unspecified());
-        if self.known_in(&key, start) >= self.max(limit) {
-            return Err(ApiError::rate_limited((end - now).max(1) as u64));
-        }
-        Ok(())
+        let remote = self.remote_count(&key, start);
+        let local = self.local.lock().expect("limits lock");
+        let l = local.get(&(key, start)).copied();
+        l.map_or(0, |l| l.shared).max(remote) + l.map_or(0, |l| l.pending)
     }
 
-    fn count_local(&self, kind: &str, ip: IpAddr, seconds: i64) {
-        let (start, end) = window(unix_now(), seconds);
+    /// Adds `n` to the client's counter `kind` in the current window of `seconds`; with a
+    /// `max`, only when the count known before is below it (checked and counted under one
+    /// lock, so concurrent requests cannot all slip under the limit). `Err(retry_after)` when
+    /// refused.
+    fn add(
+        &self,
+        kind: &str,
+        ip: IpAddr,
+        seconds: i64,
+        n: i64,
+        max: Option<i64>,
+    ) -> Result<(), u64> {
+        let now = unix_now();
+        let (start, end) = window(now, seconds);
+        let key = Self::key(kind, ip);
+        let remote = self.remote_count(&key, start);
         let mut local = self.local.lock().expect("limits lock");
-        let entry = local.entry(Self::key(kind, ip)).or_insert(Local {
-            window_start: start,
+        let entry = local.entry((key, start)).or_insert(Local {
             window_end: end,
             pending: 0,
             shared: 0,
         });
-        if entry.window_start != start {
-            *entry = Local {
-                window_start: start,
-                window_end: end,
-                pending: 0,
-                shared: 0,
-            };
+        if let Some(max) = max
+            && entry.shared.max(remote) + entry.pending >= max
+        {
+            return Err((end - now).max(1) as u64);
         }
-        entry.pending += 1;
+        entry.pending += n;
+        Ok(())
     }
 
-    /// Checks `limit` and counts this request against it, whatever its outcome: for
-    /// endpoints where every request costs (those that send email).
+    /// Takes one attempt against `limit`: 429 `rate_limited` (with `Retry-After` until the
+    /// window ends) when the client has reached it, as counted by any node. The attempt counts
+    /// from now on; [`RateLimiters::refund`] it when it did not end in a client failure.
+    pub fn attempt(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
+        self.add(
+            limit.name(),
+            meta.ip_or_unspecified(),
+            MINUTE,
+            1,
+            Some(self.max(limit)),
+        )
+        .map_err(ApiError::rate_limited)
+    }
+
+    /// Gives back an attempt that did not fail through the client's doing.
+    pub fn refund(&self, limit: ClientLimit, meta: &RequestMeta) {
+        let _ = self.add(limit.name(), meta.ip_or_unspecified(), MINUTE, -1, None);
+    }
+
+    /// Runs `work` as one attempt against `limit`: refused at the limit; refunded when it
+    /// succeeds or fails for reasons that are not the client's (a server fault, an outage, a
+    /// policy error such as a weak password); otherwise recorded as a failure, audited with
+    /// the event `on_failure` describes (and whether it is forged: see
+    /// [`RateLimiters::failure`]).
+    pub async fn guarded<T>(
+        &self,
+        state: &AppState,
+        limit: ClientLimit,
+        meta: &RequestMeta,
+        work: impl std::future::Future<Output = Result<T, ApiError>>,
+        on_failure: impl FnOnce(&ApiError) -> (AuditEntry, bool),
+    ) -> Result<T, ApiError> {
+        self.attempt(limit, meta)?;
+        let result = work.await;
+        match &result {
+            Err(e) if counts_as_failure(e) => {
+                let (entry, forged) = on_failure(e);
+                self.failure(state, meta, entry, forged).await;
+            }
+            Err(e) if crate::error::is_client_failure(e) => {
+                self.refund(limit, meta);
+                let (entry, _) = on_failure(e);
+                audit_now(state, meta, entry).await;
+            }
+            _ => self.refund(limit, meta),
+        }
+        result
+    }
+
+    /// Counts one request against `limit` whatever its outcome: for endpoints where every
+    /// request costs (those that send email). 429 at the limit.
     pub fn hit(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
-        self.check(limit, meta)?;
-        self.count_local(limit.name(), meta.ip_or_unspecified(), MINUTE);
-        Ok(())
+        self.attempt(limit, meta)
     }
 
     /// The gate of every endpoint that emails an address it is given (password resets,
@@ -197,27 +241,26 @@ impl RateLimiters {
         invitegate_core::Email::parse(raw).map_err(|_| ApiError::field("email", "invalid"))
     }
 
-    /// Records a failed attempt: counts it against `limit` and the client's alarm, counts the
-    /// metric, and audits it — in one aggregated event per client and sync when `forged` (a
-    /// token whose signature or existence failed: a flood must not cost a write each),
-    /// otherwise as its own event now. Errors are logged: the caller is already answering one.
+    /// Records a failed attempt (already counted by [`RateLimiters::attempt`]): counts it
+    /// towards the client's alarm, counts the metric, and audits it — in one aggregated event
+    /// per client and sync when `forged` (a token whose signature or existence failed: a flood
+    /// must not cost a write each), otherwise as its own event now. Errors are logged: the
+    /// caller is already answering one.
     pub async fn failure(
         &self,
         state: &AppState,
-        limit: ClientLimit,
         meta: &RequestMeta,
         entry: AuditEntry,
         forged: bool,
     ) {
-        state
-            .metrics
-            .events
-            .with_label_values(&[entry.action.as_str(), "failure"])
-            .inc();
         let ip = meta.ip_or_unspecified();
-        self.count_local(limit.name(), ip, MINUTE);
-        self.count_local(ALARM, ip, ALARM_WINDOW_SECONDS);
+        let _ = self.add(ALARM, ip, ALARM_WINDOW_SECONDS, 1, None);
         if forged {
+            state
+                .metrics
+                .events
+                .with_label_values(&[entry.action.as_str(), "failure"])
+                .inc();
             let reason = entry
                 .details
                 .get("reason")
@@ -230,34 +273,31 @@ impl RateLimiters {
             *a.reasons.entry(reason).or_default() += 1;
             return;
         }
-        let meta = meta.clone();
-        let written = state
-            .db(move |conn| Ok(storage::write_tx(conn, |c| entry.write(c, &meta))?))
-            .await;
-        if let Err(e) = written {
-            tracing::error!(error = %e, "could not write audit event");
-        }
+        audit_now(state, meta, entry).await;
     }
 
     /// Pushes this node's counts to the shared table, raises the alarm for clients whose
     /// failures crossed `alert_failures_threshold` with this push, writes the aggregated
-    /// failure events, and pulls what other nodes counted past a limit.
+    /// failure events, and pulls what other nodes counted past half a limit. On a database
+    /// error nothing is lost: the counts and events wait for the next sync.
     pub async fn sync(&self, state: &AppState) -> Result<(), ApiError> {
         let now = unix_now();
-        let pending: Vec<(String, Local)> = {
+        // Sorted, so that two nodes upserting the same clients lock rows in one order.
+        let mut pending: Vec<(Slot, Local)> = {
             let mut local = self.local.lock().expect("limits lock");
-            local.retain(|_, l| l.window_end > now || l.pending > 0);
+            local.retain(|_, l| l.window_end > now || l.pending != 0);
             local
                 .iter_mut()
-                .filter(|(_, l)| l.pending > 0)
-                .map(|(k, l)| {
+                .filter(|(_, l)| l.pending != 0)
+                .map(|(slot, l)| {
                     let taken = *l;
                     l.shared += l.pending;
                     l.pending = 0;
-                    (k.clone(), taken)
+                    (slot.clone(), taken)
                 })
                 .collect()
         };
+        pending.sort_by(|a, b| a.0.cmp(&b.0));
         let aggregated: Vec<_> = self
             .aggregated
             .lock()
@@ -285,12 +325,16 @@ impl RateLimiters {
             due
         };
         let sync_seconds = self.config.sync_interval_milliseconds.div_ceil(1000);
-        let unsent: Vec<(String, i64, i64)> = pending
-            .iter()
-            .map(|(k, l)| (k.clone(), l.window_start, l.pending))
-            .collect();
         let wait =
             std::time::Duration::from_millis(self.config.sync_interval_milliseconds.min(1000));
+        let unsent: Vec<(Slot, i64)> = pending
+            .iter()
+            .map(|(s, l)| (s.clone(), l.pending))
+            .collect();
+        let kept: Vec<((IpAddr, AuditAction), i64, BTreeMap<String, i64>)> = aggregated
+            .iter()
+            .map(|(k, a)| (*k, a.failures, a.reasons.clone()))
+            .collect();
         let pushed = state
             .db_within(wait, move |conn| {
                 Ok(storage::write_tx(conn, |conn| {
@@ -312,14 +356,19 @@ impl RateLimiters {
         let (totals, hot, alerts) = match pushed {
             Ok(p) => p,
             Err(e) => {
-                // Counted again at the next sync (aggregated events are dropped: logged only).
                 let mut local = self.local.lock().expect("limits lock");
-                for (key, start, n) in unsent {
-                    if let Some(l) = local.get_mut(&key)
-                        && l.window_start == start
-                    {
+                for (slot, n) in unsent {
+                    if let Some(l) = local.get_mut(&slot) {
                         l.pending += n;
                         l.shared -= n;
+                    }
+                }
+                let mut aggregated = self.aggregated.lock().expect("limits lock");
+                for (k, failures, reasons) in kept {
+                    let a = aggregated.entry(k).or_default();
+                    a.failures += failures;
+                    for (r, n) in reasons {
+                        *a.reasons.entry(r).or_default() += n;
                     }
                 }
                 return Err(e);
@@ -330,10 +379,8 @@ impl RateLimiters {
         }
         {
             let mut local = self.local.lock().expect("limits lock");
-            for (key, start, total) in totals {
-                if let Some(l) = local.get_mut(&key)
-                    && l.window_start == start
-                {
+            for (slot, total) in totals {
+                if let Some(l) = local.get_mut(&slot) {
                     l.shared = total;
                 }
             }
@@ -346,12 +393,36 @@ impl RateLimiters {
     }
 }
 
-type Pushed = (Vec<(String, i64, i64)>, Vec<IpAddr>);
+/// Writes a failure event on its own (counting its metric); errors are logged, as the caller
+/// is already answering one.
+async fn audit_now(state: &AppState, meta: &RequestMeta, entry: AuditEntry) {
+    state
+        .metrics
+        .events
+        .with_label_values(&[entry.action.as_str(), "failure"])
+        .inc();
+    let meta = meta.clone();
+    let written = state
+        .db(move |conn| Ok(storage::write_tx(conn, |c| entry.write(c, &meta))?))
+        .await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, "could not write audit event");
+    }
+}
+
+/// Whether an error ends an attempt as the client's failure: not a server fault, an outage, a
+/// refusal by a limit, or a policy error about what the client chose (a weak password, a bad
+/// field), which says nothing of an attack.
+pub fn counts_as_failure(e: &ApiError) -> bool {
+    crate::error::is_client_failure(e) && e.code != invitegate_core::ErrorCode::ValidationFailed
+}
+
+type Pushed = (Vec<(Slot, i64)>, Vec<IpAddr>);
 
 /// The database half of [`RateLimiters::sync`], in one transaction.
 fn push(
     conn: &mut DbConn,
-    pending: Vec<(String, Local)>,
+    pending: Vec<(Slot, Local)>,
     aggregated: Vec<((IpAddr, AuditAction), Aggregate)>,
     threshold: i64,
     sync_seconds: u64,
@@ -360,8 +431,8 @@ fn push(
 ) -> diesel::QueryResult<Pushed> {
     let mut totals = Vec::with_capacity(pending.len());
     let mut alerts = Vec::new();
-    for (key, l) in pending {
-        let total = counters::add(conn, &key, l.window_start, l.window_end, l.pending)?;
+    for ((key, start), l) in pending {
+        let total = counters::add(conn, &key, start, l.window_end, l.pending)?;
         if let Some(ip) = key.strip_prefix(ALARM).and_then(|k| k[1..].parse().ok())
             && total - l.pending < threshold
             && total >= threshold
@@ -379,8 +450,10 @@ fn push(
                 .write(conn, &meta)?;
             alerts.push(ip);
         }
-        totals.push((key, l.window_start, total));
+        totals.push(((key, start), total));
     }
+    let mut aggregated = aggregated;
+    aggregated.sort_by_key(|((ip, action), _)| (*ip, action.as_str()));
     for ((ip, action), a) in aggregated {
         let meta = RequestMeta {
             ip: Some(ip),

@@ -90,6 +90,18 @@ pub struct InvitationRow {
     pub bootstrap: bool,
     pub reminded_at: Option<NaiveDateTime>,
     pub expired_at: Option<NaiveDateTime>,
+    /// Redeeming it proves the address by email first: its token went to an inviter (a
+    /// member) who must not choose the invitee's password.
+    pub email_proof_required: bool,
+}
+
+impl InvitationRow {
+    /// Whether registering with it creates the account at once (201): it is the owner
+    /// invitation, or email-bound and its token reached only the invitee's mailbox or a trusted
+    /// inviter. Otherwise the address is proven by email first, and the password chosen then.
+    pub fn signs_in_at_once(&self) -> bool {
+        self.bootstrap || (self.email.is_some() && !self.email_proof_required)
+    }
 }
 
 impl InvitationRow {

@@ -136,8 +136,10 @@ pub fn requeue(
     endpoint_id: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    // A delivered email keeps no body (see mail::at_rest): it cannot be sent again.
     let mut q = diesel::update(o::outbox)
         .filter(o::id.eq(id.to_string()))
+        .filter(o::kind.ne("email").or(o::status.ne(SENT)))
         .into_boxed();
     if let Some(e) = endpoint_id {
         q = q.filter(o::endpoint_id.eq(e.to_string()));
@@ -151,4 +153,24 @@ pub fn requeue(
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Delivered emails still holding a body (delivered before bodies were scrubbed on delivery):
+/// up to `limit` of them, `(id, payload)`.
+pub fn sent_with_body(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(String, String)>> {
+    o::outbox
+        .filter(o::kind.eq("email"))
+        .filter(o::status.eq(SENT))
+        .filter(o::payload.like("%#token=%"))
+        .select((o::id, o::payload))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Replaces an item's payload.
+pub fn set_payload(conn: &mut DbConn, id: &str, payload: &str) -> QueryResult<()> {
+    diesel::update(o::outbox.filter(o::id.eq(id)))
+        .set(o::payload.eq(payload))
+        .execute(conn)
+        .map(|_| ())
 }

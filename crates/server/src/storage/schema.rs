@@ -36,6 +36,7 @@ diesel::table! {
         bootstrap -> Bool,
         reminded_at -> Nullable<Timestamp>,
         expired_at -> Nullable<Timestamp>,
+        email_proof_required -> Bool,
     }
 }
 

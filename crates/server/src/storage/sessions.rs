@@ -132,12 +132,26 @@ pub fn revoke_all_for_user(
     .execute(conn)
 }
 
-/// Whether `user_id` ever signed in from the client address `ip` (any session, ended or not).
-pub fn signed_in_from(conn: &mut DbConn, user_id: &str, ip: &str) -> QueryResult<bool> {
+/// The client addresses of the user's `limit` newest sessions (ended or not): where they
+/// signed in before.
+pub fn recent_ips(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<String>> {
+    s::sessions
+        .filter(s::user_id.eq(user_id))
+        .filter(s::ip.is_not_null())
+        .order(s::created_at.desc())
+        .limit(limit)
+        .select(s::ip.assume_not_null())
+        .load(conn)
+}
+
+/// Whether `hash` is the current or the previous refresh token of any session.
+pub fn refresh_token_known(conn: &mut DbConn, hash: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        s::sessions
-            .filter(s::user_id.eq(user_id))
-            .filter(s::ip.eq(ip)),
+        s::sessions.filter(
+            s::refresh_token_hash
+                .eq(hash)
+                .or(s::previous_refresh_token_hash.eq(hash)),
+        ),
     ))
     .get_result(conn)
 }

@@ -23,11 +23,19 @@ pub fn find_by_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<V
         .optional()
 }
 
-/// Marks it consumed if it was not; returns whether this call consumed it.
-pub fn consume(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+/// Marks it consumed if it still holds `token_hash`, unexpired and unconsumed; returns
+/// whether this call consumed it (a resend that replaced the token meanwhile wins).
+pub fn consume(
+    conn: &mut DbConn,
+    id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(
         v::email_verifications
             .filter(v::id.eq(id))
+            .filter(v::token_hash.eq(token_hash))
+            .filter(v::expires_at.gt(now))
             .filter(v::consumed_at.is_null()),
     )
     .set(v::consumed_at.eq(Some(now)))
