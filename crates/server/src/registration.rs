@@ -138,15 +138,7 @@ pub async fn register(
         )
         .await?;
     match result {
-        Outcome::SignedIn(user, sid, refresh) => {
-            state
-                .metrics
-                .events
-                .with_label_values(&["registration.succeeded", "success"])
-                .inc();
-            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
-            Ok(HttpResponse::Created().cookie(cookie).json(body))
-        }
+        Outcome::SignedIn(user, sid, refresh) => Ok(account_created(&state, &user, &sid, &refresh)),
         Outcome::Pending | Outcome::ExistingAccount => {
             state.outbox_wakeup.notify_one();
             Ok(HttpResponse::Accepted().json(StatusResponse {
@@ -509,13 +501,18 @@ pub async fn confirm_email(
             },
         )
         .await?;
+    Ok(account_created(&state, &user, &sid, &refresh))
+}
+
+/// 201 with the session body and refresh cookie of a new account.
+fn account_created(state: &AppState, user: &UserRow, sid: &str, refresh: &str) -> HttpResponse {
     state
         .metrics
         .events
         .with_label_values(&["registration.succeeded", "success"])
         .inc();
-    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
-    Ok(HttpResponse::Created().cookie(cookie).json(body))
+    let SignedIn { body, cookie } = session::signed_in(state, user, sid, refresh);
+    HttpResponse::Created().cookie(cookie).json(body)
 }
 
 async fn confirm_inner(

@@ -47,24 +47,7 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;
-            f(&mut conn)
-        })
-        .await?
-    }
-
-    /// The sign-in page with the address filled in (`/login?login_hint=…`, as in OpenID
-    /// Connect Core §3.1.2.1), for existing-account notices.
-    pub fn login_link(&self, email: &str) -> String {
-        format!(
-            "{}/login?login_hint={}",
-            self.base_url,
-            email.replace('+', "%2B").replace('@', "%40")
-        )
+        self.db_within(self.pool.connection_timeout(), f).await
     }
 
     /// Like [`AppState::db`], but gives up (503) when no connection is free within `wait`:
@@ -82,6 +65,16 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// The sign-in page with the address filled in (`/login?login_hint=…`, as in OpenID
+    /// Connect Core §3.1.2.1), for existing-account notices.
+    pub fn login_link(&self, email: &str) -> String {
+        format!(
+            "{}/login?login_hint={}",
+            self.base_url,
+            email.replace('+', "%2B").replace('@', "%40")
+        )
     }
 
     /// The link to an SPA route with a token in the fragment, e.g. `/invite#token=…`.

@@ -16,11 +16,7 @@ async fn a_password_sent_before_verification_is_never_used(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let domain = admin
-        .create_invitation(&CreateInvitationRequest {
-            email_domain: Some("corp.example".into()),
-            max_uses: Some(5),
-            ..Default::default()
-        })
+        .create_invitation(&domain_req("corp.example", 5))
         .await
         .unwrap();
     let attack = RegisterRequest {
@@ -266,20 +262,7 @@ async fn sessions_survive_two_tabs_refreshing(backend: Backend) {
     let app = spawn_app(backend).await;
     app.admin().await;
     let origin = app.address.clone();
-    let login = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "owner@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.owner_refresh_cookie().await;
     let refresh = || {
         app.http
             .post(app.url("/api/v1/auth/refresh"))

@@ -262,6 +262,15 @@ pub fn email_req(email: &str) -> CreateInvitationRequest {
     }
 }
 
+/// A create body for any address at `domain`, usable `uses` times.
+pub fn domain_req(domain: &str, uses: i32) -> CreateInvitationRequest {
+    CreateInvitationRequest {
+        email_domain: Some(domain.into()),
+        max_uses: Some(uses),
+        ..Default::default()
+    }
+}
+
 pub fn register_req(email: &str, token: Option<&str>) -> RegisterRequest {
     RegisterRequest {
         email: email.into(),
@@ -430,6 +439,24 @@ impl TestApp {
             Ok(invitations.count().get_result(c)?)
         })
         .await
+    }
+
+    /// Signs the owner in over plain HTTP and returns the refresh cookie (`name=value`).
+    pub async fn owner_refresh_cookie(&self) -> String {
+        let login = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "owner@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
     }
 
     /// Moves every session's last rotation `seconds` into the past.

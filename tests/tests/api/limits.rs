@@ -189,11 +189,7 @@ async fn a_mailbox_gets_at_most_its_hourly_budget(backend: Backend) {
     }
     // Registering an existing address sends a notice from the same budget; +tags share it.
     let domain = admin
-        .create_invitation(&CreateInvitationRequest {
-            email_domain: Some("example.com".into()),
-            max_uses: Some(10),
-            ..Default::default()
-        })
+        .create_invitation(&domain_req("example.com", 10))
         .await
         .unwrap();
     for _ in 0..3 {

@@ -65,11 +65,7 @@ async fn a_resend_cancels_verifications_started_with_the_old_token(backend: Back
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let domain = admin
-        .create_invitation(&CreateInvitationRequest {
-            email_domain: Some("corp.example".into()),
-            max_uses: Some(5),
-            ..Default::default()
-        })
+        .create_invitation(&domain_req("corp.example", 5))
         .await
         .unwrap();
     app.api
