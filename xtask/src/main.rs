@@ -78,6 +78,7 @@ fn test(extra: &[String]) -> Result<(), String> {
              start PostgreSQL (e.g. `docker compose up -d postgres`) or set INVITEGATE_TEST_DATABASE_URL."
         ));
     }
+    let validator = openapi_validator()?;
     let run_id = format!("r{}", std::process::id());
     let mut c = cargo();
     if has_nextest() {
@@ -88,10 +89,33 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
     c.args(extra)
         .env("INVITEGATE_TEST_RUN", &run_id)
+        .env("INVITEGATE_OPENAPI_VALIDATOR", &validator)
         .env("INVITEGATE_TEST_WEB_DIR", web::dist_dir());
     let result = status(c);
     drop_run_templates(&url, &run_id);
     result
+}
+
+/// The pinned OpenAPI validator (`openapi-spec-validator` from PyPI) that the contract test
+/// runs, installed into a virtual environment under the target directory when missing.
+fn openapi_validator() -> Result<std::path::PathBuf, String> {
+    const PINNED: &str = "openapi-spec-validator==0.9.0";
+    let venv = web::target_dir()
+        .join("tools")
+        .join("openapi-spec-validator-0.9.0");
+    let bin = venv.join("bin").join("openapi-spec-validator");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    eprintln!("xtask: installing {PINNED} (Python) for the OpenAPI validity test");
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut c = Command::new(&python);
+    c.args(["-m", "venv"]).arg(&venv);
+    status(c)?;
+    let mut c = Command::new(venv.join("bin").join("pip"));
+    c.args(["install", "--quiet", "--disable-pip-version-check", PINNED]);
+    status(c)?;
+    Ok(bin)
 }
 
 /// Drops this run's template database with `psql` when it is installed.

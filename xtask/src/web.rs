@@ -21,7 +21,7 @@ pub fn dist_dir() -> PathBuf {
     root().join("frontend").join("dist")
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     match env::var_os("CARGO_TARGET_DIR") {
         Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
         Some(d) => root().join(d),

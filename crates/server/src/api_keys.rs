@@ -68,6 +68,7 @@ pub fn create_in_tx(
 
 /// Creates an API key; the response is the only place the key appears.
 #[utoipa::path(
+    operation_id = "createApiKey",
     tag = "api_keys",
     security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
@@ -103,6 +104,7 @@ pub async fn create(
 
 /// Lists API keys (without their secrets), newest first.
 #[utoipa::path(
+    operation_id = "listApiKeys",
     tag = "api_keys",
     security(("bearer" = [])),
     responses(
@@ -124,6 +126,7 @@ pub async fn list(
 /// Revokes an API key; it stops working at once, and so do the invitations it issued that are
 /// still pending.
 #[utoipa::path(
+    operation_id = "revokeApiKey",
     tag = "api_keys",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "API key id")),

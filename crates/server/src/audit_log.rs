@@ -71,6 +71,7 @@ impl AuditQuery {
 
 /// Lists audit events, newest first.
 #[utoipa::path(
+    operation_id = "listAuditEvents",
     tag = "audit",
     security(("bearer" = [])),
     params(AuditQuery),
@@ -156,6 +157,7 @@ fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<V
 
 /// Streams every matching event, newest first, as JSON Lines or CSV.
 #[utoipa::path(
+    operation_id = "exportAuditEvents",
     tag = "audit",
     security(("bearer" = [])),
     params(AuditQuery),

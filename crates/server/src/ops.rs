@@ -10,6 +10,7 @@ use invitegate_core::api::SignupPolicy;
 
 /// Who may sign up and the password length rules, for forms.
 #[utoipa::path(
+    operation_id = "getSignupPolicy",
     tag = "registration",
     responses((status = 200, description = "The sign-up policy", body = SignupPolicy))
 )]

@@ -25,6 +25,7 @@ pub struct OutboxQuery {
 
 /// Lists queued, delivered and dead emails and webhook deliveries (without their content).
 #[utoipa::path(
+    operation_id = "listOutboxItems",
     tag = "outbox",
     security(("bearer" = [])),
     params(OutboxQuery),
@@ -62,6 +63,7 @@ pub async fn list(
 
 /// Queues an item again for an immediate attempt, with a fresh set of attempts.
 #[utoipa::path(
+    operation_id = "retryOutboxItem",
     tag = "outbox",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Item id")),

@@ -23,6 +23,7 @@ use invitegate_core::{Email, ErrorCode, password};
 
 /// Emails a reset link to the account, if there is one. Always 202.
 #[utoipa::path(
+    operation_id = "requestPasswordReset",
     tag = "sessions",
     request_body = PasswordResetRequest,
     responses(
@@ -98,6 +99,7 @@ pub async fn request_reset(
 
 /// Sets a new password with a reset link's token, ends every other session, and signs in.
 #[utoipa::path(
+    operation_id = "confirmPasswordReset",
     tag = "sessions",
     request_body = PasswordResetConfirm,
     responses(

@@ -105,6 +105,7 @@ enum Outcome {
 
 /// Creates an account (201, signed in) or starts email verification (202). See the module docs.
 #[utoipa::path(
+    operation_id = "register",
     tag = "registration",
     request_body = RegisterRequest,
     responses(
@@ -470,6 +471,7 @@ fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiRes
 /// is created, the invitation (if any) redeemed and the session started in one transaction.
 /// A missing or weak password creates nothing and leaves the link usable.
 #[utoipa::path(
+    operation_id = "confirmEmailVerification",
     tag = "registration",
     request_body = ConfirmEmailRequest,
     responses(
@@ -598,6 +600,7 @@ async fn confirm_inner(
 /// link stops working). Always 202 with the same body, whether or not such a registration
 /// exists, so it reveals nothing about accounts.
 #[utoipa::path(
+    operation_id = "resendEmailVerification",
     tag = "registration",
     request_body = ResendVerificationRequest,
     responses(

@@ -56,6 +56,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
+    // Referenced by the export's `format` parameter; utoipa does not collect parameter schemas.
+    components(schemas(crate::audit_log::ExportFormat)),
     tags(
         (name = "invitations", description = "Create, verify, list, revoke and resend invitations"),
         (name = "registration", description = "Sign-up with an invitation, email verification"),

@@ -20,6 +20,7 @@ use invitegate_core::{Email, ErrorCode, password};
 /// Signs in with email and password. Unknown email and wrong password get the same status,
 /// body and timing (a dummy hash is verified; ASVS 6.3.8); a disabled account too.
 #[utoipa::path(
+    operation_id = "login",
     tag = "sessions",
     request_body = LoginRequest,
     responses(
@@ -144,6 +145,7 @@ async fn check_credentials(
 /// Exchanges the refresh cookie for a new access token and a new refresh token (rotation).
 /// Needs an allowed `Origin` header (CSRF).
 #[utoipa::path(
+    operation_id = "refreshSession",
     tag = "sessions",
     responses(
         (status = 200, description = "New access token; the refresh cookie is replaced", body = SessionResponse),
@@ -186,6 +188,7 @@ pub async fn refresh(
 /// Ends the session of the bearer access token, or of the refresh cookie (with an allowed
 /// `Origin`). Its access and refresh tokens stop working. Always 204.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "sessions",
     responses((status = 204, description = "Signed out; the refresh cookie is cleared"))
 )]
@@ -240,6 +243,7 @@ pub async fn logout(
 
 /// The signed-in user and their invitation quota.
 #[utoipa::path(
+    operation_id = "getMe",
     tag = "sessions",
     security(("bearer" = [])),
     responses(

@@ -205,6 +205,7 @@ pub async fn current(state: &AppState) -> ApiResult<RuntimeSettings> {
 
 /// Current settings.
 #[utoipa::path(
+    operation_id = "getSettings",
     tag = "settings",
     security(("bearer" = [])),
     responses(
@@ -224,6 +225,7 @@ pub async fn get_settings(
 
 /// Changes settings; takes effect at once on every process.
 #[utoipa::path(
+    operation_id = "updateSettings",
     tag = "settings",
     security(("bearer" = [])),
     request_body = SettingsPatch,

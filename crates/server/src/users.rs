@@ -29,6 +29,7 @@ pub struct UserQuery {
 
 /// Lists users, newest first.
 #[utoipa::path(
+    operation_id = "listUsers",
     tag = "users",
     security(("bearer" = [])),
     params(UserQuery),
@@ -70,6 +71,7 @@ pub async fn list(
 /// API keys it created with their pending invitations, in one transaction (GitLab 222349;
 /// security.md, "Revocation is complete").
 #[utoipa::path(
+    operation_id = "disableUser",
     tag = "users",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),

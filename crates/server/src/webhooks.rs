@@ -125,6 +125,7 @@ const EVENT_NAMES_HINT: &str = "events are audit action names such as `invitatio
 
 /// Creates a webhook endpoint; its secret is shown once.
 #[utoipa::path(
+    operation_id = "createWebhook",
     tag = "webhooks",
     security(("bearer" = [])),
     request_body = CreateWebhookRequest,
@@ -205,6 +206,7 @@ pub async fn create(
 
 /// Lists webhook endpoints (without secrets).
 #[utoipa::path(
+    operation_id = "listWebhooks",
     tag = "webhooks",
     security(("bearer" = [])),
     responses(
@@ -227,6 +229,7 @@ pub async fn list(
 
 /// Deletes an endpoint; pending deliveries to it are abandoned.
 #[utoipa::path(
+    operation_id = "deleteWebhook",
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id")),
@@ -266,6 +269,7 @@ pub async fn remove(
 
 /// The newest 100 deliveries of an endpoint: status, response code, attempts, next attempt.
 #[utoipa::path(
+    operation_id = "listWebhookDeliveries",
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id")),
@@ -295,6 +299,7 @@ pub async fn deliveries(
 
 /// Queues a delivery again (same `webhook-id`, so receivers can de-duplicate).
 #[utoipa::path(
+    operation_id = "replayWebhookDelivery",
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id"), ("delivery_id" = String, Path, description = "Delivery id")),

@@ -35,3 +35,51 @@ fn every_error_code_of_the_api_is_documented() {
     }
     assert!(paths.len() >= 19);
 }
+
+/// The document is valid OpenAPI 3.1 for a strict validator (`openapi-spec-validator`, which
+/// `cargo xtask test` installs and names in `INVITEGATE_OPENAPI_VALIDATOR`), and client
+/// generators can use it: unique operation ids, every schema reference defined.
+#[test]
+fn the_document_is_valid_openapi_for_integrators() {
+    let json = invitegate_server::routes::openapi_json();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                !id.is_empty()
+                    && id.chars().next().unwrap().is_ascii_lowercase()
+                    && !id.contains('_'),
+                "{method} {path}: operationId {id:?} is camelCase"
+            );
+            assert!(
+                ids.insert(id.to_string()),
+                "{method} {path}: operationId {id} repeats"
+            );
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for reference in json.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            schemas.contains_key(name),
+            "{name} is referenced but not defined"
+        );
+    }
+    let validator = std::env::var("INVITEGATE_OPENAPI_VALIDATOR").expect(
+        "INVITEGATE_OPENAPI_VALIDATOR names openapi-spec-validator; `cargo xtask test` installs it",
+    );
+    let file = tempfile::NamedTempFile::with_suffix(".json").unwrap();
+    std::fs::write(file.path(), &json).unwrap();
+    let out = std::process::Command::new(&validator)
+        .arg(file.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {validator}: {e}"));
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refused the document:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -156,6 +156,7 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
 
 /// Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating.
 #[utoipa::path(
+    operation_id = "bulkCreateInvitations",
     tag = "invitations",
     security(("bearer" = [])),
     request_body = BulkCreateRequest,

@@ -30,6 +30,7 @@ use utoipa::IntoParams;
 /// Checks an invitation token and shows what it grants. Never consumes it: mail scanners open
 /// links (supabase/auth #368).
 #[utoipa::path(
+    operation_id = "verifyInvitation",
     tag = "invitations",
     request_body = TokenRequest,
     responses(
@@ -75,6 +76,7 @@ pub async fn verify(
 
 /// Creates an invitation and returns its token and link (shown only here).
 #[utoipa::path(
+    operation_id = "createInvitation",
     tag = "invitations",
     security(("bearer" = [])),
     request_body = CreateInvitationRequest,
@@ -159,6 +161,7 @@ pub struct ListQuery {
 
 /// Lists invitations, newest first. Members see only their own.
 #[utoipa::path(
+    operation_id = "listInvitations",
     tag = "invitations",
     security(("bearer" = [])),
     params(ListQuery),
@@ -236,6 +239,7 @@ async fn load_managed(
 
 /// One invitation.
 #[utoipa::path(
+    operation_id = "getInvitation",
     tag = "invitations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
@@ -258,6 +262,7 @@ pub async fn get_one(
 /// Revokes a pending invitation: its token stops working at once. Revoking a revoked
 /// invitation is a no-op.
 #[utoipa::path(
+    operation_id = "revokeInvitation",
     tag = "invitations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
@@ -307,6 +312,7 @@ pub async fn revoke(
 /// with it. Reviving an expired member's invitation needs room in their quota (403
 /// `invite_quota_exceeded`); an `admin` invitation needs an admin (403 `forbidden`).
 #[utoipa::path(
+    operation_id = "resendInvitation",
     tag = "invitations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Invitation id")),
