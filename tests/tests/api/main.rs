@@ -15,5 +15,6 @@ mod limits;
 mod openapi;
 mod registration;
 mod revocation;
+mod schema_parity;
 mod sessions;
 mod webhooks;
