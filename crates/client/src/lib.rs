@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
 use reqwest::{Method, RequestBuilder, StatusCode};

@@ -8,6 +8,8 @@
 //! - [`api`]: request and response bodies of HTTP API v1.
 //! - [`error::ErrorCode`]: the stable machine codes of problem responses.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod email;
 pub mod error;

@@ -9,7 +9,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+        pub enum $name { $($(#[$vmeta])* #[doc = concat!("`", $text, "` in the API.")] #[serde(rename = $text)] $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.

@@ -240,17 +240,27 @@ async fn register_inner(
     }
 }
 
+/// The account being created: its address, name and password hash.
+struct NewAccount<'a> {
+    email: &'a str,
+    display_name: Option<String>,
+    password_hash: String,
+}
+
 /// Inserts the user for a redeemed invitation, with its session and audit events.
 fn insert_user(
     conn: &mut DbConn,
     state: &AppState,
     meta: &RequestMeta,
-    email: &str,
-    display_name: Option<String>,
-    password_hash: String,
+    account: NewAccount<'_>,
     invitation: Option<&InvitationRow>,
     basis: Basis,
 ) -> Result<(UserRow, session::NewSession), diesel::result::Error> {
+    let NewAccount {
+        email,
+        display_name,
+        password_hash,
+    } = account;
     let user = UserRow {
         id: storage::new_id(),
         email: email.to_string(),
@@ -345,13 +355,16 @@ async fn create_now(
                 if users::email_exists(conn, &e)? {
                     return Err(TxError::Existing);
                 }
+                let account = NewAccount {
+                    email: &e,
+                    display_name,
+                    password_hash: hash,
+                };
                 Ok(insert_user(
                     conn,
                     &st,
                     &m,
-                    &e,
-                    display_name,
-                    hash,
+                    account,
                     Some(&inv),
                     Basis::Invitation,
                 )?)
@@ -576,13 +589,16 @@ async fn confirm_inner(
                     .target("email_verification", row.id.clone())
                     .details(serde_json::json!({"email": row.email}))
                     .write(conn, &m)?;
+                let account = NewAccount {
+                    email: &row.email,
+                    display_name,
+                    password_hash,
+                };
                 Ok(insert_user(
                     conn,
                     &st,
                     &m,
-                    &row.email,
-                    display_name,
-                    password_hash,
+                    account,
                     invitation.as_ref(),
                     basis,
                 )?)

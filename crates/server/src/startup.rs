@@ -25,8 +25,6 @@ use std::time::{Duration, Instant};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Most bytes in a JSON body (the bulk endpoint reads its own, larger limit).
-
 /// A built application: state ready, migrations applied, listener bound.
 pub struct Application {
     port: u16,

@@ -155,7 +155,7 @@ pub fn LoginPage() -> impl IntoView {
             match ctx.anon().login(e.trim(), &p).await {
                 Ok(s) => {
                     ctx.signed_in(s);
-                    navigate(&next.get_value(), Default::default());
+                    navigate(next.get_value(), Default::default());
                 }
                 Err(err) => {
                     busy.set(false);

@@ -14,6 +14,10 @@ use invitegate_core::model::AuditAction;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+/// An aggregated failure event held back until its sync commits: (client, action), failures,
+/// reasons.
+type Kept = ((IpAddr, AuditAction), i64, BTreeMap<String, i64>);
+
 impl RateLimiters {
     /// Pushes this node's counts to the shared table, raises the alarm for clients whose
     /// failures crossed `alert_failures_threshold` with this push, writes the aggregated
@@ -70,7 +74,7 @@ impl RateLimiters {
             .iter()
             .map(|(s, l)| (s.clone(), l.pending))
             .collect();
-        let kept: Vec<((IpAddr, AuditAction), i64, BTreeMap<String, i64>)> = aggregated
+        let kept: Vec<Kept> = aggregated
             .iter()
             .map(|(k, a)| (*k, a.failures, a.reasons.clone()))
             .collect();
