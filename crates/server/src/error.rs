@@ -75,6 +75,11 @@ impl ApiError {
         Self::new(ErrorCode::Internal)
     }
 
+    /// An opaque 500 whose cause is logged with its whole source chain (`a: b: c`).
+    pub fn internal_error(cause: &(dyn std::error::Error + 'static)) -> Self {
+        Self::internal(chain(cause))
+    }
+
     /// The problem document.
     pub fn problem(&self) -> Problem {
         Problem {
@@ -140,14 +145,14 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(error = %e, "database connection lost");
                 Self::new(ErrorCode::Unavailable)
             }
-            _ => Self::internal(e),
+            _ => Self::internal_error(&e),
         }
     }
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        Self::internal(e)
+        Self::internal_error(&e)
     }
 }
 
@@ -161,4 +166,16 @@ pub fn is_client_failure(e: &ApiError) -> bool {
         e.code,
         ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RateLimited
     )
+}
+
+/// An error and its sources, outermost first, joined by `: `.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

@@ -359,6 +359,7 @@ pub fn run(
             )
             .split_for_parts();
         app.wrap(from_fn(headers_and_metrics))
+            .wrap(from_fn(crate::http::request_id::request_id))
             .wrap(Compress::default())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
             .route("/healthz", web::get().to(crate::ops::healthz))

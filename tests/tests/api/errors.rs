@@ -2,6 +2,7 @@ use crate::both_backends;
 use crate::helpers::*;
 
 both_backends!(
+    every_response_names_its_request,
     hostile_bodies_on_every_json_route_change_nothing,
     bad_input_gets_a_problem_response_and_changes_nothing,
     every_response_carries_the_security_headers
@@ -279,4 +280,36 @@ async fn hostile_bodies_on_every_json_route_change_nothing(b: Backend) {
         .verify_invitation(&inv.token)
         .await
         .expect("the invitation's token was not replaced by a garbage resend");
+}
+
+/// Every response carries the id its log lines were written under: a new one each time, or a
+/// proxy's well-formed `X-Request-Id`; a malformed one is replaced, never echoed.
+async fn every_response_names_its_request(b: Backend) {
+    let app = spawn_app(b).await;
+    let id = |res: &reqwest::Response| res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let first = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let second = app
+        .http
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(id(&first), id(&second));
+    assert_eq!(id(&first).len(), 32);
+    let proxied = app
+        .http
+        .get(app.url("/api/v1/signup-policy"))
+        .header("x-request-id", "edge-4f2a_77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&proxied), "edge-4f2a_77");
+    let hostile = app
+        .http
+        .get(app.url("/api/v1/signup-policy"))
+        .header("x-request-id", "<script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(id(&hostile), "<script>alert(1)</script>");
 }

@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP: what every capability's handlers share.
 
 pub mod json;
+pub mod request_id;
 
 pub use json::{Json, OptionalJson};
