@@ -1,7 +1,7 @@
 //! Operational endpoints and the public sign-up policy.
 
+use crate::auth::policy::policy;
 use crate::error::ApiResult;
-use crate::registration::policy;
 use crate::settings;
 use crate::state::AppState;
 use crate::storage;

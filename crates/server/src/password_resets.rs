@@ -4,12 +4,12 @@
 //! policy, ends every other session (ASVS 7.4.3) and signs in.
 
 use crate::audit::{AuditEntry, RequestMeta};
+use crate::auth::policy::password_issues;
 use crate::auth::session::{self, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
-use crate::registration::password_issues;
 use crate::state::AppState;
 use crate::storage::models::{PasswordResetRow, UserRow};
 use crate::storage::{self, password_resets, sessions, users};

@@ -2,6 +2,7 @@
 //! token), scope checks, sessions, and password hashing.
 
 pub mod password;
+pub mod policy;
 pub mod session;
 
 use crate::audit::{AuditEntry, RequestMeta};

@@ -1,4 +1,4 @@
-//! Registration and email verification.
+//! Registration and email verification: the rules and their transactions.
 //!
 //! - Email-bound invitations (and the bootstrap owner invitation) prove the address: the
 //!   redemption, the user insert, the session and the audit events commit together (201).
@@ -8,69 +8,40 @@
 //! - An address that already has an account gets the same 202, and its owner an email; no one
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
+use super::accounts::{NewAccount, TxError, insert_user, take_use};
 use crate::audit::{AuditEntry, RequestMeta};
 use crate::auth::password::HashError;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::policy::parse_new_password;
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::http::Json;
-use crate::invitations::service::{resolve_token, state_error};
+use crate::invitations::service::resolve_token;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
-use crate::storage::{self, DbConn, invitations, users, verifications};
+use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
-use actix_web::{HttpResponse, post, web};
-use invitegate_core::api::{
-    ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, Problem, RegisterRequest,
-    ResendVerificationRequest, SessionResponse, StatusResponse,
-};
-use invitegate_core::model::{AuditAction, Role, SignupMode};
-use invitegate_core::password::{self, PasswordIssue, PasswordPolicy};
+use actix_web::web;
+use invitegate_core::api::{ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, RegisterRequest};
+use invitegate_core::model::{AuditAction, SignupMode};
 use invitegate_core::{Email, ErrorCode};
 
 /// Why an account may be created without a verification email, or why one is needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Basis {
+pub(super) enum Basis {
     Invitation,
     Allowlist,
     Open,
 }
 
 impl Basis {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Invitation => "invitation",
             Self::Allowlist => "allowlist",
             Self::Open => "open",
         }
     }
-}
-
-/// The password policy in force.
-pub fn policy(state: &AppState) -> PasswordPolicy {
-    PasswordPolicy {
-        min_length: state.config.password_min_length,
-        max_length: state.config.password_max_length,
-    }
-}
-
-/// Checks a password against the policy and the common-password list: every issue found.
-pub fn password_issues(
-    state: &AppState,
-    password: &str,
-    email: Option<&Email>,
-) -> Vec<PasswordIssue> {
-    let mut issues = policy(state).check(password, email.map(|e| e.local_part()));
-    if !issues.contains(&PasswordIssue::TooLong)
-        && state
-            .common_passwords
-            .contains(&password::normalize(password).to_lowercase())
-    {
-        issues.push(PasswordIssue::TooCommon);
-    }
-    issues
 }
 
 fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
@@ -97,87 +68,24 @@ fn hash_error(e: HashError) -> ApiError {
     }
 }
 
-enum Outcome {
+/// What a registration did.
+pub enum RegisterOutcome {
+    /// The account exists and is signed in (the invitation proved the address): the user, the
+    /// session id and its refresh token.
     SignedIn(Box<UserRow>, String, String),
-    Pending,
+    /// A verification link went to the address; the password is chosen from it.
+    VerificationSent,
+    /// The address has an account: its owner was emailed, nothing changed.
     ExistingAccount,
 }
 
-/// Creates an account (201, signed in) or starts email verification (202). See the module docs.
-#[utoipa::path(
-    operation_id = "register",
-    tag = "registration",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Account created and signed in (email-bound invitation); sets the refresh cookie", body = SessionResponse),
-        (status = 202, description = "`verification_pending`: check your email (also when the address already has an account)", body = StatusResponse),
-        (status = 400, description = "`invalid_invitation`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`invitation_required`, `signup_closed` or `email_mismatch`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field errors: `email`: `invalid`; `password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/register")]
+/// Registers per the module docs: the invitation (or sign-up mode) decides between creating
+/// the account now and sending a verification link.
 pub async fn register(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
-    let req = body.into_inner();
-    let result = (state.limits)
-        .guarded(
-            &state,
-            ClientLimit::AuthFailures,
-            &meta,
-            register_inner(&state, &meta, req),
-            |e| {
-                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
-                    .details(serde_json::json!({"reason": e.code}));
-                (entry, e.code == ErrorCode::InvalidInvitation)
-            },
-        )
-        .await?;
-    match result {
-        Outcome::SignedIn(user, sid, refresh) => Ok(account_created(&state, &user, &sid, &refresh)),
-        Outcome::Pending | Outcome::ExistingAccount => {
-            state.outbox_wakeup.notify_one();
-            Ok(HttpResponse::Accepted().json(StatusResponse {
-                status: "verification_pending".into(),
-            }))
-        }
-    }
-}
-
-/// The password of a request that sets one: 422 `password`: `required` when absent, else the
-/// policy's codes; the NFKC-normalised password when it passes.
-fn parse_password(
-    state: &AppState,
-    password: Option<&str>,
-    email: &Email,
-    errors: &mut FieldErrors,
-) -> Option<String> {
-    let Some(password) = password else {
-        errors.insert("password".into(), vec!["required".into()]);
-        return None;
-    };
-    let issues = password_issues(state, password, Some(email));
-    if issues.is_empty() {
-        Some(password::normalize(password))
-    } else {
-        errors.insert(
-            "password".into(),
-            issues.iter().map(|i| i.code().to_string()).collect(),
-        );
-        None
-    }
-}
-
-async fn register_inner(
     state: &web::Data<AppState>,
     meta: &RequestMeta,
     req: RegisterRequest,
-) -> ApiResult<Outcome> {
+) -> ApiResult<RegisterOutcome> {
     let mut errors = FieldErrors::new();
     let email = Email::parse(&req.email).ok();
     if email.is_none() {
@@ -210,8 +118,9 @@ async fn register_inner(
                 return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
             if inv.signs_in_at_once() {
-                let password = parse_password(state, req.password.as_deref(), &email, &mut errors)
-                    .ok_or_else(|| ApiError::fields(errors))?;
+                let password =
+                    parse_new_password(state, req.password.as_deref(), &email, &mut errors)
+                        .ok_or_else(|| ApiError::fields(errors))?;
                 let hash = state.hasher.hash(password).await.map_err(hash_error)?;
                 create_now(state, meta, email, display_name, hash, inv).await
             } else {
@@ -240,100 +149,6 @@ async fn register_inner(
     }
 }
 
-/// The account being created: its address, name and password hash.
-struct NewAccount<'a> {
-    email: &'a str,
-    display_name: Option<String>,
-    password_hash: String,
-}
-
-/// Inserts the user for a redeemed invitation, with its session and audit events.
-fn insert_user(
-    conn: &mut DbConn,
-    state: &AppState,
-    meta: &RequestMeta,
-    account: NewAccount<'_>,
-    invitation: Option<&InvitationRow>,
-    basis: Basis,
-) -> Result<(UserRow, session::NewSession), diesel::result::Error> {
-    let NewAccount {
-        email,
-        display_name,
-        password_hash,
-    } = account;
-    let user = UserRow {
-        id: storage::new_id(),
-        email: email.to_string(),
-        display_name,
-        password_hash,
-        role: invitation
-            .map(|i| i.role())
-            .unwrap_or(Role::Member)
-            .as_str()
-            .into(),
-        created_at: storage::now(),
-        disabled_at: None,
-        invited_by_type: invitation.map(|i| i.inviter_type.clone()),
-        invited_by_id: invitation.map(|i| i.inviter_id.clone()),
-        invitation_id: invitation.map(|i| i.id.clone()),
-        invitation_serial: 0,
-    };
-    users::insert(conn, &user)?;
-    let actor = Some(invitegate_core::model::ActorRef {
-        kind: invitegate_core::model::ActorType::User,
-        id: user.id.clone(),
-    });
-    if let Some(inv) = invitation {
-        AuditEntry::success(AuditAction::InvitationRedeemed)
-            .actor(actor.clone())
-            .target("invitation", inv.id.clone())
-            .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
-            .write(conn, meta)?;
-    }
-    AuditEntry::success(AuditAction::RegistrationSucceeded)
-        .actor(actor)
-        .target("user", user.id.clone())
-        .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
-        .write(conn, meta)?;
-    let new_session = session::new_session(state, &user.id, meta);
-    session::insert(conn, &new_session)?;
-    Ok((user, new_session))
-}
-
-enum TxError {
-    Api(ApiError),
-    Existing,
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        if storage::is_unique_violation(&e) {
-            Self::Existing
-        } else {
-            Self::Api(e.into())
-        }
-    }
-}
-
-impl From<ApiError> for TxError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-/// Takes one use of the invitation with the guarded statement; when the guard refuses, the
-/// error says why (used, expired, revoked).
-fn take_use(conn: &mut DbConn, id: &str, now: chrono::NaiveDateTime) -> Result<(), TxError> {
-    if invitations::redeem(conn, id, now)?.is_some() {
-        return Ok(());
-    }
-    let current = invitations::find(conn, id)?;
-    let err = current
-        .and_then(|c| state_error(c.state(now)))
-        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
-    Err(TxError::Api(err))
-}
-
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
 /// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
 async fn create_now(
@@ -343,7 +158,7 @@ async fn create_now(
     display_name: Option<String>,
     hash: String,
     inv: InvitationRow,
-) -> ApiResult<Outcome> {
+) -> ApiResult<RegisterOutcome> {
     let st = state.clone().into_inner();
     let m = meta.clone();
     let e = email.as_str().to_string();
@@ -372,7 +187,11 @@ async fn create_now(
         })
         .await?;
     match result {
-        Ok((user, s)) => Ok(Outcome::SignedIn(Box::new(user), s.row.id, s.refresh_token)),
+        Ok((user, s)) => Ok(RegisterOutcome::SignedIn(
+            Box::new(user),
+            s.row.id,
+            s.refresh_token,
+        )),
         Err(TxError::Api(e)) => Err(e),
         Err(TxError::Existing) => notify_existing(state, meta, email).await,
     }
@@ -382,7 +201,7 @@ async fn notify_existing(
     state: &web::Data<AppState>,
     meta: &RequestMeta,
     email: Email,
-) -> ApiResult<Outcome> {
+) -> ApiResult<RegisterOutcome> {
     let m = meta.clone();
     let notice = state
         .templates
@@ -403,7 +222,7 @@ async fn notify_existing(
             })
         })
         .await?;
-    Ok(Outcome::ExistingAccount)
+    Ok(RegisterOutcome::ExistingAccount)
 }
 
 async fn start_verification(
@@ -413,7 +232,7 @@ async fn start_verification(
     display_name: Option<String>,
     basis: Basis,
     invitation_id: Option<String>,
-) -> ApiResult<Outcome> {
+) -> ApiResult<RegisterOutcome> {
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
@@ -452,7 +271,7 @@ async fn start_verification(
         })
         .await?;
     match result {
-        Ok(()) => Ok(Outcome::Pending),
+        Ok(()) => Ok(RegisterOutcome::VerificationSent),
         Err(TxError::Api(e)) => Err(e),
         Err(TxError::Existing) => notify_existing(state, meta, email).await,
     }
@@ -479,58 +298,9 @@ fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiRes
     }
 }
 
-/// Completes a registration whose email had to be proven: whoever holds the emailed link
-/// chooses the password here, on an explicit submit (security.md, pre-hijacking); the account
-/// is created, the invitation (if any) redeemed and the session started in one transaction.
-/// A missing or weak password creates nothing and leaves the link usable.
-#[utoipa::path(
-    operation_id = "confirmEmailVerification",
-    tag = "registration",
-    request_body = ConfirmEmailRequest,
-    responses(
-        (status = 201, description = "Account created and signed in; sets the refresh cookie", body = SessionResponse),
-        (status = 400, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`signup_closed` or `invitation_required` (settings changed since)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_registered`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`, or the invitation can no longer be used", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Field errors: `password`: `required`, `too_short`, `too_long`, `too_common`, `contains_email`; `display_name`: `too_long`, `invalid`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/email-verifications/confirm")]
-pub async fn confirm_email(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<ConfirmEmailRequest>,
-) -> ApiResult<HttpResponse> {
-    let (user, sid, refresh) = (state.limits)
-        .guarded(
-            &state,
-            ClientLimit::AuthFailures,
-            &meta,
-            confirm_inner(&state, &meta, body.into_inner()),
-            |e| {
-                let entry = AuditEntry::failure(AuditAction::EmailVerified)
-                    .details(serde_json::json!({"reason": e.code}));
-                (entry, e.code == ErrorCode::InvalidToken)
-            },
-        )
-        .await?;
-    Ok(account_created(&state, &user, &sid, &refresh))
-}
-
-/// 201 with the session body and refresh cookie of a new account.
-fn account_created(state: &AppState, user: &UserRow, sid: &str, refresh: &str) -> HttpResponse {
-    state
-        .metrics
-        .events
-        .with_label_values(&["registration.succeeded", "success"])
-        .inc();
-    let SignedIn { body, cookie } = session::signed_in(state, user, sid, refresh);
-    HttpResponse::Created().cookie(cookie).json(body)
-}
-
-async fn confirm_inner(
+/// Completes a verified registration with the password chosen on the link's page: the user,
+/// the session id and its refresh token.
+pub async fn confirm(
     state: &web::Data<AppState>,
     meta: &RequestMeta,
     req: ConfirmEmailRequest,
@@ -560,7 +330,7 @@ async fn confirm_inner(
     let settings = settings::current(state).await?;
     still_allowed(&settings, &row.basis, &row.email)?;
     let email = Email::parse(&row.email).map_err(|_| ApiError::internal("stored email invalid"))?;
-    let password = parse_password(state, req.password.as_deref(), &email, &mut errors)
+    let password = parse_new_password(state, req.password.as_deref(), &email, &mut errors)
         .ok_or_else(|| ApiError::fields(errors))?;
     let password_hash = state.hasher.hash(password).await.map_err(hash_error)?;
     let display_name = display_name.or_else(|| row.display_name.clone());
@@ -612,26 +382,9 @@ async fn confirm_inner(
     }
 }
 
-/// Sends the verification link of a pending registration again, with a new token (the old
-/// link stops working). Always 202 with the same body, whether or not such a registration
-/// exists, so it reveals nothing about accounts.
-#[utoipa::path(
-    operation_id = "resendEmailVerification",
-    tag = "registration",
-    request_body = ResendVerificationRequest,
-    responses(
-        (status = 202, description = "`accepted`, whether or not a registration is pending", body = StatusResponse),
-        (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP and per address)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/email-verifications/resend")]
-pub async fn resend_verification(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<ResendVerificationRequest>,
-) -> ApiResult<HttpResponse> {
-    let email = state.limits.email_request(&meta, &body.email)?;
+/// Sends the verification link of a pending registration of `email` again with a new token (the
+/// old link stops working); does nothing when there is none or the address has an account.
+pub async fn resend_verification(state: &web::Data<AppState>, email: Email) -> ApiResult<()> {
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
@@ -662,7 +415,5 @@ pub async fn resend_verification(
         })
         .await?;
     state.outbox_wakeup.notify_one();
-    Ok(HttpResponse::Accepted().json(StatusResponse {
-        status: "accepted".into(),
-    }))
+    Ok(())
 }

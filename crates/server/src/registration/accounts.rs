@@ -1,0 +1,111 @@
+//! The transaction bodies of registration: the user insert with its session and audit events,
+//! and the guarded use of an invitation.
+
+use super::service::Basis;
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::auth::session;
+use crate::error::ApiError;
+use crate::invitations::service::state_error;
+use crate::state::AppState;
+use crate::storage::models::{InvitationRow, UserRow};
+use crate::storage::{self, DbConn, invitations, users};
+use invitegate_core::ErrorCode;
+use invitegate_core::model::{AuditAction, Role};
+
+/// The account being created: its address, name and password hash.
+pub(super) struct NewAccount<'a> {
+    pub email: &'a str,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+}
+
+/// Inserts the user for a redeemed invitation, with its session and audit events.
+pub(super) fn insert_user(
+    conn: &mut DbConn,
+    state: &AppState,
+    meta: &RequestMeta,
+    account: NewAccount<'_>,
+    invitation: Option<&InvitationRow>,
+    basis: Basis,
+) -> Result<(UserRow, session::NewSession), diesel::result::Error> {
+    let NewAccount {
+        email,
+        display_name,
+        password_hash,
+    } = account;
+    let user = UserRow {
+        id: storage::new_id(),
+        email: email.to_string(),
+        display_name,
+        password_hash,
+        role: invitation
+            .map(|i| i.role())
+            .unwrap_or(Role::Member)
+            .as_str()
+            .into(),
+        created_at: storage::now(),
+        disabled_at: None,
+        invited_by_type: invitation.map(|i| i.inviter_type.clone()),
+        invited_by_id: invitation.map(|i| i.inviter_id.clone()),
+        invitation_id: invitation.map(|i| i.id.clone()),
+        invitation_serial: 0,
+    };
+    users::insert(conn, &user)?;
+    let actor = Some(invitegate_core::model::ActorRef {
+        kind: invitegate_core::model::ActorType::User,
+        id: user.id.clone(),
+    });
+    if let Some(inv) = invitation {
+        AuditEntry::success(AuditAction::InvitationRedeemed)
+            .actor(actor.clone())
+            .target("invitation", inv.id.clone())
+            .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
+            .write(conn, meta)?;
+    }
+    AuditEntry::success(AuditAction::RegistrationSucceeded)
+        .actor(actor)
+        .target("user", user.id.clone())
+        .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
+        .write(conn, meta)?;
+    let new_session = session::new_session(state, &user.id, meta);
+    session::insert(conn, &new_session)?;
+    Ok((user, new_session))
+}
+
+pub(super) enum TxError {
+    Api(ApiError),
+    Existing,
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        if storage::is_unique_violation(&e) {
+            Self::Existing
+        } else {
+            Self::Api(e.into())
+        }
+    }
+}
+
+impl From<ApiError> for TxError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+/// Takes one use of the invitation with the guarded statement; when the guard refuses, the
+/// error says why (used, expired, revoked).
+pub(super) fn take_use(
+    conn: &mut DbConn,
+    id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), TxError> {
+    if invitations::redeem(conn, id, now)?.is_some() {
+        return Ok(());
+    }
+    let current = invitations::find(conn, id)?;
+    let err = current
+        .and_then(|c| state_error(c.state(now)))
+        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
+    Err(TxError::Api(err))
+}

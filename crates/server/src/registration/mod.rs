@@ -1,0 +1,146 @@
+//! Registration endpoints: register, confirm an email verification, resend its link. The rules
+//! are in [`service`]; see its docs.
+
+mod accounts;
+pub mod service;
+
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::auth::session::{self, SignedIn};
+use crate::error::ApiResult;
+use crate::http::Json;
+use crate::ratelimit::ClientLimit;
+use crate::state::AppState;
+use crate::storage::models::UserRow;
+use actix_web::{HttpResponse, post, web};
+use invitegate_core::ErrorCode;
+use invitegate_core::api::{
+    ConfirmEmailRequest, Problem, RegisterRequest, ResendVerificationRequest, SessionResponse,
+    StatusResponse,
+};
+use invitegate_core::model::AuditAction;
+use service::RegisterOutcome;
+
+/// Creates an account (201, signed in) or starts email verification (202). See the module docs.
+#[utoipa::path(
+    operation_id = "register",
+    tag = "registration",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in (email-bound invitation); sets the refresh cookie", body = SessionResponse),
+        (status = 202, description = "`verification_pending`: check your email (also when the address already has an account)", body = StatusResponse),
+        (status = 400, description = "`invalid_invitation`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`invitation_required`, `signup_closed` or `email_mismatch`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors: `email`: `invalid`; `password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.into_inner();
+    let result = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            service::register(&state, &meta, req),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidInvitation)
+            },
+        )
+        .await?;
+    match result {
+        RegisterOutcome::SignedIn(user, sid, refresh) => {
+            Ok(account_created(&state, &user, &sid, &refresh))
+        }
+        RegisterOutcome::VerificationSent | RegisterOutcome::ExistingAccount => {
+            state.outbox_wakeup.notify_one();
+            Ok(HttpResponse::Accepted().json(StatusResponse {
+                status: "verification_pending".into(),
+            }))
+        }
+    }
+}
+
+/// Completes a registration whose email had to be proven: whoever holds the emailed link
+/// chooses the password here, on an explicit submit (security.md, pre-hijacking); the account
+/// is created, the invitation (if any) redeemed and the session started in one transaction.
+/// A missing or weak password creates nothing and leaves the link usable.
+#[utoipa::path(
+    operation_id = "confirmEmailVerification",
+    tag = "registration",
+    request_body = ConfirmEmailRequest,
+    responses(
+        (status = 201, description = "Account created and signed in; sets the refresh cookie", body = SessionResponse),
+        (status = 400, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`signup_closed` or `invitation_required` (settings changed since)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_registered`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`token_expired`, or the invitation can no longer be used", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors: `password`: `required`, `too_short`, `too_long`, `too_common`, `contains_email`; `display_name`: `too_long`, `invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email-verifications/confirm")]
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<ConfirmEmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let (user, sid, refresh) = (state.limits)
+        .guarded(
+            &state,
+            ClientLimit::AuthFailures,
+            &meta,
+            service::confirm(&state, &meta, body.into_inner()),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::EmailVerified)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidToken)
+            },
+        )
+        .await?;
+    Ok(account_created(&state, &user, &sid, &refresh))
+}
+
+/// 201 with the session body and refresh cookie of a new account.
+fn account_created(state: &AppState, user: &UserRow, sid: &str, refresh: &str) -> HttpResponse {
+    state
+        .metrics
+        .events
+        .with_label_values(&["registration.succeeded", "success"])
+        .inc();
+    let SignedIn { body, cookie } = session::signed_in(state, user, sid, refresh);
+    HttpResponse::Created().cookie(cookie).json(body)
+}
+
+/// Sends the verification link of a pending registration again, with a new token (the old
+/// link stops working). Always 202 with the same body, whether or not such a registration
+/// exists, so it reveals nothing about accounts.
+#[utoipa::path(
+    operation_id = "resendEmailVerification",
+    tag = "registration",
+    request_body = ResendVerificationRequest,
+    responses(
+        (status = 202, description = "`accepted`, whether or not a registration is pending", body = StatusResponse),
+        (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (per IP and per address)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email-verifications/resend")]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<ResendVerificationRequest>,
+) -> ApiResult<HttpResponse> {
+    let email = state.limits.email_request(&meta, &body.email)?;
+    service::resend_verification(&state, email).await?;
+    Ok(HttpResponse::Accepted().json(StatusResponse {
+        status: "accepted".into(),
+    }))
+}
