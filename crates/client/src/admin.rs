@@ -1,0 +1,126 @@
+//! Administration: users, the audit log, API keys, webhooks, the delivery queue, settings.
+
+use crate::{Client, ClientError};
+use invitegate_core::api::*;
+use reqwest::Method;
+
+impl Client {
+    /// `GET /users`.
+    pub async fn list_users(&self, query: &[(&str, &str)]) -> Result<Page<User>, ClientError> {
+        self.json(self.request(Method::GET, "/users").query(query))
+            .await
+    }
+
+    /// `POST /users/{id}/disable`.
+    pub async fn disable_user(&self, id: &str) -> Result<User, ClientError> {
+        self.json(self.request(Method::POST, &format!("/users/{id}/disable")))
+            .await
+    }
+
+    /// `GET /audit-events`.
+    pub async fn list_audit_events(
+        &self,
+        query: &[(&str, &str)],
+    ) -> Result<Page<AuditEvent>, ClientError> {
+        self.json(self.request(Method::GET, "/audit-events").query(query))
+            .await
+    }
+
+    /// `GET /audit-events/export`: the raw file.
+    pub async fn export_audit_events(&self, query: &[(&str, &str)]) -> Result<String, ClientError> {
+        Ok(self
+            .send(
+                self.request(Method::GET, "/audit-events/export")
+                    .query(query),
+            )
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// `POST /api-keys`.
+    pub async fn create_api_key(
+        &self,
+        req: &CreateApiKeyRequest,
+    ) -> Result<CreatedApiKey, ClientError> {
+        self.post("/api-keys", req).await
+    }
+
+    /// `GET /api-keys`.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, ClientError> {
+        self.get("/api-keys").await
+    }
+
+    /// `DELETE /api-keys/{id}`.
+    pub async fn revoke_api_key(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/api-keys/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `POST /webhooks`.
+    pub async fn create_webhook(
+        &self,
+        req: &CreateWebhookRequest,
+    ) -> Result<CreatedWebhook, ClientError> {
+        self.post("/webhooks", req).await
+    }
+
+    /// `GET /webhooks`.
+    pub async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>, ClientError> {
+        self.get("/webhooks").await
+    }
+
+    /// `DELETE /webhooks/{id}`.
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/webhooks/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /webhooks/{id}/deliveries`.
+    pub async fn webhook_deliveries(&self, id: &str) -> Result<Vec<WebhookDelivery>, ClientError> {
+        self.get(&format!("/webhooks/{id}/deliveries")).await
+    }
+
+    /// `POST /webhooks/{id}/deliveries/{delivery_id}/replay`.
+    pub async fn replay_webhook_delivery(
+        &self,
+        id: &str,
+        delivery_id: &str,
+    ) -> Result<(), ClientError> {
+        self.send(self.request(
+            Method::POST,
+            &format!("/webhooks/{id}/deliveries/{delivery_id}/replay"),
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    /// `GET /outbox` with query pairs such as `("status", "dead")`.
+    pub async fn list_outbox(
+        &self,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<OutboxItem>, ClientError> {
+        self.json(self.request(Method::GET, "/outbox").query(query))
+            .await
+    }
+
+    /// `POST /outbox/{id}/retry`.
+    pub async fn retry_outbox_item(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::POST, &format!("/outbox/{id}/retry")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /settings`.
+    pub async fn settings(&self) -> Result<SettingsView, ClientError> {
+        self.get("/settings").await
+    }
+
+    /// `PATCH /settings`.
+    pub async fn patch_settings(&self, patch: &SettingsPatch) -> Result<SettingsView, ClientError> {
+        self.json(self.request(Method::PATCH, "/settings").json(patch))
+            .await
+    }
+}
