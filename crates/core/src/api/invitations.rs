@@ -1,0 +1,199 @@
+//! Invitations: creation (single and bulk), verification, resend, the invitation object.
+
+use super::*;
+
+/// What an invitee may see about their invitation before redeeming it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InvitationPreview {
+    /// Invitation id.
+    pub id: String,
+    /// The bound email address, if any (the registration form locks it).
+    pub email: Option<String>,
+    /// The bound email domain, if any.
+    pub email_domain: Option<String>,
+    /// Role granted on acceptance.
+    pub role: Role,
+    /// When the invitation stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Who invited: a user's display name or email, an API key's name, or the server.
+    pub inviter_display_name: Option<String>,
+    /// Whether registering with it first emails a confirmation link (domain and open
+    /// invitations): the registration form then asks only for the email, and the password is
+    /// chosen on the `/verify-email` page (security.md, pre-hijacking).
+    #[serde(default)]
+    pub email_verification_required: bool,
+}
+
+/// `POST /api/v1/invitations/verify` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VerifyInvitationResponse {
+    /// The invitation the token belongs to.
+    pub invitation: InvitationPreview,
+}
+
+/// `POST /api/v1/invitations` body. Set `email` (single address, `max_uses` 1), or
+/// `email_domain` (any address at that domain), or neither (an open link).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationRequest {
+    /// Bind the invitation to this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Bind the invitation to addresses at this domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_domain: Option<String>,
+    /// Redemptions allowed, 1 to 100000; must be 1 (the default) for email-bound invitations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<i32>,
+    /// Days until expiry, 1 to 365; default `invite_link_expiry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+    /// Role granted on acceptance (default `member`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Free text shown to the invitee (at most 1000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Email the link to the invitee (default true when `email` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_email: Option<bool>,
+}
+
+/// An invitation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Invitation {
+    /// Invitation id.
+    pub id: String,
+    /// Bound address, if any.
+    pub email: Option<String>,
+    /// Bound domain, if any.
+    pub email_domain: Option<String>,
+    /// Current state, derived from uses, expiry and revocation.
+    pub state: InvitationState,
+    /// Role granted on acceptance.
+    pub role: Role,
+    /// Redemptions allowed.
+    pub max_uses: i32,
+    /// Redemptions so far.
+    pub uses: i32,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When the last allowed redemption happened.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Who issued it.
+    pub inviter: ActorRef,
+    /// The inviter as people know them (a user's display name or email, an API key's name);
+    /// filled in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inviter_name: Option<String>,
+    /// Note for the invitee.
+    pub note: Option<String>,
+}
+
+/// An invitation with its freshly minted token: only in create, bulk create and resend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InvitationWithToken {
+    /// The invitation.
+    #[serde(flatten)]
+    pub invitation: Invitation,
+    /// The raw token; never stored, never shown again.
+    pub token: String,
+    /// `{public_base_url}/invite#token=<token>`.
+    pub url: String,
+}
+
+/// `POST /api/v1/invitations/{id}/resend` body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResendInvitationRequest {
+    /// Days until the new expiry, 1 to 365; default `invite_link_expiry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+}
+
+/// `POST /api/v1/invitations/bulk` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkCreateRequest {
+    /// At most 10,000 create bodies.
+    pub invitations: Vec<CreateInvitationRequest>,
+    /// Report what would happen without creating anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The result of one bulk row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkStatus {
+    /// Created (or, in a dry run, would be).
+    Created,
+    /// A pending invitation exists for that email (or an earlier row has the same email).
+    AlreadyInvited,
+    /// That email already has an account.
+    AlreadyRegistered,
+    /// The row is not valid; see `error`.
+    Invalid,
+}
+
+/// One row of a bulk result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkResult {
+    /// Position in the request, from 0.
+    pub index: usize,
+    /// The row's email as given (normalised when valid).
+    pub email: Option<String>,
+    /// What happened.
+    pub status: BulkStatus,
+    /// The created invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+    /// Its token (not in dry runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Its link (not in dry runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// For `invalid` rows: the field codes, e.g. `{"email": ["invalid"]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// Counts per status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkSummary {
+    /// Rows created.
+    pub created: usize,
+    /// Rows already invited.
+    pub already_invited: usize,
+    /// Rows already registered.
+    pub already_registered: usize,
+    /// Invalid rows.
+    pub invalid: usize,
+}
+
+/// `POST /api/v1/invitations/bulk` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkCreateResponse {
+    /// One result per request row, in order.
+    pub results: Vec<BulkResult>,
+    /// Totals.
+    pub summary: BulkSummary,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
