@@ -1,0 +1,109 @@
+//! `/admin/…`: the admin console.
+
+mod api_keys;
+mod audit;
+mod import;
+mod invitations;
+mod outbox;
+mod settings;
+mod users;
+mod webhooks;
+
+pub use api_keys::*;
+pub use audit::*;
+pub use import::*;
+pub use invitations::*;
+pub use outbox::*;
+pub use settings::*;
+pub use users::*;
+pub use webhooks::*;
+
+use invitegate_core::api::*;
+use invitegate_core::model::{InvitationState, Role, Scope, SignupMode};
+use leptos::prelude::*;
+
+use crate::errors::{Limits, describe};
+use crate::pages::member::CopyField;
+use crate::session::ctx;
+use crate::ui::*;
+use crate::util::{download, fmt_time};
+
+fn err(e: &invitegate_client::ClientError) -> Option<String> {
+    Some(describe(e, Limits::default()))
+}
+
+type Query = Vec<(String, String)>;
+
+/// A cursor-paginated list: `load(false)` replaces `rows` with the first page of `query()`,
+/// `load(true)` appends the page after `cursor`.
+fn paged<T, Q, F, Fut>(
+    rows: RwSignal<Vec<T>>,
+    cursor: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
+    query: Q,
+    fetch: F,
+) -> impl Fn(bool) + Copy + 'static
+where
+    T: Send + Sync + 'static,
+    Q: Fn() -> Query + Copy + 'static,
+    F: Fn(invitegate_client::Client, Query) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = Result<Page<T>, invitegate_client::ClientError>> + 'static,
+{
+    let ctx = ctx();
+    move |more: bool| {
+        let mut q = query();
+        if more && let Some(c) = cursor.get_untracked() {
+            q.push(("cursor".into(), c));
+        }
+        leptos::task::spawn_local(async move {
+            match ctx.call_with(q, fetch).await {
+                Ok(p) => {
+                    cursor.set(p.next_cursor);
+                    if more {
+                        rows.update(|r| r.extend(p.data));
+                    } else {
+                        rows.set(p.data);
+                    }
+                    error.set(None);
+                }
+                Err(e) => error.set(err(&e)),
+            }
+        });
+    }
+}
+
+fn pairs(q: &Query) -> Vec<(&str, &str)> {
+    q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+/// The console's tab bar.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let tabs = [
+        ("/admin", "Invitations"),
+        ("/admin/import", "Import"),
+        ("/admin/users", "Users"),
+        ("/admin/audit", "Audit log"),
+        ("/admin/api-keys", "API keys"),
+        ("/admin/webhooks", "Webhooks"),
+        ("/admin/outbox", "Delivery"),
+        ("/admin/settings", "Settings"),
+    ];
+    view! {
+        <nav class="tabs" aria-label="Admin console">
+            {tabs.into_iter().map(|(href, label)| {
+                let current = move || (location.pathname.get() == href).then_some("page");
+                view! { <a href=href aria-current=current>{label}</a> }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+fn actor_label(a: &invitegate_core::model::ActorRef) -> String {
+    format!(
+        "{} {}",
+        a.kind.as_str().replace('_', " "),
+        &a.id[..a.id.len().min(8)]
+    )
+}
