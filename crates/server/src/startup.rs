@@ -347,6 +347,7 @@ pub fn run(
             .into_utoipa_app()
             .openapi(routes::base_doc())
             .app_data(data.clone())
+            .app_data(web::Data::new(data.trusted_proxies.clone()))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(
                 web::PathConfig::default()

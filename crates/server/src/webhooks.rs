@@ -12,8 +12,8 @@ use crate::egress::check_target;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
 use crate::state::AppState;
-use crate::storage::models::{AuditRow, OutboxRow, WebhookEndpointRow};
-use crate::storage::{self, DbConn, outbox, webhooks};
+use crate::storage::models::{OutboxRow, WebhookEndpointRow};
+use crate::storage::{self, outbox, webhooks};
 use actix_web::{HttpResponse, delete, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -24,40 +24,6 @@ use invitegate_core::api::{
 };
 use invitegate_core::model::{AuditAction, Scope};
 use sha2::Sha256;
-
-/// Queues a delivery of `event` for every endpoint subscribed to its action (inside the
-/// caller's transaction).
-pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<()> {
-    let endpoints = webhooks::active(conn)?;
-    if endpoints.is_empty() {
-        return Ok(());
-    }
-    let api = event.to_api();
-    let payload =
-        serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
-            .to_string();
-    for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
-        let now = storage::now();
-        outbox::insert(
-            conn,
-            &OutboxRow {
-                id: format!("msg_{}", storage::new_id().replace('-', "")),
-                kind: "webhook".into(),
-                payload: payload.clone(),
-                status: outbox::PENDING.into(),
-                attempts: 0,
-                next_attempt_at: now,
-                locked_until: None,
-                created_at: now,
-                sent_at: None,
-                last_error: None,
-                endpoint_id: Some(endpoint.id.clone()),
-                response_status: None,
-            },
-        )?;
-    }
-    Ok(())
-}
 
 /// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` with the key decoded from the
 /// `whsec_` secret (Standard Webhooks).

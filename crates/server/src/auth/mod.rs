@@ -164,10 +164,7 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = bearer(req);
-        let meta = state.as_ref().map(|s| RequestMeta {
-            ip: crate::audit::client_ip(req, &s.trusted_proxies),
-            user_agent: None,
-        });
+        let meta = Some(RequestMeta::of(req));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let genuine = credential.as_deref().is_some_and(|c| {

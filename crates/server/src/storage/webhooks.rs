@@ -1,7 +1,8 @@
 //! Queries on `webhook_endpoints` and on the webhook deliveries in `outbox`.
 
 use super::DbConn;
-use super::models::{OutboxRow, WebhookEndpointRow};
+use super::models::{AuditRow, OutboxRow, WebhookEndpointRow};
+use super::outbox;
 use super::schema::outbox::dsl as o;
 use super::schema::webhook_endpoints::dsl as w;
 use chrono::NaiveDateTime;
@@ -59,4 +60,38 @@ pub fn set_response_status(conn: &mut DbConn, id: &str, status: Option<i32>) -> 
         .set(o::response_status.eq(status))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Queues a delivery of `event` for every endpoint subscribed to its action (inside the
+/// caller's transaction).
+pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<()> {
+    let endpoints = active(conn)?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let api = event.to_api();
+    let payload =
+        serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
+            .to_string();
+    for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
+        let now = super::now();
+        outbox::insert(
+            conn,
+            &OutboxRow {
+                id: format!("msg_{}", super::new_id().replace('-', "")),
+                kind: "webhook".into(),
+                payload: payload.clone(),
+                status: outbox::PENDING.into(),
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                created_at: now,
+                sent_at: None,
+                last_error: None,
+                endpoint_id: Some(endpoint.id.clone()),
+                response_status: None,
+            },
+        )?;
+    }
+    Ok(())
 }
