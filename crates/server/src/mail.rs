@@ -1,19 +1,14 @@
 //! Email: messages are written to the outbox in the same transaction as the change that caused
-//! them, and a background worker delivers them. The default transport writes each message as
+//! them, and the worker in [`crate::delivery`] sends them. The default transport writes each message as
 //! an `.eml` file under `<data_dir>/outbox/`, so a local user can open it.
 
-use crate::state::AppState;
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, DbConn, outbox};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Attempts before an item is marked dead.
-pub const MAX_ATTEMPTS: i32 = 8;
 
 /// An email in the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,7 +286,8 @@ impl Transport {
         }
     }
 
-    async fn send(&self, message: Message) -> anyhow::Result<()> {
+    /// Sends one message (writes it, for the file transport).
+    pub async fn send(&self, message: Message) -> anyhow::Result<()> {
         match self {
             Self::File(dir) => {
                 let dir = dir.clone();
@@ -305,92 +301,19 @@ impl Transport {
     }
 }
 
-/// Seconds before attempt `attempts + 1`: 2^attempts, at most an hour, with ±50 % jitter so
-/// that items failing together do not retry together.
-pub fn backoff_seconds(attempts: i32) -> i64 {
-    let base = 2f64.powi(attempts.clamp(0, 12)).min(3600.0);
-    let jitter = 0.5 + f64::from(crate::tokens::random_bytes::<1>()[0]) / 255.0;
-    (base * jitter).round().max(1.0) as i64
-}
-
-/// Delivers outbox items until the process ends: wakes after a commit that enqueued
-/// something, or every second. Items are claimed with a lease, so several processes on one
-/// database never send the same item at the same time, and an item claimed by a process that
-/// died is picked up again when its lease ends.
-pub async fn run_worker(state: Arc<AppState>) {
-    loop {
-        let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_wakeup.notified()).await;
-        let claimed = state
-            .db(|conn| {
-                let now = storage::now();
-                let lease = now + chrono::Duration::seconds(120);
-                let mut items = Vec::new();
-                for id in outbox::due(conn, now, 20)? {
-                    if let Some(item) = outbox::claim(conn, &id, now, lease)? {
-                        items.push(item);
-                    }
-                }
-                Ok(items)
-            })
-            .await;
-        let items = match claimed {
-            Ok(items) => items,
-            Err(e) => {
-                tracing::debug!(error = %e, "outbox worker could not reach the database");
-                continue;
-            }
-        };
-        for item in items {
-            let (response_status, outcome) = if item.kind == "webhook" {
-                crate::webhooks::deliver(&state, &item).await
-            } else {
-                (None, deliver(&state, &item).await)
-            };
-            let id = item.id.clone();
-            let attempts = item.attempts + 1;
-            let kept = at_rest(&item);
-            let result = state
-                .db(move |conn| {
-                    if response_status.is_some() {
-                        storage::webhooks::set_response_status(conn, &id, response_status)?;
-                    }
-                    match &outcome {
-                        Ok(()) => outbox::mark_sent(conn, &id, storage::now(), &kept)?,
-                        Err(e) => {
-                            let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
-                            tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");
-                            outbox::mark_failed(conn, &id, &e.to_string(), next)?;
-                        }
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "could not record an outbox delivery");
-            }
-        }
-    }
-}
-
-async fn deliver(state: &AppState, item: &OutboxRow) -> anyhow::Result<()> {
-    match item.kind.as_str() {
-        "email" => {
-            let email: OutgoingEmail = serde_json::from_str(&item.payload)?;
-            let message = Message::builder()
-                .from(state.config.mail_from.parse::<Mailbox>()?)
-                .to(email.to.parse::<Mailbox>()?)
-                .subject(email.subject)
-                .multipart(MultiPart::alternative_plain_html(
-                    email.text.clone(),
-                    email
-                        .html
-                        .clone()
-                        .unwrap_or_else(|| html_from_text(&email.text)),
-                ))?;
-            state.mail.send(message).await
-        }
-        other => anyhow::bail!("unknown outbox kind {other}"),
-    }
+/// The message for `email` from `from` (a mailbox), with a plain-text and an HTML part.
+pub fn build_message(from: &str, email: &OutgoingEmail) -> anyhow::Result<Message> {
+    Ok(Message::builder()
+        .from(from.parse::<Mailbox>()?)
+        .to(email.to.parse::<Mailbox>()?)
+        .subject(email.subject.clone())
+        .multipart(MultiPart::alternative_plain_html(
+            email.text.clone(),
+            email
+                .html
+                .clone()
+                .unwrap_or_else(|| html_from_text(&email.text)),
+        ))?)
 }
 
 fn html_from_text(text: &str) -> String {

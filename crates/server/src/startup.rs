@@ -2,12 +2,12 @@
 //! port, which tests use); `run_until_stopped` serves until the process is told to stop.
 
 use crate::audit::RequestMeta;
-use crate::auth::password::HasherPool;
+use crate::client_limits::RateLimiters;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::hashing::HasherPool;
 use crate::invitations::service::{self, Binding, Inviter, NewInvitation};
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiters;
 use crate::state::{AppState, common_passwords};
 use crate::storage::{self, invitations, users};
 use crate::tokens::KeyRing;
@@ -98,7 +98,7 @@ impl Application {
             None
         };
         let server = run(listener, state.clone(), workers)?;
-        tokio::spawn(mail::run_worker(state.clone()));
+        tokio::spawn(crate::delivery::run_worker(state.clone()));
         tokio::spawn(crate::jobs::run(state.clone()));
         tokio::spawn(crate::ratelimit::run_sync(state.clone()));
         Ok(Self {

@@ -1,10 +1,10 @@
 //! `AppState`: everything a handler needs, shared as one `web::Data`.
 
-use crate::auth::password::HasherPool;
+use crate::client_limits::RateLimiters;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::hashing::HasherPool;
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiters;
 use crate::storage::{DbConn, DbPool, StorageError};
 use crate::tokens::KeyRing;
 use std::collections::HashSet;

@@ -1,7 +1,8 @@
 //! Authentication and authorisation: the [`Principal`] extractor (API key or session access
 //! token), scope checks, sessions, and password hashing.
 
-pub mod password;
+/// Password hashing (see [`crate::hashing`]).
+pub use crate::hashing as password;
 pub mod policy;
 pub mod session;
 

@@ -2,11 +2,11 @@
 //! `rate_counters` and pulls what the others pushed past half a limit, every
 //! `rate_limits.sync_interval_milliseconds`.
 
-use super::{
+use crate::audit::{AuditEntry, RequestMeta};
+use crate::client_limits::{
     ALARM, ALARM_WINDOW_SECONDS, Aggregate, ClientLimit, Local, MINUTE, RateLimiters, Slot,
     unix_now,
 };
-use crate::audit::{AuditEntry, RequestMeta};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{self, DbConn, counters};
