@@ -2,6 +2,8 @@
 
 pub mod bulk;
 pub mod lifecycle;
+#[cfg(test)]
+mod rules_tests;
 pub mod service;
 
 use crate::audit::{AuditEntry, RequestMeta};

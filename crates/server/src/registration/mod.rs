@@ -2,6 +2,8 @@
 //! are in [`service`]; see its docs.
 
 mod accounts;
+#[cfg(test)]
+mod rules_tests;
 pub mod service;
 
 use crate::audit::{AuditEntry, RequestMeta};

@@ -44,7 +44,7 @@ impl Basis {
     }
 }
 
-fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
+pub(super) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     let name = name.map(str::trim).filter(|n| !n.is_empty())?;
     if name.chars().count() > MAX_DISPLAY_NAME_LENGTH {
         errors
@@ -277,7 +277,9 @@ async fn start_verification(
     }
 }
 
-fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiResult<()> {
+/// Whether a pending registration of `basis` (`invitation`, `allowlist`, `open`) may still
+/// complete under `settings`: the mode may have closed, or the address left the allowlist.
+pub(super) fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiResult<()> {
     if settings.signup_mode == SignupMode::Closed {
         return Err(ApiError::new(ErrorCode::SignupClosed));
     }
