@@ -74,3 +74,30 @@ impl Default for Metrics {
         Self::new()
     }
 }
+
+/// Middleware: counts every request and observes its latency by route pattern, with the
+/// `Metrics` registered as `web::Data<Metrics>`.
+pub async fn record(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let start = std::time::Instant::now();
+    let method = req.method().to_string();
+    let metrics = req
+        .app_data::<actix_web::web::Data<Metrics>>()
+        .map(|m| m.get_ref().clone());
+    let res = next.call(req).await?;
+    if let Some(m) = metrics {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        m.http_requests
+            .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
+            .inc();
+        m.http_duration
+            .with_label_values(&[method.as_str(), route.as_str()])
+            .observe(start.elapsed().as_secs_f64());
+    }
+    Ok(res)
+}

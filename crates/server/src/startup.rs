@@ -11,17 +11,16 @@ use crate::metrics::Metrics;
 use crate::state::{AppState, common_passwords};
 use crate::storage::{self, invitations, users};
 use crate::tokens::KeyRing;
-use crate::{mail, routes};
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Compress, Next, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use crate::{http, mail, routes};
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use invitegate_core::ErrorCode;
 use invitegate_core::model::Role;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -203,136 +202,6 @@ pub async fn cli_admin_invitation(
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))
 }
 
-fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = match &err {
-        actix_web::error::QueryPayloadError::Deserialize(e) => {
-            let msg = e.to_string();
-            if msg.starts_with("unknown field")
-                || msg.starts_with("unknown variant")
-                || msg.starts_with("invalid digit")
-                || msg.starts_with("number too large")
-            {
-                format!("Invalid query: {msg}")
-            } else {
-                "Invalid query parameters.".to_string()
-            }
-        }
-        _ => "Invalid query parameters.".to_string(),
-    };
-    ApiError::new(ErrorCode::ValidationFailed)
-        .detail(detail)
-        .into()
-}
-
-/// The web app's Content-Security-Policy: its own origin only; `'wasm-unsafe-eval'` lets it
-/// compile its WebAssembly (CSP Level 3), nothing inline, no third-party origins.
-const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-async fn headers_and_metrics(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let start = Instant::now();
-    let path = req.path().to_string();
-    let method = req.method().to_string();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
-    let https = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.base_url.starts_with("https://"));
-    let mut res = next.call(req).await?;
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
-    if let Some(m) = metrics {
-        m.http_requests
-            .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
-            .inc();
-        m.http_duration
-            .with_label_values(&[method.as_str(), route.as_str()])
-            .observe(start.elapsed().as_secs_f64());
-    }
-    let immutable = path.starts_with("/assets/") && res.status().is_success();
-    let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if https {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
-    // Static files of the app: the widget loads them from other sites' pages.
-    if path.starts_with("/embed/") || path.starts_with("/assets/") {
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        h.insert(
-            HeaderName::from_static("cross-origin-resource-policy"),
-            HeaderValue::from_static("cross-origin"),
-        );
-    }
-    let (cache, csp) = if path.starts_with("/api/") {
-        ("no-store", "default-src 'none'; frame-ancestors 'none'")
-    } else if path.starts_with("/docs") {
-        (
-            "no-cache",
-            // Swagger UI sets inline styles, but runs no inline script: none is allowed.
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        )
-    } else if immutable {
-        ("public, max-age=31536000, immutable", PAGE_CSP)
-    } else if path.starts_with("/embed/") {
-        ("public, max-age=300", PAGE_CSP)
-    } else {
-        ("no-cache", PAGE_CSP)
-    };
-    if immutable || !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    Ok(res)
-}
-
-async fn not_found(req: HttpRequest, web_app: web::Data<crate::web::WebApp>) -> HttpResponse {
-    if req.path().starts_with("/api/")
-        || req.path().starts_with("/assets/")
-        || req.path().starts_with("/embed/")
-        || !matches!(
-            *req.method(),
-            actix_web::http::Method::GET | actix_web::http::Method::HEAD
-        )
-    {
-        return actix_web::ResponseError::error_response(&ApiError::new(ErrorCode::NotFound));
-    }
-    web_app.shell()
-}
-
-fn cors(state: &AppState) -> actix_cors::Cors {
-    let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .supports_credentials()
-        .max_age(3600);
-    for origin in &state.config.cors_allowed_origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
-}
-
 /// Builds the HTTP server on `listener`.
 pub fn run(
     listener: TcpListener,
@@ -348,19 +217,24 @@ pub fn run(
             .openapi(routes::base_doc())
             .app_data(data.clone())
             .app_data(web::Data::new(data.trusted_proxies.clone()))
-            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::Data::new(data.metrics.clone()))
+            .app_data(web::Data::new(http::headers::HeaderPolicy {
+                https: data.base_url.starts_with("https://"),
+            }))
+            .app_data(web::QueryConfig::default().error_handler(http::query::query_error))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::new(ErrorCode::NotFound).into()),
             )
             .service(
                 utoipa_actix_web::scope("/api/v1")
-                    .wrap(cors(&data))
+                    .wrap(http::cors::cors(&data.config.cors_allowed_origins))
                     .configure(routes::api_v1),
             )
             .split_for_parts();
-        app.wrap(from_fn(headers_and_metrics))
-            .wrap(from_fn(crate::http::request_id::request_id))
+        app.wrap(from_fn(http::headers::security_headers))
+            .wrap(from_fn(crate::metrics::record))
+            .wrap(from_fn(http::request_id::request_id))
             .wrap(Compress::default())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
             .route("/healthz", web::get().to(crate::ops::healthz))
@@ -376,7 +250,7 @@ pub fn run(
             )
             .app_data(web_app.clone())
             .configure(|cfg| web_app.services(cfg))
-            .default_service(web::to(not_found))
+            .default_service(web::to(http::fallback::not_found))
     })
     .listen(listener)?;
     if let Some(w) = workers {
