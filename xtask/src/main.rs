@@ -20,8 +20,13 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
+/// The workspace of the checkout `cargo xtask` was run in. `cargo run` names the package's
+/// directory at run time; the compile-time one would be that of whichever checkout last built
+/// this binary into a shared `CARGO_TARGET_DIR` (CI clones into a new folder each run).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("workspace root")
         .to_path_buf()
