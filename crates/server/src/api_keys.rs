@@ -70,7 +70,7 @@ pub fn create_in_tx(
 #[utoipa::path(
     operation_id = "createApiKey",
     tag = "api_keys",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "Created; `key` is shown once", body = CreatedApiKey),
@@ -106,7 +106,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "listApiKeys",
     tag = "api_keys",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "Every key", body = Vec<ApiKey>),
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
@@ -128,7 +128,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "revokeApiKey",
     tag = "api_keys",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked (or already revoked)"),

@@ -73,7 +73,7 @@ impl AuditQuery {
 #[utoipa::path(
     operation_id = "listAuditEvents",
     tag = "audit",
-    security(("bearer" = [])),
+    security(("bearer" = ["audit:read"])),
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of events", body = Page<AuditEvent>),
@@ -159,10 +159,10 @@ fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<V
 #[utoipa::path(
     operation_id = "exportAuditEvents",
     tag = "audit",
-    security(("bearer" = [])),
+    security(("bearer" = ["audit:read"])),
     params(AuditQuery),
     responses(
-        (status = 200, description = "The events as a file", content_type = "application/x-ndjson", body = String),
+        (status = 200, description = "The events as a file: JSON Lines (`format=jsonl`, the default) or CSV (`format=csv`, cells safe to open in a spreadsheet)", content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs an admin or `audit:read`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid query", body = Problem, content_type = "application/problem+json"),

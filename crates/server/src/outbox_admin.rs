@@ -27,7 +27,7 @@ pub struct OutboxQuery {
 #[utoipa::path(
     operation_id = "listOutboxItems",
     tag = "outbox",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(OutboxQuery),
     responses(
         (status = 200, description = "Items, newest first", body = Vec<OutboxItem>),
@@ -65,7 +65,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "retryOutboxItem",
     tag = "outbox",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "Item id")),
     responses(
         (status = 202, description = "Queued"),

@@ -29,7 +29,7 @@ use invitegate_core::{Email, ErrorCode, password};
     responses(
         (status = 202, description = "`accepted`, whether or not the account exists", body = StatusResponse),
         (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/password-resets")]
@@ -107,7 +107,7 @@ pub async fn request_reset(
         (status = 400, description = "`invalid_token` (malformed, forged, unknown or already used)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/password-resets/confirm")]

@@ -26,7 +26,7 @@ use invitegate_core::{Email, ErrorCode, password};
     responses(
         (status = 200, description = "Signed in; sets the refresh cookie", body = SessionResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP, and per account: 100 attempts an hour)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (per IP, and per account: 100 attempts an hour)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/auth/login")]

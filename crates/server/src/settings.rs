@@ -207,7 +207,7 @@ pub async fn current(state: &AppState) -> ApiResult<RuntimeSettings> {
 #[utoipa::path(
     operation_id = "getSettings",
     tag = "settings",
-    security(("bearer" = [])),
+    security(("bearer" = ["settings:write"])),
     responses(
         (status = 200, description = "Settings in force", body = SettingsView),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -227,7 +227,7 @@ pub async fn get_settings(
 #[utoipa::path(
     operation_id = "updateSettings",
     tag = "settings",
-    security(("bearer" = [])),
+    security(("bearer" = ["settings:write"])),
     request_body = SettingsPatch,
     responses(
         (status = 200, description = "Settings in force after the change", body = SettingsView),

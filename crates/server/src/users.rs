@@ -31,7 +31,7 @@ pub struct UserQuery {
 #[utoipa::path(
     operation_id = "listUsers",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["users:read"])),
     params(UserQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
@@ -73,7 +73,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "disableUser",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["users:write"])),
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The disabled user", body = User),

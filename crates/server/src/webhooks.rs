@@ -93,7 +93,7 @@ const EVENT_NAMES_HINT: &str = "events are audit action names such as `invitatio
 #[utoipa::path(
     operation_id = "createWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     request_body = CreateWebhookRequest,
     responses(
         (status = 201, description = "Created; `secret` is shown once", body = CreatedWebhook),
@@ -174,7 +174,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "listWebhooks",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "Endpoints", body = Vec<WebhookEndpoint>),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -197,7 +197,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "deleteWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -237,7 +237,7 @@ pub async fn remove(
 #[utoipa::path(
     operation_id = "listWebhookDeliveries",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "Deliveries, newest first", body = Vec<WebhookDelivery>),
@@ -267,7 +267,7 @@ pub async fn deliveries(
 #[utoipa::path(
     operation_id = "replayWebhookDelivery",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "Endpoint id"), ("delivery_id" = String, Path, description = "Delivery id")),
     responses(
         (status = 202, description = "Queued for an immediate attempt"),

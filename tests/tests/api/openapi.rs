@@ -83,3 +83,43 @@ fn the_document_is_valid_openapi_for_integrators() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What integrators need to handle errors and permissions from the document alone: every 429
+/// names `Retry-After`, `Problem.code` is the `ErrorCode` enum, the export declares both of
+/// its formats, and the operations an API key may call name the scope it needs.
+#[test]
+fn limits_codes_formats_and_scopes_are_documented() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&invitegate_server::routes::openapi_json()).unwrap();
+    let mut limited = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(r) = op["responses"].get("429") {
+                limited += 1;
+                assert!(
+                    r["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: 429 documents Retry-After"
+                );
+            }
+        }
+    }
+    assert!(limited >= 8, "{limited} rate-limited operations");
+    assert_eq!(
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let export = &doc["paths"]["/api/v1/audit-events/export"]["get"]["responses"]["200"]["content"];
+    assert!(export["application/x-ndjson"].is_object() && export["text/csv"].is_object());
+    for (path, method, scope) in [
+        ("/api/v1/invitations", "post", "invitations:write"),
+        ("/api/v1/invitations", "get", "invitations:read"),
+        ("/api/v1/users", "get", "users:read"),
+        ("/api/v1/audit-events", "get", "audit:read"),
+        ("/api/v1/settings", "patch", "settings:write"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"][0]["bearer"][0], scope,
+            "{method} {path}"
+        );
+    }
+}

@@ -47,7 +47,9 @@ pub struct Problem {
     pub title: String,
     /// HTTP status code.
     pub status: u16,
-    /// Stable machine code (see `ErrorCode`).
+    /// Stable machine code, one of `ErrorCode` (kept a string so that a client built against an
+    /// older document still reads codes added later).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::error::ErrorCode))]
     pub code: String,
     /// Human-readable explanation for this occurrence.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -158,7 +158,7 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
 #[utoipa::path(
     operation_id = "bulkCreateInvitations",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:write"])),
     request_body = BulkCreateRequest,
     responses(
         (status = 200, description = "A result per row and a summary", body = BulkCreateResponse),

@@ -40,7 +40,7 @@ use utoipa::IntoParams;
         (status = 400, description = "`invalid_invitation`: malformed, forged or unknown (one response for all)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/invitations/verify")]
@@ -80,7 +80,7 @@ pub async fn verify(
 #[utoipa::path(
     operation_id = "createInvitation",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:write"])),
     request_body = CreateInvitationRequest,
     responses(
         (status = 201, description = "Created", body = InvitationWithToken),
@@ -88,7 +88,7 @@ pub async fn verify(
         (status = 403, description = "`forbidden` or `invite_quota_exceeded`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_registered`, or `invitation_pending` with `invitation_id`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/invitations")]
@@ -165,7 +165,7 @@ pub struct ListQuery {
 #[utoipa::path(
     operation_id = "listInvitations",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:read"])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page of invitations", body = Page<Invitation>),
@@ -243,7 +243,7 @@ async fn load_managed(
 #[utoipa::path(
     operation_id = "getInvitation",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:read"])),
     params(("id" = String, Path, description = "Invitation id")),
     responses(
         (status = 200, description = "The invitation", body = Invitation),
@@ -266,7 +266,7 @@ pub async fn get_one(
 #[utoipa::path(
     operation_id = "revokeInvitation",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:write"])),
     params(("id" = String, Path, description = "Invitation id")),
     responses(
         (status = 200, description = "Revoked", body = Invitation),
@@ -316,7 +316,7 @@ pub async fn revoke(
 #[utoipa::path(
     operation_id = "resendInvitation",
     tag = "invitations",
-    security(("bearer" = [])),
+    security(("bearer" = ["invitations:write"])),
     params(("id" = String, Path, description = "Invitation id")),
     request_body(content = Option<ResendInvitationRequest>, description = "Optional new lifetime"),
     responses(
