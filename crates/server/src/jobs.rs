@@ -105,6 +105,10 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
     let retention = chrono::Duration::days(state.config.outbox_dead_retention_days);
     let purged = state
         .db(move |conn| {
+            // Emails delivered before bodies were scrubbed on delivery lose theirs now.
+            for (id, payload) in storage::outbox::sent_with_body(conn, 500)? {
+                storage::outbox::set_payload(conn, &id, &mail::scrubbed_email(&payload))?;
+            }
             Ok(storage::outbox::purge_dead(
                 conn,
                 storage::now() - retention,

@@ -48,7 +48,8 @@ async fn delivered_emails_keep_no_live_link(backend: Backend) {
     }
 }
 
-/// Dead items are deleted, payload and all, once past `outbox_dead_retention_days`.
+/// Dead items are deleted, payload and all, once past `outbox_dead_retention_days`; emails
+/// delivered before bodies were scrubbed on delivery lose their bodies in the same run.
 async fn dead_items_are_purged_after_their_retention(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.outbox_dead_retention_days = 3).await;
     app.admin().await;
@@ -67,9 +68,16 @@ async fn dead_items_are_purged_after_their_retention(backend: Backend) {
         response_status: None,
     };
     let (old, recent) = (dead("old-dead-item", 4), dead("recent-dead-item", 1));
+    // An email delivered before bodies were scrubbed on delivery, still holding its link.
+    let delivered_earlier = OutboxRow {
+        status: "sent".into(),
+        sent_at: Some(storage::now()),
+        ..dead("sent-before-upgrade", 0)
+    };
     app.db(move |c| {
         storage::outbox::insert(c, &old)?;
         storage::outbox::insert(c, &recent)?;
+        storage::outbox::insert(c, &delivered_earlier)?;
         Ok(())
     })
     .await;
@@ -83,6 +91,19 @@ async fn dead_items_are_purged_after_their_retention(backend: Backend) {
         })
         .await;
     assert_eq!(ids, ["recent-dead-item"]);
+    let kept: String = app
+        .db(|c| {
+            Ok(o::outbox
+                .filter(o::id.eq("sent-before-upgrade"))
+                .select(o::payload)
+                .first(c)?)
+        })
+        .await;
+    assert!(!kept.contains("#token="), "{kept}");
+    assert!(
+        kept.contains("x@example.com"),
+        "the recipient is kept: {kept}"
+    );
 }
 
 both_backends!(
