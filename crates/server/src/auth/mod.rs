@@ -165,30 +165,28 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = bearer(req);
-        let meta = Some(RequestMeta::of(req));
+        let meta = RequestMeta::of(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let genuine = credential.as_deref().is_some_and(|c| {
                 !c.starts_with(API_KEY_PREFIX) && session::is_genuine_access_token(&state.keys, c)
             });
-            match (meta, credential.is_some() && !genuine) {
-                (Some(meta), true) => {
-                    (state.limits)
-                        .guarded(
-                            &state,
-                            ClientLimit::AuthFailures,
-                            &meta,
-                            authenticate(&state, credential),
-                            |_| {
-                                let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
-                                    .details(serde_json::json!({"reason": "invalid_credential"}));
-                                (entry, true)
-                            },
-                        )
-                        .await
-                }
-                _ => authenticate(&state, credential).await,
+            if credential.is_none() || genuine {
+                return authenticate(&state, credential).await;
             }
+            (state.limits)
+                .guarded(
+                    &state,
+                    ClientLimit::AuthFailures,
+                    &meta,
+                    authenticate(&state, credential),
+                    |_| {
+                        let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
+                            .details(serde_json::json!({"reason": "invalid_credential"}));
+                        (entry, true)
+                    },
+                )
+                .await
         })
     }
 }

@@ -26,20 +26,6 @@ pub fn take(
     })
 }
 
-/// The value of the exact shared counter `kind:subject` in the current window of `seconds`,
-/// and the seconds until that window ends.
-pub fn count(
-    conn: &mut DbConn,
-    kind: &str,
-    subject: &str,
-    seconds: i64,
-) -> diesel::QueryResult<(i64, u64)> {
-    let now = unix_now();
-    let (start, end) = window(now, seconds);
-    let n = counters::get(conn, &format!("{kind}:{subject}"), start)?;
-    Ok((n, (end - now).max(1) as u64))
-}
-
 /// Adds `n` (negative to refund) to the exact shared counter `kind:subject` in the current
 /// window of `seconds`; returns the new value and the seconds until the window ends.
 pub fn add(

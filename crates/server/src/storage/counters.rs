@@ -64,18 +64,6 @@ pub fn add(
     Ok(row.count)
 }
 
-/// The counter's value in the window starting at `window_start` (0 when absent).
-pub fn get(conn: &mut DbConn, key: &str, window_start: i64) -> QueryResult<i64> {
-    use super::schema::rate_counters::dsl as r;
-    Ok(r::rate_counters
-        .filter(r::key.eq(key))
-        .filter(r::window_start.eq(window_start))
-        .select(r::count)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
 /// Counters of windows still open at `now` whose value reached `at_least`: what other nodes
 /// counted that this node must also refuse.
 pub fn hot(conn: &mut DbConn, now: i64, at_least: i64) -> QueryResult<Vec<Hot>> {
