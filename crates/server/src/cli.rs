@@ -2,13 +2,12 @@
 //! `openapi`, `keys rotate`. Commands other than `serve` work directly on the configured
 //! database.
 
-use crate::audit::RequestMeta;
 use crate::config::Config;
+use crate::http::RequestMeta;
 use crate::invitations::bulk;
-use crate::invitations::service::Inviter;
+use crate::invitations::rules::Inviter;
 use crate::settings::RuntimeSettings;
 use crate::startup::{self, Application};
-use crate::storage;
 use crate::tokens::SecretsFile;
 use clap::{Parser, Subcommand};
 use invitegate_core::api::{BulkResult, BulkStatus, CreateInvitationRequest};
@@ -189,7 +188,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let bind = config.bind.parse()?;
             let state = startup::build_state(config, bind).await?;
-            let link = startup::cli_admin_invitation(&state, email.clone(), days).await?;
+            let link = crate::invitations::service::admin_invitation(
+                &state,
+                crate::invitations::service::AdminInvitation::ForEmail {
+                    email: email.clone(),
+                    days,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?
+            .unwrap_or_default();
             println!("Administrator invitation for {email}: {link}");
             Ok(ExitCode::SUCCESS)
         }
@@ -204,24 +212,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .map_err(|_| anyhow::anyhow!("unknown scope {s:?}"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let (name, scopes) = crate::api_keys::validate(&name, &scopes)
+            let new = crate::api_keys::service::NewApiKey::parse(&name, &scopes)
                 .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?;
             let bind = config.bind.parse()?;
             let state = startup::build_state(config, bind).await?;
-            let (row, key) = state
-                .db(move |conn| {
-                    storage::write_tx(conn, |conn| {
-                        Ok::<_, crate::error::ApiError>(crate::api_keys::create_in_tx(
-                            conn,
-                            name,
-                            &scopes,
-                            None,
-                            &RequestMeta::default(),
-                        )?)
-                    })
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (row, key) =
+                crate::api_keys::service::create(&state, new, None, &RequestMeta::default())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!(
                 "API key {:?} ({}) created with scopes {}. It is shown only once:",
                 row.name, row.id, row.scopes

@@ -134,18 +134,13 @@ impl From<crate::storage::StorageError> for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        match &e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
-                _,
-            )
-            | diesel::result::Error::BrokenTransactionManager => {
-                tracing::warn!(error = %e, "database connection lost");
-                Self::new(ErrorCode::Unavailable)
-            }
-            _ => Self::internal_error(&e),
+impl From<crate::storage::DbError> for ApiError {
+    fn from(e: crate::storage::DbError) -> Self {
+        if crate::storage::is_connection_lost(&e) {
+            tracing::warn!(error = %e, "database connection lost");
+            Self::new(ErrorCode::Unavailable)
+        } else {
+            Self::internal_error(&e)
         }
     }
 }

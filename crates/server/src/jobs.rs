@@ -4,9 +4,10 @@
 //! send one reminder per email-bound invitation `reminder_before_expiry_hours` before it
 //! expires. Each item is taken with a guarded update, so several processes never act twice.
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::error::ApiResult;
-use crate::invitations::service::preview;
+use crate::http::RequestMeta;
+use crate::invitations::rules::preview;
 use crate::mail;
 use crate::state::AppState;
 use crate::storage::models::utc;
@@ -50,7 +51,7 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
                         .actor(Some(system.clone()))
                         .target("invitation", id.clone())
                         .write(conn, &RequestMeta::default())?;
-                    Ok::<_, diesel::result::Error>(true)
+                    Ok::<_, crate::storage::DbError>(true)
                 })?;
                 n += usize::from(marked);
             }
@@ -91,7 +92,7 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
                                 utc(inv.expires_at),
                             ),
                         )?;
-                        Ok::<_, diesel::result::Error>(true)
+                        Ok::<_, crate::storage::DbError>(true)
                     })?;
                     n += usize::from(sent);
                 }

@@ -5,13 +5,12 @@
 
 pub mod api_keys;
 pub mod audit;
-pub mod audit_log;
+pub mod audit_trail;
 pub mod auth;
 pub mod cli;
 pub mod client_ip;
 pub mod client_limits;
 pub mod config;
-pub mod delivery;
 pub mod egress;
 pub mod error;
 pub mod hashing;
@@ -21,7 +20,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod ops;
-pub mod outbox_admin;
+pub mod outbox;
 pub mod paging;
 pub mod password_resets;
 pub mod ratelimit;

@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit_log, invitations, ops, outbox_admin, password_resets, registration, sessions,
-    settings, users, webhooks,
+    api_keys, audit, invitations, ops, outbox, password_resets, registration, sessions, settings,
+    users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(ops::signup_policy)
         .service(invitations::verify)
-        .service(invitations::bulk::bulk_create)
+        .service(invitations::bulk_create)
         .service(invitations::create)
         .service(invitations::list)
         .service(invitations::get_one)
@@ -29,8 +29,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(password_resets::confirm_reset)
         .service(users::list)
         .service(users::disable)
-        .service(audit_log::export)
-        .service(audit_log::list)
+        .service(audit::export)
+        .service(audit::list)
         .service(api_keys::create)
         .service(api_keys::list)
         .service(api_keys::revoke)
@@ -41,8 +41,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(webhooks::remove)
         .service(webhooks::deliveries)
         .service(webhooks::replay)
-        .service(outbox_admin::list)
-        .service(outbox_admin::retry)
+        .service(outbox::list)
+        .service(outbox::retry)
         .service(registration::resend_verification);
 }
 
@@ -57,7 +57,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     ),
     modifiers(&BearerAuth),
     // Referenced by the export's `format` parameter; utoipa does not collect parameter schemas.
-    components(schemas(crate::audit_log::ExportFormat)),
+    components(schemas(crate::audit::ExportFormat)),
     tags(
         (name = "invitations", description = "Create, verify, list, revoke and resend invitations"),
         (name = "registration", description = "Sign-up with an invitation, email verification"),

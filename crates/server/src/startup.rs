@@ -1,15 +1,14 @@
 //! `Application::build(config)` prepares everything and binds the listener (port 0 picks a free
 //! port, which tests use); `run_until_stopped` serves until the process is told to stop.
 
-use crate::audit::RequestMeta;
 use crate::client_limits::RateLimiters;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::hashing::HasherPool;
-use crate::invitations::service::{self, Binding, Inviter, NewInvitation};
+use crate::invitations::{self, service::AdminInvitation};
 use crate::metrics::Metrics;
 use crate::state::{AppState, common_passwords};
-use crate::storage::{self, invitations, users};
+use crate::storage;
 use crate::tokens::KeyRing;
 use crate::{http, mail, routes};
 use actix_web::dev::Server;
@@ -17,7 +16,6 @@ use actix_web::http::header;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use invitegate_core::ErrorCode;
-use invitegate_core::model::Role;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +95,7 @@ impl Application {
             None
         };
         let server = run(listener, state.clone(), workers)?;
-        tokio::spawn(crate::delivery::run_worker(state.clone()));
+        tokio::spawn(crate::outbox::worker::run_worker(state.clone()));
         tokio::spawn(crate::jobs::run(state.clone()));
         tokio::spawn(crate::ratelimit::run_sync(state.clone()));
         Ok(Self {
@@ -135,71 +133,12 @@ impl Application {
     }
 }
 
-/// While no administrator exists, makes a fresh single-use admin invitation (not bound to an
-/// email; whoever holds the server's console is the operator) and returns its link. An older
-/// unused owner invitation is revoked first, so only the newest printed link works.
+/// While no administrator exists, makes a fresh single-use owner invitation and returns its
+/// link (see [`AdminInvitation::Owner`]).
 pub async fn bootstrap_owner_invitation(state: &Arc<AppState>) -> anyhow::Result<Option<String>> {
-    let st = state.clone();
-    let link = state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                if users::active_admin_exists(conn)? {
-                    return Ok(None);
-                }
-                let now = storage::now();
-                let system = Inviter::system();
-                invitations::revoke_unused_bootstrap(conn, now)?;
-                let new = NewInvitation {
-                    binding: Binding::Open,
-                    role: Role::Admin,
-                    max_uses: 1,
-                    expires_in_days: st.config.invite_link_expiry,
-                    note: None,
-                    send_email: false,
-                };
-                let (_, token) =
-                    service::create_in_tx(conn, &st, &system, &new, true, &RequestMeta::default())
-                        .map_err(ApiError::from)?;
-                Ok(Some(st.link("/invite", &token)))
-            })
-        })
+    invitations::service::admin_invitation(state, AdminInvitation::Owner)
         .await
-        .map_err(|e| anyhow::anyhow!("could not create the owner invitation: {e}"))?;
-    Ok(link)
-}
-
-/// Creates an email-bound admin invitation from the command line and returns its link.
-pub async fn cli_admin_invitation(
-    state: &Arc<AppState>,
-    email: invitegate_core::Email,
-    days: i64,
-) -> anyhow::Result<String> {
-    let st = state.clone();
-    state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                let new = NewInvitation {
-                    binding: Binding::Email(email),
-                    role: Role::Admin,
-                    max_uses: 1,
-                    expires_in_days: days,
-                    note: None,
-                    send_email: false,
-                };
-                let (_, token) = service::create_in_tx(
-                    conn,
-                    &st,
-                    &Inviter::system(),
-                    &new,
-                    false,
-                    &RequestMeta::default(),
-                )
-                .map_err(ApiError::from)?;
-                Ok(st.link("/invite", &token))
-            })
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))
+        .map_err(|e| anyhow::anyhow!("could not create the owner invitation: {e}"))
 }
 
 /// Builds the HTTP server on `listener`.

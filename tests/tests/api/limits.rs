@@ -253,7 +253,7 @@ async fn limits_and_the_alarm_are_shared_across_nodes() {
         );
     }
     // Once the peer has heard of the four, it allows the two left and no more.
-    let meta = invitegate_server::audit::RequestMeta {
+    let meta = invitegate_server::http::RequestMeta {
         ip: Some("127.0.50.1".parse().unwrap()),
         user_agent: None,
     };

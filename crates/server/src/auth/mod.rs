@@ -6,8 +6,9 @@ pub use crate::hashing as password;
 pub mod policy;
 pub mod session;
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
 use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::models::{ApiKeyRow, UserRow};

@@ -3,8 +3,8 @@
 //! `SameSite=Strict` cookie (`Secure` and `__Host-` under https). Ending the session
 //! server-side makes both stop working.
 
-use crate::audit::RequestMeta;
 use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage::models::{SessionRow, UserRow};
 use crate::storage::{self, DbConn, sessions};
@@ -130,7 +130,7 @@ pub fn new_session(state: &AppState, user_id: &str, meta: &RequestMeta) -> NewSe
 }
 
 /// Inserts the session on `conn` (inside the caller's transaction).
-pub fn insert(conn: &mut DbConn, session: &NewSession) -> diesel::QueryResult<()> {
+pub fn insert(conn: &mut DbConn, session: &NewSession) -> crate::storage::DbResult<()> {
     sessions::insert(conn, &session.row)
 }
 
@@ -263,7 +263,7 @@ pub async fn refresh(state: &AppState, token: Option<String>) -> ApiResult<Refre
                     // A disabled user's session: undo the rotation and refuse.
                     Some((sid, _)) => match sessions::find_active(conn, &sid, now)? {
                         Some((_, user)) => Ok(Some((user, sid, true))),
-                        None => Err(diesel::result::Error::RollbackTransaction),
+                        None => Err(storage::rollback()),
                     },
                     None => {
                         let since = now - chrono::Duration::seconds(REFRESH_GRACE_SECONDS);
@@ -278,7 +278,7 @@ pub async fn refresh(state: &AppState, token: Option<String>) -> ApiResult<Refre
                 }
             });
             match rotated {
-                Err(diesel::result::Error::RollbackTransaction) => Ok(None),
+                Err(e) if storage::is_rollback(&e) => Ok(None),
                 other => Ok(other?),
             }
         })

@@ -1,21 +1,19 @@
 //! Bulk creation: a result per row, a summary, and a dry run. Rows are processed in chunks,
 //! one transaction per chunk and a savepoint per row, so one bad row never spoils the others.
 
-use super::service::{self, Binding, CreateError, Inviter};
-use crate::audit::RequestMeta;
+use super::rules::{self, Binding, CreateError, Inviter};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
 use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
 use crate::storage::{self, invitations, users};
-use actix_web::{HttpRequest, post, web};
-use diesel::Connection;
 use invitegate_core::ErrorCode;
 use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, BulkResult, BulkStatus, BulkSummary,
-    CreateInvitationRequest, MAX_BULK_ITEMS, Problem,
+    CreateInvitationRequest, MAX_BULK_ITEMS,
 };
-use invitegate_core::model::{Role, Scope};
+use invitegate_core::model::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -52,7 +50,7 @@ pub async fn process_chunk(
     let mut todo = Vec::new();
     for (index, body) in items {
         let given = body.email.clone().or(body.email_domain.clone());
-        match service::parse_create(&body, settings) {
+        match rules::parse_create(&body, settings) {
             Err(errors) => results.push(BulkResult {
                 error: Some(errors),
                 ..row(index, given, BulkStatus::Invalid)
@@ -98,12 +96,12 @@ pub async fn process_chunk(
                         out.push(row(*index, email, status));
                         continue;
                     }
-                    let created = conn.transaction(|conn| {
-                        service::create_in_tx(conn, &st, &inviter, new, false, &meta)
+                    let created = crate::storage::savepoint(conn, |conn| {
+                        rules::create_in_tx(conn, &st, &inviter, new, false, &meta)
                     });
                     out.push(match created {
                         Ok((inv, token)) => {
-                            let full = service::with_token(&st, &inv, token, now);
+                            let full = rules::with_token(&st, &inv, token, now);
                             BulkResult {
                                 invitation: Some(full.invitation),
                                 token: Some(full.token),
@@ -154,30 +152,15 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
     s
 }
 
-/// Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating.
-#[utoipa::path(
-    operation_id = "bulkCreateInvitations",
-    tag = "invitations",
-    security(("bearer" = ["invitations:write"])),
-    request_body = BulkCreateRequest,
-    responses(
-        (status = 200, description = "A result per row and a summary", body = BulkCreateResponse),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an admin or `invitations:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "More than 10,000 rows, or an empty list", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/invitations/bulk")]
-pub async fn bulk_create(
-    state: web::Data<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ApiResult<web::Json<BulkCreateResponse>> {
-    principal.require(Scope::InvitationsWrite)?;
-    let body: BulkCreateRequest = crate::http::json::read_json(&req, payload, BULK_LIMIT).await?;
+/// Creates up to 10,000 invitations, one transaction per [`CHUNK`] rows and a savepoint per row;
+/// with `dry_run` nothing is written. Errors: 422 `invitations` `empty` / `too_many`, 403
+/// `forbidden` (one admin row refuses the whole batch), 429 `rate_limited`.
+pub async fn create_all(
+    state: &Arc<AppState>,
+    principal: &Principal,
+    body: BulkCreateRequest,
+    meta: &RequestMeta,
+) -> ApiResult<BulkCreateResponse> {
     if body.invitations.is_empty() {
         return Err(ApiError::field("invitations", "empty"));
     }
@@ -189,12 +172,11 @@ pub async fn bulk_create(
         .iter()
         .any(|i| !principal.may_grant(i.role.unwrap_or(Role::Member)))
     {
-        return Err(service::forbidden_role());
+        return Err(rules::forbidden_role());
     }
-    crate::ratelimit::take_invitation(&state, &principal.actor().id).await?;
-    let settings = settings::current(&state).await?;
-    let inviter = Inviter::of(&principal, &settings);
-    let state = state.into_inner();
+    crate::ratelimit::take_invitation(state, &principal.actor().id).await?;
+    let settings = settings::current(state).await?;
+    let inviter = Inviter::of(principal, &settings);
     let mut seen = HashSet::new();
     let mut results = Vec::with_capacity(body.invitations.len());
     let mut items = body.invitations.into_iter().enumerate().peekable();
@@ -202,21 +184,21 @@ pub async fn bulk_create(
         let chunk: Vec<_> = items.by_ref().take(CHUNK).collect();
         results.extend(
             process_chunk(
-                &state,
+                state,
                 &inviter,
                 &settings,
                 chunk,
                 body.dry_run,
-                &meta,
+                meta,
                 &mut seen,
             )
             .await?,
         );
     }
     let summary = summarize(&results);
-    Ok(web::Json(BulkCreateResponse {
+    Ok(BulkCreateResponse {
         results,
         summary,
         dry_run: body.dry_run,
-    }))
+    })
 }

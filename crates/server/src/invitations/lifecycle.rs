@@ -1,8 +1,9 @@
 //! Rules for an invitation's later life: revocation when its issuer's authority ends, and
 //! revival of an expired one.
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
 use crate::settings::RuntimeSettings;
 use crate::storage::models::InvitationRow;
 use crate::storage::{self, DbConn, invitations, users};
@@ -19,7 +20,7 @@ pub fn revoke_all_of_inviter(
     actor: &ActorRef,
     reason: &str,
     meta: &RequestMeta,
-) -> diesel::QueryResult<usize> {
+) -> crate::storage::DbResult<usize> {
     let revoked = invitations::revoke_all_by_inviter(conn, inviter_id, storage::now())?;
     for id in &revoked {
         AuditEntry::success(AuditAction::InvitationRevoked)

@@ -1,7 +1,7 @@
 //! The invitation rules on their own, without a database: parsing a create request, who may
 //! create what, the state machine, and which redemptions sign in at once.
 
-use super::service::{Binding, authorize_create, may_manage, parse_create};
+use super::rules::{Binding, authorize_create, may_manage, parse_create};
 use crate::auth::Principal;
 use crate::settings::RuntimeSettings;
 use crate::storage::models::{ApiKeyRow, InvitationRow, UserRow};

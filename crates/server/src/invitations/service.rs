@@ -1,413 +1,390 @@
-//! Invitation rules: parsing a create request, quota, creation, verification, revocation and
-//! resending. Each change is one transaction holding its audit event and outbox email.
+//! The use cases of invitations, one per endpoint: each checks the rules ([`super::rules`]),
+//! takes its limits and runs one transaction holding the change, its audit event and email.
 
-use crate::audit::{AuditEntry, RequestMeta};
+use super::lifecycle;
+use super::rules::{self, Binding, CreateError, Inviter, NewInvitation};
+use crate::audit_trail::AuditEntry;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::mail;
-use crate::ratelimit::{EmailClass, email_budget};
-use crate::settings::RuntimeSettings;
+use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
+use crate::ratelimit::{self, ClientLimit};
+use crate::settings;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, utc};
-use crate::storage::{self, DbConn, invitations, users};
+use crate::storage::{self, invitations, invitations::ListFilter};
 use crate::tokens::{Purpose, hash_token};
-use chrono::NaiveDateTime;
-use diesel::Connection;
 use invitegate_core::api::{
     CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
-    MAX_INVITATION_USES, MAX_NOTE_LENGTH,
 };
-use invitegate_core::model::{ActorRef, ActorType, AuditAction, InvitationState, Role, Scope};
-use invitegate_core::{Email, ErrorCode, email};
+use invitegate_core::model::Role;
+use invitegate_core::model::{AuditAction, InvitationState, Scope};
+use invitegate_core::{Email, ErrorCode};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Who may redeem an invitation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Binding {
-    /// Only this address.
-    Email(Email),
-    /// Any address at this domain.
-    Domain(String),
-    /// Anyone holding the link.
-    Open,
-}
-
-/// A validated create request.
-#[derive(Debug, Clone)]
-pub struct NewInvitation {
-    /// Who may redeem it.
-    pub binding: Binding,
-    /// Role granted.
-    pub role: Role,
-    /// Redemptions allowed.
-    pub max_uses: i32,
-    /// Lifetime in days.
-    pub expires_in_days: i64,
-    /// Note for the invitee.
-    pub note: Option<String>,
-    /// Email the link.
-    pub send_email: bool,
-}
-
-fn push(errors: &mut FieldErrors, field: &str, code: &str) {
-    errors
-        .entry(field.to_string())
-        .or_default()
-        .push(code.to_string());
-}
-
-/// Validates a create body against the settings; field errors otherwise.
-pub fn parse_create(
-    req: &CreateInvitationRequest,
-    settings: &RuntimeSettings,
-) -> Result<NewInvitation, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let binding = match (&req.email, &req.email_domain) {
-        (Some(_), Some(_)) => {
-            push(&mut errors, "email_domain", "conflicts_with_email");
-            Binding::Open
-        }
-        (Some(e), None) => match Email::parse(e) {
-            Ok(e) => Binding::Email(e),
-            Err(_) => {
-                push(&mut errors, "email", "invalid");
-                Binding::Open
-            }
-        },
-        (None, Some(d)) => match email::parse_domain(d) {
-            Some(d) => Binding::Domain(d),
-            None => {
-                push(&mut errors, "email_domain", "invalid");
-                Binding::Open
-            }
-        },
-        (None, None) => Binding::Open,
-    };
-    let max_uses = req.max_uses.unwrap_or(1);
-    if !(1..=MAX_INVITATION_USES).contains(&max_uses) {
-        push(&mut errors, "max_uses", "out_of_range");
-    } else if req.email.is_some() && max_uses != 1 {
-        push(&mut errors, "max_uses", "must_be_1_for_email");
-    }
-    let expires_in_days = req.expires_in_days.unwrap_or(settings.invite_link_expiry);
-    if !(1..=MAX_EXPIRY_DAYS).contains(&expires_in_days) {
-        push(&mut errors, "expires_in_days", "out_of_range");
-    }
-    let note = req
-        .note
-        .as_ref()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    if let Some(n) = &note {
-        if n.chars().count() > MAX_NOTE_LENGTH {
-            push(&mut errors, "note", "too_long");
-        } else if n.chars().any(|c| c.is_control() && c != '\n') {
-            push(&mut errors, "note", "invalid");
-        }
-    }
-    let is_email = matches!(binding, Binding::Email(_));
-    if req.send_email == Some(true) && req.email.is_none() {
-        push(&mut errors, "send_email", "requires_email");
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(NewInvitation {
-        binding,
-        role: req.role.unwrap_or(Role::Member),
-        max_uses,
-        expires_in_days,
-        note,
-        send_email: req.send_email.unwrap_or(is_email),
-    })
-}
-
-/// Checks who may create `new`: admins and API keys with `invitations:write` may create any
-/// invitation, except that `role: admin` needs an admin session or an `admin` key
-/// ([`Principal::may_grant`]); members only single-use, email-bound member invitations.
-/// 403 `forbidden` otherwise.
-pub fn authorize_create(principal: &Principal, new: &NewInvitation) -> ApiResult<()> {
-    if !principal.may_grant(new.role) {
-        return Err(forbidden_role());
-    }
-    if principal.has_scope(Scope::InvitationsWrite) {
-        return Ok(());
-    }
-    match principal {
-        Principal::User { .. }
-            if matches!(new.binding, Binding::Email(_))
-                && new.role == Role::Member
-                && new.max_uses == 1 =>
-        {
-            Ok(())
-        }
-        Principal::User { .. } => Err(ApiError::new(ErrorCode::Forbidden)
-            .detail("Members may invite one email address at a time, as members.")),
-        Principal::ApiKey(_) => Err(ApiError::new(ErrorCode::Forbidden)),
-    }
-}
-
-/// 403 `forbidden` for an invitation granting a role the caller may not grant.
-pub fn forbidden_role() -> ApiError {
-    ApiError::new(ErrorCode::Forbidden)
-        .detail("Only an administrator or an `admin` API key may invite administrators.")
-}
-
-/// Why a creation did not happen.
-#[derive(Debug)]
-pub enum CreateError {
-    /// The address already has an account.
-    EmailRegistered,
-    /// The address has a live invitation (its id when known).
-    InvitationPending(Option<String>),
-    /// The member's quota is used up.
-    QuotaExceeded,
-    /// Database failure.
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for CreateError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
-    }
-}
-
-impl From<CreateError> for ApiError {
-    fn from(e: CreateError) -> Self {
-        match e {
-            CreateError::EmailRegistered => ApiError::new(ErrorCode::EmailRegistered),
-            CreateError::InvitationPending(id) => ApiError {
-                invitation_id: id,
-                ..ApiError::new(ErrorCode::InvitationPending)
-            },
-            CreateError::QuotaExceeded => ApiError::new(ErrorCode::InviteQuotaExceeded),
-            CreateError::Db(e) => e.into(),
-        }
-    }
-}
-
-/// What the transaction needs to know about the inviter.
-#[derive(Debug, Clone)]
-pub struct Inviter {
-    /// Actor reference stored on the invitation.
-    pub actor: ActorRef,
-    /// Quota limit when the inviter is a member.
-    pub quota: Option<u32>,
-    /// Name shown in the email.
-    pub display_name: String,
-    /// A member: untrusted with other people's addresses. They must not learn whether an
-    /// address has an account or another inviter's invitation (such an address gets an
-    /// invitation as usual, the owner of an existing account a sign-in notice, never a 409),
-    /// and the token they hold must not let them choose the invitee's password (redeeming it
-    /// proves the address by email first).
-    pub conceals_accounts: bool,
-}
-
-impl Inviter {
-    /// The inviter for `principal` under `settings`.
-    pub fn of(principal: &Principal, settings: &RuntimeSettings) -> Self {
-        match principal {
-            Principal::User { user, .. } => Self {
-                actor: principal.actor(),
-                quota: (user.role() == Role::Member).then_some(settings.max_invites_per_user),
-                display_name: user.shown_name(),
-                conceals_accounts: user.role() == Role::Member,
-            },
-            Principal::ApiKey(k) => Self {
-                actor: principal.actor(),
-                quota: None,
-                display_name: k.name.clone(),
-                conceals_accounts: false,
-            },
-        }
-    }
-
-    /// The server itself (bootstrap, CLI).
-    pub fn system() -> Self {
-        Self {
-            actor: ActorRef {
-                kind: ActorType::System,
-                id: "system".into(),
-            },
-            quota: None,
-            display_name: "The administrator".into(),
-            conceals_accounts: false,
-        }
-    }
-}
-
-/// Creates one invitation on `conn`, inside the caller's transaction: quota (serialised by the
-/// inviter's row lock), account and pending checks, insert, audit event, outbox email.
-/// Returns the row and its raw token.
-pub fn create_in_tx(
-    conn: &mut DbConn,
+/// What a token grants, without consuming it (mail scanners open links: supabase/auth #368);
+/// failures are counted against the client. Errors: 400 `invalid_invitation`, 410
+/// `invitation_expired` / `invitation_revoked`, 409 `invitation_used`, 429 `rate_limited`.
+pub async fn verify(
     state: &AppState,
-    inviter: &Inviter,
-    new: &NewInvitation,
-    bootstrap: bool,
     meta: &RequestMeta,
-) -> Result<(InvitationRow, String), CreateError> {
-    let now = storage::now();
-    if let Some(limit) = inviter.quota {
-        users::lock_for_quota(conn, &inviter.actor.id)?;
-        if invitations::count_for_quota(conn, &inviter.actor.id, now)? >= i64::from(limit) {
-            return Err(CreateError::QuotaExceeded);
-        }
-    }
-    let (email, domain) = match &new.binding {
-        Binding::Email(e) => (Some(e.as_str().to_string()), None),
-        Binding::Domain(d) => (None, Some(d.clone())),
-        Binding::Open => (None, None),
-    };
-    // Whether the invitation reserves its address (one live invitation per address) and
-    // whether its email is an existing-account notice instead of an invitation.
-    let (mut reserve, mut registered) = (email.is_some(), false);
-    if let Some(e) = &email {
-        registered = users::email_exists(conn, e)?;
-        if registered && !inviter.conceals_accounts {
-            return Err(CreateError::EmailRegistered);
-        }
-        invitations::release_expired_reservation(conn, e, now)?;
-        if let Some(existing) = invitations::find_pending_for_email(conn, e, now)? {
-            if !inviter.conceals_accounts {
-                return Err(CreateError::InvitationPending(Some(existing.id)));
-            }
-            reserve = false;
-        }
-        reserve &= !registered;
-    }
-    let token = state.keys.issue(Purpose::Invitation);
-    let mut row = InvitationRow {
-        id: storage::new_id(),
-        token_hash: hash_token(&token),
-        email: email.clone(),
-        pending_email: email.clone().filter(|_| reserve),
-        email_domain: domain.clone(),
-        role: new.role.as_str().into(),
-        max_uses: new.max_uses,
-        uses: 0,
-        expires_at: now + chrono::Duration::days(new.expires_in_days),
-        created_at: now,
-        accepted_at: None,
-        revoked_at: None,
-        inviter_type: inviter.actor.kind.as_str().into(),
-        inviter_id: inviter.actor.id.clone(),
-        note: new.note.clone(),
-        bootstrap,
-        reminded_at: None,
-        expired_at: None,
-        email_proof_required: inviter.conceals_accounts,
-    };
-    // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
-    let inserted = conn.transaction(|conn| invitations::insert(conn, &row));
-    match inserted {
-        Err(e) if storage::is_unique_violation(&e) && inviter.conceals_accounts => {
-            row.pending_email = None;
-            invitations::insert(conn, &row)?;
-        }
-        Err(e) if storage::is_unique_violation(&e) => {
-            return Err(CreateError::InvitationPending(None));
-        }
-        other => other?,
-    }
-    AuditEntry::success(AuditAction::InvitationCreated)
-        .actor(Some(inviter.actor.clone()))
-        .target("invitation", row.id.clone())
-        .details(serde_json::json!({
-            "email": email, "email_domain": domain, "role": new.role, "max_uses": new.max_uses,
-            "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
-        }))
-        .write(conn, meta)?;
-    // Every invitation email draws on the address's budget, so no inviter (a member revoking
-    // and re-inviting, say) can flood a mailbox; an existing account gets a sign-in notice.
-    if new.send_email
-        && let Some(e) = &email
-        && email_budget(conn, state, e, EmailClass::Invitation)?
-    {
-        let message = if registered {
-            state.templates.existing_account(e, &state.login_link(e))
-        } else {
-            state.templates.invitation(
-                e,
-                &inviter.display_name,
-                &state.link("/invite", &token),
-                utc(row.expires_at),
-                row.note.as_deref(),
-            )
-        };
-        mail::enqueue(conn, &message)?;
-    }
-    Ok((row, token))
-}
-
-/// The API object with its token and link.
-pub fn with_token(
-    state: &AppState,
-    row: &InvitationRow,
-    token: String,
-    now: NaiveDateTime,
-) -> InvitationWithToken {
-    InvitationWithToken {
-        invitation: row.to_api(now),
-        url: state.link("/invite", &token),
-        token,
-    }
-}
-
-/// Why a presented invitation token cannot be used.
-pub fn state_error(state: InvitationState) -> Option<ApiError> {
-    match state {
-        InvitationState::Pending => None,
-        InvitationState::Accepted => Some(ApiError::new(ErrorCode::InvitationUsed)),
-        InvitationState::Expired => Some(ApiError::new(ErrorCode::InvitationExpired)),
-        InvitationState::Revoked => Some(ApiError::new(ErrorCode::InvitationRevoked)),
-    }
-}
-
-/// Looks up the invitation a token names, after checking its signature without touching the
-/// database. 400 `invalid_invitation` (one response for malformed, forged and unknown tokens);
-/// 410 for tokens whose signature verified but whose invitation cannot be used.
-pub async fn resolve_token(state: &AppState, token: &str) -> ApiResult<InvitationRow> {
+    token: &str,
+) -> ApiResult<InvitationPreview> {
+    let row = (state.limits)
+        .guarded(
+            state,
+            ClientLimit::VerifyFailures,
+            meta,
+            rules::resolve_token(state, token),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::InvitationVerified)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidInvitation)
+            },
+        )
+        .await?;
+    let meta = meta.clone();
     state
-        .keys
-        .verify(Purpose::Invitation, token)
-        .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
-    let hash = hash_token(token);
-    let row = state
-        .db(move |conn| Ok(invitations::find_by_token_hash(conn, &hash)?))
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
-    match state_error(row.state(storage::now())) {
-        Some(e) => Err(e),
-        None => Ok(row),
+        .db(move |conn| {
+            let preview = rules::preview(conn, &row)?;
+            AuditEntry::success(AuditAction::InvitationVerified)
+                .target("invitation", row.id.clone())
+                .write(conn, &meta)?;
+            Ok(preview)
+        })
+        .await
+}
+
+/// Creates an invitation under the inviter's rules, quota and limits, and returns it with its
+/// token and link (shown only here). Errors: 422 per field, 403 `forbidden` /
+/// `invite_quota_exceeded`, 409 `invitation_pending` (naming the pending invitation when the
+/// caller may see it) / `email_registered`, 429 `rate_limited`.
+pub async fn create(
+    state: &Arc<AppState>,
+    principal: &Principal,
+    body: &CreateInvitationRequest,
+    meta: &RequestMeta,
+) -> ApiResult<InvitationWithToken> {
+    let settings = settings::current(state).await?;
+    let new = rules::parse_create(body, &settings).map_err(ApiError::fields)?;
+    rules::authorize_create(principal, &new)?;
+    ratelimit::take_invitation(state, &principal.actor().id).await?;
+    let inviter = Inviter::of(principal, &settings);
+    let st = state.clone();
+    let meta = meta.clone();
+    let email = match &new.binding {
+        rules::Binding::Email(e) => Some(e.as_str().to_string()),
+        _ => None,
+    };
+    let result = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |conn| {
+                rules::create_in_tx(conn, &st, &inviter, &new, false, &meta)
+            })
+            .map(|(row, token)| rules::with_token(&st, &row, token, storage::now())))
+        })
+        .await?;
+    match result {
+        Ok(created) => {
+            state.outbox_wakeup.notify_one();
+            state
+                .metrics
+                .events
+                .with_label_values(&["invitation.created", "success"])
+                .inc();
+            Ok(created)
+        }
+        Err(CreateError::InvitationPending(None)) => {
+            let email = email.unwrap_or_default();
+            let id = state
+                .db(move |conn| {
+                    Ok(invitations::find_pending_for_email(
+                        conn,
+                        &email,
+                        storage::now(),
+                    )?)
+                })
+                .await?
+                .map(|r| r.id);
+            Err(CreateError::InvitationPending(id).into())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
-/// How people know an inviter: a user's display name or email, an API key's name.
-pub fn inviter_name(conn: &mut DbConn, inviter: &ActorRef) -> diesel::QueryResult<Option<String>> {
-    Ok(match inviter.kind {
-        ActorType::User => users::shown_name(conn, &inviter.id)?,
-        ActorType::ApiKey => storage::api_keys::find(conn, &inviter.id)?.map(|k| k.name),
-        ActorType::System => Some("The administrator".into()),
-    })
+/// One page of invitations, newest first, with each inviter's display name; callers without
+/// `invitations:read` see only their own. Returns the rows (one more when there is a next
+/// page), the names by inviter id and the time their states were computed at. Errors: 403
+/// `forbidden` for a key without the scope.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    mut filter: ListFilter,
+    page: &crate::paging::PageRequest,
+) -> ApiResult<(
+    Vec<InvitationRow>,
+    HashMap<String, Option<String>>,
+    chrono::NaiveDateTime,
+)> {
+    filter.email = filter
+        .email
+        .filter(|e| !e.is_empty())
+        .map(|e| e.chars().take(254).collect());
+    if !principal.has_scope(Scope::InvitationsRead) {
+        match principal.user() {
+            Some(user) => filter.inviter_id = Some(user.id.clone()),
+            None => return Err(ApiError::new(ErrorCode::Forbidden)),
+        }
+    }
+    let now = storage::now();
+    let p = page.clone();
+    let (rows, names) = state
+        .db(move |conn| {
+            let rows = invitations::list(conn, &filter, now, p.limit, p.after_id.as_deref())?;
+            let mut names = HashMap::new();
+            for r in &rows {
+                if !names.contains_key(&r.inviter_id) {
+                    names.insert(
+                        r.inviter_id.clone(),
+                        rules::inviter_name(conn, &r.inviter())?,
+                    );
+                }
+            }
+            Ok((rows, names))
+        })
+        .await?;
+    Ok((rows, names, now))
 }
 
-/// The preview of an invitation shown to its invitee.
-pub fn preview(conn: &mut DbConn, row: &InvitationRow) -> diesel::QueryResult<InvitationPreview> {
-    let inviter_display_name = inviter_name(conn, &row.inviter())?;
-    Ok(InvitationPreview {
-        id: row.id.clone(),
-        email: row.email.clone(),
-        email_domain: row.email_domain.clone(),
-        role: row.role(),
-        expires_at: utc(row.expires_at),
-        inviter_display_name,
-        email_verification_required: !row.signs_in_at_once(),
-    })
+/// The invitation `id` if `principal` may manage it with `scope`; 404 `not_found` otherwise,
+/// so invitations of others are not revealed.
+pub async fn load_managed(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    scope: Scope,
+) -> ApiResult<InvitationRow> {
+    let row = state
+        .db(move |conn| Ok(invitations::find(conn, &id)?))
+        .await?;
+    match row {
+        Some(r) if rules::may_manage(principal, &r, scope) => Ok(r),
+        _ => Err(ApiError::new(ErrorCode::NotFound)),
+    }
 }
 
-/// Whether `principal` may see and manage `row`: admins and keys with `scope`, and the member
-/// who issued it.
-pub fn may_manage(principal: &Principal, row: &InvitationRow, scope: Scope) -> bool {
-    principal.has_scope(scope)
-        || matches!(principal, Principal::User { user, .. } if row.inviter_type == "user" && row.inviter_id == user.id)
+/// Revokes a pending invitation; revoking a revoked one changes nothing. Errors: 404
+/// `not_found`, 409 `invitation_not_pending`.
+pub async fn revoke(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    meta: &RequestMeta,
+) -> ApiResult<InvitationRow> {
+    let row = load_managed(state, principal, id, Scope::InvitationsWrite).await?;
+    let actor = principal.actor();
+    let meta = meta.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let current = invitations::find(conn, &row.id)?
+                    .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+                match current.state(now) {
+                    InvitationState::Revoked => return Ok(current),
+                    InvitationState::Pending => {}
+                    _ => return Err(ApiError::new(ErrorCode::InvitationNotPending)),
+                }
+                if !invitations::revoke(conn, &current.id, now)? {
+                    return Err(ApiError::new(ErrorCode::InvitationNotPending));
+                }
+                AuditEntry::success(AuditAction::InvitationRevoked)
+                    .actor(Some(actor))
+                    .target("invitation", current.id.clone())
+                    .write(conn, &meta)?;
+                Ok(invitations::find(conn, &current.id)?.unwrap_or(current))
+            })
+        })
+        .await
+}
+
+/// Issues a new token for a pending (or expired) invitation and restarts its expiry (`days`, 1
+/// to 90, default the settings'); the old token and the email verifications started with it
+/// stop working at once (Mattermost #8235). Errors: 422 `expires_in_days` `out_of_range`, 403
+/// `forbidden` (an `admin` invitation needs an admin) / `invite_quota_exceeded` (reviving an
+/// expired member's invitation), 404, 409 `invitation_not_pending` / `invitation_pending`,
+/// 429 `rate_limited`.
+pub async fn resend(
+    state: &Arc<AppState>,
+    principal: &Principal,
+    id: String,
+    days: Option<i64>,
+    meta: &RequestMeta,
+) -> ApiResult<InvitationWithToken> {
+    let settings = settings::current(state).await?;
+    let days = match days {
+        Some(d) if !(1..=MAX_EXPIRY_DAYS).contains(&d) => {
+            return Err(ApiError::field("expires_in_days", "out_of_range"));
+        }
+        Some(d) => d,
+        None => settings.invite_link_expiry,
+    };
+    let row = load_managed(state, principal, id, Scope::InvitationsWrite).await?;
+    if !principal.may_grant(row.role()) {
+        return Err(rules::forbidden_role());
+    }
+    ratelimit::take_invitation(state, &principal.actor().id).await?;
+    let actor = principal.actor();
+    let inviter_name = match principal.user() {
+        Some(u) => u.shown_name(),
+        None => "The administrator".to_string(),
+    };
+    let st = state.clone();
+    let meta = meta.clone();
+    let result = state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let current = invitations::find(conn, &row.id)?
+                    .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+                match current.state(now) {
+                    InvitationState::Revoked | InvitationState::Accepted => {
+                        return Err(ApiError::new(ErrorCode::InvitationNotPending));
+                    }
+                    // Reviving an expired invitation takes a place in its member's quota again.
+                    InvitationState::Expired => {
+                        lifecycle::check_revival_quota(conn, &current, &settings, now)?
+                    }
+                    InvitationState::Pending => {}
+                }
+                let token = st.keys.issue(Purpose::Invitation);
+                let expires_at = now + chrono::Duration::days(days);
+                if let Some(e) = &current.email {
+                    invitations::release_expired_reservation(conn, e, now)?;
+                }
+                let registered = match &current.email {
+                    Some(e) => storage::users::email_exists(conn, e)?,
+                    None => false,
+                };
+                let replace = |conn: &mut storage::DbConn, reserve: Option<&str>| {
+                    crate::storage::savepoint(conn, |conn| {
+                        invitations::replace_token(
+                            conn,
+                            &current.id,
+                            &hash_token(&token),
+                            expires_at,
+                            reserve,
+                        )
+                    })
+                };
+                // A member's invitation never reveals, by a 409, that someone else holds the
+                // address: it goes without the reservation, as when it was created.
+                let concealed = current.email_proof_required;
+                let reserve = current.email.as_deref().filter(|_| !(concealed && registered));
+                let replaced = match replace(conn, reserve) {
+                    Err(e) if storage::is_unique_violation(&e) && concealed => replace(conn, None),
+                    other => other,
+                };
+                match replaced {
+                    Ok(true) => {}
+                    Ok(false) => return Err(ApiError::new(ErrorCode::InvitationNotPending)),
+                    Err(e) if storage::is_unique_violation(&e) => {
+                        return Err(ApiError::new(ErrorCode::InvitationPending));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                // Registrations started with the old token wait on it no longer.
+                let cancelled = storage::verifications::cancel_for_invitation(conn, &current.id, now)?;
+                let updated = invitations::find(conn, &current.id)?
+                    .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+                AuditEntry::success(AuditAction::InvitationResent)
+                    .actor(Some(actor))
+                    .target("invitation", updated.id.clone())
+                    .details(serde_json::json!({"expires_at": utc(updated.expires_at), "verifications_cancelled": cancelled}))
+                    .write(conn, &meta)?;
+                if let Some(e) = &updated.email
+                    && ratelimit::email_budget(conn, &st, e, ratelimit::EmailClass::Invitation)?
+                {
+                    let message = if registered {
+                        st.templates.existing_account(e, &st.login_link(e))
+                    } else {
+                        st.templates.invitation(
+                            e,
+                            &inviter_name,
+                            &st.link("/invite", &token),
+                            utc(updated.expires_at),
+                            updated.note.as_deref(),
+                        )
+                    };
+                    crate::mail::enqueue(conn, &message)?;
+                }
+                Ok(rules::with_token(&st, &updated, token, now))
+            })
+        })
+        .await?;
+    state.outbox_wakeup.notify_one();
+    Ok(result)
+}
+
+/// An administrator invitation made by the system rather than by a person.
+#[derive(Debug, Clone)]
+pub enum AdminInvitation {
+    /// While no active administrator exists: a fresh single-use invitation bound to no email
+    /// (whoever holds the server's console is the operator); an older unused one is revoked
+    /// first, so only the newest printed link works.
+    Owner,
+    /// From the command line: a single-use invitation for `email`, valid `days` days.
+    ForEmail {
+        /// The invitee.
+        email: Email,
+        /// Lifetime in days.
+        days: i64,
+    },
+}
+
+/// Creates `kind` in one transaction and returns its link; `None` for [`AdminInvitation::Owner`]
+/// when an administrator exists. Errors: 409 `email_registered` / `invitation_pending` for an
+/// address that has an account or a pending invitation.
+pub async fn admin_invitation(
+    state: &Arc<AppState>,
+    kind: AdminInvitation,
+) -> ApiResult<Option<String>> {
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let (binding, expires_in_days, bootstrap) = match kind {
+                    AdminInvitation::Owner => {
+                        if storage::users::active_admin_exists(conn)? {
+                            return Ok(None);
+                        }
+                        invitations::revoke_unused_bootstrap(conn, storage::now())?;
+                        (Binding::Open, st.config.invite_link_expiry, true)
+                    }
+                    AdminInvitation::ForEmail { email, days } => {
+                        (Binding::Email(email), days, false)
+                    }
+                };
+                let new = NewInvitation {
+                    binding,
+                    role: Role::Admin,
+                    max_uses: 1,
+                    expires_in_days,
+                    note: None,
+                    send_email: false,
+                };
+                let system = Inviter::system();
+                let (_, token) = rules::create_in_tx(
+                    conn,
+                    &st,
+                    &system,
+                    &new,
+                    bootstrap,
+                    &RequestMeta::default(),
+                )
+                .map_err(ApiError::from)?;
+                Ok(Some(st.link("/invite", &token)))
+            })
+        })
+        .await
 }

@@ -59,7 +59,7 @@ pub async fn take_login(
                     return Ok(None);
                 }
                 give_back(conn, &a)?;
-                Ok::<_, diesel::result::Error>(Some(retry))
+                Ok::<_, crate::storage::DbError>(Some(retry))
             })?)
         })
         .await?;
@@ -76,7 +76,7 @@ pub async fn refund_login(state: &AppState, attempt: LoginAttempt) -> Result<(),
         .await
 }
 
-fn give_back(conn: &mut storage::DbConn, a: &LoginAttempt) -> diesel::QueryResult<()> {
+fn give_back(conn: &mut storage::DbConn, a: &LoginAttempt) -> crate::storage::DbResult<()> {
     add(
         conn,
         kinds::ACCOUNT_CLIENT_LOGIN_FAILURES,

@@ -15,7 +15,7 @@ pub fn take(
     subject: &str,
     seconds: i64,
     limit: u32,
-) -> diesel::QueryResult<Result<(), u64>> {
+) -> crate::storage::DbResult<Result<(), u64>> {
     let now = unix_now();
     let (start, end) = window(now, seconds);
     let total = counters::add(conn, &format!("{kind}:{subject}"), start, end, 1)?;
@@ -34,7 +34,7 @@ pub fn add(
     subject: &str,
     seconds: i64,
     n: i64,
-) -> diesel::QueryResult<(i64, u64)> {
+) -> crate::storage::DbResult<(i64, u64)> {
     let now = unix_now();
     let (start, end) = window(now, seconds);
     let total = counters::add(conn, &format!("{kind}:{subject}"), start, end, n)?;
@@ -86,7 +86,7 @@ pub fn email_budget(
     state: &AppState,
     to: &str,
     class: EmailClass,
-) -> diesel::QueryResult<bool> {
+) -> crate::storage::DbResult<bool> {
     let kind = match class {
         EmailClass::Account => kinds::RECIPIENT_ACCOUNT_EMAILS,
         EmailClass::Invitation => kinds::RECIPIENT_INVITATION_EMAILS,

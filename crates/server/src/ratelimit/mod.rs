@@ -13,8 +13,9 @@
 //! - **Per account, recipient and inviter**: exact counters in the database, taken in the
 //!   request's own transaction ([`take`], [`count`]).
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage;
 

@@ -2,12 +2,13 @@
 //! `rate_counters` and pulls what the others pushed past half a limit, every
 //! `rate_limits.sync_interval_milliseconds`.
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::client_limits::{
     ALARM, ALARM_WINDOW_SECONDS, Aggregate, ClientLimit, Local, MINUTE, RateLimiters, Slot,
     unix_now,
 };
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage::{self, DbConn, counters};
 use invitegate_core::model::AuditAction;
@@ -147,7 +148,7 @@ fn push(
     sync_seconds: u64,
     now: i64,
     prune: bool,
-) -> diesel::QueryResult<Pushed> {
+) -> crate::storage::DbResult<Pushed> {
     let mut totals = Vec::with_capacity(pending.len());
     let mut alerts = Vec::new();
     for ((key, start), l) in pending {

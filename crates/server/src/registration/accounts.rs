@@ -2,10 +2,11 @@
 //! and the guarded use of an invitation.
 
 use super::service::Basis;
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::auth::session;
 use crate::error::ApiError;
-use crate::invitations::service::state_error;
+use crate::http::RequestMeta;
+use crate::invitations::rules::state_error;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow};
 use crate::storage::{self, DbConn, invitations, users};
@@ -27,7 +28,7 @@ pub(super) fn insert_user(
     account: NewAccount<'_>,
     invitation: Option<&InvitationRow>,
     basis: Basis,
-) -> Result<(UserRow, session::NewSession), diesel::result::Error> {
+) -> Result<(UserRow, session::NewSession), crate::storage::DbError> {
     let NewAccount {
         email,
         display_name,
@@ -77,8 +78,8 @@ pub(super) enum TxError {
     Existing,
 }
 
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::storage::DbError> for TxError {
+    fn from(e: crate::storage::DbError) -> Self {
         if storage::is_unique_violation(&e) {
             Self::Existing
         } else {

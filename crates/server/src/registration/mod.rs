@@ -6,10 +6,11 @@ mod accounts;
 mod rules_tests;
 pub mod service;
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::auth::session::{self, SignedIn};
 use crate::error::ApiResult;
 use crate::http::Json;
+use crate::http::RequestMeta;
 use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::models::UserRow;

@@ -9,11 +9,12 @@
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
 use super::accounts::{NewAccount, TxError, insert_user, take_use};
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::auth::password::HashError;
 use crate::auth::policy::parse_new_password;
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::invitations::service::resolve_token;
+use crate::http::RequestMeta;
+use crate::invitations::rules::resolve_token;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings::{self, RuntimeSettings};
@@ -21,10 +22,10 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
 use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
-use actix_web::web;
 use invitegate_core::api::{ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, RegisterRequest};
 use invitegate_core::model::{AuditAction, SignupMode};
 use invitegate_core::{Email, ErrorCode};
+use std::sync::Arc;
 
 /// Why an account may be created without a verification email, or why one is needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub enum RegisterOutcome {
 /// Registers per the module docs: the invitation (or sign-up mode) decides between creating
 /// the account now and sending a verification link.
 pub async fn register(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     meta: &RequestMeta,
     req: RegisterRequest,
 ) -> ApiResult<RegisterOutcome> {
@@ -152,14 +153,14 @@ pub async fn register(
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
 /// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
 async fn create_now(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     meta: &RequestMeta,
     email: Email,
     display_name: Option<String>,
     hash: String,
     inv: InvitationRow,
 ) -> ApiResult<RegisterOutcome> {
-    let st = state.clone().into_inner();
+    let st = state.clone();
     let m = meta.clone();
     let e = email.as_str().to_string();
     let result = state
@@ -198,7 +199,7 @@ async fn create_now(
 }
 
 async fn notify_existing(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     meta: &RequestMeta,
     email: Email,
 ) -> ApiResult<RegisterOutcome> {
@@ -206,7 +207,7 @@ async fn notify_existing(
     let notice = state
         .templates
         .existing_account(email.as_str(), &state.login_link(email.as_str()));
-    let st = state.clone().into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -226,7 +227,7 @@ async fn notify_existing(
 }
 
 async fn start_verification(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     meta: &RequestMeta,
     email: Email,
     display_name: Option<String>,
@@ -239,7 +240,7 @@ async fn start_verification(
     let message = state.templates.verification(email.as_str(), &url, hours);
     let m = meta.clone();
     let e = email.as_str().to_string();
-    let st = state.clone().into_inner();
+    let st = state.clone();
     let result = state
         .db(move |conn| {
             Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
@@ -303,7 +304,7 @@ pub(super) fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str
 /// Completes a verified registration with the password chosen on the link's page: the user,
 /// the session id and its refresh token.
 pub async fn confirm(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     meta: &RequestMeta,
     req: ConfirmEmailRequest,
 ) -> ApiResult<(UserRow, String, String)> {
@@ -336,7 +337,7 @@ pub async fn confirm(
         .ok_or_else(|| ApiError::fields(errors))?;
     let password_hash = state.hasher.hash(password).await.map_err(hash_error)?;
     let display_name = display_name.or_else(|| row.display_name.clone());
-    let st = state.clone().into_inner();
+    let st = state.clone();
     let m = meta.clone();
     let result = state
         .db(move |conn| {
@@ -386,12 +387,12 @@ pub async fn confirm(
 
 /// Sends the verification link of a pending registration of `email` again with a new token (the
 /// old link stops working); does nothing when there is none or the address has an account.
-pub async fn resend_verification(state: &web::Data<AppState>, email: Email) -> ApiResult<()> {
+pub async fn resend_verification(state: &Arc<AppState>, email: Email) -> ApiResult<()> {
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;
     let message = state.templates.verification(email.as_str(), &url, hours);
-    let st = state.clone().into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {

@@ -185,6 +185,41 @@ pub fn migrations_complete(conn: &mut DbConn) -> bool {
     }
 }
 
+/// A query error. Callers outside `storage/` name it through this alias, never diesel itself.
+pub type DbError = diesel::result::Error;
+/// The result of a query.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Runs `f` in a savepoint of the caller's transaction (or a transaction of its own outside
+/// one): an error rolls back only what `f` did, so the outer transaction stays usable.
+pub fn savepoint<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    conn.transaction(f)
+}
+
+/// The error a transaction body returns to be rolled back without it being a failure; see
+/// [`is_rollback`].
+pub fn rollback() -> DbError {
+    DbError::RollbackTransaction
+}
+
+/// Whether `e` is the [`rollback`] a transaction body asked for.
+pub fn is_rollback(e: &DbError) -> bool {
+    matches!(e, DbError::RollbackTransaction)
+}
+
+/// Whether `e` means the connection is gone (a 503, not a 500).
+pub fn is_connection_lost(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
+            | DbError::BrokenTransactionManager
+    )
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction takes the database write lock
 /// with its first statement, so a transaction that reads before it writes can never fail
 /// with `SQLITE_BUSY` on lock upgrade; on PostgreSQL row locks do the serialising.

@@ -1,12 +1,14 @@
-//! The delivery queue as administrators see it: pending, sent and dead items, and a retry
+//! The delivery queue of emails and webhook deliveries: its worker ([`worker`]), and as
+//! administrators see it: pending, sent and dead items, and a retry
 //! action for dead ones.
 
+pub mod service;
+pub mod worker;
+
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::storage::{self, outbox};
 use actix_web::{HttpResponse, get, post, web};
-use invitegate_core::ErrorCode;
 use invitegate_core::api::{OutboxItem, Problem};
 use invitegate_core::model::Scope;
 use serde::Deserialize;
@@ -44,20 +46,7 @@ pub async fn list(
 ) -> ApiResult<web::Json<Vec<OutboxItem>>> {
     principal.require(Scope::Admin)?;
     let q = query.into_inner();
-    let status = q.status.filter(|s| !s.is_empty());
-    if status
-        .as_deref()
-        .is_some_and(|s| ![outbox::PENDING, outbox::SENT, outbox::DEAD].contains(&s))
-    {
-        return Err(ApiError::field("status", "invalid"));
-    }
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range"));
-    }
-    let rows = state
-        .db(move |conn| Ok(outbox::list(conn, status.as_deref(), i64::from(limit))?))
-        .await?;
+    let rows = service::list(&state, q.status, q.limit).await?;
     Ok(web::Json(rows.iter().map(|r| r.to_item()).collect()))
 }
 
@@ -81,16 +70,6 @@ pub async fn retry(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Scope::Admin)?;
-    let id = id.into_inner();
-    state
-        .db(move |conn| {
-            if outbox::requeue(conn, &id, None, storage::now())? {
-                Ok(())
-            } else {
-                Err(ApiError::new(ErrorCode::NotFound))
-            }
-        })
-        .await?;
-    state.outbox_wakeup.notify_one();
+    service::retry(&state, id.into_inner()).await?;
     Ok(HttpResponse::Accepted().finish())
 }

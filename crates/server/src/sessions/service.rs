@@ -1,49 +1,45 @@
-//! Session endpoints: login, refresh, logout, and who am I.
+//! The rules of signing in and out: credential checks under the login limits, the session
+//! transaction with its audit event, and the current user's quota.
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::auth::password::Verified;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::session::{self, NewSession};
 use crate::auth::{Principal, authenticate};
 use crate::error::{ApiError, ApiResult};
-use crate::http::Json;
+use crate::http::RequestMeta;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
 use crate::storage::models::UserRow;
 use crate::storage::{self, invitations, sessions, users};
 use crate::tokens::hash_token;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use invitegate_core::api::{InviteQuota, LoginRequest, MeResponse, Problem, SessionResponse};
+use invitegate_core::api::{InviteQuota, LoginRequest, MeResponse};
 use invitegate_core::model::{ActorRef, ActorType, AuditAction, Role};
 use invitegate_core::{Email, ErrorCode, password};
 
-/// Signs in with email and password. Unknown email and wrong password get the same status,
-/// body and timing (a dummy hash is verified; ASVS 6.3.8); a disabled account too.
-#[utoipa::path(
-    operation_id = "login",
-    tag = "sessions",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Signed in; sets the refresh cookie", body = SessionResponse),
-        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP, and per account: 100 attempts an hour)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
-    )
-)]
-#[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
-    let req = body.into_inner();
+/// A session that has just started: its user, its id and the raw refresh token for the cookie.
+#[derive(Debug)]
+pub struct Started {
+    /// The signed-in account.
+    pub user: UserRow,
+    /// The new session's id.
+    pub session_id: String,
+    /// The refresh token (shown only in the cookie).
+    pub refresh_token: String,
+}
+
+/// Signs in with email and password; failures are counted against the client and audited.
+/// Errors: 401 `invalid_credentials` (unknown email, disabled account or wrong password, after
+/// the same hashing work; ASVS 6.3.8), 429 `rate_limited`, 503 `unavailable`.
+pub async fn login(state: &AppState, meta: &RequestMeta, req: LoginRequest) -> ApiResult<Started> {
     let email = Email::parse(&req.email).ok();
     let shown = email.as_ref().map(|e| e.as_str().to_string());
     let (verified, user) = (state.limits)
         .guarded(
-            &state,
+            state,
             ClientLimit::AuthFailures,
-            &meta,
-            check_credentials(&state, &meta, email, req.password),
+            meta,
+            check_credentials(state, meta, email, req.password),
             |_| {
                 let entry = AuditEntry::failure(AuditAction::LoginFailed)
                     .details(serde_json::json!({ "email": shown }));
@@ -51,10 +47,13 @@ pub async fn login(
             },
         )
         .await?;
-    let new_session = session::new_session(&state, &user.id, &meta);
-    let refresh_token = new_session.refresh_token.clone();
-    let sid = new_session.row.id.clone();
-    let uid = user.id.clone();
+    let new_session = session::new_session(state, &user.id, meta);
+    let started = Started {
+        session_id: new_session.row.id.clone(),
+        refresh_token: new_session.refresh_token.clone(),
+        user,
+    };
+    let uid = started.user.id.clone();
     let m = meta.clone();
     state
         .db(move |conn| {
@@ -62,15 +61,7 @@ pub async fn login(
                 if let Verified::YesRehashed(h) = &verified {
                     users::set_password_hash(conn, &uid, h)?;
                 }
-                session::insert(conn, &new_session)?;
-                AuditEntry::success(AuditAction::LoginSucceeded)
-                    .actor(Some(ActorRef {
-                        kind: ActorType::User,
-                        id: uid.clone(),
-                    }))
-                    .target("session", new_session.row.id.clone())
-                    .write(conn, &m)?;
-                Ok::<_, ApiError>(())
+                start(conn, &new_session, &uid, &m)
             })
         })
         .await?;
@@ -79,8 +70,24 @@ pub async fn login(
         .events
         .with_label_values(&["login.succeeded", "success"])
         .inc();
-    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh_token);
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    Ok(started)
+}
+
+fn start(
+    conn: &mut storage::DbConn,
+    new_session: &NewSession,
+    uid: &str,
+    meta: &RequestMeta,
+) -> ApiResult<()> {
+    session::insert(conn, new_session)?;
+    AuditEntry::success(AuditAction::LoginSucceeded)
+        .actor(Some(ActorRef {
+            kind: ActorType::User,
+            id: uid.to_string(),
+        }))
+        .target("session", new_session.row.id.clone())
+        .write(conn, meta)?;
+    Ok(())
 }
 
 /// The account these credentials open, or 401 `invalid_credentials` (the same answer, after the
@@ -142,82 +149,54 @@ async fn check_credentials(
     }
 }
 
-/// Exchanges the refresh cookie for a new access token and a new refresh token (rotation).
-/// Needs an allowed `Origin` header (CSRF).
-#[utoipa::path(
-    operation_id = "refreshSession",
-    tag = "sessions",
-    responses(
-        (status = 200, description = "New access token; the refresh cookie is replaced", body = SessionResponse),
-        (status = 401, description = "No valid refresh cookie", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing or foreign `Origin`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/auth/refresh")]
+/// Rotates a refresh token (see [`session::refresh`]); a cookie this server never issued is a
+/// forged attempt, counted and audited in aggregate. Errors: 401 `unauthenticated`, 429.
 pub async fn refresh(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    meta: RequestMeta,
-) -> ApiResult<HttpResponse> {
-    session::check_origin(&state, &req)?;
-    let token = session::refresh_token_from(&state, &req)
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
-    // A cookie this server never issued is a forged attempt: counted, audited in aggregate.
-    let (user, sid, new_refresh) = (state.limits)
+    state: &AppState,
+    meta: &RequestMeta,
+    token: String,
+) -> ApiResult<session::Refreshed> {
+    (state.limits)
         .guarded(
-            &state,
+            state,
             ClientLimit::AuthFailures,
-            &meta,
-            session::refresh(&state, Some(token)),
+            meta,
+            session::refresh(state, Some(token)),
             |_| {
                 let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
                     .details(serde_json::json!({"reason": "invalid_refresh_token"}));
                 (entry, true)
             },
         )
-        .await?;
-    match new_refresh {
-        Some(refresh) => {
-            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
-            Ok(HttpResponse::Ok().cookie(cookie).json(body))
-        }
-        None => Ok(HttpResponse::Ok().json(session::session_body(&state, &user, &sid))),
-    }
+        .await
 }
 
-/// Ends the session of the bearer access token, or of the refresh cookie (with an allowed
-/// `Origin`). Its access and refresh tokens stop working. Always 204.
-#[utoipa::path(
-    operation_id = "logout",
-    tag = "sessions",
-    responses((status = 204, description = "Signed out; the refresh cookie is cleared"))
-)]
-#[post("/auth/logout")]
+/// Ends the session of the bearer access token or, when there is none, of the refresh cookie
+/// (only with an allowed `Origin`: `cookie_allowed`). Ending nothing is not an error.
 pub async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    meta: RequestMeta,
-) -> ApiResult<HttpResponse> {
-    let bearer = crate::auth::bearer(&req);
+    state: &AppState,
+    meta: &RequestMeta,
+    bearer: Option<String>,
+    cookie: Option<String>,
+    cookie_allowed: bool,
+) -> ApiResult<()> {
     let mut ended: Option<(String, Option<String>)> = None;
     if let Some(b) = bearer
-        && let Ok(Principal::User { user, session_id }) = authenticate(&state, Some(b)).await
+        && let Ok(Principal::User { user, session_id }) = authenticate(state, Some(b)).await
     {
         ended = Some((session_id, Some(user.id.clone())));
     }
-    let cookie_token = session::refresh_token_from(&state, &req);
-    let cookie_ok = session::check_origin(&state, &req).is_ok();
     let m = meta.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 let now = storage::now();
-                let sid = match (ended, cookie_token) {
+                let sid = match (ended, cookie) {
                     (Some((sid, uid)), _) => {
                         sessions::revoke(conn, &sid, now)?;
                         Some((sid, uid))
                     }
-                    (None, Some(t)) if cookie_ok => {
+                    (None, Some(t)) if cookie_allowed => {
                         sessions::revoke_by_refresh_hash(conn, &hash_token(&t), now)?
                             .map(|s| (s, None))
                     }
@@ -235,44 +214,28 @@ pub async fn logout(
                 Ok::<_, ApiError>(())
             })
         })
-        .await?;
-    Ok(HttpResponse::NoContent()
-        .cookie(session::clear_cookie(&state))
-        .finish())
+        .await
 }
 
-/// The signed-in user and their invitation quota.
-#[utoipa::path(
-    operation_id = "getMe",
-    tag = "sessions",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The signed-in user", body = MeResponse),
-        (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "API keys have no user", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me")]
-pub async fn me(
-    state: web::Data<AppState>,
-    principal: Principal,
-) -> ApiResult<web::Json<MeResponse>> {
+/// The signed-in user and their invitation quota (members only have a limit). Errors: 403
+/// `forbidden` for an API key.
+pub async fn me(state: &AppState, principal: &Principal) -> ApiResult<MeResponse> {
     let user = principal
         .user()
         .cloned()
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
-    let settings = settings::current(&state).await?;
+    let settings = settings::current(state).await?;
     let uid = user.id.clone();
     let used = state
         .db(move |conn| Ok(invitations::count_for_quota(conn, &uid, storage::now())?))
         .await? as u32;
     let limit = (user.role() == Role::Member).then_some(settings.max_invites_per_user);
-    Ok(web::Json(MeResponse {
+    Ok(MeResponse {
         user: user.to_api(),
         invite_quota: InviteQuota {
             limit,
             used,
             remaining: limit.map(|l| l.saturating_sub(used)),
         },
-    }))
+    })
 }

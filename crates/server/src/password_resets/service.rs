@@ -1,49 +1,35 @@
-//! Password resets: `POST /password-resets` always answers 202 with the same body and the same
-//! work (one transaction) whether or not the account exists (ASVS 6.3.8); existing accounts get
-//! a single-use, short-lived link by email. Confirming sets the password under the sign-up
-//! policy, ends every other session (ASVS 7.4.3) and signs in.
+//! The rules of password resets: the same answer and work whether or not the account exists
+//! (ASVS 6.3.8), single-use short-lived links, and a confirmation that ends every other
+//! session (ASVS 7.4.3).
 
-use crate::audit::{AuditEntry, RequestMeta};
+use crate::audit_trail::AuditEntry;
 use crate::auth::policy::password_issues;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::session;
 use crate::error::{ApiError, ApiResult};
-use crate::http::Json;
+use crate::http::RequestMeta;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
+use crate::sessions::service::Started;
 use crate::state::AppState;
-use crate::storage::models::{PasswordResetRow, UserRow};
+use crate::storage::models::PasswordResetRow;
 use crate::storage::{self, password_resets, sessions, users};
 use crate::tokens::{Purpose, hash_token};
-use actix_web::{HttpResponse, post, web};
-use invitegate_core::api::{
-    PasswordResetConfirm, PasswordResetRequest, Problem, SessionResponse, StatusResponse,
-};
+use invitegate_core::api::PasswordResetConfirm;
 use invitegate_core::model::{ActorRef, ActorType, AuditAction};
 use invitegate_core::{Email, ErrorCode, password};
+use std::sync::Arc;
 
-/// Emails a reset link to the account, if there is one. Always 202.
-#[utoipa::path(
-    operation_id = "requestPasswordReset",
-    tag = "sessions",
-    request_body = PasswordResetRequest,
-    responses(
-        (status = 202, description = "`accepted`, whether or not the account exists", body = StatusResponse),
-        (status = 422, description = "`email`: `invalid`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
-    )
-)]
-#[post("/password-resets")]
-pub async fn request_reset(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<PasswordResetRequest>,
-) -> ApiResult<HttpResponse> {
-    let email = state.limits.email_request(&meta, &body.email)?;
+/// Emails a reset link to `email`'s account when there is an active one, within the
+/// recipient's email budget; audits either way in one transaction. Errors: 422 `email`
+/// `invalid`, 429 `rate_limited`.
+pub async fn request(state: &Arc<AppState>, meta: &RequestMeta, email: &str) -> ApiResult<()> {
+    let email = state.limits.email_request(meta, email)?;
     let token = state.keys.issue(Purpose::PasswordReset);
     let url = state.link("/reset-password", &token);
     let minutes = state.config.password_reset_ttl_minutes;
     let templates = state.templates.clone();
-    let st = state.clone().into_inner();
+    let m = meta.clone();
+    let st = state.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -74,7 +60,7 @@ pub async fn request_reset(
                                 &templates.password_reset(&user.email, &url, minutes),
                             )?;
                         }
-                        entry.target("user", user.id).write(conn, &meta)?;
+                        entry.target("user", user.id).write(conn, &m)?;
                     }
                     None => {
                         AuditEntry {
@@ -84,7 +70,7 @@ pub async fn request_reset(
                         .details(
                             serde_json::json!({"reason": "no_account", "email": email.as_str()}),
                         )
-                        .write(conn, &meta)?;
+                        .write(conn, &m)?;
                     }
                 }
                 Ok::<_, ApiError>(())
@@ -92,54 +78,39 @@ pub async fn request_reset(
         })
         .await?;
     state.outbox_wakeup.notify_one();
-    Ok(HttpResponse::Accepted().json(StatusResponse {
-        status: "accepted".into(),
-    }))
+    Ok(())
 }
 
-/// Sets a new password with a reset link's token, ends every other session, and signs in.
-#[utoipa::path(
-    operation_id = "confirmPasswordReset",
-    tag = "sessions",
-    request_body = PasswordResetConfirm,
-    responses(
-        (status = 200, description = "Password changed and signed in; sets the refresh cookie", body = SessionResponse),
-        (status = 400, description = "`invalid_token` (malformed, forged, unknown or already used)", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
-    )
-)]
-#[post("/password-resets/confirm")]
-pub async fn confirm_reset(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: Json<PasswordResetConfirm>,
-) -> ApiResult<HttpResponse> {
-    let (user, sid, refresh_token) = (state.limits)
+/// Sets a new password with a reset link's token, ends every session and starts one, in one
+/// transaction; failures are counted against the client. Errors: 400 `invalid_token`, 410
+/// `token_expired`, 422 `password` (the sign-up policy's codes), 429 `rate_limited`.
+pub async fn confirm(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: PasswordResetConfirm,
+) -> ApiResult<Started> {
+    (state.limits)
         .guarded(
-            &state,
+            state,
             ClientLimit::AuthFailures,
-            &meta,
-            confirm_reset_inner(&state, &meta, body.into_inner()),
+            meta,
+            confirm_inner(state, meta, body),
             |e| {
                 let entry = AuditEntry::failure(AuditAction::PasswordResetCompleted)
                     .details(serde_json::json!({"reason": e.code}));
                 (entry, e.code == ErrorCode::InvalidToken)
             },
         )
-        .await?;
-    let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh_token);
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+        .await
 }
 
 /// Checks the token and the new password, then sets it, ends every session and starts one, in
 /// one transaction: the user, the new session's id and its refresh token.
-async fn confirm_reset_inner(
+async fn confirm_inner(
     state: &AppState,
     meta: &RequestMeta,
     body: PasswordResetConfirm,
-) -> ApiResult<(UserRow, String, String)> {
+) -> ApiResult<Started> {
     let invalid = || ApiError::new(ErrorCode::InvalidToken);
     if state
         .keys
@@ -210,5 +181,9 @@ async fn confirm_reset_inner(
             })
         })
         .await?;
-    Ok((user_row, sid, refresh_token))
+    Ok(Started {
+        user: user_row,
+        session_id: sid,
+        refresh_token,
+    })
 }

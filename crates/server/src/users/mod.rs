@@ -1,16 +1,15 @@
 //! User administration: list and disable.
 
-use crate::audit::{AuditEntry, RequestMeta};
+pub mod service;
+
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
-use crate::invitations::lifecycle::revoke_all_of_inviter;
+use crate::error::ApiResult;
+use crate::http::RequestMeta;
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use crate::storage::{self, sessions, users};
 use actix_web::{get, post, web};
-use invitegate_core::ErrorCode;
 use invitegate_core::api::{Page, Problem, User};
-use invitegate_core::model::{AuditAction, Scope};
+use invitegate_core::model::Scope;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -49,21 +48,7 @@ pub async fn list(
     principal.require(Scope::UsersRead)?;
     let q = query.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let p = page.clone();
-    let email = q
-        .email
-        .filter(|e| !e.is_empty())
-        .map(|e| e.chars().take(254).collect::<String>());
-    let rows = state
-        .db(move |conn| {
-            Ok(users::list(
-                conn,
-                email.as_deref(),
-                p.limit,
-                p.after_id.as_deref(),
-            )?)
-        })
-        .await?;
+    let rows = service::list(&state, q.email, &page).await?;
     Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api())))
 }
 
@@ -90,41 +75,7 @@ pub async fn disable(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<User>> {
     principal.require(Scope::UsersWrite)?;
-    let id = id.into_inner();
-    if principal.user().is_some_and(|u| u.id == id) {
-        return Err(
-            ApiError::new(ErrorCode::Forbidden).detail("You cannot disable your own account.")
-        );
-    }
-    let actor = principal.actor();
-    let user = state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                let now = storage::now();
-                users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-                if users::disable(conn, &id, now)? {
-                    let ended = sessions::revoke_all_for_user(conn, &id, now)?;
-                    let revoked =
-                        revoke_all_of_inviter(conn, &id, &actor, "inviter_disabled", &meta)?;
-                    // The keys they created would keep their authority alive.
-                    let keys = storage::api_keys::revoke_all_created_by(conn, &id, now)?;
-                    for key in &keys {
-                        AuditEntry::success(AuditAction::ApiKeyRevoked)
-                            .actor(Some(actor.clone()))
-                            .target("api_key", key.clone())
-                            .details(serde_json::json!({"reason": "creator_disabled"}))
-                            .write(conn, &meta)?;
-                        revoke_all_of_inviter(conn, key, &actor, "api_key_revoked", &meta)?;
-                    }
-                    AuditEntry::success(AuditAction::UserDisabled)
-                        .actor(Some(actor.clone()))
-                        .target("user", id.clone())
-                        .details(serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked, "api_keys_revoked": keys.len()}))
-                        .write(conn, &meta)?;
-                }
-                users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))
-            })
-        })
-        .await?;
+    let own_id = principal.user().map(|u| u.id.as_str());
+    let user = service::disable(&state, id.into_inner(), principal.actor(), own_id, &meta).await?;
     Ok(web::Json(user.to_api()))
 }

@@ -1,7 +1,7 @@
-//! Audit events: who did what to which object, from where, with what outcome. Written in the
+//! The audit trail's writer. Audit events: who did what to which object, from where, with what outcome. Written in the
 //! same transaction as the change they record; failures are written on their own.
 
-pub use crate::http::RequestMeta;
+use crate::http::RequestMeta;
 use crate::storage::models::AuditRow;
 use crate::storage::{self, DbConn};
 use invitegate_core::model::{ActorRef, AuditAction, Outcome};
@@ -61,7 +61,7 @@ impl AuditEntry {
     }
 
     /// Writes the event on `conn` (inside the caller's transaction when there is one).
-    pub fn write(self, conn: &mut DbConn, meta: &RequestMeta) -> diesel::QueryResult<()> {
+    pub fn write(self, conn: &mut DbConn, meta: &RequestMeta) -> crate::storage::DbResult<()> {
         let row = AuditRow {
             id: storage::new_id(),
             occurred_at: storage::now(),

@@ -1,18 +1,12 @@
-//! Runtime settings: the sign-up mode and the seed's options. Start-up configuration gives the
-//! defaults; values saved through `PATCH /api/v1/settings` override them and are shared by
-//! every process on the database.
+//! The settings in force: configured defaults overridden by stored values, and the rules of a
+//! change.
 
-use crate::audit::{AuditEntry, RequestMeta};
-use crate::auth::Principal;
 use crate::config::{Config, normalize_allowlist_entry};
-use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::http::Json;
-use crate::state::AppState;
+use crate::error::FieldErrors;
 use crate::storage::{self, DbConn};
-use actix_web::{HttpResponse, get, patch, web};
 use invitegate_core::Email;
-use invitegate_core::api::{Problem, SettingsPatch, SettingsView};
-use invitegate_core::model::{AuditAction, Scope, SignupMode};
+use invitegate_core::api::{SettingsPatch, SettingsView};
+use invitegate_core::model::SignupMode;
 
 /// Most allowlist entries.
 pub const MAX_ALLOWLIST: usize = 1000;
@@ -46,7 +40,7 @@ impl RuntimeSettings {
     }
 
     /// Defaults overridden by the stored values.
-    pub fn load(conn: &mut DbConn, c: &Config) -> diesel::QueryResult<Self> {
+    pub fn load(conn: &mut DbConn, c: &Config) -> crate::storage::DbResult<Self> {
         let mut s = Self::from_config(c);
         for (key, value) in storage::settings::all(conn)? {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&value) else {
@@ -166,7 +160,7 @@ impl RuntimeSettings {
         }
     }
 
-    fn save(&self, conn: &mut DbConn) -> diesel::QueryResult<()> {
+    pub(super) fn save(&self, conn: &mut DbConn) -> crate::storage::DbResult<()> {
         let now = storage::now();
         storage::settings::put(
             conn,
@@ -193,74 +187,4 @@ impl RuntimeSettings {
             now,
         )
     }
-}
-
-/// Loads the settings in force.
-pub async fn current(state: &AppState) -> ApiResult<RuntimeSettings> {
-    let config = state.config.clone();
-    state
-        .db(move |conn| Ok(RuntimeSettings::load(conn, &config)?))
-        .await
-}
-
-/// Current settings.
-#[utoipa::path(
-    operation_id = "getSettings",
-    tag = "settings",
-    security(("bearer" = ["settings:write"])),
-    responses(
-        (status = 200, description = "Settings in force", body = SettingsView),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an admin or `settings:write`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/settings")]
-pub async fn get_settings(
-    state: web::Data<AppState>,
-    principal: Principal,
-) -> ApiResult<web::Json<SettingsView>> {
-    principal.require(Scope::SettingsWrite)?;
-    Ok(web::Json(current(&state).await?.view()))
-}
-
-/// Changes settings; takes effect at once on every process.
-#[utoipa::path(
-    operation_id = "updateSettings",
-    tag = "settings",
-    security(("bearer" = ["settings:write"])),
-    request_body = SettingsPatch,
-    responses(
-        (status = 200, description = "Settings in force after the change", body = SettingsView),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an admin or `settings:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/settings")]
-pub async fn patch_settings(
-    state: web::Data<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    body: Json<SettingsPatch>,
-) -> ApiResult<HttpResponse> {
-    principal.require(Scope::SettingsWrite)?;
-    let config = state.config.clone();
-    let patch = body.into_inner();
-    let actor = principal.actor();
-    let view = state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                let before = RuntimeSettings::load(conn, &config)?;
-                let after = before.patched(&patch).map_err(ApiError::fields)?;
-                after.save(conn)?;
-                AuditEntry::success(AuditAction::SettingsUpdated)
-                    .actor(Some(actor))
-                    .target("settings", "settings")
-                    .details(serde_json::json!({"before": before.view(), "after": after.view()}))
-                    .write(conn, &meta)?;
-                Ok(after.view())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
 }

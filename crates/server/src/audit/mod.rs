@@ -1,18 +1,17 @@
-//! Audit log endpoints: filtered list and streamed export (JSON Lines or CSV).
+//! The audit log's endpoints: filtered list and streamed export (JSON Lines or CSV).
+
+pub mod service;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use crate::storage::audit::{self, AuditFilter};
-use actix_web::web::Bytes;
+use crate::storage::audit::AuditFilter;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use invitegate_core::api::{AuditEvent, Page, Problem};
 use invitegate_core::model::{Outcome, Scope};
-use invitegate_core::spreadsheet::safe_cell;
 use serde::Deserialize;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Export format.
@@ -91,68 +90,8 @@ pub async fn list(
     principal.require(Scope::AuditRead)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = query.filter();
-    let p = page.clone();
-    let rows = state
-        .db(move |conn| Ok(audit::list(conn, &filter, p.limit, p.after_id.as_deref())?))
-        .await?;
+    let rows = service::list(&state, filter, &page).await?;
     Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api())))
-}
-
-const EXPORT_PAGE: i64 = 1000;
-const CSV_HEADER: [&str; 11] = [
-    "id",
-    "occurred_at",
-    "action",
-    "outcome",
-    "actor_type",
-    "actor_id",
-    "target_type",
-    "target_id",
-    "ip",
-    "user_agent",
-    "details",
-];
-
-/// Encodes a page of events; CSV cells go through [`safe_cell`] (user agents are the
-/// client's words).
-fn encode(events: &[AuditEvent], format: ExportFormat, header: bool) -> Result<Vec<u8>, ApiError> {
-    match format {
-        ExportFormat::Jsonl => {
-            let mut out = Vec::new();
-            for e in events {
-                serde_json::to_writer(&mut out, e).map_err(ApiError::internal)?;
-                out.push(b'\n');
-            }
-            Ok(out)
-        }
-        ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            if header {
-                w.write_record(CSV_HEADER).map_err(ApiError::internal)?;
-            }
-            for e in events {
-                let actor = e.actor.as_ref();
-                let target = e.target.as_ref();
-                let details = e.details.to_string();
-                let cells = [
-                    e.id.as_str(),
-                    &e.occurred_at.to_rfc3339(),
-                    &e.action,
-                    e.outcome.as_str(),
-                    actor.map(|a| a.kind.as_str()).unwrap_or_default(),
-                    actor.map(|a| a.id.as_str()).unwrap_or_default(),
-                    target.map(|t| t.kind.as_str()).unwrap_or_default(),
-                    target.map(|t| t.id.as_str()).unwrap_or_default(),
-                    e.ip.as_deref().unwrap_or_default(),
-                    e.user_agent.as_deref().unwrap_or_default(),
-                    &details,
-                ];
-                w.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
-                    .map_err(ApiError::internal)?;
-            }
-            w.into_inner().map_err(ApiError::internal)
-        }
-    }
 }
 
 /// Streams every matching event, newest first, as JSON Lines or CSV.
@@ -176,30 +115,7 @@ pub async fn export(
 ) -> ApiResult<HttpResponse> {
     principal.require(Scope::AuditRead)?;
     let format = query.format.unwrap_or_default();
-    let filter = Arc::new(query.filter());
-    let state = state.into_inner();
-    let stream = futures_util::stream::unfold(Some((None::<String>, true)), move |cursor| {
-        let state = state.clone();
-        let filter = filter.clone();
-        async move {
-            let (after, first) = cursor?;
-            let f = filter.clone();
-            let rows = state
-                .db(move |conn| Ok(audit::list(conn, &f, EXPORT_PAGE - 1, after.as_deref())?))
-                .await;
-            let rows = match rows {
-                Ok(r) => r,
-                Err(e) => return Some((Err(actix_web::Error::from(e)), None)),
-            };
-            let events: Vec<AuditEvent> = rows.iter().map(|r| r.to_api()).collect();
-            let next = (rows.len() as i64 == EXPORT_PAGE)
-                .then(|| (rows.last().map(|r| r.id.clone()), false));
-            match encode(&events, format, first) {
-                Ok(bytes) => Some((Ok(Bytes::from(bytes)), next)),
-                Err(e) => Some((Err(e.into()), None)),
-            }
-        }
-    });
+    let stream = service::export(state.into_inner(), query.filter(), format);
     let (content_type, name) = match format {
         ExportFormat::Jsonl => ("application/x-ndjson", "audit-events.jsonl"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "audit-events.csv"),

@@ -1,0 +1,72 @@
+//! Email: messages are written to the outbox in the same transaction as the change that caused
+//! them, and the worker in [`crate::outbox`] sends them. The default transport writes each message as
+//! an `.eml` file under `<data_dir>/outbox/`, so a local user can open it.
+
+use crate::storage::models::OutboxRow;
+use crate::storage::{self, DbConn, outbox};
+use serde::{Deserialize, Serialize};
+
+mod templates;
+mod transport;
+
+pub use templates::Templates;
+pub use transport::{Transport, build_message};
+
+/// An email in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutgoingEmail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body (a plain rendering of `text` when absent).
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+/// What of a delivered outbox item stays in the database: an email keeps its recipient and
+/// subject (shown to administrators) but not its body, whose links hold live tokens, so a
+/// backup yields no working link (security.md, "Nothing usable at rest"). Webhook payloads
+/// carry no secret and stay for the delivery log.
+pub fn at_rest(item: &OutboxRow) -> String {
+    if item.kind != "email" {
+        return item.payload.clone();
+    }
+    scrubbed_email(&item.payload)
+}
+
+/// An email payload without its body (see [`at_rest`]).
+pub fn scrubbed_email(payload: &str) -> String {
+    let email: Option<OutgoingEmail> = serde_json::from_str(payload).ok();
+    let kept = OutgoingEmail {
+        to: email.as_ref().map(|e| e.to.clone()).unwrap_or_default(),
+        subject: email.map(|e| e.subject).unwrap_or_default(),
+        text: String::new(),
+        html: None,
+    };
+    serde_json::to_string(&kept).expect("serialisable")
+}
+
+/// Queues `email` on `conn` (inside the caller's transaction).
+pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbResult<()> {
+    let now = storage::now();
+    outbox::insert(
+        conn,
+        &OutboxRow {
+            id: storage::new_id(),
+            kind: "email".into(),
+            payload: serde_json::to_string(email).expect("serialisable"),
+            status: outbox::PENDING.into(),
+            attempts: 0,
+            next_attempt_at: now,
+            locked_until: None,
+            created_at: now,
+            sent_at: None,
+            last_error: None,
+            endpoint_id: None,
+            response_status: None,
+        },
+    )
+}
