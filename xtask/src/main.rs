@@ -69,6 +69,7 @@ fn pg_host_port(url: &str) -> String {
 fn test(extra: &[String]) -> Result<(), String> {
     web::build()?;
     web::browser_prerequisites()?;
+    typescript_client_prerequisites()?;
     let url = env::var("INVITEGATE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let addr = pg_host_port(&url);
@@ -83,7 +84,8 @@ fn test(extra: &[String]) -> Result<(), String> {
              start PostgreSQL (e.g. `docker compose up -d postgres`) or set INVITEGATE_TEST_DATABASE_URL."
         ));
     }
-    let validator = openapi_validator()?;
+    let validator = python_tool("openapi-spec-validator", "0.9.0")?;
+    let schemathesis = python_tool("schemathesis", "4.32.5")?;
     let run_id = format!("r{}", std::process::id());
     let mut c = cargo();
     if has_nextest() {
@@ -95,30 +97,45 @@ fn test(extra: &[String]) -> Result<(), String> {
     c.args(extra)
         .env("INVITEGATE_TEST_RUN", &run_id)
         .env("INVITEGATE_OPENAPI_VALIDATOR", &validator)
+        .env("INVITEGATE_SCHEMATHESIS", &schemathesis)
         .env("INVITEGATE_TEST_WEB_DIR", web::dist_dir());
     let result = status(c);
     drop_run_templates(&url, &run_id);
     result
 }
 
-/// The pinned OpenAPI validator (`openapi-spec-validator` from PyPI) that the contract test
-/// runs, installed into a virtual environment under the target directory when missing.
-fn openapi_validator() -> Result<std::path::PathBuf, String> {
-    const PINNED: &str = "openapi-spec-validator==0.9.0";
+/// The TypeScript client's pinned packages (openapi-typescript, openapi-fetch, TypeScript),
+/// installed from its lock file when missing, for its round-trip test.
+fn typescript_client_prerequisites() -> Result<(), String> {
+    let dir = root().join("clients").join("typescript");
+    if dir.join("node_modules/.bin/tsc").exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the TypeScript client's packages (npm ci)");
+    let mut c = Command::new("npm");
+    c.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+    status(c)
+}
+
+/// A pinned Python tool from PyPI, installed into a virtual environment of its own under the
+/// target directory when missing: `openapi-spec-validator` for the contract's validity test,
+/// `schemathesis` for the response-conformance test. Returns its executable.
+fn python_tool(name: &str, version: &str) -> Result<std::path::PathBuf, String> {
     let venv = web::target_dir()
         .join("tools")
-        .join("openapi-spec-validator-0.9.0");
-    let bin = venv.join("bin").join("openapi-spec-validator");
+        .join(format!("{name}-{version}"));
+    let bin = venv.join("bin").join(name);
     if bin.exists() {
         return Ok(bin);
     }
-    eprintln!("xtask: installing {PINNED} (Python) for the OpenAPI validity test");
+    eprintln!("xtask: installing {name}=={version} (Python) for the contract tests");
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let mut c = Command::new(&python);
     c.args(["-m", "venv"]).arg(&venv);
     status(c)?;
     let mut c = Command::new(venv.join("bin").join("pip"));
-    c.args(["install", "--quiet", "--disable-pip-version-check", PINNED]);
+    c.args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("{name}=={version}"));
     status(c)?;
     Ok(bin)
 }

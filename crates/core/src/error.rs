@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 macro_rules! error_codes {
-    ($($variant:ident => $text:literal, $status:literal, $title:literal, $message:literal;)+) => {
+    ($($variant:ident => $text:tt, $status:literal, $title:literal, $message:literal;)+) => {
         /// A stable snake_case error code with its default HTTP status.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -104,7 +104,108 @@ pub fn openapi() -> OpenApi {
         .openapi(base_doc())
         .service(utoipa_actix_web::scope("/api/v1").configure(api_v1))
         .split_for_parts();
-    doc
+    with_common_responses(doc)
+}
+
+/// The answers any operation may give besides its own, as shared `components/responses`:
+/// every operation with a JSON body can refuse it (400 `invalid_json`, 413, 415, 422), every
+/// operation with a security requirement can refuse the credential (401, 403), and every
+/// operation can find the database unavailable (503). Added where an operation does not
+/// document the status itself, so the document lists every status the server sends.
+fn with_common_responses(doc: OpenApi) -> OpenApi {
+    use serde_json::{Value, json};
+    let mut v = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let common = [
+        (
+            "400",
+            "InvalidBody",
+            "`invalid_json`: the body is not JSON, not an object, or not of the expected shape",
+        ),
+        (
+            "401",
+            "Unauthenticated",
+            "`unauthenticated`: no valid credential",
+        ),
+        (
+            "403",
+            "Forbidden",
+            "`forbidden`: the credential lacks the scope or role",
+        ),
+        (
+            "413",
+            "PayloadTooLarge",
+            "`payload_too_large`: the body is over the size limit",
+        ),
+        (
+            "415",
+            "UnsupportedMediaType",
+            "`unsupported_media_type`: send `Content-Type: application/json`",
+        ),
+        (
+            "422",
+            "ValidationFailed",
+            "`validation_failed`: a field or query parameter is not valid; `errors` names it",
+        ),
+        (
+            "503",
+            "Unavailable",
+            "`unavailable`: the database is unreachable; try again shortly",
+        ),
+    ];
+    let components = v["components"].as_object_mut().expect("components");
+    let responses = components
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("an object");
+    for (_, name, description) in common {
+        responses.insert(name.to_string(), problem(description));
+    }
+    for item in v["paths"].as_object_mut().expect("paths").values_mut() {
+        for op in item.as_object_mut().expect("a path item").values_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let has_body = op.contains_key("requestBody");
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| {
+                    s.iter()
+                        .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+                });
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let documented = op
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("responses");
+            for (status, name, _) in common {
+                let applies = match status {
+                    "400" | "413" | "415" => has_body,
+                    "422" => has_body || has_query,
+                    "401" | "403" => secured,
+                    _ => true,
+                };
+                if applies && !documented.contains_key(status) {
+                    documented.insert(
+                        status.to_string(),
+                        json!({"$ref": format!("#/components/responses/{name}")}),
+                    );
+                }
+            }
+        }
+    }
+    serde_json::from_value(v).expect("still an OpenAPI document")
 }
 
 /// The document as pretty JSON with a trailing newline (the committed form).

@@ -123,3 +123,43 @@ fn limits_codes_formats_and_scopes_are_documented() {
         );
     }
 }
+
+/// Every closed set the document declares lists exactly the strings the server sends and
+/// accepts (a generated client rejects `"pending"` if the document says `"Pending"`).
+#[test]
+fn documented_enums_are_the_wire_strings() {
+    use invitegate_core::ErrorCode;
+    use invitegate_core::model::{ActorType, InvitationState, Outcome, Role, Scope, SignupMode};
+    let doc: serde_json::Value =
+        serde_json::from_str(&invitegate_server::routes::openapi_json()).unwrap();
+    let documented = |name: &str| -> Vec<String> {
+        doc["components"]["schemas"][name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is an enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    macro_rules! wire {
+        ($t:ty) => {
+            <$t>::ALL
+                .iter()
+                .map(|v| {
+                    serde_json::to_value(v)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        };
+    }
+    assert_eq!(documented("ErrorCode"), wire!(ErrorCode));
+    assert_eq!(documented("Role"), wire!(Role));
+    assert_eq!(documented("Scope"), wire!(Scope));
+    assert_eq!(documented("SignupMode"), wire!(SignupMode));
+    assert_eq!(documented("InvitationState"), wire!(InvitationState));
+    assert_eq!(documented("Outcome"), wire!(Outcome));
+    assert_eq!(documented("ActorType"), wire!(ActorType));
+    assert!(documented("InvitationState").contains(&"pending".to_string()));
+}
