@@ -882,10 +882,16 @@ export interface components {
              */
             sent_at?: string | null;
             /** @description `pending`, `sent` or `dead` (no attempts left; retry it to try again). */
-            status: string;
+            status: components["schemas"]["OutboxStatus"];
             /** @description Email subject, or webhook event type. */
             summary?: string | null;
         };
+        /**
+         * @description Where an outbox item is: waiting for (another) attempt, delivered, or given up after
+         *     its last attempt.
+         * @enum {string}
+         */
+        OutboxStatus: "pending" | "sent" | "dead";
         /**
          * @description Whether an audited action succeeded.
          * @enum {string}
@@ -1232,8 +1238,8 @@ export interface components {
              * @description HTTP status of the last response, if any.
              */
             response_status?: number | null;
-            /** @description `pending`, `sent` or `dead`. */
-            status: string;
+            /** @description Where the delivery is: `pending`, `sent` or `dead`. */
+            status: components["schemas"]["OutboxStatus"];
         };
         /** @description A webhook endpoint, without its secret. */
         WebhookEndpoint: {

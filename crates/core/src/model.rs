@@ -9,6 +9,8 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "server", derive(diesel::AsExpression, diesel::FromSqlRow))]
+        #[cfg_attr(feature = "server", diesel(sql_type = diesel::sql_types::Text))]
         pub enum $name { $($(#[$vmeta])* #[doc = concat!("`", $text, "` in the API.")] #[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -28,6 +30,30 @@ macro_rules! string_enum {
             type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s { $($text => Ok($name::$variant),)+ _ => Err(UnknownValue(s.chars().take(40).collect())) }
+            }
+        }
+
+        // Stored as its API string in a text column, on every backend.
+        #[cfg(feature = "server")]
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        #[cfg(feature = "server")]
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+                Ok(text.parse::<$name>()?)
             }
         }
     };
@@ -63,6 +89,17 @@ string_enum! {
 string_enum! {
     /// The kind of actor that did something.
     ActorType { User => "user", ApiKey => "api_key", System => "system" }
+}
+
+string_enum! {
+    /// Where an outbox item is: waiting for (another) attempt, delivered, or given up after
+    /// its last attempt.
+    OutboxStatus { Pending => "pending", Sent => "sent", Dead => "dead" }
+}
+
+string_enum! {
+    /// What let an account be created: an invitation, the allowlist, or open sign-up.
+    RegistrationBasis { Invitation => "invitation", Allowlist => "allowlist", Open => "open" }
 }
 
 string_enum! {

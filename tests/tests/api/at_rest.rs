@@ -57,7 +57,7 @@ async fn dead_items_are_purged_after_their_retention(backend: Backend) {
         id: id.into(),
         kind: "email".into(),
         payload: r#"{"to":"x@example.com","subject":"s","text":"/invite#token=secret"}"#.into(),
-        status: "dead".into(),
+        status: "dead".parse().unwrap(),
         attempts: 8,
         next_attempt_at: storage::now(),
         locked_until: None,
@@ -70,7 +70,7 @@ async fn dead_items_are_purged_after_their_retention(backend: Backend) {
     let (old, recent) = (dead("old-dead-item", 4), dead("recent-dead-item", 1));
     // An email delivered before bodies were scrubbed on delivery, still holding its link.
     let delivered_earlier = OutboxRow {
-        status: "sent".into(),
+        status: "sent".parse().unwrap(),
         sent_at: Some(storage::now()),
         ..dead("sent-before-upgrade", 0)
     };

@@ -213,11 +213,14 @@ async fn every_event_of_a_flow_arrives_signed_and_failures_are_retried(b: Backen
     assert!(
         deliveries
             .iter()
-            .filter(|d| d.status == "sent")
+            .filter(|d| d.status.as_str() == "sent")
             .all(|d| d.response_status == Some(200))
     );
     // Replay sends the same delivery again with the same webhook-id.
-    let first = deliveries.iter().find(|d| d.status == "sent").unwrap();
+    let first = deliveries
+        .iter()
+        .find(|d| d.status.as_str() == "sent")
+        .unwrap();
     let before = got.lock().unwrap().len();
     admin
         .replay_webhook_delivery(&hook.endpoint.id, &first.id)

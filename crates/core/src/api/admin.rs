@@ -152,8 +152,8 @@ pub struct WebhookDelivery {
     pub id: String,
     /// Event type.
     pub event: String,
-    /// `pending`, `sent` or `dead`.
-    pub status: String,
+    /// Where the delivery is: `pending`, `sent` or `dead`.
+    pub status: crate::model::OutboxStatus,
     /// Attempts made.
     pub attempts: i32,
     /// HTTP status of the last response, if any.
@@ -178,7 +178,7 @@ pub struct OutboxItem {
     /// `email` or `webhook`.
     pub kind: String,
     /// `pending`, `sent` or `dead` (no attempts left; retry it to try again).
-    pub status: String,
+    pub status: crate::model::OutboxStatus,
     /// Recipient address, or webhook endpoint id.
     pub recipient: Option<String>,
     /// Email subject, or webhook event type.

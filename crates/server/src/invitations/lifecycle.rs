@@ -40,7 +40,7 @@ pub fn check_revival_quota(
     settings: &RuntimeSettings,
     now: NaiveDateTime,
 ) -> ApiResult<()> {
-    if row.inviter_type != ActorType::User.as_str() {
+    if row.inviter_type != ActorType::User {
         return Ok(());
     }
     let Some(inviter) = users::find(conn, &row.inviter_id)? else {

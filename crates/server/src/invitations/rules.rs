@@ -282,14 +282,14 @@ pub fn create_in_tx(
         email: email.clone(),
         pending_email: email.clone().filter(|_| reserve),
         email_domain: domain.clone(),
-        role: new.role.as_str().into(),
+        role: new.role,
         max_uses: new.max_uses,
         uses: 0,
         expires_at: now + chrono::Duration::days(new.expires_in_days),
         created_at: now,
         accepted_at: None,
         revoked_at: None,
-        inviter_type: inviter.actor.kind.as_str().into(),
+        inviter_type: inviter.actor.kind,
         inviter_id: inviter.actor.id.clone(),
         note: new.note.clone(),
         bootstrap,
@@ -415,5 +415,5 @@ pub fn preview(
 /// who issued it.
 pub fn may_manage(principal: &Principal, row: &InvitationRow, scope: Scope) -> bool {
     principal.has_scope(scope)
-        || matches!(principal, Principal::User { user, .. } if row.inviter_type == "user" && row.inviter_id == user.id)
+        || matches!(principal, Principal::User { user, .. } if row.inviter_type == ActorType::User && row.inviter_id == user.id)
 }

@@ -8,7 +8,7 @@ use crate::storage::models::{ApiKeyRow, InvitationRow, UserRow};
 use chrono::{Duration, NaiveDateTime};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::CreateInvitationRequest;
-use invitegate_core::model::{InvitationState, Role, Scope, SignupMode};
+use invitegate_core::model::{ActorType, InvitationState, Role, Scope, SignupMode};
 
 fn settings() -> RuntimeSettings {
     RuntimeSettings {
@@ -32,7 +32,7 @@ fn user(role: Role) -> Principal {
             email: format!("{role}@example.com"),
             display_name: None,
             password_hash: String::new(),
-            role: role.as_str().into(),
+            role,
             created_at: t0(),
             disabled_at: None,
             invited_by_type: None,
@@ -65,14 +65,14 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
         email: email.map(String::from),
         pending_email: email.map(String::from),
         email_domain: None,
-        role: "member".into(),
+        role: Role::Member,
         max_uses,
         uses: 0,
         expires_at: t0() + Duration::days(7),
         created_at: t0(),
         accepted_at: None,
         revoked_at: None,
-        inviter_type: "user".into(),
+        inviter_type: ActorType::User,
         inviter_id: "member-1".into(),
         note: None,
         bootstrap: false,

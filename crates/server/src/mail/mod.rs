@@ -58,7 +58,7 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbRe
             id: storage::new_id(),
             kind: "email".into(),
             payload: serde_json::to_string(email).expect("serialisable"),
-            status: outbox::PENDING.into(),
+            status: outbox::PENDING,
             attempts: 0,
             next_attempt_at: now,
             locked_until: None,

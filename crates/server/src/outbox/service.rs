@@ -5,6 +5,7 @@ use crate::state::AppState;
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, outbox};
 use invitegate_core::ErrorCode;
+use invitegate_core::model::OutboxStatus;
 
 /// The newest `limit` items (1 to 500, default 50) with `status` (`pending`, `sent` or `dead`;
 /// empty or absent means all). Errors: 422 `status` `invalid`, 422 `limit` `out_of_range`.
@@ -13,19 +14,19 @@ pub async fn list(
     status: Option<String>,
     limit: Option<u32>,
 ) -> ApiResult<Vec<OutboxRow>> {
-    let status = status.filter(|s| !s.is_empty());
-    if status
-        .as_deref()
-        .is_some_and(|s| ![outbox::PENDING, outbox::SENT, outbox::DEAD].contains(&s))
-    {
-        return Err(ApiError::field("status", "invalid"));
-    }
+    let status = match status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<OutboxStatus>()
+                .map_err(|_| ApiError::field("status", "invalid"))?,
+        ),
+        None => None,
+    };
     let limit = limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "out_of_range"));
     }
     state
-        .db(move |conn| Ok(outbox::list(conn, status.as_deref(), i64::from(limit))?))
+        .db(move |conn| Ok(outbox::list(conn, status, i64::from(limit))?))
         .await
 }
 

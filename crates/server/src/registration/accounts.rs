@@ -1,7 +1,6 @@
 //! The transaction bodies of registration: the user insert with its session and audit events,
 //! and the guarded use of an invitation.
 
-use super::service::Basis;
 use crate::audit_trail::AuditEntry;
 use crate::auth::session;
 use crate::error::ApiError;
@@ -11,6 +10,7 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow};
 use crate::storage::{self, DbConn, invitations, users};
 use invitegate_core::ErrorCode;
+use invitegate_core::model::RegistrationBasis as Basis;
 use invitegate_core::model::{AuditAction, Role};
 
 /// The account being created: its address, name and password hash.
@@ -39,14 +39,10 @@ pub(super) fn insert_user(
         email: email.to_string(),
         display_name,
         password_hash,
-        role: invitation
-            .map(|i| i.role())
-            .unwrap_or(Role::Member)
-            .as_str()
-            .into(),
+        role: invitation.map(|i| i.role()).unwrap_or(Role::Member),
         created_at: storage::now(),
         disabled_at: None,
-        invited_by_type: invitation.map(|i| i.inviter_type.clone()),
+        invited_by_type: invitation.map(|i| i.inviter_type),
         invited_by_id: invitation.map(|i| i.inviter_id.clone()),
         invitation_id: invitation.map(|i| i.id.clone()),
         invitation_serial: 0,

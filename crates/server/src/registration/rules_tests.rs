@@ -5,7 +5,7 @@ use super::service::{parse_display_name, still_allowed};
 use crate::error::FieldErrors;
 use crate::settings::RuntimeSettings;
 use invitegate_core::ErrorCode;
-use invitegate_core::model::SignupMode;
+use invitegate_core::model::{RegistrationBasis as Basis, SignupMode};
 
 fn settings(mode: SignupMode, allowlist: &[&str]) -> RuntimeSettings {
     RuntimeSettings {
@@ -24,27 +24,38 @@ fn code(r: crate::error::ApiResult<()>) -> Option<ErrorCode> {
 fn a_pending_registration_completes_only_while_its_basis_still_holds() {
     let invite_only = settings(SignupMode::InviteOnly, &["corp.example"]);
     assert_eq!(
-        code(still_allowed(&invite_only, "invitation", "a@x.example")),
+        code(still_allowed(
+            &invite_only,
+            Basis::Invitation,
+            "a@x.example"
+        )),
         None
     );
     assert_eq!(
-        code(still_allowed(&invite_only, "allowlist", "a@corp.example")),
+        code(still_allowed(
+            &invite_only,
+            Basis::Allowlist,
+            "a@corp.example"
+        )),
         None
     );
     assert_eq!(
-        code(still_allowed(&invite_only, "allowlist", "a@x.example")),
+        code(still_allowed(&invite_only, Basis::Allowlist, "a@x.example")),
         Some(ErrorCode::InvitationRequired),
         "the address left the allowlist"
     );
     assert_eq!(
-        code(still_allowed(&invite_only, "open", "a@x.example")),
+        code(still_allowed(&invite_only, Basis::Open, "a@x.example")),
         Some(ErrorCode::InvitationRequired),
         "open sign-up ended"
     );
     let open = settings(SignupMode::Open, &[]);
-    assert_eq!(code(still_allowed(&open, "allowlist", "a@x.example")), None);
+    assert_eq!(
+        code(still_allowed(&open, Basis::Allowlist, "a@x.example")),
+        None
+    );
     let closed = settings(SignupMode::Closed, &["corp.example"]);
-    for basis in ["invitation", "allowlist", "open"] {
+    for &basis in Basis::ALL {
         assert_eq!(
             code(still_allowed(&closed, basis, "a@corp.example")),
             Some(ErrorCode::SignupClosed),

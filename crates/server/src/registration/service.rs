@@ -23,27 +23,9 @@ use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
 use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::api::{ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, RegisterRequest};
-use invitegate_core::model::{AuditAction, SignupMode};
+use invitegate_core::model::{AuditAction, RegistrationBasis as Basis, SignupMode};
 use invitegate_core::{Email, ErrorCode};
 use std::sync::Arc;
-
-/// Why an account may be created without a verification email, or why one is needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Basis {
-    Invitation,
-    Allowlist,
-    Open,
-}
-
-impl Basis {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Self::Invitation => "invitation",
-            Self::Allowlist => "allowlist",
-            Self::Open => "open",
-        }
-    }
-}
 
 pub(super) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     let name = name.map(str::trim).filter(|n| !n.is_empty())?;
@@ -254,7 +236,7 @@ async fn start_verification(
                     email: e.clone(),
                     display_name,
                     invitation_id: invitation_id.clone(),
-                    basis: basis.as_str().into(),
+                    basis,
                     created_at: now,
                     expires_at: now + chrono::Duration::hours(hours),
                     consumed_at: None,
@@ -280,19 +262,23 @@ async fn start_verification(
 
 /// Whether a pending registration of `basis` (`invitation`, `allowlist`, `open`) may still
 /// complete under `settings`: the mode may have closed, or the address left the allowlist.
-pub(super) fn still_allowed(settings: &RuntimeSettings, basis: &str, email: &str) -> ApiResult<()> {
+pub(super) fn still_allowed(
+    settings: &RuntimeSettings,
+    basis: Basis,
+    email: &str,
+) -> ApiResult<()> {
     if settings.signup_mode == SignupMode::Closed {
         return Err(ApiError::new(ErrorCode::SignupClosed));
     }
     let allowed = match basis {
-        "open" => settings.signup_mode == SignupMode::Open,
-        "allowlist" => {
+        Basis::Open => settings.signup_mode == SignupMode::Open,
+        Basis::Allowlist => {
             settings.signup_mode == SignupMode::Open
                 || Email::parse(email)
                     .map(|e| settings.allows(&e))
                     .unwrap_or(false)
         }
-        _ => true,
+        Basis::Invitation => true,
     };
     if allowed {
         Ok(())
@@ -331,7 +317,7 @@ pub async fn confirm(
         return Err(ApiError::new(ErrorCode::TokenExpired));
     }
     let settings = settings::current(state).await?;
-    still_allowed(&settings, &row.basis, &row.email)?;
+    still_allowed(&settings, row.basis, &row.email)?;
     let email = Email::parse(&row.email).map_err(|_| ApiError::internal("stored email invalid"))?;
     let password = parse_new_password(state, req.password.as_deref(), &email, &mut errors)
         .ok_or_else(|| ApiError::fields(errors))?;
@@ -353,11 +339,7 @@ pub async fn confirm(
                     }
                     None => None,
                 };
-                let basis = match row.basis.as_str() {
-                    "allowlist" => Basis::Allowlist,
-                    "open" => Basis::Open,
-                    _ => Basis::Invitation,
-                };
+                let basis = row.basis;
                 AuditEntry::success(AuditAction::EmailVerified)
                     .target("email_verification", row.id.clone())
                     .details(serde_json::json!({"email": row.email}))

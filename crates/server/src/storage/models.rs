@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use invitegate_core::api;
 use invitegate_core::model::{
-    ActorRef, ActorType, InvitationState, Outcome, Role, Scope, TargetRef,
+    ActorRef, ActorType, InvitationState, OutboxStatus, Outcome, RegistrationBasis, Role, Scope,
+    TargetRef,
 };
 
 /// `NaiveDateTime` (stored UTC) → `DateTime<Utc>`.
@@ -13,9 +14,9 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-fn actor(kind: Option<&str>, id: Option<&str>) -> Option<ActorRef> {
+fn actor(kind: Option<ActorType>, id: Option<&str>) -> Option<ActorRef> {
     Some(ActorRef {
-        kind: kind?.parse().ok()?,
+        kind: kind?,
         id: id?.to_string(),
     })
 }
@@ -28,19 +29,19 @@ pub struct UserRow {
     pub email: String,
     pub display_name: Option<String>,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
-    pub invited_by_type: Option<String>,
+    pub invited_by_type: Option<ActorType>,
     pub invited_by_id: Option<String>,
     pub invitation_id: Option<String>,
     pub invitation_serial: i64,
 }
 
 impl UserRow {
-    /// The role, `member` when the stored text is unknown.
+    /// The role.
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Member)
+        self.role
     }
 
     /// The API object.
@@ -51,10 +52,7 @@ impl UserRow {
             display_name: self.display_name.clone(),
             role: self.role(),
             created_at: utc(self.created_at),
-            invited_by: actor(
-                self.invited_by_type.as_deref(),
-                self.invited_by_id.as_deref(),
-            ),
+            invited_by: actor(self.invited_by_type, self.invited_by_id.as_deref()),
             invitation_id: self.invitation_id.clone(),
             disabled_at: self.disabled_at.map(utc),
         }
@@ -77,14 +75,14 @@ pub struct InvitationRow {
     pub email: Option<String>,
     pub pending_email: Option<String>,
     pub email_domain: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub max_uses: i32,
     pub uses: i32,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
-    pub inviter_type: String,
+    pub inviter_type: ActorType,
     pub inviter_id: String,
     pub note: Option<String>,
     pub bootstrap: bool,
@@ -120,13 +118,13 @@ impl InvitationRow {
 
     /// The role granted on acceptance.
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Member)
+        self.role
     }
 
     /// The inviter reference.
     pub fn inviter(&self) -> ActorRef {
         ActorRef {
-            kind: self.inviter_type.parse().unwrap_or(ActorType::System),
+            kind: self.inviter_type,
             id: self.inviter_id.clone(),
         }
     }
@@ -177,7 +175,7 @@ pub struct VerificationRow {
     pub email: String,
     pub display_name: Option<String>,
     pub invitation_id: Option<String>,
-    pub basis: String,
+    pub basis: RegistrationBasis,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub consumed_at: Option<NaiveDateTime>,
@@ -228,8 +226,8 @@ pub struct AuditRow {
     pub id: String,
     pub occurred_at: NaiveDateTime,
     pub action: String,
-    pub outcome: String,
-    pub actor_type: Option<String>,
+    pub outcome: Outcome,
+    pub actor_type: Option<ActorType>,
     pub actor_id: Option<String>,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -245,8 +243,8 @@ impl AuditRow {
             id: self.id.clone(),
             occurred_at: utc(self.occurred_at),
             action: self.action.clone(),
-            outcome: self.outcome.parse().unwrap_or(Outcome::Failure),
-            actor: actor(self.actor_type.as_deref(), self.actor_id.as_deref()),
+            outcome: self.outcome,
+            actor: actor(self.actor_type, self.actor_id.as_deref()),
             target: match (&self.target_type, &self.target_id) {
                 (Some(k), Some(i)) => Some(TargetRef {
                     kind: k.clone(),
@@ -268,7 +266,7 @@ pub struct OutboxRow {
     pub id: String,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -339,12 +337,13 @@ impl OutboxRow {
         api::OutboxItem {
             id: self.id.clone(),
             kind: self.kind.clone(),
-            status: self.status.clone(),
+            status: self.status,
             recipient,
             summary,
             attempts: self.attempts,
             last_error: self.last_error.clone(),
-            next_attempt_at: (self.status == "pending").then(|| utc(self.next_attempt_at)),
+            next_attempt_at: (self.status == OutboxStatus::Pending)
+                .then(|| utc(self.next_attempt_at)),
             created_at: utc(self.created_at),
             sent_at: self.sent_at.map(utc),
         }
@@ -359,11 +358,12 @@ impl OutboxRow {
         api::WebhookDelivery {
             id: self.id.clone(),
             event,
-            status: self.status.clone(),
+            status: self.status,
             attempts: self.attempts,
             response_status: self.response_status,
             last_error: self.last_error.clone(),
-            next_attempt_at: (self.status == "pending").then(|| utc(self.next_attempt_at)),
+            next_attempt_at: (self.status == OutboxStatus::Pending)
+                .then(|| utc(self.next_attempt_at)),
             created_at: utc(self.created_at),
             delivered_at: self.sent_at.map(utc),
         }

@@ -7,13 +7,14 @@ use super::models::OutboxRow;
 use super::schema::outbox::dsl as o;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use invitegate_core::model::OutboxStatus;
 
 /// Status of an item waiting for delivery.
-pub const PENDING: &str = "pending";
+pub const PENDING: OutboxStatus = OutboxStatus::Pending;
 /// Status of a delivered item.
-pub const SENT: &str = "sent";
+pub const SENT: OutboxStatus = OutboxStatus::Sent;
 /// Status of an item that failed its last allowed attempt.
-pub const DEAD: &str = "dead";
+pub const DEAD: OutboxStatus = OutboxStatus::Dead;
 
 /// Enqueues an item.
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
@@ -120,10 +121,14 @@ pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// The newest items, optionally of one status.
-pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<OutboxStatus>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
     let mut q = o::outbox.into_boxed();
     if let Some(s) = status {
-        q = q.filter(o::status.eq(s.to_string()));
+        q = q.filter(o::status.eq(s));
     }
     q.order(o::created_at.desc()).limit(limit).load(conn)
 }

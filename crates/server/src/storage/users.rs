@@ -36,7 +36,7 @@ pub fn email_exists(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
 /// Whether any active administrator exists.
 pub fn active_admin_exists(conn: &mut DbConn) -> QueryResult<bool> {
     let n: i64 = u::users
-        .filter(u::role.eq("admin"))
+        .filter(u::role.eq(invitegate_core::model::Role::Admin))
         .filter(u::disabled_at.is_null())
         .count()
         .get_result(conn)?;

@@ -81,7 +81,7 @@ pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<(
                 id: format!("msg_{}", super::new_id().replace('-', "")),
                 kind: "webhook".into(),
                 payload: payload.clone(),
-                status: outbox::PENDING.into(),
+                status: outbox::PENDING,
                 attempts: 0,
                 next_attempt_at: now,
                 locked_until: None,

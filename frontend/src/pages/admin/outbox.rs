@@ -45,10 +45,10 @@ pub fn AdminOutbox() -> impl IntoView {
             <table>
                 <thead><tr><th scope="col">"Kind"</th><th scope="col">"To"</th><th scope="col">"What"</th><th scope="col">"Attempts"</th><th scope="col">"Last error"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                 <tbody>
-                    <For each=move || items.get() key=|i| (i.id.clone(), i.status.clone()) let:i>
+                    <For each=move || items.get() key=|i| (i.id.clone(), i.status) let:i>
                         {
                             let id = StoredValue::new(i.id.clone());
-                            let dead = i.status == "dead";
+                            let dead = i.status == invitegate_core::model::OutboxStatus::Dead;
                             let retry = move |_| leptos::task::spawn_local(async move {
                                 let id = id.get_value();
                                 match ctx.call_with(id, |c, id| async move { c.retry_outbox_item(&id).await }).await {

@@ -123,7 +123,7 @@ pub fn AdminWebhooks() -> impl IntoView {
                 <table>
                     <thead><tr><th scope="col">"Event"</th><th scope="col">"Status"</th><th scope="col">"Response"</th><th scope="col">"Attempts"</th><th scope="col">"Next attempt"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                     <tbody>
-                        <For each=move || deliveries.get() key=|d| (d.id.clone(), d.status.clone(), d.attempts) let:d>
+                        <For each=move || deliveries.get() key=|d| (d.id.clone(), d.status, d.attempts) let:d>
                             {
                                 let did = StoredValue::new(d.id.clone());
                                 let replay = move |_| leptos::task::spawn_local(async move {
@@ -136,7 +136,7 @@ pub fn AdminWebhooks() -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td><code>{d.event.clone()}</code></td>
-                                        <td><span class=format!("badge badge-{}", d.status)>{d.status.clone()}</span></td>
+                                        <td><span class=format!("badge badge-{}", d.status)>{d.status.as_str()}</span></td>
                                         <td>{d.response_status.map(|s| s.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
                                         <td>{d.attempts}</td>
                                         <td>{d.next_attempt_at.as_ref().map(fmt_time).unwrap_or_default()}</td>
