@@ -79,7 +79,7 @@ pub fn strength(password: &str, email: &str, limits: Limits) -> (u8, String) {
             invitegate_core::password::PasswordIssue::TooShort => {
                 format!("Too short: {length} of at least {} characters", limits.min)
             }
-            other => field_message("password", other.code(), limits),
+            other => field_message("password", other.code().as_str(), limits),
         };
         return (if length >= limits.min as usize { 1 } else { 0 }, text);
     }

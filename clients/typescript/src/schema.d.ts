@@ -623,7 +623,7 @@ export interface components {
             email?: string | null;
             /** @description For `invalid` rows: the field codes, e.g. `{"email": ["invalid"]}`. */
             error?: {
-                [key: string]: string[];
+                [key: string]: components["schemas"]["FieldCode"][];
             } | null;
             /** @description Position in the request, from 0. */
             index: number;
@@ -728,6 +728,12 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "jsonl" | "csv";
+        /**
+         * @description Why a field of a 422 problem was refused: the values of `errors` (field name → codes).
+         *     The UI words each one for people.
+         * @enum {string}
+         */
+        FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address";
         /** @description An invitation. */
         Invitation: {
             /**
@@ -1031,9 +1037,12 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description Human-readable explanation for this occurrence. */
             detail?: string | null;
-            /** @description On 422: field name → list of field codes (`invalid`, `too_short`, ...). */
+            /**
+             * @description On 422: field name → list of field codes, each one of `FieldCode` (kept strings, like
+             *     `code`).
+             */
             errors?: {
-                [key: string]: string[];
+                [key: string]: components["schemas"]["FieldCode"][];
             } | null;
             /** @description On 409 `invitation_pending`: the id of the pending invitation. */
             invitation_id?: string | null;

@@ -3,7 +3,45 @@
 //! The UI maps each code to a message with [`ErrorCode::message`]; never rename a variant's
 //! string, third parties match on it.
 
+use crate::model::{UnknownValue, string_enum};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+string_enum! {
+    /// Why a field of a 422 problem was refused: the values of `errors` (field name → codes).
+    /// The UI words each one for people.
+    FieldCode {
+        /// Not of the expected form (an email, a domain, a cursor, a known name...).
+        Invalid => "invalid",
+        /// A list that needs at least one entry is empty.
+        Empty => "empty",
+        /// Missing, and needed here.
+        Required => "required",
+        /// More entries than allowed.
+        TooMany => "too_many",
+        /// A number outside its documented range.
+        OutOfRange => "out_of_range",
+        /// Shorter than the minimum (passwords: NIST SP 800-63B rev. 4 §3.1.1.2).
+        TooShort => "too_short",
+        /// Longer than the maximum.
+        TooLong => "too_long",
+        /// On the common-password blocklist (NIST SP 800-63B rev. 4 §3.1.1.2).
+        TooCommon => "too_common",
+        /// Contains the account's email local part.
+        ContainsEmail => "contains_email",
+        /// `email_domain` given together with `email`.
+        ConflictsWithEmail => "conflicts_with_email",
+        /// `enable_invite_only` contradicts `signup_mode` in the same change.
+        ConflictsWithSignupMode => "conflicts_with_signup_mode",
+        /// An email-bound invitation allows exactly one use.
+        MustBe1ForEmail => "must_be_1_for_email",
+        /// `send_email` needs an `email` to send to.
+        RequiresEmail => "requires_email",
+        /// A webhook URL that resolves to a private or special-purpose address.
+        PrivateAddress => "private_address",
+    }
+}
 
 macro_rules! error_codes {
     ($($variant:ident => $text:tt, $status:literal, $title:literal, $message:literal;)+) => {

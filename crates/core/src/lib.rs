@@ -19,4 +19,4 @@ pub mod password;
 pub mod spreadsheet;
 
 pub use email::Email;
-pub use error::ErrorCode;
+pub use error::{ErrorCode, FieldCode};

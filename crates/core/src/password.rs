@@ -44,12 +44,12 @@ pub enum PasswordIssue {
 
 impl PasswordIssue {
     /// The field code used in 422 problem responses.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> crate::FieldCode {
         match self {
-            Self::TooShort => "too_short",
-            Self::TooLong => "too_long",
-            Self::TooCommon => "too_common",
-            Self::ContainsEmail => "contains_email",
+            Self::TooShort => crate::FieldCode::TooShort,
+            Self::TooLong => crate::FieldCode::TooLong,
+            Self::TooCommon => crate::FieldCode::TooCommon,
+            Self::ContainsEmail => crate::FieldCode::ContainsEmail,
         }
     }
 }

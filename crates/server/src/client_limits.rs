@@ -7,6 +7,7 @@ use crate::client_ip::limit_key;
 use crate::config::RateLimits;
 use crate::error::ApiError;
 use crate::http::RequestMeta;
+use invitegate_core::FieldCode;
 use invitegate_core::model::AuditAction;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -190,7 +191,7 @@ impl RateLimiters {
         raw: &str,
     ) -> Result<invitegate_core::Email, ApiError> {
         self.hit(ClientLimit::EmailRequests, meta)?;
-        invitegate_core::Email::parse(raw).map_err(|_| ApiError::field("email", "invalid"))
+        invitegate_core::Email::parse(raw).map_err(|_| ApiError::field("email", FieldCode::Invalid))
     }
 }
 

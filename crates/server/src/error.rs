@@ -4,13 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use invitegate_core::ErrorCode;
 use invitegate_core::api::Problem;
+use invitegate_core::{ErrorCode, FieldCode};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Field name → field codes, for 422 responses.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub type FieldErrors = BTreeMap<String, Vec<FieldCode>>;
 
 /// An error answered to the client as a problem document.
 #[derive(Debug)]
@@ -54,11 +54,8 @@ impl ApiError {
     }
 
     /// A 422 for one field and code.
-    pub fn field(field: &str, code: &str) -> Self {
-        Self::fields(BTreeMap::from([(
-            field.to_string(),
-            vec![code.to_string()],
-        )]))
+    pub fn field(field: &str, code: FieldCode) -> Self {
+        Self::fields(BTreeMap::from([(field.to_string(), vec![code])]))
     }
 
     /// A 429 with `Retry-After`.
@@ -92,7 +89,12 @@ impl ApiError {
                     .clone()
                     .unwrap_or_else(|| self.code.message().to_string()),
             ),
-            errors: self.errors.clone(),
+            errors: self.errors.as_ref().map(|errors| {
+                errors
+                    .iter()
+                    .map(|(f, codes)| (f.clone(), codes.iter().map(|c| c.to_string()).collect()))
+                    .collect()
+            }),
             invitation_id: self.invitation_id.clone(),
         }
     }

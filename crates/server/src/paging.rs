@@ -3,6 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use invitegate_core::FieldCode;
 use invitegate_core::api::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Page};
 
 /// A validated page request.
@@ -19,7 +20,7 @@ impl PageRequest {
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<Self> {
         let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
         if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", "out_of_range"));
+            return Err(ApiError::field("limit", FieldCode::OutOfRange));
         }
         let after_id = match cursor.filter(|c| !c.is_empty()) {
             None => None,
@@ -29,7 +30,7 @@ impl PageRequest {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .filter(|id| uuid::Uuid::parse_str(id).is_ok())
-                    .ok_or_else(|| ApiError::field("cursor", "invalid"))?;
+                    .ok_or_else(|| ApiError::field("cursor", FieldCode::Invalid))?;
                 Some(id)
             }
         };

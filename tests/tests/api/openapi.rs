@@ -155,6 +155,11 @@ fn documented_enums_are_the_wire_strings() {
         };
     }
     assert_eq!(documented("ErrorCode"), wire!(ErrorCode));
+    assert_eq!(documented("FieldCode"), wire!(invitegate_core::FieldCode));
+    assert_eq!(
+        documented("OutboxStatus"),
+        wire!(invitegate_core::model::OutboxStatus)
+    );
     assert_eq!(documented("Role"), wire!(Role));
     assert_eq!(documented("Scope"), wire!(Scope));
     assert_eq!(documented("SignupMode"), wire!(SignupMode));

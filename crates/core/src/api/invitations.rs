@@ -169,6 +169,7 @@ pub struct BulkResult {
     pub url: Option<String>,
     /// For `invalid` rows: the field codes, e.g. `{"email": ["invalid"]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, Vec<crate::error::FieldCode>>>))]
     pub error: Option<BTreeMap<String, Vec<String>>>,
 }
 

@@ -54,8 +54,10 @@ pub struct Problem {
     /// Human-readable explanation for this occurrence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// On 422: field name → list of field codes (`invalid`, `too_short`, ...).
+    /// On 422: field name → list of field codes, each one of `FieldCode` (kept strings, like
+    /// `code`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, Vec<crate::error::FieldCode>>>))]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
     /// On 409 `invitation_pending`: the id of the pending invitation.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@ use crate::storage::models::ApiKeyRow;
 use crate::storage::{self, api_keys};
 use crate::tokens::{hash_token, opaque_secret};
 use invitegate_core::ErrorCode;
+use invitegate_core::FieldCode;
 use invitegate_core::model::{ActorRef, AuditAction, Scope};
 
 /// A key request that passed the rules: a trimmed name of 1 to 100 characters without control
@@ -26,7 +27,7 @@ impl NewApiKey {
     pub fn parse(name: &str, scopes: &[Scope]) -> ApiResult<Self> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(ApiError::field("name", "invalid"));
+            return Err(ApiError::field("name", FieldCode::Invalid));
         }
         let mut distinct: Vec<Scope> = Vec::new();
         for s in scopes {
@@ -35,7 +36,7 @@ impl NewApiKey {
             }
         }
         if distinct.is_empty() {
-            return Err(ApiError::field("scopes", "empty"));
+            return Err(ApiError::field("scopes", FieldCode::Empty));
         }
         Ok(Self {
             name: name.to_string(),

@@ -4,6 +4,7 @@
 use crate::error::FieldErrors;
 use crate::state::AppState;
 use invitegate_core::Email;
+use invitegate_core::FieldCode;
 use invitegate_core::password::{self, PasswordIssue, PasswordPolicy};
 
 /// The password policy in force.
@@ -40,17 +41,14 @@ pub fn parse_new_password(
     errors: &mut FieldErrors,
 ) -> Option<String> {
     let Some(password) = password else {
-        errors.insert("password".into(), vec!["required".into()]);
+        errors.insert("password".into(), vec![FieldCode::Required]);
         return None;
     };
     let issues = password_issues(state, password, Some(email));
     if issues.is_empty() {
         Some(password::normalize(password))
     } else {
-        errors.insert(
-            "password".into(),
-            issues.iter().map(|i| i.code().to_string()).collect(),
-        );
+        errors.insert("password".into(), issues.iter().map(|i| i.code()).collect());
         None
     }
 }

@@ -9,6 +9,7 @@ use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
 use crate::storage::{self, invitations, users};
 use invitegate_core::ErrorCode;
+use invitegate_core::FieldCode;
 use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, BulkResult, BulkStatus, BulkSummary,
     CreateInvitationRequest, MAX_BULK_ITEMS,
@@ -52,7 +53,12 @@ pub async fn process_chunk(
         let given = body.email.clone().or(body.email_domain.clone());
         match rules::parse_create(&body, settings) {
             Err(errors) => results.push(BulkResult {
-                error: Some(errors),
+                error: Some(
+                    errors
+                        .into_iter()
+                        .map(|(f, codes)| (f, codes.iter().map(|c| c.to_string()).collect()))
+                        .collect(),
+                ),
                 ..row(index, given, BulkStatus::Invalid)
             }),
             Ok(new) => {
@@ -162,10 +168,10 @@ pub async fn create_all(
     meta: &RequestMeta,
 ) -> ApiResult<BulkCreateResponse> {
     if body.invitations.is_empty() {
-        return Err(ApiError::field("invitations", "empty"));
+        return Err(ApiError::field("invitations", FieldCode::Empty));
     }
     if body.invitations.len() > MAX_BULK_ITEMS {
-        return Err(ApiError::field("invitations", "too_many"));
+        return Err(ApiError::field("invitations", FieldCode::TooMany));
     }
     if body
         .invitations

@@ -13,6 +13,7 @@ use crate::storage::models::{InvitationRow, utc};
 use crate::storage::{self, DbConn, invitations, users};
 use crate::tokens::{Purpose, hash_token};
 use chrono::NaiveDateTime;
+use invitegate_core::FieldCode;
 use invitegate_core::api::{
     CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
     MAX_INVITATION_USES, MAX_NOTE_LENGTH,
@@ -48,11 +49,8 @@ pub struct NewInvitation {
     pub send_email: bool,
 }
 
-fn push(errors: &mut FieldErrors, field: &str, code: &str) {
-    errors
-        .entry(field.to_string())
-        .or_default()
-        .push(code.to_string());
+fn push(errors: &mut FieldErrors, field: &str, code: FieldCode) {
+    errors.entry(field.to_string()).or_default().push(code);
 }
 
 /// Validates a create body against the settings; field errors otherwise.
@@ -63,20 +61,20 @@ pub fn parse_create(
     let mut errors = FieldErrors::new();
     let binding = match (&req.email, &req.email_domain) {
         (Some(_), Some(_)) => {
-            push(&mut errors, "email_domain", "conflicts_with_email");
+            push(&mut errors, "email_domain", FieldCode::ConflictsWithEmail);
             Binding::Open
         }
         (Some(e), None) => match Email::parse(e) {
             Ok(e) => Binding::Email(e),
             Err(_) => {
-                push(&mut errors, "email", "invalid");
+                push(&mut errors, "email", FieldCode::Invalid);
                 Binding::Open
             }
         },
         (None, Some(d)) => match email::parse_domain(d) {
             Some(d) => Binding::Domain(d),
             None => {
-                push(&mut errors, "email_domain", "invalid");
+                push(&mut errors, "email_domain", FieldCode::Invalid);
                 Binding::Open
             }
         },
@@ -84,13 +82,13 @@ pub fn parse_create(
     };
     let max_uses = req.max_uses.unwrap_or(1);
     if !(1..=MAX_INVITATION_USES).contains(&max_uses) {
-        push(&mut errors, "max_uses", "out_of_range");
+        push(&mut errors, "max_uses", FieldCode::OutOfRange);
     } else if req.email.is_some() && max_uses != 1 {
-        push(&mut errors, "max_uses", "must_be_1_for_email");
+        push(&mut errors, "max_uses", FieldCode::MustBe1ForEmail);
     }
     let expires_in_days = req.expires_in_days.unwrap_or(settings.invite_link_expiry);
     if !(1..=MAX_EXPIRY_DAYS).contains(&expires_in_days) {
-        push(&mut errors, "expires_in_days", "out_of_range");
+        push(&mut errors, "expires_in_days", FieldCode::OutOfRange);
     }
     let note = req
         .note
@@ -99,14 +97,14 @@ pub fn parse_create(
         .filter(|n| !n.is_empty());
     if let Some(n) = &note {
         if n.chars().count() > MAX_NOTE_LENGTH {
-            push(&mut errors, "note", "too_long");
+            push(&mut errors, "note", FieldCode::TooLong);
         } else if n.chars().any(|c| c.is_control() && c != '\n') {
-            push(&mut errors, "note", "invalid");
+            push(&mut errors, "note", FieldCode::Invalid);
         }
     }
     let is_email = matches!(binding, Binding::Email(_));
     if req.send_email == Some(true) && req.email.is_none() {
-        push(&mut errors, "send_email", "requires_email");
+        push(&mut errors, "send_email", FieldCode::RequiresEmail);
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -85,7 +85,11 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
 fn errors_of(req: CreateInvitationRequest) -> Vec<(String, Vec<String>)> {
     parse_create(&req, &settings())
         .err()
-        .map(|e| e.into_iter().collect())
+        .map(|e| {
+            e.into_iter()
+                .map(|(f, codes)| (f, codes.iter().map(|c| c.to_string()).collect()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

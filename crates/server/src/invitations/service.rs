@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, utc};
 use crate::storage::{self, invitations, invitations::ListFilter};
 use crate::tokens::{Purpose, hash_token};
+use invitegate_core::FieldCode;
 use invitegate_core::api::{
     CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
 };
@@ -224,7 +225,7 @@ pub async fn resend(
     let settings = settings::current(state).await?;
     let days = match days {
         Some(d) if !(1..=MAX_EXPIRY_DAYS).contains(&d) => {
-            return Err(ApiError::field("expires_in_days", "out_of_range"));
+            return Err(ApiError::field("expires_in_days", FieldCode::OutOfRange));
         }
         Some(d) => d,
         None => settings.invite_link_expiry,

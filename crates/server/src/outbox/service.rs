@@ -5,6 +5,7 @@ use crate::state::AppState;
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, outbox};
 use invitegate_core::ErrorCode;
+use invitegate_core::FieldCode;
 use invitegate_core::model::OutboxStatus;
 
 /// The newest `limit` items (1 to 500, default 50) with `status` (`pending`, `sent` or `dead`;
@@ -17,13 +18,13 @@ pub async fn list(
     let status = match status.filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<OutboxStatus>()
-                .map_err(|_| ApiError::field("status", "invalid"))?,
+                .map_err(|_| ApiError::field("status", FieldCode::Invalid))?,
         ),
         None => None,
     };
     let limit = limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range"));
+        return Err(ApiError::field("limit", FieldCode::OutOfRange));
     }
     state
         .db(move |conn| Ok(outbox::list(conn, status, i64::from(limit))?))

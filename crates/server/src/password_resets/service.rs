@@ -142,7 +142,7 @@ async fn confirm_inner(
         return Err(ApiError::fields(
             [(
                 "password".to_string(),
-                issues.iter().map(|i| i.code().to_string()).collect(),
+                issues.iter().map(|i| i.code()).collect(),
             )]
             .into(),
         ));

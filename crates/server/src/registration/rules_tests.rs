@@ -4,8 +4,8 @@
 use super::service::{parse_display_name, still_allowed};
 use crate::error::FieldErrors;
 use crate::settings::RuntimeSettings;
-use invitegate_core::ErrorCode;
 use invitegate_core::model::{RegistrationBasis as Basis, SignupMode};
+use invitegate_core::{ErrorCode, FieldCode};
 
 fn settings(mode: SignupMode, allowlist: &[&str]) -> RuntimeSettings {
     RuntimeSettings {
@@ -74,8 +74,8 @@ fn display_names_are_trimmed_bounded_and_free_of_control_characters() {
     assert_eq!(parse_display_name(Some("   "), &mut errors), None);
     assert!(errors.is_empty());
     parse_display_name(Some("a\u{0}b"), &mut errors);
-    assert_eq!(errors["display_name"], ["invalid"]);
+    assert_eq!(errors["display_name"], [FieldCode::Invalid]);
     let mut errors = FieldErrors::new();
     parse_display_name(Some(&"x".repeat(101)), &mut errors);
-    assert_eq!(errors["display_name"], ["too_long"]);
+    assert_eq!(errors["display_name"], [FieldCode::TooLong]);
 }

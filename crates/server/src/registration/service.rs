@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
 use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
+use invitegate_core::FieldCode;
 use invitegate_core::api::{ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, RegisterRequest};
 use invitegate_core::model::{AuditAction, RegistrationBasis as Basis, SignupMode};
 use invitegate_core::{Email, ErrorCode};
@@ -33,12 +34,12 @@ pub(super) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -
         errors
             .entry("display_name".into())
             .or_default()
-            .push("too_long".into());
+            .push(FieldCode::TooLong);
     } else if name.chars().any(char::is_control) {
         errors
             .entry("display_name".into())
             .or_default()
-            .push("invalid".into());
+            .push(FieldCode::Invalid);
     }
     Some(name.to_string())
 }
@@ -72,7 +73,7 @@ pub async fn register(
     let mut errors = FieldErrors::new();
     let email = Email::parse(&req.email).ok();
     if email.is_none() {
-        errors.insert("email".into(), vec!["invalid".into()]);
+        errors.insert("email".into(), vec![FieldCode::Invalid]);
     }
     let display_name = parse_display_name(req.display_name.as_deref(), &mut errors);
     let Some(email) = email.filter(|_| errors.is_empty()) else {
@@ -302,7 +303,7 @@ pub async fn confirm(
     let mut errors = FieldErrors::new();
     let display_name = parse_display_name(req.display_name.as_deref(), &mut errors);
     if req.password.is_none() {
-        errors.insert("password".into(), vec!["required".into()]);
+        errors.insert("password".into(), vec![FieldCode::Required]);
     }
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));

@@ -5,6 +5,7 @@ use crate::config::{Config, normalize_allowlist_entry};
 use crate::error::FieldErrors;
 use crate::storage::{self, DbConn};
 use invitegate_core::Email;
+use invitegate_core::FieldCode;
 use invitegate_core::api::{SettingsPatch, SettingsView};
 use invitegate_core::model::SignupMode;
 
@@ -108,7 +109,7 @@ impl RuntimeSettings {
                 errors
                     .entry("enable_invite_only".into())
                     .or_default()
-                    .push("conflicts_with_signup_mode".into());
+                    .push(FieldCode::ConflictsWithSignupMode);
             }
             s.signup_mode = mode;
         }
@@ -117,7 +118,7 @@ impl RuntimeSettings {
                 errors
                     .entry("invite_link_expiry".into())
                     .or_default()
-                    .push("out_of_range".into());
+                    .push(FieldCode::OutOfRange);
             }
             s.invite_link_expiry = days;
         }
@@ -126,7 +127,7 @@ impl RuntimeSettings {
                 errors
                     .entry("max_invites_per_user".into())
                     .or_default()
-                    .push("out_of_range".into());
+                    .push(FieldCode::OutOfRange);
             }
             s.max_invites_per_user = n;
         }
@@ -135,7 +136,7 @@ impl RuntimeSettings {
                 errors
                     .entry("invitation_whitelist_emails".into())
                     .or_default()
-                    .push("too_many".into());
+                    .push(FieldCode::TooMany);
             }
             let mut normalized = Vec::new();
             for entry in list {
@@ -146,7 +147,7 @@ impl RuntimeSettings {
                         errors
                             .entry("invitation_whitelist_emails".into())
                             .or_default()
-                            .push("invalid".into());
+                            .push(FieldCode::Invalid);
                         break;
                     }
                 }

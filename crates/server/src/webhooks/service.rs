@@ -12,6 +12,7 @@ use crate::storage::{self, outbox, webhooks};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use invitegate_core::ErrorCode;
+use invitegate_core::FieldCode;
 use invitegate_core::api::CreateWebhookRequest;
 use invitegate_core::model::{ActorRef, AuditAction};
 
@@ -27,9 +28,9 @@ pub async fn create(
 ) -> ApiResult<(WebhookEndpointRow, String)> {
     if let Err(why) = check_target(&body.url, state.config.webhook_allow_private_targets).await {
         let code = if why.contains("private") {
-            "private_address"
+            FieldCode::PrivateAddress
         } else {
-            "invalid"
+            FieldCode::Invalid
         };
         return Err(ApiError {
             detail: Some(format!("`url`: {why}")),
@@ -42,7 +43,7 @@ pub async fn create(
         if !known {
             return Err(ApiError {
                 detail: Some(EVENT_NAMES_HINT.into()),
-                ..ApiError::field("events", "invalid")
+                ..ApiError::field("events", FieldCode::Invalid)
             });
         }
         if !events.contains(e) {
@@ -52,7 +53,7 @@ pub async fn create(
     if events.is_empty() {
         return Err(ApiError {
             detail: Some(EVENT_NAMES_HINT.into()),
-            ..ApiError::field("events", "empty")
+            ..ApiError::field("events", FieldCode::Empty)
         });
     }
     let row = WebhookEndpointRow {
