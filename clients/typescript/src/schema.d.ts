@@ -724,7 +724,7 @@ export interface components {
          */
         ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
-         * @description Export format.
+         * @description Format of the audit export.
          * @enum {string}
          */
         ExportFormat: "jsonl" | "csv";
@@ -1858,9 +1858,9 @@ export interface operations {
             query?: {
                 /** @description Only invitations in this state. */
                 state?: components["schemas"]["InvitationState"];
-                /** @description Email or domain contains this text. */
+                /** @description Email or domain contains this text (case-insensitive; at most 254 characters count). */
                 email?: string;
-                /** @description Only invitations issued by this actor id. */
+                /** @description Only invitations issued by this actor id (a user or an API key). */
                 inviter_id?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;
@@ -2329,8 +2329,8 @@ export interface operations {
     listOutboxItems: {
         parameters: {
             query?: {
-                /** @description `pending`, `sent` or `dead`. */
-                status?: string;
+                /** @description Only items with this status (empty means all). */
+                status?: components["schemas"]["OutboxStatus"];
                 /** @description How many, 1 to 500 (default 50), newest first. */
                 limit?: number;
             };
@@ -2742,7 +2742,7 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description Email contains this text. */
+                /** @description Email contains this text (case-insensitive; at most 254 characters count). */
                 email?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;

@@ -5,8 +5,8 @@ use invitegate_core::api::*;
 use reqwest::Method;
 
 impl Client {
-    /// `GET /users`.
-    pub async fn list_users(&self, query: &[(&str, &str)]) -> Result<Page<User>, ClientError> {
+    /// `GET /users`: a page of users, newest first.
+    pub async fn list_users(&self, query: &UserListQuery) -> Result<Page<User>, ClientError> {
         self.json(self.request(Method::GET, "/users").query(query))
             .await
     }
@@ -17,17 +17,20 @@ impl Client {
             .await
     }
 
-    /// `GET /audit-events`.
+    /// `GET /audit-events`: a page of events, newest first.
     pub async fn list_audit_events(
         &self,
-        query: &[(&str, &str)],
+        query: &AuditEventQuery,
     ) -> Result<Page<AuditEvent>, ClientError> {
         self.json(self.request(Method::GET, "/audit-events").query(query))
             .await
     }
 
-    /// `GET /audit-events/export`: the raw file.
-    pub async fn export_audit_events(&self, query: &[(&str, &str)]) -> Result<String, ClientError> {
+    /// `GET /audit-events/export`: the raw file (JSON Lines or CSV, by `query.format`).
+    pub async fn export_audit_events(
+        &self,
+        query: &AuditEventQuery,
+    ) -> Result<String, ClientError> {
         Ok(self
             .send(
                 self.request(Method::GET, "/audit-events/export")
@@ -97,10 +100,10 @@ impl Client {
         .map(|_| ())
     }
 
-    /// `GET /outbox` with query pairs such as `("status", "dead")`.
+    /// `GET /outbox`: the newest items, optionally of one status.
     pub async fn list_outbox(
         &self,
-        query: &[(&str, &str)],
+        query: &OutboxListQuery,
     ) -> Result<Vec<OutboxItem>, ClientError> {
         self.json(self.request(Method::GET, "/outbox").query(query))
             .await

@@ -21,10 +21,10 @@ impl Client {
         self.post("/invitations/bulk", req).await
     }
 
-    /// `GET /invitations` with query pairs such as `("state", "pending")`.
+    /// `GET /invitations`: a page of invitations, newest first.
     pub async fn list_invitations(
         &self,
-        query: &[(&str, &str)],
+        query: &InvitationListQuery,
     ) -> Result<Page<Invitation>, ClientError> {
         self.json(self.request(Method::GET, "/invitations").query(query))
             .await

@@ -161,6 +161,18 @@ impl Client {
         self.json(self.request(Method::POST, path).json(body)).await
     }
 
+    /// `GET {path}` with a query string the typed queries cannot express (values outside
+    /// their closed sets, unknown parameters): for tools and tests that probe how the server
+    /// refuses them. Everyday calls use the typed list methods.
+    pub async fn get_with_raw_query<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        self.json(self.request(Method::GET, path).query(query))
+            .await
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         self.json(self.request(Method::GET, path)).await
     }

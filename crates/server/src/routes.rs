@@ -57,7 +57,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     ),
     modifiers(&BearerAuth),
     // Referenced by the export's `format` parameter; utoipa does not collect parameter schemas.
-    components(schemas(crate::audit::ExportFormat)),
+    components(schemas(invitegate_core::api::ExportFormat)),
     tags(
         (name = "invitations", description = "Create, verify, list, revoke and resend invitations"),
         (name = "registration", description = "Sign-up with an invitation, email verification"),

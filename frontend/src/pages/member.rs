@@ -27,7 +27,13 @@ pub fn MemberPage() -> impl IntoView {
                 Err(e) => error.set(Some(describe(&e, Limits::default()))),
             }
             match ctx
-                .call(|c| async move { c.list_invitations(&[("limit", "100")]).await })
+                .call(|c| async move {
+                    c.list_invitations(&invitegate_core::api::InvitationListQuery {
+                        limit: Some(100),
+                        ..Default::default()
+                    })
+                    .await
+                })
                 .await
             {
                 Ok(p) => invitations.set(p.data),

@@ -32,8 +32,16 @@ async fn api_keys_are_scoped_shown_once_and_revocable(b: Backend) {
     })
     .await
     .unwrap();
-    assert_problem(key.list_users(&[]).await, 403, ErrorCode::Forbidden);
-    assert_problem(key.list_audit_events(&[]).await, 403, ErrorCode::Forbidden);
+    assert_problem(
+        key.list_users(&Default::default()).await,
+        403,
+        ErrorCode::Forbidden,
+    );
+    assert_problem(
+        key.list_audit_events(&Default::default()).await,
+        403,
+        ErrorCode::Forbidden,
+    );
     assert_problem(
         key.create_api_key(&CreateApiKeyRequest {
             name: "x".into(),
@@ -45,7 +53,7 @@ async fn api_keys_are_scoped_shown_once_and_revocable(b: Backend) {
     );
     assert_problem(key.me().await, 403, ErrorCode::Forbidden);
     let all = app.api_key(&admin, &[Scope::Admin]).await;
-    all.list_users(&[]).await.unwrap();
+    all.list_users(&Default::default()).await.unwrap();
     all.settings().await.unwrap();
     assert_problem(
         admin
@@ -69,12 +77,15 @@ async fn api_keys_are_scoped_shown_once_and_revocable(b: Backend) {
     );
     admin.revoke_api_key(&created.api_key.id).await.unwrap();
     assert_problem(
-        key.list_invitations(&[]).await,
+        key.list_invitations(&Default::default()).await,
         401,
         ErrorCode::Unauthenticated,
     );
     let actions: Vec<String> = admin
-        .list_audit_events(&[("target_id", &created.api_key.id)])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            target_id: Some(String::from(&created.api_key.id)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .data
@@ -147,7 +158,10 @@ async fn settings_are_validated_and_audited(b: Backend) {
         "a rejected patch changes nothing"
     );
     let events = admin
-        .list_audit_events(&[("action", "settings.updated")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("settings.updated")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(events.data.len(), 1);
@@ -188,7 +202,10 @@ async fn the_audit_log_filters_exports_and_holds_no_secrets(b: Backend) {
         .await;
     let reader = app.api.with_bearer(&key.key);
     let failures = reader
-        .list_audit_events(&[("outcome", "failure")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            outcome: Some("failure".parse().unwrap()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(
@@ -198,35 +215,58 @@ async fn the_audit_log_filters_exports_and_holds_no_secrets(b: Backend) {
             .all(|e| e.outcome == invitegate_core::model::Outcome::Failure)
     );
     assert!(failures.data.iter().any(|e| e.action == "login.failed"));
-    let first = reader.list_audit_events(&[("limit", "2")]).await.unwrap();
+    let first = reader
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let second = reader
-        .list_audit_events(&[
-            ("limit", "2"),
-            ("cursor", first.next_cursor.as_deref().unwrap()),
-        ])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            limit: Some(2),
+            cursor: Some(String::from(first.next_cursor.as_deref().unwrap())),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(second.data[0].occurred_at <= first.data[1].occurred_at);
     let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     assert!(
         reader
-            .list_audit_events(&[("since", &future)])
+            .list_audit_events(&invitegate_core::api::AuditEventQuery {
+                since: Some(future.parse().unwrap()),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .data
             .is_empty()
     );
     let jsonl = reader
-        .export_audit_events(&[("format", "jsonl")])
+        .export_audit_events(&invitegate_core::api::AuditEventQuery {
+            format: Some(invitegate_core::api::ExportFormat::Jsonl),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    let all = reader.list_audit_events(&[("limit", "500")]).await.unwrap();
+    let all = reader
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(jsonl.lines().count(), all.data.len());
     for line in jsonl.lines() {
         serde_json::from_str::<AuditEvent>(line).unwrap();
     }
     let csv = reader
-        .export_audit_events(&[("format", "csv"), ("action", "invitation.created")])
+        .export_audit_events(&invitegate_core::api::AuditEventQuery {
+            format: Some(invitegate_core::api::ExportFormat::Csv),
+            action: Some(String::from("invitation.created")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(csv.starts_with("id,occurred_at,action,outcome"));
@@ -251,10 +291,24 @@ async fn users_are_listed_and_disabled(b: Backend) {
     let admin = app.admin().await;
     let (_, mia) = app.member(&admin, "mia@example.com").await;
     app.member(&admin, "max@example.com").await;
-    let page = admin.list_users(&[("email", "MIA")]).await.unwrap();
+    let page = admin
+        .list_users(&invitegate_core::api::UserListQuery {
+            email: Some(String::from("MIA")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page.data.len(), 1);
     assert_eq!(page.data[0].id, mia.user.id);
-    assert_eq!(admin.list_users(&[]).await.unwrap().data.len(), 3);
+    assert_eq!(
+        admin
+            .list_users(&Default::default())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        3
+    );
     let disabled = admin.disable_user(&mia.user.id).await.unwrap();
     assert!(disabled.disabled_at.is_some());
     assert_problem(

@@ -126,7 +126,10 @@ async fn dead_items_are_visible_and_can_be_retried(b: Backend) {
     // Let the first attempt fail, then use up the attempts.
     for _ in 0..100 {
         if !admin
-            .list_outbox(&[("status", "pending")])
+            .list_outbox(&invitegate_core::api::OutboxListQuery {
+                status: Some("pending".parse().unwrap()),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .iter()
@@ -145,7 +148,13 @@ async fn dead_items_are_visible_and_can_be_retried(b: Backend) {
         Ok(())
     })
     .await;
-    let dead = admin.list_outbox(&[("status", "dead")]).await.unwrap();
+    let dead = admin
+        .list_outbox(&invitegate_core::api::OutboxListQuery {
+            status: Some("dead".parse().unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(
         (dead[0].kind.as_str(), dead[0].recipient.as_deref()),
@@ -162,7 +171,10 @@ async fn dead_items_are_visible_and_can_be_retried(b: Backend) {
     sink.wait_for("ann@example.com", 10).await;
     assert_eq!(
         admin
-            .list_outbox(&[("status", "sent")])
+            .list_outbox(&invitegate_core::api::OutboxListQuery {
+                status: Some("sent".parse().unwrap()),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .len(),
@@ -174,7 +186,12 @@ async fn dead_items_are_visible_and_can_be_retried(b: Backend) {
         invitegate_core::ErrorCode::NotFound,
     );
     assert_problem(
-        admin.list_outbox(&[("status", "lost")]).await,
+        admin
+            .get_with_raw_query::<Vec<invitegate_core::api::OutboxItem>>(
+                "/outbox",
+                &[("status", "lost")],
+            )
+            .await,
         422,
         invitegate_core::ErrorCode::ValidationFailed,
     );

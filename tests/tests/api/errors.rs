@@ -165,7 +165,7 @@ mod postgres_outage {
         let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status().as_u16(), 503);
         assert_problem(
-            admin.list_invitations(&[]).await,
+            admin.list_invitations(&Default::default()).await,
             503,
             ErrorCode::Unavailable,
         );
@@ -193,7 +193,7 @@ mod postgres_outage {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert!(recovered, "readiness came back");
-        admin.list_invitations(&[]).await.unwrap();
+        admin.list_invitations(&Default::default()).await.unwrap();
         app.api.login("owner@example.com", PASSWORD).await.unwrap();
     }
 }

@@ -219,7 +219,11 @@ async fn the_audit_csv_export_neutralises_formulas(backend: Backend) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let csv = admin
-        .export_audit_events(&[("format", "csv"), ("action", "login.succeeded")])
+        .export_audit_events(&invitegate_core::api::AuditEventQuery {
+            format: Some(invitegate_core::api::ExportFormat::Csv),
+            action: Some(String::from("login.succeeded")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(
@@ -250,7 +254,10 @@ async fn the_client_ip_is_walked_from_the_right_across_header_lines(backend: Bac
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let events = admin
-        .list_audit_events(&[("action", "login.succeeded")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("login.succeeded")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(events.data[0].ip.as_deref(), Some("203.0.113.9"));

@@ -341,7 +341,10 @@ async fn disabling_the_inviter_revokes_their_invitations(b: Backend) {
         ErrorCode::InvalidCredentials,
     );
     let events = admin
-        .list_audit_events(&[("action", "user.disabled")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("user.disabled")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(events.data.len(), 1);
@@ -506,10 +509,14 @@ async fn members_invite_within_their_quota_only(b: Backend) {
         404,
         ErrorCode::NotFound,
     );
-    let mine = member.list_invitations(&[]).await.unwrap();
+    let mine = member.list_invitations(&Default::default()).await.unwrap();
     assert_eq!(mine.data.len(), 3);
     assert!(mine.data.iter().all(|i| i.inviter.id == me.user.id));
-    assert_problem(member.list_users(&[]).await, 403, ErrorCode::Forbidden);
+    assert_problem(
+        member.list_users(&Default::default()).await,
+        403,
+        ErrorCode::Forbidden,
+    );
 }
 
 async fn list_filters_and_paginates(b: Backend) {
@@ -530,10 +537,12 @@ async fn list_filters_and_paginates(b: Backend) {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut q = vec![("limit", "2"), ("state", "pending")];
-        if let Some(c) = &cursor {
-            q.push(("cursor", c));
-        }
+        let q = invitegate_core::api::InvitationListQuery {
+            limit: Some(2),
+            state: Some(invitegate_core::model::InvitationState::Pending),
+            cursor: cursor.clone(),
+            ..Default::default()
+        };
         let page = admin.list_invitations(&q).await.unwrap();
         seen.extend(page.data.iter().map(|i| i.id.clone()));
         match page.next_cursor {
@@ -545,7 +554,10 @@ async fn list_filters_and_paginates(b: Backend) {
     expected.reverse();
     assert_eq!(seen, expected, "newest first, no duplicates, no gaps");
     let revoked = admin
-        .list_invitations(&[("state", "revoked")])
+        .list_invitations(&invitegate_core::api::InvitationListQuery {
+            state: Some("revoked".parse().unwrap()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -556,21 +568,42 @@ async fn list_filters_and_paginates(b: Backend) {
             .collect::<Vec<_>>(),
         vec![ids[1].clone()]
     );
-    let search = admin.list_invitations(&[("email", "USER3")]).await.unwrap();
+    let search = admin
+        .list_invitations(&invitegate_core::api::InvitationListQuery {
+            email: Some(String::from("USER3")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(search.data.len(), 1);
     assert_eq!(search.data[0].email.as_deref(), Some("user3@example.com"));
     assert_problem(
-        admin.list_invitations(&[("limit", "501")]).await,
+        admin
+            .list_invitations(&invitegate_core::api::InvitationListQuery {
+                limit: Some(501),
+                ..Default::default()
+            })
+            .await,
         422,
         ErrorCode::ValidationFailed,
     );
     assert_problem(
-        admin.list_invitations(&[("cursor", "not-a-cursor")]).await,
+        admin
+            .list_invitations(&invitegate_core::api::InvitationListQuery {
+                cursor: Some(String::from("not-a-cursor")),
+                ..Default::default()
+            })
+            .await,
         422,
         ErrorCode::ValidationFailed,
     );
     assert_problem(
-        admin.list_invitations(&[("state", "bogus")]).await,
+        admin
+            .get_with_raw_query::<invitegate_core::api::Page<Invitation>>(
+                "/invitations",
+                &[("state", "bogus")],
+            )
+            .await,
         422,
         ErrorCode::ValidationFailed,
     );
@@ -791,7 +824,10 @@ async fn jobs_mark_expiry_and_send_one_reminder(b: Backend) {
         "once only"
     );
     let events = admin
-        .list_audit_events(&[("action", "invitation.expired")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("invitation.expired")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(events.data.len(), 1);

@@ -87,7 +87,11 @@ async fn forged_tokens_are_limited_per_client_and_audited_in_aggregate(backend: 
 
     let events = eventually("the aggregated failure event", || async {
         let events = admin
-            .list_audit_events(&[("action", "invitation.verified"), ("outcome", "failure")])
+            .list_audit_events(&invitegate_core::api::AuditEventQuery {
+                action: Some(String::from("invitation.verified")),
+                outcome: Some("failure".parse().unwrap()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         let total: i64 = events
@@ -287,7 +291,10 @@ async fn limits_and_the_alarm_are_shared_across_nodes() {
     assert_eq!(login(peer.base_url().to_string()).await, 401);
     eventually("the alert", || async {
         let alerts = admin
-            .list_audit_events(&[("action", "security.alert")])
+            .list_audit_events(&invitegate_core::api::AuditEventQuery {
+                action: Some(String::from("security.alert")),
+                ..Default::default()
+            })
             .await
             .unwrap();
         (!alerts.data.is_empty()).then_some(())
@@ -295,7 +302,10 @@ async fn limits_and_the_alarm_are_shared_across_nodes() {
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let alerts = admin
-        .list_audit_events(&[("action", "security.alert")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("security.alert")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(alerts.data.len(), 1, "one alert for the whole cluster");

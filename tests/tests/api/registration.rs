@@ -78,7 +78,10 @@ async fn an_email_bound_invitation_signs_the_invitee_in(b: Backend) {
     assert_eq!((got.state, got.uses), (InvitationState::Accepted, 1));
     assert!(got.accepted_at.is_some());
     let actions: Vec<String> = admin
-        .list_audit_events(&[("target_id", &inv.invitation.id)])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            target_id: Some(String::from(&inv.invitation.id)),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .data
@@ -124,7 +127,10 @@ async fn the_bound_email_must_match_after_normalisation(b: Backend) {
         other => panic!("{other:?}"),
     }
     let rejected = admin
-        .list_audit_events(&[("action", "registration.rejected")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("registration.rejected")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(rejected.data.len(), 2);

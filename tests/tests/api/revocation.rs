@@ -49,7 +49,7 @@ async fn authority_ends_with_whoever_issued_it(backend: Backend) {
     let deputy_id = deputy.me().await.unwrap().user.id;
     owner.disable_user(&deputy_id).await.unwrap();
     assert_problem(
-        deputy_key.list_invitations(&[]).await,
+        deputy_key.list_invitations(&Default::default()).await,
         401,
         ErrorCode::Unauthenticated,
     );

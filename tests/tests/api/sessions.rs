@@ -45,7 +45,10 @@ async fn login_is_uniform_for_unknown_emails_and_wrong_passwords(b: Backend) {
     assert_eq!(ok.user.email, "owner@example.com");
     let admin = app.api.with_bearer(&ok.access_token);
     let failed = admin
-        .list_audit_events(&[("action", "login.failed")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("login.failed")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(failed.data.len(), 3);
@@ -201,7 +204,10 @@ async fn repeated_failures_raise_a_security_alert(b: Backend) {
     }
     let alerts = eventually("the alert", || async {
         let alerts = admin
-            .list_audit_events(&[("action", "security.alert")])
+            .list_audit_events(&invitegate_core::api::AuditEventQuery {
+                action: Some(String::from("security.alert")),
+                ..Default::default()
+            })
             .await
             .unwrap();
         (!alerts.data.is_empty()).then_some(alerts)
@@ -212,7 +218,10 @@ async fn repeated_failures_raise_a_security_alert(b: Backend) {
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let again = admin
-        .list_audit_events(&[("action", "security.alert")])
+        .list_audit_events(&invitegate_core::api::AuditEventQuery {
+            action: Some(String::from("security.alert")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(again.data.len(), 1, "one alert per window");

@@ -94,7 +94,10 @@ async fn the_typescript_client_round_trips(backend: Backend) {
     // The server holds what the client created, as the client saw it.
     let id = seen["created"].as_str().unwrap();
     let page = admin
-        .list_invitations(&[("state", "pending")])
+        .list_invitations(&invitegate_core::api::InvitationListQuery {
+            state: Some("pending".parse().unwrap()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let mine = page.data.iter().find(|i| i.id == id).expect("listed");

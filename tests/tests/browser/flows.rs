@@ -70,7 +70,10 @@ async fn invite_flow(backend: Backend, width: u32, name: &str) {
     assert!(page.contains("Your invitations"), "{page}");
     b.screen("member-area").await;
     let users = admin
-        .list_users(&[("email", "ann@example.com")])
+        .list_users(&invitegate_core::api::UserListQuery {
+            email: Some(String::from("ann@example.com")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(users.data.len(), 1, "the account exists");
@@ -329,7 +332,10 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
     let bo = app
         .api
         .with_bearer(&session.access_token)
-        .list_invitations(&[("email", "bo@example.com")])
+        .list_invitations(&invitegate_core::api::InvitationListQuery {
+            email: Some(String::from("bo@example.com")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(bo.data[0].state.as_str(), "revoked");
@@ -455,7 +461,10 @@ async fn admin_manages_keys_webhooks_dead_deliveries_and_settings() {
     b.c.accept_alert().await.expect("a confirmation is asked");
     b.wait_text("disabled").await;
     let max = admin
-        .list_users(&[("email", "max@example.com")])
+        .list_users(&invitegate_core::api::UserListQuery {
+            email: Some(String::from("max@example.com")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(max.data[0].disabled_at.is_some(), "disabled on the server");
@@ -541,7 +550,10 @@ async fn widget_on_another_origin_registers_a_user() {
     fill_registration(&b, PASSWORD).await;
     b.wait_text("Welcome aboard").await;
     let users = admin
-        .list_users(&[("email", "wil@example.com")])
+        .list_users(&invitegate_core::api::UserListQuery {
+            email: Some(String::from("wil@example.com")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(users.data.len(), 1);

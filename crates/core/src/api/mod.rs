@@ -14,10 +14,12 @@ use utoipa::ToSchema;
 mod account;
 mod admin;
 mod invitations;
+mod queries;
 
 pub use account::*;
 pub use admin::*;
 pub use invitations::*;
+pub use queries::*;
 
 /// Longest token accepted anywhere, in bytes; longer ones are refused before any work.
 pub const MAX_TOKEN_LENGTH: usize = 512;

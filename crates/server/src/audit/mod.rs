@@ -6,74 +6,16 @@ use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use crate::storage::audit::AuditFilter;
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
-use invitegate_core::api::{AuditEvent, Page, Problem};
-use invitegate_core::model::{Outcome, Scope};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-
-/// Export format.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    /// One JSON object per line.
-    #[default]
-    Jsonl,
-    /// Comma-separated values with a header row.
-    Csv,
-}
-
-/// Query of the audit endpoints.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// Exact action, e.g. `login.failed`.
-    pub action: Option<String>,
-    /// `success` or `failure`.
-    pub outcome: Option<Outcome>,
-    /// Actor id.
-    pub actor_id: Option<String>,
-    /// Target id.
-    pub target_id: Option<String>,
-    /// Events at or after this time (RFC 3339).
-    pub since: Option<DateTime<Utc>>,
-    /// Events before this time (RFC 3339).
-    pub until: Option<DateTime<Utc>>,
-    /// Page size, 1 to 500 (default 50); ignored by the export.
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page; ignored by the export.
-    pub cursor: Option<String>,
-    /// Export format: `jsonl` (default) or `csv`; only for the export.
-    pub format: Option<ExportFormat>,
-}
-
-impl AuditQuery {
-    fn filter(&self) -> AuditFilter {
-        let short = |s: &Option<String>| {
-            s.as_ref()
-                .filter(|v| !v.is_empty())
-                .map(|v| v.chars().take(200).collect())
-        };
-        AuditFilter {
-            action: short(&self.action),
-            outcome: self.outcome.map(|o| o.as_str().to_string()),
-            actor_id: short(&self.actor_id),
-            target_id: short(&self.target_id),
-            since: self.since.map(|t| t.naive_utc()),
-            until: self.until.map(|t| t.naive_utc()),
-        }
-    }
-}
+use invitegate_core::api::{AuditEvent, AuditEventQuery, ExportFormat, Page, Problem};
+use invitegate_core::model::Scope;
 
 /// Lists audit events, newest first.
 #[utoipa::path(
     operation_id = "listAuditEvents",
     tag = "audit",
     security(("bearer" = ["audit:read"])),
-    params(AuditQuery),
+    params(AuditEventQuery),
     responses(
         (status = 200, description = "A page of events", body = Page<AuditEvent>),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -85,11 +27,11 @@ impl AuditQuery {
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<AuditQuery>,
+    query: web::Query<AuditEventQuery>,
 ) -> ApiResult<web::Json<Page<AuditEvent>>> {
     principal.require(Scope::AuditRead)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let filter = query.filter();
+    let filter = service::filter_of(&query);
     let rows = service::list(&state, filter, &page).await?;
     Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api())))
 }
@@ -99,7 +41,7 @@ pub async fn list(
     operation_id = "exportAuditEvents",
     tag = "audit",
     security(("bearer" = ["audit:read"])),
-    params(AuditQuery),
+    params(AuditEventQuery),
     responses(
         (status = 200, description = "The events as a file: JSON Lines (`format=jsonl`, the default) or CSV (`format=csv`, cells safe to open in a spreadsheet)", content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -111,11 +53,11 @@ pub async fn list(
 pub async fn export(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<AuditQuery>,
+    query: web::Query<AuditEventQuery>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Scope::AuditRead)?;
     let format = query.format.unwrap_or_default();
-    let stream = service::export(state.into_inner(), query.filter(), format);
+    let stream = service::export(state.into_inner(), service::filter_of(&query), format);
     let (content_type, name) = match format {
         ExportFormat::Jsonl => ("application/x-ndjson", "audit-events.jsonl"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "audit-events.csv"),

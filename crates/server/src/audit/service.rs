@@ -1,7 +1,6 @@
 //! Reading the audit log: filtered pages, and the streamed export in pages of
 //! [`EXPORT_PAGE`] events, so memory stays flat however long the log is.
 
-use super::ExportFormat;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::PageRequest;
 use crate::state::AppState;
@@ -9,9 +8,27 @@ use crate::storage::audit::{self, AuditFilter};
 use crate::storage::models::AuditRow;
 use actix_web::web::Bytes;
 use futures_util::Stream;
-use invitegate_core::api::AuditEvent;
+use invitegate_core::api::{AuditEvent, AuditEventQuery, ExportFormat};
 use invitegate_core::spreadsheet::safe_cell;
 use std::sync::Arc;
+
+/// The storage filter of a query: empty texts filter nothing, and at most 200 characters of
+/// each count.
+pub fn filter_of(q: &AuditEventQuery) -> AuditFilter {
+    let short = |s: &Option<String>| {
+        s.as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.chars().take(200).collect())
+    };
+    AuditFilter {
+        action: short(&q.action),
+        outcome: q.outcome,
+        actor_id: short(&q.actor_id),
+        target_id: short(&q.target_id),
+        since: q.since.map(|t| t.naive_utc()),
+        until: q.until.map(|t| t.naive_utc()),
+    }
+}
 
 /// One page of events matching `filter`, newest first (one row more when there is a next page).
 pub async fn list(

@@ -17,12 +17,10 @@ use crate::storage::invitations::ListFilter;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, CreateInvitationRequest, Invitation,
-    InvitationWithToken, Page, Problem, ResendInvitationRequest, TokenRequest,
+    InvitationListQuery, InvitationWithToken, Page, Problem, ResendInvitationRequest, TokenRequest,
     VerifyInvitationResponse,
 };
-use invitegate_core::model::{InvitationState, Scope};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use invitegate_core::model::Scope;
 
 /// Checks an invitation token and shows what it grants. Never consumes it: mail scanners open
 /// links (supabase/auth #368).
@@ -106,29 +104,12 @@ pub async fn bulk_create(
     ))
 }
 
-/// Query of `GET /invitations`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Only invitations in this state.
-    pub state: Option<InvitationState>,
-    /// Email or domain contains this text.
-    pub email: Option<String>,
-    /// Only invitations issued by this actor id.
-    pub inviter_id: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Lists invitations, newest first. Members see only their own.
 #[utoipa::path(
     operation_id = "listInvitations",
     tag = "invitations",
     security(("bearer" = ["invitations:read"])),
-    params(ListQuery),
+    params(InvitationListQuery),
     responses(
         (status = 200, description = "A page of invitations", body = Page<Invitation>),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -140,7 +121,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<ListQuery>,
+    query: web::Query<InvitationListQuery>,
 ) -> ApiResult<web::Json<Page<Invitation>>> {
     let q = query.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;

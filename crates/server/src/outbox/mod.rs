@@ -9,28 +9,15 @@ use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
-use invitegate_core::api::{OutboxItem, Problem};
+use invitegate_core::api::{OutboxItem, OutboxListQuery, Problem};
 use invitegate_core::model::Scope;
-use serde::Deserialize;
-use utoipa::IntoParams;
-
-/// Query of `GET /outbox`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxQuery {
-    /// `pending`, `sent` or `dead`.
-    pub status: Option<String>,
-    /// How many, 1 to 500 (default 50), newest first.
-    pub limit: Option<u32>,
-}
 
 /// Lists queued, delivered and dead emails and webhook deliveries (without their content).
 #[utoipa::path(
     operation_id = "listOutboxItems",
     tag = "outbox",
     security(("bearer" = ["admin"])),
-    params(OutboxQuery),
+    params(OutboxListQuery),
     responses(
         (status = 200, description = "Items, newest first", body = Vec<OutboxItem>),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -42,7 +29,7 @@ pub struct OutboxQuery {
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<OutboxQuery>,
+    query: web::Query<OutboxListQuery>,
 ) -> ApiResult<web::Json<Vec<OutboxItem>>> {
     principal.require(Scope::Admin)?;
     let q = query.into_inner();

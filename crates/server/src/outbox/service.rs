@@ -9,19 +9,12 @@ use invitegate_core::FieldCode;
 use invitegate_core::model::OutboxStatus;
 
 /// The newest `limit` items (1 to 500, default 50) with `status` (`pending`, `sent` or `dead`;
-/// empty or absent means all). Errors: 422 `status` `invalid`, 422 `limit` `out_of_range`.
+/// absent means all). Errors: 422 `limit` `out_of_range`.
 pub async fn list(
     state: &AppState,
-    status: Option<String>,
+    status: Option<OutboxStatus>,
     limit: Option<u32>,
 ) -> ApiResult<Vec<OutboxRow>> {
-    let status = match status.filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<OutboxStatus>()
-                .map_err(|_| ApiError::field("status", FieldCode::Invalid))?,
-        ),
-        None => None,
-    };
     let limit = limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", FieldCode::OutOfRange));

@@ -12,7 +12,7 @@ pub struct AuditFilter {
     /// Exact action, e.g. `login.failed`.
     pub action: Option<String>,
     /// `success` or `failure`.
-    pub outcome: Option<String>,
+    pub outcome: Option<invitegate_core::model::Outcome>,
     /// Actor id.
     pub actor_id: Option<String>,
     /// Target id.
@@ -45,8 +45,8 @@ pub fn list(
     if let Some(v) = &f.action {
         q = q.filter(a::action.eq(v.clone()));
     }
-    if let Some(v) = &f.outcome {
-        q = q.filter(a::outcome.eq(v.clone()));
+    if let Some(v) = f.outcome {
+        q = q.filter(a::outcome.eq(v));
     }
     if let Some(v) = &f.actor_id {
         q = q.filter(a::actor_id.eq(v.clone()));

@@ -8,30 +8,15 @@ use crate::http::RequestMeta;
 use crate::paging::PageRequest;
 use crate::state::AppState;
 use actix_web::{get, post, web};
-use invitegate_core::api::{Page, Problem, User};
+use invitegate_core::api::{Page, Problem, User, UserListQuery};
 use invitegate_core::model::Scope;
-use serde::Deserialize;
-use utoipa::IntoParams;
-
-/// Query of `GET /users`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UserQuery {
-    /// Email contains this text.
-    pub email: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
 
 /// Lists users, newest first.
 #[utoipa::path(
     operation_id = "listUsers",
     tag = "users",
     security(("bearer" = ["users:read"])),
-    params(UserQuery),
+    params(UserListQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -43,7 +28,7 @@ pub struct UserQuery {
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<UserQuery>,
+    query: web::Query<UserListQuery>,
 ) -> ApiResult<web::Json<Page<User>>> {
     principal.require(Scope::UsersRead)?;
     let q = query.into_inner();

@@ -11,37 +11,34 @@ pub fn AdminAudit() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let query = move || {
-        let mut q: Vec<(String, String)> = Vec::new();
-        if !action.get_untracked().is_empty() {
-            q.push(("action".into(), action.get_untracked()));
-        }
-        if !outcome.get_untracked().is_empty() {
-            q.push(("outcome".into(), outcome.get_untracked()));
-        }
-        q
+    let query = move || AuditEventQuery {
+        action: text_filter(action),
+        outcome: outcome.get_untracked().parse().ok(),
+        ..Default::default()
     };
     let load = paged(
         rows,
         cursor,
         error,
-        move || {
-            let mut q = query();
-            q.push(("limit".into(), "50".into()));
-            q
+        move || AuditEventQuery {
+            limit: Some(50),
+            ..query()
         },
-        |c, q| async move { c.list_audit_events(&pairs(&q)).await },
+        |c, q| async move { c.list_audit_events(&q).await },
     );
     load(false);
     let export = move |format: &'static str| {
-        let mut q = query();
-        q.push(("format".into(), format.into()));
+        let q = AuditEventQuery {
+            format: Some(if format == "csv" {
+                ExportFormat::Csv
+            } else {
+                ExportFormat::Jsonl
+            }),
+            ..query()
+        };
         leptos::task::spawn_local(async move {
             let res = ctx
-                .call_with(
-                    q,
-                    |c, q| async move { c.export_audit_events(&pairs(&q)).await },
-                )
+                .call_with(q, |c, q| async move { c.export_audit_events(&q).await })
                 .await;
             match res {
                 Ok(body) => download(

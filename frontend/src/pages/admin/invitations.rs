@@ -15,18 +15,13 @@ pub fn AdminInvitations() -> impl IntoView {
         rows,
         cursor,
         error,
-        move || {
-            let mut q: Query = vec![("limit".into(), "25".into())];
-            if !state.get_untracked().is_empty() {
-                q.push(("state".into(), state.get_untracked()));
-            }
-            let s = search.get_untracked().trim().to_string();
-            if !s.is_empty() {
-                q.push(("email".into(), s));
-            }
-            q
+        move || InvitationListQuery {
+            state: state.get_untracked().parse().ok(),
+            email: text_filter(search),
+            limit: Some(25),
+            ..Default::default()
         },
-        |c, q| async move { c.list_invitations(&pairs(&q)).await },
+        |c, q| async move { c.list_invitations(&q).await },
     );
     load(false);
     let on_filter = move |ev: leptos::ev::SubmitEvent| {

@@ -32,28 +32,65 @@ fn err(e: &invitegate_client::ClientError) -> Option<String> {
     Some(describe(e, Limits::default()))
 }
 
-type Query = Vec<(String, String)>;
+/// A list query (from `invitegate_core::api`) that pages with a cursor.
+trait Paged: Clone + 'static {
+    /// The same query, for the page after `cursor`.
+    fn after(self, cursor: String) -> Self;
+}
+
+impl Paged for InvitationListQuery {
+    fn after(self, cursor: String) -> Self {
+        Self {
+            cursor: Some(cursor),
+            ..self
+        }
+    }
+}
+
+impl Paged for UserListQuery {
+    fn after(self, cursor: String) -> Self {
+        Self {
+            cursor: Some(cursor),
+            ..self
+        }
+    }
+}
+
+impl Paged for AuditEventQuery {
+    fn after(self, cursor: String) -> Self {
+        Self {
+            cursor: Some(cursor),
+            ..self
+        }
+    }
+}
+
+/// A non-empty, trimmed search text, or no filter.
+fn text_filter(text: RwSignal<String>) -> Option<String> {
+    Some(text.get_untracked().trim().to_string()).filter(|t| !t.is_empty())
+}
 
 /// A cursor-paginated list: `load(false)` replaces `rows` with the first page of `query()`,
 /// `load(true)` appends the page after `cursor`.
-fn paged<T, Q, F, Fut>(
+fn paged<T, Q, QF, F, Fut>(
     rows: RwSignal<Vec<T>>,
     cursor: RwSignal<Option<String>>,
     error: RwSignal<Option<String>>,
-    query: Q,
+    query: QF,
     fetch: F,
 ) -> impl Fn(bool) + Copy + 'static
 where
     T: Send + Sync + 'static,
-    Q: Fn() -> Query + Copy + 'static,
-    F: Fn(invitegate_client::Client, Query) -> Fut + Copy + 'static,
+    Q: Paged,
+    QF: Fn() -> Q + Copy + 'static,
+    F: Fn(invitegate_client::Client, Q) -> Fut + Copy + 'static,
     Fut: std::future::Future<Output = Result<Page<T>, invitegate_client::ClientError>> + 'static,
 {
     let ctx = ctx();
     move |more: bool| {
         let mut q = query();
         if more && let Some(c) = cursor.get_untracked() {
-            q.push(("cursor".into(), c));
+            q = q.after(c);
         }
         leptos::task::spawn_local(async move {
             match ctx.call_with(q, fetch).await {
@@ -70,10 +107,6 @@ where
             }
         });
     }
-}
-
-fn pairs(q: &Query) -> Vec<(&str, &str)> {
-    q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
 
 /// The console's tab bar.

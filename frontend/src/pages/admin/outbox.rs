@@ -14,9 +14,13 @@ pub fn AdminOutbox() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let s = status_filter.get_untracked();
             match ctx
-                .call_with(s, |c, s| async move {
-                    c.list_outbox(&[("status", s.as_str())]).await
-                })
+                .call_with(
+                    OutboxListQuery {
+                        status: s.parse().ok(),
+                        limit: None,
+                    },
+                    |c, q| async move { c.list_outbox(&q).await },
+                )
                 .await
             {
                 Ok(i) => items.set(i),

@@ -14,15 +14,12 @@ pub fn AdminUsers() -> impl IntoView {
         rows,
         cursor,
         error,
-        move || {
-            let mut q: Query = vec![("limit".into(), "50".into())];
-            let s = search.get_untracked().trim().to_string();
-            if !s.is_empty() {
-                q.push(("email".into(), s));
-            }
-            q
+        move || UserListQuery {
+            email: text_filter(search),
+            limit: Some(50),
+            ..Default::default()
         },
-        |c, q| async move { c.list_users(&pairs(&q)).await },
+        |c, q| async move { c.list_users(&q).await },
     );
     load(false);
     let me = ctx
