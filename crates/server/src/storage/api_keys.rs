@@ -1,10 +1,48 @@
 //! Queries on `api_keys`. Keys are stored as SHA-256 hashes.
 
 use super::DbConn;
-use super::models::ApiKeyRow;
+use super::models::*;
 use super::schema::api_keys::dsl as k;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `api_keys`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub key_hash: String,
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    pub created_by: Option<String>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ApiKeyRow {
+    /// Scopes, parsed from the space-separated column.
+    pub fn scopes(&self) -> Vec<Scope> {
+        self.scopes
+            .split_whitespace()
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+
+    /// The API object (no secret).
+    pub fn to_api(&self) -> api::ApiKey {
+        api::ApiKey {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            scopes: self.scopes(),
+            prefix: self.prefix.clone(),
+            created_at: utc(self.created_at),
+            last_used_at: self.last_used_at.map(utc),
+            revoked_at: self.revoked_at.map(utc),
+        }
+    }
+}
 
 /// Inserts a key.
 pub fn insert(conn: &mut DbConn, row: &ApiKeyRow) -> QueryResult<()> {

@@ -1,10 +1,50 @@
 //! Queries on `audit_events`.
 
 use super::DbConn;
-use super::models::AuditRow;
+use super::models::*;
 use super::schema::audit_events::dsl as a;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `audit_events`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub action: String,
+    pub outcome: Outcome,
+    pub actor_type: Option<ActorType>,
+    pub actor_id: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: String,
+}
+
+impl AuditRow {
+    /// The API object.
+    pub fn to_api(&self) -> api::AuditEvent {
+        api::AuditEvent {
+            id: self.id.clone(),
+            occurred_at: utc(self.occurred_at),
+            action: self.action.clone(),
+            outcome: self.outcome,
+            actor: actor(self.actor_type, self.actor_id.as_deref()),
+            target: match (&self.target_type, &self.target_id) {
+                (Some(k), Some(i)) => Some(TargetRef {
+                    kind: k.clone(),
+                    id: i.clone(),
+                }),
+                _ => None,
+            },
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            details: serde_json::from_str(&self.details).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
 
 /// Filters of the audit log.
 #[derive(Debug, Default, Clone)]

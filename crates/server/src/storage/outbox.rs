@@ -3,11 +3,79 @@
 //! two workers never deliver it at the same time.
 
 use super::DbConn;
-use super::models::OutboxRow;
+use super::models::*;
 use super::schema::outbox::dsl as o;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use invitegate_core::model::OutboxStatus;
+
+/// A row of `outbox`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: OutboxStatus,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub response_status: Option<i32>,
+}
+
+impl OutboxRow {
+    /// The queue item as shown to administrators (no content).
+    pub fn to_item(&self) -> api::OutboxItem {
+        let payload = serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default();
+        let (recipient, summary) = match self.kind.as_str() {
+            "email" => (
+                payload["to"].as_str().map(String::from),
+                payload["subject"].as_str().map(String::from),
+            ),
+            _ => (
+                self.endpoint_id.clone(),
+                payload["type"].as_str().map(String::from),
+            ),
+        };
+        api::OutboxItem {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            status: self.status,
+            recipient,
+            summary,
+            attempts: self.attempts,
+            last_error: self.last_error.clone(),
+            next_attempt_at: (self.status == OutboxStatus::Pending)
+                .then(|| utc(self.next_attempt_at)),
+            created_at: utc(self.created_at),
+            sent_at: self.sent_at.map(utc),
+        }
+    }
+
+    /// A webhook delivery as shown to administrators.
+    pub fn to_delivery(&self) -> api::WebhookDelivery {
+        let event = serde_json::from_str::<serde_json::Value>(&self.payload)
+            .ok()
+            .and_then(|v| v["type"].as_str().map(String::from))
+            .unwrap_or_default();
+        api::WebhookDelivery {
+            id: self.id.clone(),
+            event,
+            status: self.status,
+            attempts: self.attempts,
+            response_status: self.response_status,
+            last_error: self.last_error.clone(),
+            next_attempt_at: (self.status == OutboxStatus::Pending)
+                .then(|| utc(self.next_attempt_at)),
+            created_at: utc(self.created_at),
+            delivered_at: self.sent_at.map(utc),
+        }
+    }
+}
 
 /// Status of an item waiting for delivery.
 pub const PENDING: OutboxStatus = OutboxStatus::Pending;

@@ -1,10 +1,22 @@
 //! Queries on `password_resets`: single-use, short-lived reset links, stored as hashes.
 
 use super::DbConn;
-use super::models::PasswordResetRow;
+use super::models::*;
 use super::schema::password_resets::dsl as r;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `password_resets`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = password_resets)]
+pub struct PasswordResetRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub consumed_at: Option<NaiveDateTime>,
+}
 
 /// Inserts a reset.
 pub fn insert(conn: &mut DbConn, row: &PasswordResetRow) -> QueryResult<()> {

@@ -2,11 +2,27 @@
 //! statement, so a refresh token works once.
 
 use super::DbConn;
-use super::models::{SessionRow, UserRow};
+use super::models::*;
 use super::schema::sessions::dsl as s;
 use super::schema::users;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `sessions`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub refresh_token_hash: String,
+    pub previous_refresh_token_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
 
 /// Inserts a session.
 pub fn insert(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {

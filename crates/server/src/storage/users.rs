@@ -1,10 +1,55 @@
 //! Queries on `users`.
 
 use super::DbConn;
-use super::models::UserRow;
+use super::models::*;
 use super::schema::users::dsl as u;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub invited_by_type: Option<ActorType>,
+    pub invited_by_id: Option<String>,
+    pub invitation_id: Option<String>,
+    pub invitation_serial: i64,
+}
+
+impl UserRow {
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The API object.
+    pub fn to_api(&self) -> api::User {
+        api::User {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role(),
+            created_at: utc(self.created_at),
+            invited_by: actor(self.invited_by_type, self.invited_by_id.as_deref()),
+            invitation_id: self.invitation_id.clone(),
+            disabled_at: self.disabled_at.map(utc),
+        }
+    }
+
+    /// A name to show others: the display name, else the email.
+    pub fn shown_name(&self) -> String {
+        self.display_name
+            .clone()
+            .unwrap_or_else(|| self.email.clone())
+    }
+}
 
 /// Inserts a user; a duplicate email is a unique violation.
 pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {

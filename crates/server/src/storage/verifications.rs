@@ -2,10 +2,25 @@
 //! row exists until the link is followed.
 
 use super::DbConn;
-use super::models::VerificationRow;
+use super::models::*;
 use super::schema::email_verifications::dsl as v;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `email_verifications`: a registration waiting for its email to be proven.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = email_verifications)]
+pub struct VerificationRow {
+    pub id: String,
+    pub token_hash: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub invitation_id: Option<String>,
+    pub basis: RegistrationBasis,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub consumed_at: Option<NaiveDateTime>,
+}
 
 /// Inserts a pending registration.
 pub fn insert(conn: &mut DbConn, row: &VerificationRow) -> QueryResult<()> {

@@ -1,12 +1,43 @@
 //! Queries on `webhook_endpoints` and on the webhook deliveries in `outbox`.
 
 use super::DbConn;
-use super::models::{AuditRow, OutboxRow, WebhookEndpointRow};
+use super::models::*;
 use super::outbox;
 use super::schema::outbox::dsl as o;
 use super::schema::webhook_endpoints::dsl as w;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// A row of `webhook_endpoints`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpointRow {
+    pub id: String,
+    pub url: String,
+    pub events: String,
+    pub secret: String,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl WebhookEndpointRow {
+    /// Whether this endpoint receives `event`.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events
+            .split_whitespace()
+            .any(|e| e == "*" || e == event)
+    }
+
+    /// The API object (no secret).
+    pub fn to_api(&self) -> api::WebhookEndpoint {
+        api::WebhookEndpoint {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.split_whitespace().map(String::from).collect(),
+            created_at: utc(self.created_at),
+        }
+    }
+}
 
 /// Inserts an endpoint.
 pub fn insert(conn: &mut DbConn, row: &WebhookEndpointRow) -> QueryResult<()> {
