@@ -2,6 +2,22 @@
 
 use invitegate_client::ClientError;
 use invitegate_core::ErrorCode;
+use invitegate_core::api::{
+    MAX_DISPLAY_NAME_LENGTH, MAX_EXPIRY_DAYS, MAX_INVITATION_USES, MAX_NOTE_LENGTH,
+};
+
+/// `100000` as `100,000`.
+fn thousands(n: i32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// Password policy figures shown next to password fields (from `GET /signup-policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +55,17 @@ pub fn field_message(field: &str, code: &str, limits: Limits) -> String {
         }
         ("email", _) => "Enter a valid email address, like name@example.com.".into(),
         ("email_domain", _) => "Enter a domain, like example.com.".into(),
-        ("display_name", _) => "The name can have at most 100 characters.".into(),
-        ("note", _) => "The note can have at most 1000 characters.".into(),
-        ("expires_in_days", _) => "The expiry must be between 1 and 365 days.".into(),
-        ("max_uses", _) => "Uses must be between 1 and 100,000 (1 for an email invitation).".into(),
+        ("display_name", _) => {
+            format!("The name can have at most {MAX_DISPLAY_NAME_LENGTH} characters.")
+        }
+        ("note", _) => format!("The note can have at most {MAX_NOTE_LENGTH} characters."),
+        ("expires_in_days", _) => {
+            format!("The expiry must be between 1 and {MAX_EXPIRY_DAYS} days.")
+        }
+        ("max_uses", _) => format!(
+            "Uses must be between 1 and {} (1 for an email invitation).",
+            thousands(MAX_INVITATION_USES)
+        ),
         ("url", _) => "Enter a public https:// URL.".into(),
         (f, c) => format!("{}: {}", f.replace('_', " "), c.replace('_', " ")),
     }

@@ -136,6 +136,51 @@ impl AppCtx {
         self.call(|c| f(c, arg.clone())).await
     }
 
+    /// Runs [`call_with`](Self::call_with) in the background: the value goes to `done`; a
+    /// failure's message (in the user's words) goes to `error`. The console's one way to act.
+    pub fn act<A, T, F, Fut, D>(self, error: RwSignal<Option<String>>, arg: A, f: F, done: D)
+    where
+        A: Clone + 'static,
+        T: 'static,
+        F: Fn(Client, A) -> Fut + 'static,
+        Fut: Future<Output = Result<T, ClientError>> + 'static,
+        D: FnOnce(T) + 'static,
+    {
+        leptos::task::spawn_local(async move {
+            match self.call_with(arg, f).await {
+                Ok(value) => done(value),
+                Err(e) => error.set(Some(crate::errors::describe(&e, Limits::default()))),
+            }
+        });
+    }
+
+    /// [`act`](Self::act) for a form: `busy` is set while the call runs (its submit button
+    /// shows it), and cleared before `done` or the error.
+    pub fn act_busy<A, T, F, Fut, D>(
+        self,
+        busy: RwSignal<bool>,
+        error: RwSignal<Option<String>>,
+        arg: A,
+        f: F,
+        done: D,
+    ) where
+        A: Clone + 'static,
+        T: 'static,
+        F: Fn(Client, A) -> Fut + 'static,
+        Fut: Future<Output = Result<T, ClientError>> + 'static,
+        D: FnOnce(T) + 'static,
+    {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let res = self.call_with(arg, f).await;
+            busy.set(false);
+            match res {
+                Ok(value) => done(value),
+                Err(e) => error.set(Some(crate::errors::describe(&e, Limits::default()))),
+            }
+        });
+    }
+
     /// Runs an authenticated call; on 401 renews the session once and retries.
     pub async fn call<T, F, Fut>(&self, f: F) -> Result<T, ClientError>
     where

@@ -12,12 +12,12 @@ pub fn AdminApiKeys() -> impl IntoView {
     let scopes = RwSignal::new(vec![Scope::InvitationsWrite]);
     let created = RwSignal::new(None::<String>);
     let load = move || {
-        leptos::task::spawn_local(async move {
-            match ctx.call(|c| async move { c.list_api_keys().await }).await {
-                Ok(k) => keys.set(k),
-                Err(e) => error.set(err(&e)),
-            }
-        })
+        ctx.act(
+            error,
+            (),
+            |c, ()| async move { c.list_api_keys().await },
+            move |k| keys.set(k),
+        )
     };
     load();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -31,20 +31,17 @@ pub fn AdminApiKeys() -> impl IntoView {
                 "Give the key a name, such as the system that will use it.".into(),
             ));
         }
-        leptos::task::spawn_local(async move {
-            match ctx
-                .call_with(req, |c, req| async move { c.create_api_key(&req).await })
-                .await
-            {
-                Ok(k) => {
-                    created.set(Some(k.key));
-                    name.set(String::new());
-                    error.set(None);
-                    load();
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act(
+            error,
+            req,
+            |c, req| async move { c.create_api_key(&req).await },
+            move |k| {
+                created.set(Some(k.key));
+                name.set(String::new());
+                error.set(None);
+                load();
+            },
+        );
     };
     view! {
         <AdminNav />
@@ -84,13 +81,7 @@ pub fn AdminApiKeys() -> impl IntoView {
                         {
                             let id = StoredValue::new(k.id.clone());
                             let label = format!("Revoke {}", k.name);
-                            let revoke = move |_| leptos::task::spawn_local(async move {
-                                let id = id.get_value();
-                                match ctx.call_with(id, |c, id| async move { c.revoke_api_key(&id).await }).await {
-                                    Ok(()) => load(),
-                                    Err(e) => error.set(err(&e)),
-                                }
-                            });
+                            let revoke = move |_| ctx.act(error, id.get_value(), |c, id| async move { c.revoke_api_key(&id).await }, move |()| load());
                             view! {
                                 <tr>
                                     <td>{k.name.clone()}</td><td><code>{k.prefix.clone()}</code></td>

@@ -21,7 +21,7 @@ pub fn AdminAudit() -> impl IntoView {
         cursor,
         error,
         move || AuditEventQuery {
-            limit: Some(50),
+            limit: Some(DEFAULT_PAGE_LIMIT),
             ..query()
         },
         |c, q| async move { c.list_audit_events(&q).await },
@@ -36,12 +36,12 @@ pub fn AdminAudit() -> impl IntoView {
             }),
             ..query()
         };
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call_with(q, |c, q| async move { c.export_audit_events(&q).await })
-                .await;
-            match res {
-                Ok(body) => download(
+        ctx.act(
+            error,
+            q,
+            |c, q| async move { c.export_audit_events(&q).await },
+            move |body| {
+                download(
                     &format!("audit-events.{format}"),
                     if format == "csv" {
                         "text/csv"
@@ -49,10 +49,9 @@ pub fn AdminAudit() -> impl IntoView {
                         "application/x-ndjson"
                     },
                     &body,
-                ),
-                Err(e) => error.set(err(&e)),
-            }
-        });
+                )
+            },
+        );
     };
     let actions = invitegate_core::model::AuditAction::ALL;
     view! {
@@ -77,10 +76,7 @@ pub fn AdminAudit() -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| export("jsonl")>"Export JSON Lines"</button>
             </form>
             <Alert message=error />
-            <div class="table-wrap">
-            <table>
-                <thead><tr><th scope="col">"When"</th><th scope="col">"Action"</th><th scope="col">"Outcome"</th><th scope="col">"Actor"</th><th scope="col">"Target"</th><th scope="col">"IP"</th></tr></thead>
-                <tbody>
+            <PagedTable columns=&["When", "Action", "Outcome", "Actor", "Target", "IP"] cursor=cursor more=move |()| load(true)>
                     <For each=move || rows.get() key=|e| e.id.clone() let:e>
                         <tr>
                             <td>{fmt_time(&e.occurred_at)}</td>
@@ -91,12 +87,7 @@ pub fn AdminAudit() -> impl IntoView {
                             <td>{e.ip.clone().unwrap_or_default()}</td>
                         </tr>
                     </For>
-                </tbody>
-            </table>
-            </div>
-            <Show when=move || cursor.get().is_some()>
-                <button type="button" class="secondary" on:click=move |_| load(true)>"Load more"</button>
-            </Show>
+            </PagedTable>
         </section>
     }
 }

@@ -48,20 +48,14 @@ pub fn AdminImport() -> impl IntoView {
             invitations: rows,
             dry_run: dry.get_untracked(),
         };
-        busy.set(true);
         error.set(None);
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call_with(req, |c, req| async move {
-                    c.bulk_create_invitations(&req).await
-                })
-                .await;
-            busy.set(false);
-            match res {
-                Ok(r) => result.set(Some(r)),
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act_busy(
+            busy,
+            error,
+            req,
+            |c, req| async move { c.bulk_create_invitations(&req).await },
+            move |r| result.set(Some(r)),
+        );
     };
     view! {
         <AdminNav />

@@ -53,24 +53,16 @@ pub fn AdminInvitations() -> impl IntoView {
                 <button type="submit" class="secondary">"Search"</button>
             </form>
             <Alert message=error />
-            <div class="table-wrap">
-            <table>
-                <thead><tr>
-                    <th scope="col">"For"</th><th scope="col">"State"</th><th scope="col">"Role"</th>
-                    <th scope="col">"Uses"</th><th scope="col">"Expires"</th><th scope="col">"Invited by"</th>
-                    <th scope="col"><span class="sr-only">"Actions"</span></th>
-                </tr></thead>
-                <tbody>
-                    <For each=move || rows.get() key=|i| (i.id.clone(), i.state.as_str(), i.expires_at) let:inv>
-                        <InvitationRow inv=inv link=link on_change=Callback::new(move |_| load(false)) />
-                    </For>
-                </tbody>
-            </table>
-            </div>
-            <Show when=move || rows.with(|r| r.is_empty())><p class="muted">"No invitations match."</p></Show>
-            <Show when=move || cursor.get().is_some()>
-                <button type="button" class="secondary" on:click=move |_| load(true)>"Load more"</button>
-            </Show>
+            <PagedTable
+                columns=&["For", "State", "Role", "Uses", "Expires", "Invited by", ACTIONS]
+                cursor=cursor
+                more=move |()| load(true)
+                empty=(Signal::derive(move || rows.with(|r| r.is_empty())), "No invitations match.")
+            >
+                <For each=move || rows.get() key=|i| (i.id.clone(), i.state.as_str(), i.expires_at) let:inv>
+                    <InvitationRow inv=inv link=link on_change=Callback::new(move |_| load(false)) />
+                </For>
+            </PagedTable>
         </section>
     }
 }
@@ -92,40 +84,32 @@ fn InvitationRow(
     let pending = inv.state == InvitationState::Pending;
     let error = RwSignal::new(None::<String>);
     let revoke = move |_| {
-        leptos::task::spawn_local(async move {
-            let id = id.get_value();
-            match ctx
-                .call_with(id, |c, id| async move { c.revoke_invitation(&id).await })
-                .await
-            {
-                Ok(_) => on_change.run(()),
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act(
+            error,
+            id.get_value(),
+            |c, id| async move { c.revoke_invitation(&id).await },
+            move |_| on_change.run(()),
+        )
     };
     let resend = move |_| {
-        leptos::task::spawn_local(async move {
-            let id = id.get_value();
-            let res = ctx
-                .call_with(id, |c, id| async move {
-                    c.resend_invitation(&id, &ResendInvitationRequest::default())
-                        .await
-                })
-                .await;
-            match res {
-                Ok(r) => {
-                    link.set(Some((
-                        format!(
-                            "New link for {} (the old one no longer works):",
-                            target_v.get_value()
-                        ),
-                        r.url,
-                    )));
-                    on_change.run(());
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act(
+            error,
+            id.get_value(),
+            |c, id| async move {
+                c.resend_invitation(&id, &ResendInvitationRequest::default())
+                    .await
+            },
+            move |r| {
+                link.set(Some((
+                    format!(
+                        "New link for {} (the old one no longer works):",
+                        target_v.get_value()
+                    ),
+                    r.url,
+                )));
+                on_change.run(());
+            },
+        )
     };
     view! {
         <tr>
@@ -193,22 +177,18 @@ fn CreateInvitation(on_created: Callback<(String, String)>) -> impl IntoView {
                 "Open invitation link created.".to_string()
             }
         };
-        busy.set(true);
         error.set(None);
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call_with(req, |c, req| async move { c.create_invitation(&req).await })
-                .await;
-            busy.set(false);
-            match res {
-                Ok(inv) => {
-                    email.set(String::new());
-                    note.set(String::new());
-                    on_created.run((format!("{what} Copy the link:"), inv.url));
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act_busy(
+            busy,
+            error,
+            req,
+            |c, req| async move { c.create_invitation(&req).await },
+            move |inv| {
+                email.set(String::new());
+                note.set(String::new());
+                on_created.run((format!("{what} Copy the link:"), inv.url));
+            },
+        );
     };
     view! {
         <form on:submit=submit novalidate class="grid-form">

@@ -22,15 +22,11 @@ use invitegate_core::api::*;
 use invitegate_core::model::{InvitationState, Role, Scope, SignupMode};
 use leptos::prelude::*;
 
-use crate::errors::{Limits, describe};
+use crate::errors::Limits;
 use crate::pages::member::CopyField;
 use crate::session::ctx;
 use crate::ui::*;
 use crate::util::{download, fmt_time};
-
-fn err(e: &invitegate_client::ClientError) -> Option<String> {
-    Some(describe(e, Limits::default()))
-}
 
 /// A list query (from `invitegate_core::api`) that pages with a cursor.
 trait Paged: Clone + 'static {
@@ -92,20 +88,52 @@ where
         if more && let Some(c) = cursor.get_untracked() {
             q = q.after(c);
         }
-        leptos::task::spawn_local(async move {
-            match ctx.call_with(q, fetch).await {
-                Ok(p) => {
-                    cursor.set(p.next_cursor);
-                    if more {
-                        rows.update(|r| r.extend(p.data));
-                    } else {
-                        rows.set(p.data);
-                    }
-                    error.set(None);
-                }
-                Err(e) => error.set(err(&e)),
+        ctx.act(error, q, fetch, move |p| {
+            cursor.set(p.next_cursor);
+            if more {
+                rows.update(|r| r.extend(p.data));
+            } else {
+                rows.set(p.data);
             }
+            error.set(None);
         });
+    }
+}
+
+/// The name of a table's actions column: read out to screen readers only.
+const ACTIONS: &str = "";
+
+/// A list screen's table: `columns` as its header ([`ACTIONS`] for the buttons column), the
+/// rows given as `children` (a `<For>`), `empty` shown while `is_empty` holds, and "Load more"
+/// while the list has a next page (`cursor`), which calls `more`.
+#[component]
+fn PagedTable(
+    columns: &'static [&'static str],
+    cursor: RwSignal<Option<String>>,
+    #[prop(into)] more: Callback<()>,
+    #[prop(optional)] empty: Option<(Signal<bool>, &'static str)>,
+    children: Children,
+) -> impl IntoView {
+    let header = columns
+        .iter()
+        .map(|c| match *c {
+            ACTIONS => {
+                view! { <th scope="col"><span class="sr-only">"Actions"</span></th> }.into_any()
+            }
+            name => view! { <th scope="col">{name}</th> }.into_any(),
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+        <table>
+            <thead><tr>{header}</tr></thead>
+            <tbody>{children()}</tbody>
+        </table>
+        </div>
+        {empty.map(|(is_empty, text)| view! { <Show when=move || is_empty.get()><p class="muted">{text}</p></Show> })}
+        <Show when=move || cursor.get().is_some()>
+            <button type="button" class="secondary" on:click=move |_| more.run(())>"Load more"</button>
+        </Show>
     }
 }
 

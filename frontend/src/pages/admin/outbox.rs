@@ -11,22 +11,16 @@ pub fn AdminOutbox() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let load = move || {
-        leptos::task::spawn_local(async move {
-            let s = status_filter.get_untracked();
-            match ctx
-                .call_with(
-                    OutboxListQuery {
-                        status: s.parse().ok(),
-                        limit: None,
-                    },
-                    |c, q| async move { c.list_outbox(&q).await },
-                )
-                .await
-            {
-                Ok(i) => items.set(i),
-                Err(e) => error.set(err(&e)),
-            }
-        })
+        let query = OutboxListQuery {
+            status: status_filter.get_untracked().parse().ok(),
+            limit: None,
+        };
+        ctx.act(
+            error,
+            query,
+            |c, q| async move { c.list_outbox(&q).await },
+            move |i| items.set(i),
+        )
     };
     load();
     view! {
@@ -53,13 +47,7 @@ pub fn AdminOutbox() -> impl IntoView {
                         {
                             let id = StoredValue::new(i.id.clone());
                             let dead = i.status == invitegate_core::model::OutboxStatus::Dead;
-                            let retry = move |_| leptos::task::spawn_local(async move {
-                                let id = id.get_value();
-                                match ctx.call_with(id, |c, id| async move { c.retry_outbox_item(&id).await }).await {
-                                    Ok(()) => { notice.set(Some("Queued for another attempt.".into())); load() }
-                                    Err(e) => error.set(err(&e)),
-                                }
-                            });
+                            let retry = move |_| ctx.act(error, id.get_value(), |c, id| async move { c.retry_outbox_item(&id).await }, move |()| { notice.set(Some("Queued for another attempt.".into())); load() });
                             view! {
                                 <tr>
                                     <td>{i.kind.clone()}</td><td class="break">{i.recipient.clone().unwrap_or_default()}</td>

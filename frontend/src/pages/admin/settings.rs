@@ -21,12 +21,7 @@ pub fn AdminSettings() -> impl IntoView {
         quota.set(s.max_invites_per_user.to_string());
         allow.set(s.invitation_whitelist_emails.join("\n"));
     };
-    leptos::task::spawn_local(async move {
-        match ctx.call(|c| async move { c.settings().await }).await {
-            Ok(s) => apply(s),
-            Err(e) => error.set(err(&e)),
-        }
-    });
+    ctx.act(error, (), |c, ()| async move { c.settings().await }, apply);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Ok(days), Ok(q)) = (
@@ -50,22 +45,18 @@ pub fn AdminSettings() -> impl IntoView {
                     .collect(),
             ),
         };
-        busy.set(true);
         status.set(None);
-        leptos::task::spawn_local(async move {
-            let res = ctx
-                .call_with(patch, |c, p| async move { c.patch_settings(&p).await })
-                .await;
-            busy.set(false);
-            match res {
-                Ok(s) => {
-                    apply(s);
-                    error.set(None);
-                    status.set(Some("Settings saved.".into()))
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act_busy(
+            busy,
+            error,
+            patch,
+            |c, p| async move { c.patch_settings(&p).await },
+            move |s| {
+                apply(s);
+                error.set(None);
+                status.set(Some("Settings saved.".into()))
+            },
+        );
     };
     view! {
         <AdminNav />

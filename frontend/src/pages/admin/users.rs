@@ -16,7 +16,7 @@ pub fn AdminUsers() -> impl IntoView {
         error,
         move || UserListQuery {
             email: text_filter(search),
-            limit: Some(50),
+            limit: Some(DEFAULT_PAGE_LIMIT),
             ..Default::default()
         },
         |c, q| async move { c.list_users(&q).await },
@@ -34,10 +34,7 @@ pub fn AdminUsers() -> impl IntoView {
                 <button type="submit" class="secondary">"Search"</button>
             </form>
             <Alert message=error />
-            <div class="table-wrap">
-            <table>
-                <thead><tr><th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
-                <tbody>
+            <PagedTable columns=&["Email", "Name", "Role", "Joined", "Status", ACTIONS] cursor=cursor more=move |()| load(true)>
                     <For each=move || rows.get() key=|u| (u.id.clone(), u.disabled_at.is_some()) let:u>
                         {
                             let id = StoredValue::new(u.id.clone());
@@ -46,13 +43,7 @@ pub fn AdminUsers() -> impl IntoView {
                             let label = format!("Disable {}", u.email);
                             let disable = move |_| {
                                 if !web_sys::window().and_then(|w| w.confirm_with_message("Disable this account? Their sessions end and their pending invitations are revoked.").ok()).unwrap_or(false) { return; }
-                                leptos::task::spawn_local(async move {
-                                    let id = id.get_value();
-                                    match ctx.call_with(id, |c, id| async move { c.disable_user(&id).await }).await {
-                                        Ok(_) => load(false),
-                                        Err(e) => error.set(err(&e)),
-                                    }
-                                });
+                                ctx.act(error, id.get_value(), |c, id| async move { c.disable_user(&id).await }, move |_| load(false));
                             };
                             view! {
                                 <tr>
@@ -66,12 +57,7 @@ pub fn AdminUsers() -> impl IntoView {
                             }
                         }
                     </For>
-                </tbody>
-            </table>
-            </div>
-            <Show when=move || cursor.get().is_some()>
-                <button type="button" class="secondary" on:click=move |_| load(true)>"Load more"</button>
-            </Show>
+            </PagedTable>
         </section>
     }
 }

@@ -14,25 +14,22 @@ pub fn AdminWebhooks() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let deliveries = RwSignal::new(Vec::<WebhookDelivery>::new());
     let load = move || {
-        leptos::task::spawn_local(async move {
-            match ctx.call(|c| async move { c.list_webhooks().await }).await {
-                Ok(h) => hooks.set(h),
-                Err(e) => error.set(err(&e)),
-            }
-        })
+        ctx.act(
+            error,
+            (),
+            |c, ()| async move { c.list_webhooks().await },
+            move |h| hooks.set(h),
+        )
     };
     load();
     let show = move |id: String| {
         selected.set(Some(id.clone()));
-        leptos::task::spawn_local(async move {
-            match ctx
-                .call_with(id, |c, id| async move { c.webhook_deliveries(&id).await })
-                .await
-            {
-                Ok(d) => deliveries.set(d),
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act(
+            error,
+            id,
+            |c, id| async move { c.webhook_deliveries(&id).await },
+            move |d| deliveries.set(d),
+        );
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -51,20 +48,17 @@ pub fn AdminWebhooks() -> impl IntoView {
                 ev_list
             },
         };
-        leptos::task::spawn_local(async move {
-            match ctx
-                .call_with(req, |c, req| async move { c.create_webhook(&req).await })
-                .await
-            {
-                Ok(h) => {
-                    secret.set(Some(h.secret));
-                    url.set(String::new());
-                    error.set(None);
-                    load();
-                }
-                Err(e) => error.set(err(&e)),
-            }
-        });
+        ctx.act(
+            error,
+            req,
+            |c, req| async move { c.create_webhook(&req).await },
+            move |h| {
+                secret.set(Some(h.secret));
+                url.set(String::new());
+                error.set(None);
+                load();
+            },
+        );
     };
     view! {
         <AdminNav />
@@ -93,13 +87,7 @@ pub fn AdminWebhooks() -> impl IntoView {
                     <For each=move || hooks.get() key=|h| h.id.clone() let:h>
                         {
                             let id = StoredValue::new(h.id.clone());
-                            let remove = move |_| leptos::task::spawn_local(async move {
-                                let id = id.get_value();
-                                match ctx.call_with(id, |c, id| async move { c.delete_webhook(&id).await }).await {
-                                    Ok(()) => load(),
-                                    Err(e) => error.set(err(&e)),
-                                }
-                            });
+                            let remove = move |_| ctx.act(error, id.get_value(), |c, id| async move { c.delete_webhook(&id).await }, move |()| load());
                             view! {
                                 <tr>
                                     <td class="break">{h.url.clone()}</td><td>{h.events.join(", ")}</td>
@@ -126,13 +114,10 @@ pub fn AdminWebhooks() -> impl IntoView {
                         <For each=move || deliveries.get() key=|d| (d.id.clone(), d.status, d.attempts) let:d>
                             {
                                 let did = StoredValue::new(d.id.clone());
-                                let replay = move |_| leptos::task::spawn_local(async move {
+                                let replay = move |_| {
                                     let (Some(h), d) = (selected.get_untracked(), did.get_value()) else { return };
-                                    match ctx.call_with((h.clone(), d), |c, (h, d)| async move { c.replay_webhook_delivery(&h, &d).await }).await {
-                                        Ok(()) => show(h),
-                                        Err(e) => error.set(err(&e)),
-                                    }
-                                });
+                                    ctx.act(error, (h.clone(), d), |c, (h, d)| async move { c.replay_webhook_delivery(&h, &d).await }, move |()| show(h));
+                                };
                                 view! {
                                     <tr>
                                         <td><code>{d.event.clone()}</code></td>
