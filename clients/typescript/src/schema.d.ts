@@ -11,10 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists API keys (without their secrets), newest first. */
+        /**
+         * Lists API keys (without their secrets), newest first.
+         * @description Lists API keys (without their secrets), newest first.
+         */
         get: operations["listApiKeys"];
         put?: never;
-        /** Creates an API key; the response is the only place the key appears. */
+        /**
+         * Creates an API key; the response is the only place the key appears.
+         * @description Creates an API key; the response is the only place the key appears.
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -33,8 +39,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revokes an API key; it stops working at once, and so do the invitations it issued that are
-         *     still pending.
+         * Revokes an API key; it stops working at once, and so do the invitations it issued that are still pending.
+         * @description Revokes an API key; it stops working at once, and so do the invitations it issued that are still pending.
          */
         delete: operations["revokeApiKey"];
         options?: never;
@@ -49,7 +55,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists audit events, newest first. */
+        /**
+         * Lists audit events, newest first.
+         * @description Lists audit events, newest first.
+         */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
@@ -66,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Streams every matching event, newest first, as JSON Lines or CSV. */
+        /**
+         * Streams every matching event, newest first, as JSON Lines or CSV.
+         * @description Streams every matching event, newest first, as JSON Lines or CSV.
+         */
         get: operations["exportAuditEvents"];
         put?: never;
         post?: never;
@@ -86,8 +98,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Signs in with email and password. Unknown email and wrong password get the same status,
-         *     body and timing (a dummy hash is verified; ASVS 6.3.8); a disabled account too.
+         * Signs in with email and password.
+         * @description Signs in with email and password. Unknown email and wrong password get the same status, body and timing (a dummy hash is verified; ASVS 6.3.8); a disabled account too.
          */
         post: operations["login"];
         delete?: never;
@@ -106,8 +118,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ends the session of the bearer access token, or of the refresh cookie (with an allowed
-         *     `Origin`). Its access and refresh tokens stop working. Always 204.
+         * Ends the session of the bearer access token, or of the refresh cookie (with an allowed `Origin`).
+         * @description Ends the session of the bearer access token, or of the refresh cookie (with an allowed `Origin`). Its access and refresh tokens stop working. Always 204.
          */
         post: operations["logout"];
         delete?: never;
@@ -127,7 +139,7 @@ export interface paths {
         put?: never;
         /**
          * Exchanges the refresh cookie for a new access token and a new refresh token (rotation).
-         *     Needs an allowed `Origin` header (CSRF).
+         * @description Exchanges the refresh cookie for a new access token and a new refresh token (rotation). Needs an allowed `Origin` header (CSRF).
          */
         post: operations["refreshSession"];
         delete?: never;
@@ -146,10 +158,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Completes a registration whose email had to be proven: whoever holds the emailed link
-         *     chooses the password here, on an explicit submit (security.md, pre-hijacking); the account
-         *     is created, the invitation (if any) redeemed and the session started in one transaction.
-         *     A missing or weak password creates nothing and leaves the link usable.
+         * Completes a registration whose email had to be proven: whoever holds the emailed link chooses the password here, on an explicit submit; the account is created, the invitation (if any) redeemed and the session started in one transaction.
+         * @description Completes a registration whose email had to be proven: whoever holds the emailed link chooses the password here, on an explicit submit; the account is created, the invitation (if any) redeemed and the session started in one transaction. A missing or weak password creates nothing and leaves the link usable.
          */
         post: operations["confirmEmailVerification"];
         delete?: never;
@@ -168,9 +178,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sends the verification link of a pending registration again, with a new token (the old
-         *     link stops working). Always 202 with the same body, whether or not such a registration
-         *     exists, so it reveals nothing about accounts.
+         * Sends the verification link of a pending registration again, with a new token (the old link stops working).
+         * @description Sends the verification link of a pending registration again, with a new token (the old link stops working). Always 202 with the same body, whether or not such a registration exists, so it reveals nothing about accounts.
          */
         post: operations["resendEmailVerification"];
         delete?: never;
@@ -186,10 +195,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists invitations, newest first. Members see only their own. */
+        /**
+         * Lists invitations, newest first.
+         * @description Lists invitations, newest first. Members see only their own.
+         */
         get: operations["listInvitations"];
         put?: never;
-        /** Creates an invitation and returns its token and link (shown only here). */
+        /**
+         * Creates an invitation and returns its token and link (shown only here).
+         * @description Creates an invitation and returns its token and link (shown only here).
+         */
         post: operations["createInvitation"];
         delete?: never;
         options?: never;
@@ -206,7 +221,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating. */
+        /**
+         * Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating.
+         * @description Creates up to 10,000 invitations with a result per row; `dry_run` reports without creating.
+         */
         post: operations["bulkCreateInvitations"];
         delete?: never;
         options?: never;
@@ -224,8 +242,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Checks an invitation token and shows what it grants. Never consumes it: mail scanners open
-         *     links (supabase/auth #368).
+         * Checks an invitation token and shows what it grants.
+         * @description Checks an invitation token and shows what it grants. Never consumes it, so a mail scanner that opens the link does not use the invitation up.
          */
         post: operations["verifyInvitation"];
         delete?: never;
@@ -241,7 +259,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One invitation. */
+        /**
+         * One invitation.
+         * @description One invitation.
+         */
         get: operations["getInvitation"];
         put?: never;
         post?: never;
@@ -261,10 +282,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Issues a new token for a pending (or expired) invitation and restarts its expiry; the old
-         *     token stops working at once (Mattermost #8235), and so do the email verifications started
-         *     with it. Reviving an expired member's invitation needs room in their quota (403
-         *     `invite_quota_exceeded`); an `admin` invitation needs an admin (403 `forbidden`).
+         * Issues a new token for a pending (or expired) invitation and restarts its expiry; the old token stops working at once, and so do the email verifications started with it.
+         * @description Issues a new token for a pending (or expired) invitation and restarts its expiry; the old token stops working at once, and so do the email verifications started with it. Reviving an expired member's invitation needs room in their quota (403 `invite_quota_exceeded`); an `admin` invitation needs an admin (403 `forbidden`).
          */
         post: operations["resendInvitation"];
         delete?: never;
@@ -283,8 +302,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revokes a pending invitation: its token stops working at once. Revoking a revoked
-         *     invitation is a no-op.
+         * Revokes a pending invitation: its token stops working at once.
+         * @description Revokes a pending invitation: its token stops working at once. Revoking a revoked invitation is a no-op.
          */
         post: operations["revokeInvitation"];
         delete?: never;
@@ -300,7 +319,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user and their invitation quota. */
+        /**
+         * The signed-in user and their invitation quota.
+         * @description The signed-in user and their invitation quota.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -317,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists queued, delivered and dead emails and webhook deliveries (without their content). */
+        /**
+         * Lists queued, delivered and dead emails and webhook deliveries (without their content).
+         * @description Lists queued, delivered and dead emails and webhook deliveries (without their content).
+         */
         get: operations["listOutboxItems"];
         put?: never;
         post?: never;
@@ -336,7 +361,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Queues an item again for an immediate attempt, with a fresh set of attempts. */
+        /**
+         * Queues an item again for an immediate attempt, with a fresh set of attempts.
+         * @description Queues an item again for an immediate attempt, with a fresh set of attempts.
+         */
         post: operations["retryOutboxItem"];
         delete?: never;
         options?: never;
@@ -353,7 +381,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Emails a reset link to the account, if there is one. Always 202. */
+        /**
+         * Emails a reset link to the account, if there is one.
+         * @description Emails a reset link to the account, if there is one. Always 202.
+         */
         post: operations["requestPasswordReset"];
         delete?: never;
         options?: never;
@@ -370,7 +401,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sets a new password with a reset link's token, ends every other session, and signs in. */
+        /**
+         * Sets a new password with a reset link's token, ends every other session, and signs in.
+         * @description Sets a new password with a reset link's token, ends every other session, and signs in.
+         */
         post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
@@ -387,7 +421,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates an account (201, signed in) or starts email verification (202). See the module docs. */
+        /**
+         * Creates an account (201, signed in) or starts email verification (202).
+         * @description Creates an account (201, signed in) or starts email verification (202). See the module docs.
+         */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -402,14 +439,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Current settings. */
+        /**
+         * Current settings.
+         * @description Current settings.
+         */
         get: operations["getSettings"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes settings; takes effect at once on every process. */
+        /**
+         * Changes settings; takes effect at once on every process.
+         * @description Changes settings; takes effect at once on every process.
+         */
         patch: operations["updateSettings"];
         trace?: never;
     };
@@ -420,7 +463,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who may sign up and the password length rules, for forms. */
+        /**
+         * Who may sign up and the password length rules, for forms.
+         * @description Who may sign up and the password length rules, for forms.
+         */
         get: operations["getSignupPolicy"];
         put?: never;
         post?: never;
@@ -437,7 +483,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists users, newest first. */
+        /**
+         * Lists users, newest first.
+         * @description Lists users, newest first.
+         */
         get: operations["listUsers"];
         put?: never;
         post?: never;
@@ -457,9 +506,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Disables an account: its sessions end, its pending invitations are revoked, and so are the
-         *     API keys it created with their pending invitations, in one transaction (GitLab 222349;
-         *     security.md, "Revocation is complete").
+         * Disables an account: its sessions end, its pending invitations are revoked, and so are the API keys it created with their pending invitations, in one transaction.
+         * @description Disables an account: its sessions end, its pending invitations are revoked, and so are the API keys it created with their pending invitations, in one transaction.
          */
         post: operations["disableUser"];
         delete?: never;
@@ -475,10 +523,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists webhook endpoints (without secrets). */
+        /**
+         * Lists webhook endpoints (without secrets).
+         * @description Lists webhook endpoints (without secrets).
+         */
         get: operations["listWebhooks"];
         put?: never;
-        /** Creates a webhook endpoint; its secret is shown once. */
+        /**
+         * Creates a webhook endpoint; its secret is shown once.
+         * @description Creates a webhook endpoint; its secret is shown once.
+         */
         post: operations["createWebhook"];
         delete?: never;
         options?: never;
@@ -496,7 +550,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes an endpoint; pending deliveries to it are abandoned. */
+        /**
+         * Deletes an endpoint; pending deliveries to it are abandoned.
+         * @description Deletes an endpoint; pending deliveries to it are abandoned.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
@@ -510,7 +567,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The newest 100 deliveries of an endpoint: status, response code, attempts, next attempt. */
+        /**
+         * The newest 100 deliveries of an endpoint: status, response code, attempts, next attempt.
+         * @description The newest 100 deliveries of an endpoint: status, response code, attempts, next attempt.
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -529,7 +589,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Queues a delivery again (same `webhook-id`, so receivers can de-duplicate). */
+        /**
+         * Queues a delivery again (same `webhook-id`, so receivers can de-duplicate).
+         * @description Queues a delivery again (same `webhook-id`, so receivers can de-duplicate).
+         */
         post: operations["replayWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -541,7 +604,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A reference to an actor or a target: `{"type": "user", "id": "..."}`. */
+        /**
+         * @description A reference to an actor or a target: `{"type": "user", "id": "..."}`.
+         * @example {
+         *       "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *       "type": "api_key"
+         *     }
+         */
         ActorRef: {
             /** @description Its id (UUIDv7 text; `system` for the server itself). */
             id: string;
@@ -553,7 +622,21 @@ export interface components {
          * @enum {string}
          */
         ActorType: "user" | "api_key" | "system";
-        /** @description An API key, without its secret. */
+        /**
+         * @description An API key, without its secret.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *       "last_used_at": null,
+         *       "name": "CRM sync",
+         *       "prefix": "igk_Ww6oOWhl",
+         *       "revoked_at": null,
+         *       "scopes": [
+         *         "invitations:read",
+         *         "invitations:write"
+         *       ]
+         *     }
+         */
         ApiKey: {
             /**
              * Format: date-time
@@ -579,7 +662,30 @@ export interface components {
             /** @description Scopes. */
             scopes: components["schemas"]["Scope"][];
         };
-        /** @description An audit event. */
+        /**
+         * @description An audit event.
+         * @example {
+         *       "action": "invitation.created",
+         *       "actor": {
+         *         "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *         "type": "api_key"
+         *       },
+         *       "details": {
+         *         "email": "ann@example.com",
+         *         "max_uses": 1,
+         *         "role": "member"
+         *       },
+         *       "id": "01936b31-0000-7000-8000-0000000000aa",
+         *       "ip": "203.0.113.7",
+         *       "occurred_at": "2026-11-25T09:30:00Z",
+         *       "outcome": "success",
+         *       "target": {
+         *         "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "type": "invitation"
+         *       },
+         *       "user_agent": "crm-sync/2.1"
+         *     }
+         */
         AuditEvent: {
             /** @description Action name, e.g. `invitation.created`. */
             action: string;
@@ -601,14 +707,57 @@ export interface components {
             /** @description Client user agent. */
             user_agent?: string | null;
         };
-        /** @description `POST /api/v1/invitations/bulk` body. */
+        /**
+         * @description `POST /api/v1/invitations/bulk` body.
+         * @example {
+         *       "dry_run": true,
+         *       "invitations": [
+         *         {
+         *           "email": "ann@example.com"
+         *         },
+         *         {
+         *           "email": "bo@example.com",
+         *           "note": "From the spring cohort",
+         *           "role": "member"
+         *         }
+         *       ]
+         *     }
+         */
         BulkCreateRequest: {
             /** @description Report what would happen without creating anything. */
             dry_run?: boolean;
             /** @description At most 10,000 create bodies. */
             invitations: components["schemas"]["CreateInvitationRequest"][];
         };
-        /** @description `POST /api/v1/invitations/bulk` response. */
+        /**
+         * @description `POST /api/v1/invitations/bulk` response.
+         * @example {
+         *       "dry_run": true,
+         *       "results": [
+         *         {
+         *           "email": "ann@example.com",
+         *           "index": 0,
+         *           "status": "created"
+         *         },
+         *         {
+         *           "email": "bo@example",
+         *           "error": {
+         *             "email": [
+         *               "invalid"
+         *             ]
+         *           },
+         *           "index": 1,
+         *           "status": "invalid"
+         *         }
+         *       ],
+         *       "summary": {
+         *         "already_invited": 0,
+         *         "already_registered": 0,
+         *         "created": 1,
+         *         "invalid": 1
+         *       }
+         *     }
+         */
         BulkCreateResponse: {
             /** @description Whether this was a dry run. */
             dry_run: boolean;
@@ -617,7 +766,19 @@ export interface components {
             /** @description Totals. */
             summary: components["schemas"]["BulkSummary"];
         };
-        /** @description One row of a bulk result. */
+        /**
+         * @description One row of a bulk result.
+         * @example {
+         *       "email": "bo@example",
+         *       "error": {
+         *         "email": [
+         *           "invalid"
+         *         ]
+         *       },
+         *       "index": 1,
+         *       "status": "invalid"
+         *     }
+         */
         BulkResult: {
             /** @description The row's email as given (normalised when valid). */
             email?: string | null;
@@ -640,7 +801,15 @@ export interface components {
          * @enum {string}
          */
         BulkStatus: "created" | "already_invited" | "already_registered" | "invalid";
-        /** @description Counts per status. */
+        /**
+         * @description Counts per status.
+         * @example {
+         *       "already_invited": 0,
+         *       "already_registered": 0,
+         *       "created": 1,
+         *       "invalid": 1
+         *     }
+         */
         BulkSummary: {
             /** @description Rows already invited. */
             already_invited: number;
@@ -654,6 +823,11 @@ export interface components {
         /**
          * @description `POST /api/v1/email-verifications/confirm` body: the emailed token and the password chosen
          *     on the verification page.
+         * @example {
+         *       "display_name": "Ann Lee",
+         *       "password": "correct horse battery staple",
+         *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"
+         *     }
          */
         ConfirmEmailRequest: {
             /** @description Name shown to others (at most 100 characters); replaces one given at registration. */
@@ -666,7 +840,16 @@ export interface components {
             /** @description The token from the link's fragment. */
             token: string;
         };
-        /** @description `POST /api/v1/api-keys` body. */
+        /**
+         * @description `POST /api/v1/api-keys` body.
+         * @example {
+         *       "name": "CRM sync",
+         *       "scopes": [
+         *         "invitations:read",
+         *         "invitations:write"
+         *       ]
+         *     }
+         */
         CreateApiKeyRequest: {
             /** @description A name to recognise the key by (1 to 100 characters). */
             name: string;
@@ -676,6 +859,13 @@ export interface components {
         /**
          * @description `POST /api/v1/invitations` body. Set `email` (single address, `max_uses` 1), or
          *     `email_domain` (any address at that domain), or neither (an open link).
+         * @example {
+         *       "email": "ann@example.com",
+         *       "expires_in_days": 7,
+         *       "note": "Welcome to the beta",
+         *       "role": "member",
+         *       "send_email": true
+         *     }
          */
         CreateInvitationRequest: {
             /** @description Bind the invitation to this address. */
@@ -698,19 +888,55 @@ export interface components {
             /** @description Email the link to the invitee (default true when `email` is set). */
             send_email?: boolean | null;
         };
-        /** @description `POST /api/v1/webhooks` body. */
+        /**
+         * @description `POST /api/v1/webhooks` body.
+         * @example {
+         *       "events": [
+         *         "invitation.created",
+         *         "registration.succeeded"
+         *       ],
+         *       "url": "https://hooks.example.com/invitegate"
+         *     }
+         */
         CreateWebhookRequest: {
             /** @description Event types (audit action names such as `invitation.created`), or `["*"]` for all. */
             events: string[];
             /** @description Where to POST events: an `https://` (or `http://`) URL, at most 2000 characters. */
             url: string;
         };
-        /** @description A newly created API key: the only response that contains `key`. */
+        /**
+         * @description A newly created API key: the only response that contains `key`.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *       "key": "igk_Ww6oOWhl05n9PouOgSYD9Spu0gKw1pMzw5X-B0bdMCg",
+         *       "last_used_at": null,
+         *       "name": "CRM sync",
+         *       "prefix": "igk_Ww6oOWhl",
+         *       "revoked_at": null,
+         *       "scopes": [
+         *         "invitations:read",
+         *         "invitations:write"
+         *       ]
+         *     }
+         */
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description The secret key (`igk_...`), shown once. */
             key: string;
         };
-        /** @description A newly created endpoint: the only response that contains `secret`. */
+        /**
+         * @description A newly created endpoint: the only response that contains `secret`.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "events": [
+         *         "invitation.created",
+         *         "registration.succeeded"
+         *       ],
+         *       "id": "01936b32-0000-7000-8000-0000000000bb",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "url": "https://hooks.example.com/invitegate"
+         *     }
+         */
         CreatedWebhook: components["schemas"]["WebhookEndpoint"] & {
             /**
              * @description Signing secret (`whsec_` + base64), shown once. Verify `webhook-signature` with it as
@@ -734,7 +960,28 @@ export interface components {
          * @enum {string}
          */
         FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address";
-        /** @description An invitation. */
+        /**
+         * @description An invitation.
+         * @example {
+         *       "accepted_at": null,
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "email": "ann@example.com",
+         *       "email_domain": null,
+         *       "expires_at": "2026-12-02T09:30:00Z",
+         *       "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "inviter": {
+         *         "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *         "type": "api_key"
+         *       },
+         *       "inviter_name": "CRM sync",
+         *       "max_uses": 1,
+         *       "note": "Welcome to the beta",
+         *       "revoked_at": null,
+         *       "role": "member",
+         *       "state": "pending",
+         *       "uses": 0
+         *     }
+         */
         Invitation: {
             /**
              * Format: date-time
@@ -786,7 +1033,18 @@ export interface components {
              */
             uses: number;
         };
-        /** @description What an invitee may see about their invitation before redeeming it. */
+        /**
+         * @description What an invitee may see about their invitation before redeeming it.
+         * @example {
+         *       "email": "ann@example.com",
+         *       "email_domain": null,
+         *       "email_verification_required": false,
+         *       "expires_at": "2026-12-02T09:30:00Z",
+         *       "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "inviter_display_name": "CRM sync",
+         *       "role": "member"
+         *     }
+         */
         InvitationPreview: {
             /** @description The bound email address, if any (the registration form locks it). */
             email?: string | null;
@@ -815,14 +1073,44 @@ export interface components {
          * @enum {string}
          */
         InvitationState: "pending" | "accepted" | "expired" | "revoked";
-        /** @description An invitation with its freshly minted token: only in create, bulk create and resend. */
+        /**
+         * @description An invitation with its freshly minted token: only in create, bulk create and resend.
+         * @example {
+         *       "accepted_at": null,
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "email": "ann@example.com",
+         *       "email_domain": null,
+         *       "expires_at": "2026-12-02T09:30:00Z",
+         *       "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "inviter": {
+         *         "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *         "type": "api_key"
+         *       },
+         *       "inviter_name": "CRM sync",
+         *       "max_uses": 1,
+         *       "note": "Welcome to the beta",
+         *       "revoked_at": null,
+         *       "role": "member",
+         *       "state": "pending",
+         *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU",
+         *       "url": "https://invite.example.com/invite#token=k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU",
+         *       "uses": 0
+         *     }
+         */
         InvitationWithToken: components["schemas"]["Invitation"] & {
             /** @description The raw token; never stored, never shown again. */
             token: string;
             /** @description `{public_base_url}/invite#token=<token>`. */
             url: string;
         };
-        /** @description How many invitations the caller may still issue. */
+        /**
+         * @description How many invitations the caller may still issue.
+         * @example {
+         *       "limit": 5,
+         *       "remaining": 3,
+         *       "used": 2
+         *     }
+         */
         InviteQuota: {
             /**
              * Format: int32
@@ -840,14 +1128,42 @@ export interface components {
              */
             used: number;
         };
-        /** @description `POST /api/v1/auth/login` body. */
+        /**
+         * @description `POST /api/v1/auth/login` body.
+         * @example {
+         *       "email": "ann@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         LoginRequest: {
             /** @description Email address. */
             email: string;
             /** @description Password. */
             password: string;
         };
-        /** @description `GET /api/v1/me`. */
+        /**
+         * @description `GET /api/v1/me`.
+         * @example {
+         *       "invite_quota": {
+         *         "limit": 5,
+         *         "remaining": 3,
+         *         "used": 2
+         *       },
+         *       "user": {
+         *         "created_at": "2026-11-25T09:30:00Z",
+         *         "disabled_at": null,
+         *         "display_name": "Ann Lee",
+         *         "email": "ann@example.com",
+         *         "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *         "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "invited_by": {
+         *           "id": "01936b2e-0000-7000-8000-000000000001",
+         *           "type": "user"
+         *         },
+         *         "role": "member"
+         *       }
+         *     }
+         */
         MeResponse: {
             /** @description Their invitation quota. */
             invite_quota: components["schemas"]["InviteQuota"];
@@ -857,6 +1173,18 @@ export interface components {
         /**
          * @description An item of the delivery queue (emails and webhook deliveries), without its content: emails
          *     hold links with tokens, which are shown only when minted.
+         * @example {
+         *       "attempts": 8,
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "id": "01936b34-0000-7000-8000-0000000000dd",
+         *       "kind": "email",
+         *       "last_error": "the SMTP server refused the recipient",
+         *       "next_attempt_at": null,
+         *       "recipient": "ann@example.com",
+         *       "sent_at": null,
+         *       "status": "dead",
+         *       "summary": "You are invited to Invitegate"
+         *     }
          */
         OutboxItem: {
             /**
@@ -903,7 +1231,35 @@ export interface components {
          * @enum {string}
          */
         Outcome: "success" | "failure";
-        /** @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`. */
+        /**
+         * @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`.
+         * @example {
+         *       "data": [
+         *         {
+         *           "action": "invitation.created",
+         *           "actor": {
+         *             "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *             "type": "api_key"
+         *           },
+         *           "details": {
+         *             "email": "ann@example.com",
+         *             "max_uses": 1,
+         *             "role": "member"
+         *           },
+         *           "id": "01936b31-0000-7000-8000-0000000000aa",
+         *           "ip": "203.0.113.7",
+         *           "occurred_at": "2026-11-25T09:30:00Z",
+         *           "outcome": "success",
+         *           "target": {
+         *             "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *             "type": "invitation"
+         *           },
+         *           "user_agent": "crm-sync/2.1"
+         *         }
+         *       ],
+         *       "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"
+         *     }
+         */
         Page_AuditEvent: {
             /** @description Items, newest first. */
             data: {
@@ -930,7 +1286,33 @@ export interface components {
             /** @description Pass as `?cursor=` for the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`. */
+        /**
+         * @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`.
+         * @example {
+         *       "data": [
+         *         {
+         *           "accepted_at": null,
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "email": "ann@example.com",
+         *           "email_domain": null,
+         *           "expires_at": "2026-12-02T09:30:00Z",
+         *           "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *           "inviter": {
+         *             "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *             "type": "api_key"
+         *           },
+         *           "inviter_name": "CRM sync",
+         *           "max_uses": 1,
+         *           "note": "Welcome to the beta",
+         *           "revoked_at": null,
+         *           "role": "member",
+         *           "state": "pending",
+         *           "uses": 0
+         *         }
+         *       ],
+         *       "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"
+         *     }
+         */
         Page_Invitation: {
             /** @description Items, newest first. */
             data: {
@@ -987,7 +1369,27 @@ export interface components {
             /** @description Pass as `?cursor=` for the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`. */
+        /**
+         * @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`.
+         * @example {
+         *       "data": [
+         *         {
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "disabled_at": null,
+         *           "display_name": "Ann Lee",
+         *           "email": "ann@example.com",
+         *           "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *           "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *           "invited_by": {
+         *             "id": "01936b2e-0000-7000-8000-000000000001",
+         *             "type": "user"
+         *           },
+         *           "role": "member"
+         *         }
+         *       ],
+         *       "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"
+         *     }
+         */
         Page_User: {
             /** @description Items, newest first. */
             data: {
@@ -1016,19 +1418,44 @@ export interface components {
             /** @description Pass as `?cursor=` for the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description `POST /api/v1/password-resets/confirm` body. */
+        /**
+         * @description `POST /api/v1/password-resets/confirm` body.
+         * @example {
+         *       "password": "a new long passphrase",
+         *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"
+         *     }
+         */
         PasswordResetConfirm: {
             /** @description The new password, per the sign-up policy. */
             password: string;
             /** @description The token from the reset link's fragment. */
             token: string;
         };
-        /** @description `POST /api/v1/password-resets` body. */
+        /**
+         * @description `POST /api/v1/password-resets` body.
+         * @example {
+         *       "email": "ann@example.com"
+         *     }
+         */
         PasswordResetRequest: {
             /** @description The account's email address. */
             email: string;
         };
-        /** @description RFC 9457 problem details with Invitegate's stable `code`. */
+        /**
+         * @description RFC 9457 problem details with Invitegate's stable `code`.
+         * @example {
+         *       "code": "validation_failed",
+         *       "detail": "Some fields are not valid.",
+         *       "errors": {
+         *         "email": [
+         *           "invalid"
+         *         ]
+         *       },
+         *       "status": 422,
+         *       "title": "Validation failed",
+         *       "type": "https://invitegate.dev/problems/validation_failed"
+         *     }
+         */
         Problem: {
             /**
              * @description Stable machine code, one of `ErrorCode` (kept a string so that a client built against an
@@ -1056,7 +1483,15 @@ export interface components {
             /** @description A URI naming the problem type: `https://invitegate.dev/problems/{code}`. */
             type: string;
         };
-        /** @description `POST /api/v1/register` body (the seed's `CreateUser` schema, plus a display name). */
+        /**
+         * @description `POST /api/v1/register` body (the seed's `CreateUser` schema, plus a display name).
+         * @example {
+         *       "display_name": "Ann Lee",
+         *       "email": "ann@example.com",
+         *       "invite_token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         RegisterRequest: {
             /** @description Name shown to others (at most 100 characters). */
             display_name?: string | null;
@@ -1072,7 +1507,12 @@ export interface components {
              */
             password?: string | null;
         };
-        /** @description `POST /api/v1/invitations/{id}/resend` body. */
+        /**
+         * @description `POST /api/v1/invitations/{id}/resend` body.
+         * @example {
+         *       "expires_in_days": 14
+         *     }
+         */
         ResendInvitationRequest: {
             /**
              * Format: int64
@@ -1080,7 +1520,12 @@ export interface components {
              */
             expires_in_days?: number | null;
         };
-        /** @description `POST /api/v1/email-verifications/resend` body. */
+        /**
+         * @description `POST /api/v1/email-verifications/resend` body.
+         * @example {
+         *       "email": "ann@example.com"
+         *     }
+         */
         ResendVerificationRequest: {
             /** @description The address that registered. */
             email: string;
@@ -1095,7 +1540,27 @@ export interface components {
          * @enum {string}
          */
         Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "admin";
-        /** @description A signed-in session: 201 on registration, 200 on login and refresh. */
+        /**
+         * @description A signed-in session: 201 on registration, 200 on login and refresh.
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+         *       "expires_in": 900,
+         *       "token_type": "Bearer",
+         *       "user": {
+         *         "created_at": "2026-11-25T09:30:00Z",
+         *         "disabled_at": null,
+         *         "display_name": "Ann Lee",
+         *         "email": "ann@example.com",
+         *         "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *         "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "invited_by": {
+         *           "id": "01936b2e-0000-7000-8000-000000000001",
+         *           "type": "user"
+         *         },
+         *         "role": "member"
+         *       }
+         *     }
+         */
         SessionResponse: {
             /** @description Short-lived JWT access token (HS256) for `Authorization: Bearer`. */
             access_token: string;
@@ -1109,7 +1574,13 @@ export interface components {
             /** @description The signed-in user. */
             user: components["schemas"]["User"];
         };
-        /** @description `PATCH /api/v1/settings` body: any subset of the settings. */
+        /**
+         * @description `PATCH /api/v1/settings` body: any subset of the settings.
+         * @example {
+         *       "max_invites_per_user": 10,
+         *       "signup_mode": "invite_only"
+         *     }
+         */
         SettingsPatch: {
             /** @description `true` sets `invite_only`; `false` sets `open` (unless `signup_mode` is given too). */
             enable_invite_only?: boolean | null;
@@ -1127,7 +1598,19 @@ export interface components {
             max_invites_per_user?: number | null;
             signup_mode?: components["schemas"]["SignupMode"] | null;
         };
-        /** @description Runtime settings (the seed's options plus the sign-up mode). */
+        /**
+         * @description Runtime settings (the seed's options plus the sign-up mode).
+         * @example {
+         *       "enable_invite_only": true,
+         *       "invitation_whitelist_emails": [
+         *         "example.com",
+         *         "guest@partner.example"
+         *       ],
+         *       "invite_link_expiry": 7,
+         *       "max_invites_per_user": 5,
+         *       "signup_mode": "invite_only"
+         *     }
+         */
         SettingsView: {
             /** @description Whether an invitation is required (`signup_mode == invite_only`). */
             enable_invite_only: boolean;
@@ -1151,7 +1634,15 @@ export interface components {
          * @enum {string}
          */
         SignupMode: "invite_only" | "open" | "closed";
-        /** @description `GET /api/v1/signup-policy`. */
+        /**
+         * @description `GET /api/v1/signup-policy`.
+         * @example {
+         *       "mode": "invite_only",
+         *       "password_max_length": 64,
+         *       "password_min_length": 8,
+         *       "product_name": "Invitegate"
+         *     }
+         */
         SignupPolicy: {
             /** @description Current sign-up mode. */
             mode: components["schemas"]["SignupMode"];
@@ -1168,24 +1659,55 @@ export interface components {
             /** @description The product name people see (configuration `product_name`). */
             product_name?: string;
         };
-        /** @description 202 body: the email must be verified before the account exists. */
+        /**
+         * @description 202 body: the email must be verified before the account exists.
+         * @example {
+         *       "status": "accepted"
+         *     }
+         */
         StatusResponse: {
             /** @description `verification_pending` or `accepted`. */
             status: string;
         };
-        /** @description A reference to the object an audit event is about, e.g. `{"type": "invitation", "id": "..."}`. */
+        /**
+         * @description A reference to the object an audit event is about, e.g. `{"type": "invitation", "id": "..."}`.
+         * @example {
+         *       "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "type": "invitation"
+         *     }
+         */
         TargetRef: {
             /** @description Its id. */
             id: string;
             /** @description Kind of object: `invitation`, `user`, `api_key`, `settings`, `ip`. */
             type: string;
         };
-        /** @description A body carrying one token: `{"token": "..."}`. */
+        /**
+         * @description A body carrying one token: `{"token": "..."}`.
+         * @example {
+         *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"
+         *     }
+         */
         TokenRequest: {
             /** @description The token from the link's fragment. */
             token: string;
         };
-        /** @description An account. */
+        /**
+         * @description An account.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "disabled_at": null,
+         *       "display_name": "Ann Lee",
+         *       "email": "ann@example.com",
+         *       "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *       "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *       "invited_by": {
+         *         "id": "01936b2e-0000-7000-8000-000000000001",
+         *         "type": "user"
+         *       },
+         *       "role": "member"
+         *     }
+         */
         User: {
             /**
              * Format: date-time
@@ -1209,12 +1731,38 @@ export interface components {
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
-        /** @description `POST /api/v1/invitations/verify` response. */
+        /**
+         * @description `POST /api/v1/invitations/verify` response.
+         * @example {
+         *       "invitation": {
+         *         "email": "ann@example.com",
+         *         "email_domain": null,
+         *         "email_verification_required": false,
+         *         "expires_at": "2026-12-02T09:30:00Z",
+         *         "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "inviter_display_name": "CRM sync",
+         *         "role": "member"
+         *       }
+         *     }
+         */
         VerifyInvitationResponse: {
             /** @description The invitation the token belongs to. */
             invitation: components["schemas"]["InvitationPreview"];
         };
-        /** @description One delivery of one event to one endpoint. */
+        /**
+         * @description One delivery of one event to one endpoint.
+         * @example {
+         *       "attempts": 1,
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "delivered_at": "2026-11-25T09:30:00Z",
+         *       "event": "invitation.created",
+         *       "id": "01936b33-0000-7000-8000-0000000000cc",
+         *       "last_error": null,
+         *       "next_attempt_at": null,
+         *       "response_status": 204,
+         *       "status": "sent"
+         *     }
+         */
         WebhookDelivery: {
             /**
              * Format: int32
@@ -1250,7 +1798,18 @@ export interface components {
             /** @description Where the delivery is: `pending`, `sent` or `dead`. */
             status: components["schemas"]["OutboxStatus"];
         };
-        /** @description A webhook endpoint, without its secret. */
+        /**
+         * @description A webhook endpoint, without its secret.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "events": [
+         *         "invitation.created",
+         *         "registration.succeeded"
+         *       ],
+         *       "id": "01936b32-0000-7000-8000-0000000000bb",
+         *       "url": "https://hooks.example.com/invitegate"
+         *     }
+         */
         WebhookEndpoint: {
             /**
              * Format: date-time

@@ -154,6 +154,7 @@ string_enum! {
 /// A reference to an actor or a target: `{"type": "user", "id": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"type": "api_key", "id": "01936b30-0000-7abc-8def-0123456789ab"})))]
 pub struct ActorRef {
     /// Kind of actor.
     #[serde(rename = "type")]
@@ -165,6 +166,7 @@ pub struct ActorRef {
 /// A reference to the object an audit event is about, e.g. `{"type": "invitation", "id": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"type": "invitation", "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"})))]
 pub struct TargetRef {
     /// Kind of object: `invitation`, `user`, `api_key`, `settings`, `ip`.
     #[serde(rename = "type")]

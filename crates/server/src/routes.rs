@@ -205,7 +205,58 @@ fn with_common_responses(doc: OpenApi) -> OpenApi {
             }
         }
     }
+    tidy_texts(&mut v);
+    page_examples(&mut v);
     serde_json::from_value(v).expect("still an OpenAPI document")
+}
+
+/// Each `Page_X` schema (utoipa's name for `Page<X>`) gets an example built from `X`'s: one
+/// item and the cursor of the next page.
+fn page_examples(v: &mut serde_json::Value) {
+    let schemas = v["components"]["schemas"].as_object_mut().expect("schemas");
+    let pages: Vec<(String, serde_json::Value)> = schemas
+        .iter()
+        .filter_map(|(name, _)| {
+            let item = schemas.get(name.strip_prefix("Page_")?)?.get("example")?;
+            Some((
+                name.clone(),
+                serde_json::json!({"data": [item], "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"}),
+            ))
+        })
+        .collect();
+    for (name, example) in pages {
+        schemas[&name]["example"] = example;
+    }
+}
+
+/// Doc comments wrap at 100 columns and utoipa keeps the breaks: each operation gets its whole
+/// text, unwrapped, as `description`, and its first sentence as `summary`.
+fn tidy_texts(v: &mut serde_json::Value) {
+    let unwrap = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    for item in v["paths"].as_object_mut().expect("paths").values_mut() {
+        for op in item.as_object_mut().expect("a path item").values_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let text = [op.get("summary"), op.get("description")]
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str())
+                .map(unwrap)
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if text.is_empty() {
+                continue;
+            }
+            let first = match text.find(". ") {
+                Some(end) => &text[..end + 1],
+                None => &text,
+            };
+            op.insert("summary".into(), first.into());
+            op.insert("description".into(), text.clone().into());
+        }
+    }
 }
 
 /// The document as pretty JSON with a trailing newline (the committed form).

@@ -168,3 +168,64 @@ fn documented_enums_are_the_wire_strings() {
     assert_eq!(documented("ActorType"), wire!(ActorType));
     assert!(documented("InvitationState").contains(&"pending".to_string()));
 }
+
+/// Every operation is described for integrators (a one-sentence summary, a description without
+/// line breaks or internal notes) and shows an example of each JSON body it takes or returns.
+#[test]
+fn every_operation_has_a_description_and_examples() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&invitegate_server::routes::openapi_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let example_of = |schema: &serde_json::Value| -> bool {
+        // An optional body is `oneOf: [null, {$ref}]`.
+        let schema = schema["oneOf"]
+            .as_array()
+            .and_then(|alts| alts.iter().find(|a| a.get("$ref").is_some()))
+            .unwrap_or(schema);
+        let schema = if schema["type"] == "array" {
+            &schema["items"]
+        } else {
+            schema
+        };
+        match schema["$ref"].as_str() {
+            Some(r) => schemas[r.trim_start_matches("#/components/schemas/")]
+                .get("example")
+                .is_some(),
+            None => schema.get("example").is_some(),
+        }
+    };
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or_default();
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(
+                !summary.is_empty() && !description.is_empty(),
+                "{method} {path}"
+            );
+            for text in [summary, description] {
+                assert!(!text.contains('\n'), "{method} {path}: {text:?}");
+                for internal in ["security.md", "GitLab", "Mattermost", "supabase", "issue 8"] {
+                    assert!(!text.contains(internal), "{method} {path}: {text:?}");
+                }
+            }
+            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+                bodies += 1;
+                assert!(example_of(schema), "{method} {path}: request example");
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if let Some(schema) = response.pointer("/content/application~1json/schema")
+                    && status.starts_with('2')
+                {
+                    bodies += 1;
+                    assert!(
+                        example_of(schema),
+                        "{method} {path} {status}: response example"
+                    );
+                }
+            }
+        }
+    }
+    assert!(bodies >= 40, "{bodies} bodies checked");
+    assert!(schemas["Problem"].get("example").is_some());
+}

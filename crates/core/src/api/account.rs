@@ -5,6 +5,7 @@ use super::*;
 /// `GET /api/v1/signup-policy`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"mode": "invite_only", "password_min_length": 8, "password_max_length": 64, "product_name": "Invitegate"})))]
 pub struct SignupPolicy {
     /// Current sign-up mode.
     pub mode: SignupMode,
@@ -22,6 +23,7 @@ pub struct SignupPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU", "password": "correct horse battery staple", "display_name": "Ann Lee"})))]
 pub struct ConfirmEmailRequest {
     /// The token from the link's fragment.
     pub token: String,
@@ -38,6 +40,7 @@ pub struct ConfirmEmailRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple", "invite_token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU", "display_name": "Ann Lee"})))]
 pub struct RegisterRequest {
     /// Email address of the new account.
     pub email: String,
@@ -58,6 +61,7 @@ pub struct RegisterRequest {
 /// An account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee", "role": "member", "created_at": "2026-11-25T09:30:00Z", "invited_by": {"type": "user", "id": "01936b2e-0000-7000-8000-000000000001"}, "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "disabled_at": null})))]
 pub struct User {
     /// User id.
     pub id: String,
@@ -81,6 +85,7 @@ pub struct User {
 /// A signed-in session: 201 on registration, 200 on login and refresh.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee", "role": "member", "created_at": "2026-11-25T09:30:00Z", "invited_by": {"type": "user", "id": "01936b2e-0000-7000-8000-000000000001"}, "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "disabled_at": null}, "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900})))]
 pub struct SessionResponse {
     /// The signed-in user.
     pub user: User,
@@ -96,6 +101,7 @@ pub struct SessionResponse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple"})))]
 pub struct LoginRequest {
     /// Email address.
     pub email: String,
@@ -106,6 +112,7 @@ pub struct LoginRequest {
 /// How many invitations the caller may still issue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"limit": 5, "used": 2, "remaining": 3})))]
 pub struct InviteQuota {
     /// `max_invites_per_user` for members; null (unlimited) for admins.
     pub limit: Option<u32>,
@@ -118,6 +125,7 @@ pub struct InviteQuota {
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee", "role": "member", "created_at": "2026-11-25T09:30:00Z", "invited_by": {"type": "user", "id": "01936b2e-0000-7000-8000-000000000001"}, "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "disabled_at": null}, "invite_quota": {"limit": 5, "used": 2, "remaining": 3}})))]
 pub struct MeResponse {
     /// The signed-in user.
     pub user: User,
@@ -129,6 +137,7 @@ pub struct MeResponse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "ann@example.com"})))]
 pub struct PasswordResetRequest {
     /// The account's email address.
     pub email: String,
@@ -138,6 +147,7 @@ pub struct PasswordResetRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU", "password": "a new long passphrase"})))]
 pub struct PasswordResetConfirm {
     /// The token from the reset link's fragment.
     pub token: String,
@@ -149,6 +159,7 @@ pub struct PasswordResetConfirm {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "ann@example.com"})))]
 pub struct ResendVerificationRequest {
     /// The address that registered.
     pub email: String,

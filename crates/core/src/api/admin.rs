@@ -5,6 +5,7 @@ use super::*;
 /// An audit event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b31-0000-7000-8000-0000000000aa", "occurred_at": "2026-11-25T09:30:00Z", "action": "invitation.created", "outcome": "success", "actor": {"type": "api_key", "id": "01936b30-0000-7abc-8def-0123456789ab"}, "target": {"type": "invitation", "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"}, "ip": "203.0.113.7", "user_agent": "crm-sync/2.1", "details": {"email": "ann@example.com", "role": "member", "max_uses": 1}})))]
 pub struct AuditEvent {
     /// Event id (UUIDv7: sorts by time).
     pub id: String,
@@ -31,6 +32,7 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "CRM sync", "scopes": ["invitations:read", "invitations:write"]})))]
 pub struct CreateApiKeyRequest {
     /// A name to recognise the key by (1 to 100 characters).
     pub name: String,
@@ -41,6 +43,7 @@ pub struct CreateApiKeyRequest {
 /// An API key, without its secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b30-0000-7abc-8def-0123456789ab", "name": "CRM sync", "scopes": ["invitations:read", "invitations:write"], "prefix": "igk_Ww6oOWhl", "created_at": "2026-11-25T09:30:00Z", "last_used_at": null, "revoked_at": null})))]
 pub struct ApiKey {
     /// Key id.
     pub id: String,
@@ -61,6 +64,7 @@ pub struct ApiKey {
 /// A newly created API key: the only response that contains `key`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b30-0000-7abc-8def-0123456789ab", "name": "CRM sync", "scopes": ["invitations:read", "invitations:write"], "prefix": "igk_Ww6oOWhl", "created_at": "2026-11-25T09:30:00Z", "last_used_at": null, "revoked_at": null, "key": "igk_Ww6oOWhl05n9PouOgSYD9Spu0gKw1pMzw5X-B0bdMCg"})))]
 pub struct CreatedApiKey {
     /// The key's metadata.
     #[serde(flatten)]
@@ -72,6 +76,7 @@ pub struct CreatedApiKey {
 /// Runtime settings (the seed's options plus the sign-up mode).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"enable_invite_only": true, "signup_mode": "invite_only", "invite_link_expiry": 7, "max_invites_per_user": 5, "invitation_whitelist_emails": ["example.com", "guest@partner.example"]})))]
 pub struct SettingsView {
     /// Whether an invitation is required (`signup_mode == invite_only`).
     pub enable_invite_only: bool,
@@ -89,6 +94,7 @@ pub struct SettingsView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"signup_mode": "invite_only", "max_invites_per_user": 10})))]
 pub struct SettingsPatch {
     /// `true` sets `invite_only`; `false` sets `open` (unless `signup_mode` is given too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +117,7 @@ pub struct SettingsPatch {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"url": "https://hooks.example.com/invitegate", "events": ["invitation.created", "registration.succeeded"]})))]
 pub struct CreateWebhookRequest {
     /// Where to POST events: an `https://` (or `http://`) URL, at most 2000 characters.
     pub url: String,
@@ -121,6 +128,7 @@ pub struct CreateWebhookRequest {
 /// A webhook endpoint, without its secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b32-0000-7000-8000-0000000000bb", "url": "https://hooks.example.com/invitegate", "events": ["invitation.created", "registration.succeeded"], "created_at": "2026-11-25T09:30:00Z"})))]
 pub struct WebhookEndpoint {
     /// Endpoint id.
     pub id: String,
@@ -135,6 +143,7 @@ pub struct WebhookEndpoint {
 /// A newly created endpoint: the only response that contains `secret`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b32-0000-7000-8000-0000000000bb", "url": "https://hooks.example.com/invitegate", "events": ["invitation.created", "registration.succeeded"], "created_at": "2026-11-25T09:30:00Z", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})))]
 pub struct CreatedWebhook {
     /// The endpoint.
     #[serde(flatten)]
@@ -147,6 +156,7 @@ pub struct CreatedWebhook {
 /// One delivery of one event to one endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b33-0000-7000-8000-0000000000cc", "event": "invitation.created", "status": "sent", "attempts": 1, "response_status": 204, "last_error": null, "next_attempt_at": null, "created_at": "2026-11-25T09:30:00Z", "delivered_at": "2026-11-25T09:30:00Z"})))]
 pub struct WebhookDelivery {
     /// Delivery id; also the `webhook-id` header, stable across retries.
     pub id: String,
@@ -172,6 +182,7 @@ pub struct WebhookDelivery {
 /// hold links with tokens, which are shown only when minted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b34-0000-7000-8000-0000000000dd", "kind": "email", "status": "dead", "recipient": "ann@example.com", "summary": "You are invited to Invitegate", "attempts": 8, "last_error": "the SMTP server refused the recipient", "next_attempt_at": null, "created_at": "2026-11-25T09:30:00Z", "sent_at": null})))]
 pub struct OutboxItem {
     /// Item id.
     pub id: String,

@@ -5,6 +5,7 @@ use super::*;
 /// What an invitee may see about their invitation before redeeming it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "email": "ann@example.com", "email_domain": null, "role": "member", "expires_at": "2026-12-02T09:30:00Z", "inviter_display_name": "CRM sync", "email_verification_required": false})))]
 pub struct InvitationPreview {
     /// Invitation id.
     pub id: String,
@@ -28,6 +29,7 @@ pub struct InvitationPreview {
 /// `POST /api/v1/invitations/verify` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"invitation": {"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "email": "ann@example.com", "email_domain": null, "role": "member", "expires_at": "2026-12-02T09:30:00Z", "inviter_display_name": "CRM sync", "email_verification_required": false}})))]
 pub struct VerifyInvitationResponse {
     /// The invitation the token belongs to.
     pub invitation: InvitationPreview,
@@ -38,6 +40,7 @@ pub struct VerifyInvitationResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "ann@example.com", "expires_in_days": 7, "role": "member", "note": "Welcome to the beta", "send_email": true})))]
 pub struct CreateInvitationRequest {
     /// Bind the invitation to this address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +68,7 @@ pub struct CreateInvitationRequest {
 /// An invitation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "email": "ann@example.com", "email_domain": null, "state": "pending", "role": "member", "max_uses": 1, "uses": 0, "expires_at": "2026-12-02T09:30:00Z", "created_at": "2026-11-25T09:30:00Z", "accepted_at": null, "revoked_at": null, "inviter": {"type": "api_key", "id": "01936b30-0000-7abc-8def-0123456789ab"}, "inviter_name": "CRM sync", "note": "Welcome to the beta"})))]
 pub struct Invitation {
     /// Invitation id.
     pub id: String,
@@ -101,6 +105,7 @@ pub struct Invitation {
 /// An invitation with its freshly minted token: only in create, bulk create and resend.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "email": "ann@example.com", "email_domain": null, "state": "pending", "role": "member", "max_uses": 1, "uses": 0, "expires_at": "2026-12-02T09:30:00Z", "created_at": "2026-11-25T09:30:00Z", "accepted_at": null, "revoked_at": null, "inviter": {"type": "api_key", "id": "01936b30-0000-7abc-8def-0123456789ab"}, "inviter_name": "CRM sync", "note": "Welcome to the beta", "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU", "url": "https://invite.example.com/invite#token=k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"})))]
 pub struct InvitationWithToken {
     /// The invitation.
     #[serde(flatten)]
@@ -115,6 +120,7 @@ pub struct InvitationWithToken {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"expires_in_days": 14})))]
 pub struct ResendInvitationRequest {
     /// Days until the new expiry, 1 to 365; default `invite_link_expiry`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +131,7 @@ pub struct ResendInvitationRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"invitations": [{"email": "ann@example.com"}, {"email": "bo@example.com", "role": "member", "note": "From the spring cohort"}], "dry_run": true})))]
 pub struct BulkCreateRequest {
     /// At most 10,000 create bodies.
     pub invitations: Vec<CreateInvitationRequest>,
@@ -151,6 +158,7 @@ pub enum BulkStatus {
 /// One row of a bulk result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"index": 1, "email": "bo@example", "status": "invalid", "error": {"email": ["invalid"]}})))]
 pub struct BulkResult {
     /// Position in the request, from 0.
     pub index: usize,
@@ -176,6 +184,7 @@ pub struct BulkResult {
 /// Counts per status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"created": 1, "already_invited": 0, "already_registered": 0, "invalid": 1})))]
 pub struct BulkSummary {
     /// Rows created.
     pub created: usize,
@@ -190,6 +199,7 @@ pub struct BulkSummary {
 /// `POST /api/v1/invitations/bulk` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"results": [{"index": 0, "email": "ann@example.com", "status": "created"}, {"index": 1, "email": "bo@example", "status": "invalid", "error": {"email": ["invalid"]}}], "summary": {"created": 1, "already_invited": 0, "already_registered": 0, "invalid": 1}, "dry_run": true})))]
 pub struct BulkCreateResponse {
     /// One result per request row, in order.
     pub results: Vec<BulkResult>,

@@ -41,6 +41,7 @@ pub const MAX_EXPIRY_DAYS: i64 = 365;
 /// RFC 9457 problem details with Invitegate's stable `code`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"type": "https://invitegate.dev/problems/validation_failed", "title": "Validation failed", "status": 422, "code": "validation_failed", "detail": "Some fields are not valid.", "errors": {"email": ["invalid"]}})))]
 pub struct Problem {
     /// A URI naming the problem type: `https://invitegate.dev/problems/{code}`.
     #[serde(rename = "type")]
@@ -70,6 +71,7 @@ pub struct Problem {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"})))]
 pub struct TokenRequest {
     /// The token from the link's fragment.
     pub token: String,
@@ -78,6 +80,7 @@ pub struct TokenRequest {
 /// 202 body: the email must be verified before the account exists.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"status": "accepted"})))]
 pub struct StatusResponse {
     /// `verification_pending` or `accepted`.
     pub status: String,

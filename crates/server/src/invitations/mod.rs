@@ -22,8 +22,9 @@ use invitegate_core::api::{
 };
 use invitegate_core::model::Scope;
 
-/// Checks an invitation token and shows what it grants. Never consumes it: mail scanners open
-/// links (supabase/auth #368).
+// Mail scanners open links (supabase/auth #368).
+/// Checks an invitation token and shows what it grants. Never consumes it, so a mail scanner
+/// that opens the link does not use the invitation up.
 #[utoipa::path(
     operation_id = "verifyInvitation",
     tag = "invitations",
@@ -189,9 +190,9 @@ pub async fn revoke(
     Ok(web::Json(updated.to_api(storage::now())))
 }
 
+// The old token must die at once (Mattermost #8235).
 /// Issues a new token for a pending (or expired) invitation and restarts its expiry; the old
-/// token stops working at once (Mattermost #8235), and so do the email verifications started
-/// with it. Reviving an expired member's invitation needs room in their quota (403
+/// token stops working at once, and so do the email verifications started with it. Reviving an expired member's invitation needs room in their quota (403
 /// `invite_quota_exceeded`); an `admin` invitation needs an admin (403 `forbidden`).
 #[utoipa::path(
     operation_id = "resendInvitation",

@@ -71,10 +71,11 @@ pub async fn register(
     }
 }
 
+// Pre-hijacking (security.md): the password is never taken before the address is proven.
 /// Completes a registration whose email had to be proven: whoever holds the emailed link
-/// chooses the password here, on an explicit submit (security.md, pre-hijacking); the account
-/// is created, the invitation (if any) redeemed and the session started in one transaction.
-/// A missing or weak password creates nothing and leaves the link usable.
+/// chooses the password here, on an explicit submit; the account is created, the invitation
+/// (if any) redeemed and the session started in one transaction. A missing or weak password
+/// creates nothing and leaves the link usable.
 #[utoipa::path(
     operation_id = "confirmEmailVerification",
     tag = "registration",

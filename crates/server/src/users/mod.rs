@@ -37,9 +37,9 @@ pub async fn list(
     Ok(web::Json(page.page(rows, |r| &r.id, |r| r.to_api())))
 }
 
+// GitLab 222349; security.md, "Revocation is complete".
 /// Disables an account: its sessions end, its pending invitations are revoked, and so are the
-/// API keys it created with their pending invitations, in one transaction (GitLab 222349;
-/// security.md, "Revocation is complete").
+/// API keys it created with their pending invitations, in one transaction.
 #[utoipa::path(
     operation_id = "disableUser",
     tag = "users",
