@@ -1199,8 +1199,8 @@ export interface components {
             created_at: string;
             /** @description Item id. */
             id: string;
-            /** @description `email` or `webhook`. */
-            kind: string;
+            /** @description What it delivers: `email` or `webhook`. */
+            kind: components["schemas"]["OutboxKind"];
             /** @description Error of the last failed attempt. */
             last_error?: string | null;
             /**
@@ -1220,6 +1220,11 @@ export interface components {
             /** @description Email subject, or webhook event type. */
             summary?: string | null;
         };
+        /**
+         * @description What an outbox item delivers.
+         * @enum {string}
+         */
+        OutboxKind: "email" | "webhook";
         /**
          * @description Where an outbox item is: waiting for (another) attempt, delivered, or given up after
          *     its last attempt.

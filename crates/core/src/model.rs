@@ -100,6 +100,11 @@ string_enum! {
 }
 
 string_enum! {
+    /// What an outbox item delivers.
+    OutboxKind { Email => "email", Webhook => "webhook" }
+}
+
+string_enum! {
     /// What let an account be created: an invitation, the allowlist, or open sign-up.
     RegistrationBasis { Invitation => "invitation", Allowlist => "allowlist", Open => "open" }
 }

@@ -55,7 +55,7 @@ async fn dead_items_are_purged_after_their_retention(backend: Backend) {
     app.admin().await;
     let dead = |id: &str, age_days: i64| OutboxRow {
         id: id.into(),
-        kind: "email".into(),
+        kind: "email".parse().unwrap(),
         payload: r#"{"to":"x@example.com","subject":"s","text":"/invite#token=secret"}"#.into(),
         status: "dead".parse().unwrap(),
         attempts: 8,

@@ -186,8 +186,8 @@ pub struct WebhookDelivery {
 pub struct OutboxItem {
     /// Item id.
     pub id: String,
-    /// `email` or `webhook`.
-    pub kind: String,
+    /// What it delivers: `email` or `webhook`.
+    pub kind: crate::model::OutboxKind,
     /// `pending`, `sent` or `dead` (no attempts left; retry it to try again).
     pub status: crate::model::OutboxStatus,
     /// Recipient address, or webhook endpoint id.

@@ -4,6 +4,7 @@
 
 use crate::storage::models::OutboxRow;
 use crate::storage::{self, DbConn, outbox};
+use invitegate_core::model::OutboxKind;
 use serde::{Deserialize, Serialize};
 
 mod templates;
@@ -31,7 +32,7 @@ pub struct OutgoingEmail {
 /// backup yields no working link (security.md, "Nothing usable at rest"). Webhook payloads
 /// carry no secret and stay for the delivery log.
 pub fn at_rest(item: &OutboxRow) -> String {
-    if item.kind != "email" {
+    if item.kind != OutboxKind::Email {
         return item.payload.clone();
     }
     scrubbed_email(&item.payload)
@@ -56,7 +57,7 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbRe
         conn,
         &OutboxRow {
             id: storage::new_id(),
-            kind: "email".into(),
+            kind: OutboxKind::Email,
             payload: serde_json::to_string(email).expect("serialisable"),
             status: outbox::PENDING,
             attempts: 0,

@@ -47,11 +47,12 @@ pub async fn run_worker(state: Arc<AppState>) {
             }
         };
         for item in items {
-            let (response_status, outcome) = if item.kind == "webhook" {
-                crate::webhooks::deliver(&state, &item).await
-            } else {
-                (None, deliver(&state, &item).await)
-            };
+            let (response_status, outcome) =
+                if item.kind == invitegate_core::model::OutboxKind::Webhook {
+                    crate::webhooks::deliver(&state, &item).await
+                } else {
+                    (None, deliver(&state, &item).await)
+                };
             let id = item.id.clone();
             let attempts = item.attempts + 1;
             let kept = at_rest(&item);

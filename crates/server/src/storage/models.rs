@@ -15,7 +15,7 @@ pub(super) use super::schema::*;
 pub(super) use chrono::{DateTime, NaiveDateTime, Utc};
 pub(super) use invitegate_core::api;
 pub(super) use invitegate_core::model::{
-    ActorRef, ActorType, Outcome, RegistrationBasis, Role, Scope, TargetRef,
+    ActorRef, ActorType, OutboxKind, Outcome, RegistrationBasis, Role, Scope, TargetRef,
 };
 
 /// `NaiveDateTime` (stored UTC) → `DateTime<Utc>`.

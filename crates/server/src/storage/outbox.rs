@@ -7,14 +7,14 @@ use super::models::*;
 use super::schema::outbox::dsl as o;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use invitegate_core::model::OutboxStatus;
+use invitegate_core::model::{OutboxKind, OutboxStatus};
 
 /// A row of `outbox`.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub payload: String,
     pub status: OutboxStatus,
     pub attempts: i32,
@@ -31,19 +31,19 @@ impl OutboxRow {
     /// The queue item as shown to administrators (no content).
     pub fn to_item(&self) -> api::OutboxItem {
         let payload = serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default();
-        let (recipient, summary) = match self.kind.as_str() {
-            "email" => (
+        let (recipient, summary) = match self.kind {
+            OutboxKind::Email => (
                 payload["to"].as_str().map(String::from),
                 payload["subject"].as_str().map(String::from),
             ),
-            _ => (
+            OutboxKind::Webhook => (
                 self.endpoint_id.clone(),
                 payload["type"].as_str().map(String::from),
             ),
         };
         api::OutboxItem {
             id: self.id.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind,
             status: self.status,
             recipient,
             summary,
@@ -212,7 +212,7 @@ pub fn requeue(
     // A delivered email keeps no body (see mail::at_rest): it cannot be sent again.
     let mut q = diesel::update(o::outbox)
         .filter(o::id.eq(id.to_string()))
-        .filter(o::kind.ne("email").or(o::status.ne(SENT)))
+        .filter(o::kind.ne(OutboxKind::Email).or(o::status.ne(SENT)))
         .into_boxed();
     if let Some(e) = endpoint_id {
         q = q.filter(o::endpoint_id.eq(e.to_string()));
@@ -232,7 +232,7 @@ pub fn requeue(
 /// up to `limit` of them, `(id, payload)`.
 pub fn sent_with_body(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(String, String)>> {
     o::outbox
-        .filter(o::kind.eq("email"))
+        .filter(o::kind.eq(OutboxKind::Email))
         .filter(o::status.eq(SENT))
         .filter(o::payload.like("%#token=%"))
         .select((o::id, o::payload))

@@ -110,7 +110,7 @@ pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<(
             conn,
             &OutboxRow {
                 id: format!("msg_{}", super::new_id().replace('-', "")),
-                kind: "webhook".into(),
+                kind: OutboxKind::Webhook,
                 payload: payload.clone(),
                 status: outbox::PENDING,
                 attempts: 0,

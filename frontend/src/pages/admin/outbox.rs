@@ -50,7 +50,7 @@ pub fn AdminOutbox() -> impl IntoView {
                             let retry = move |_| ctx.act(error, id.get_value(), |c, id| async move { c.retry_outbox_item(&id).await }, move |()| { notice.set(Some("Queued for another attempt.".into())); load() });
                             view! {
                                 <tr>
-                                    <td>{i.kind.clone()}</td><td class="break">{i.recipient.clone().unwrap_or_default()}</td>
+                                    <td>{i.kind.as_str()}</td><td class="break">{i.recipient.clone().unwrap_or_default()}</td>
                                     <td>{i.summary.clone().unwrap_or_default()}</td><td>{i.attempts}</td>
                                     <td class="break">{i.last_error.clone().unwrap_or_default()}</td>
                                     <td class="actions">{dead.then(|| view! { <button type="button" class="secondary" on:click=retry>"Retry"</button> })}</td>
