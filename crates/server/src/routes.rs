@@ -109,7 +109,8 @@ pub fn openapi() -> OpenApi {
 
 /// The answers any operation may give besides its own, as shared `components/responses`:
 /// every operation with a JSON body can refuse it (400 `invalid_json`, 413, 415, 422), every
-/// operation with a security requirement can refuse the credential (401, 403), and every
+/// operation with a security requirement can refuse the credential (401, 403) and limit a
+/// client that keeps presenting bad ones (429 with `Retry-After`), and every
 /// operation can find the database unavailable (503). Added where an operation does not
 /// document the status itself, so the document lists every status the server sends.
 fn with_common_responses(doc: OpenApi) -> OpenApi {
@@ -148,6 +149,11 @@ fn with_common_responses(doc: OpenApi) -> OpenApi {
             "`unsupported_media_type`: send `Content-Type: application/json`",
         ),
         (
+            "429",
+            "RateLimited",
+            "`rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds",
+        ),
+        (
             "422",
             "ValidationFailed",
             "`validation_failed`: a field or query parameter is not valid; `errors` names it",
@@ -164,9 +170,17 @@ fn with_common_responses(doc: OpenApi) -> OpenApi {
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .expect("an object");
-    for (_, name, description) in common {
-        responses.insert(name.to_string(), problem(description));
+    for (status, name, description) in common {
+        let mut response = problem(description);
+        if status == "429" {
+            response["headers"] = json!({"Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer", "format": "int64", "minimum": 0}
+            }});
+        }
+        responses.insert(name.to_string(), response);
     }
+    let rate_limited = v["components"]["responses"]["RateLimited"].clone();
     for item in v["paths"].as_object_mut().expect("paths").values_mut() {
         for op in item.as_object_mut().expect("a path item").values_mut() {
             let Some(op) = op.as_object_mut() else {
@@ -193,14 +207,17 @@ fn with_common_responses(doc: OpenApi) -> OpenApi {
                 let applies = match status {
                     "400" | "413" | "415" => has_body,
                     "422" => has_body || has_query,
-                    "401" | "403" => secured,
+                    "401" | "403" | "429" => secured,
                     _ => true,
                 };
                 if applies && !documented.contains_key(status) {
-                    documented.insert(
-                        status.to_string(),
-                        json!({"$ref": format!("#/components/responses/{name}")}),
-                    );
+                    // Inline where it has headers: tools read headers of referenced
+                    // responses less reliably.
+                    let response = match status {
+                        "429" => rate_limited.clone(),
+                        _ => json!({"$ref": format!("#/components/responses/{name}")}),
+                    };
+                    documented.insert(status.to_string(), response);
                 }
             }
         }

@@ -3,6 +3,9 @@
 use std::collections::HashMap;
 
 use invitegate_core::api::{CreateInvitationRequest, Invitation, MeResponse};
+
+/// How many of their own invitations a member sees (a member's quota is far smaller).
+const MY_INVITATIONS_SHOWN: u32 = 100;
 use invitegate_core::model::InvitationState;
 use leptos::prelude::*;
 
@@ -29,7 +32,7 @@ pub fn MemberPage() -> impl IntoView {
             match ctx
                 .call(|c| async move {
                     c.list_invitations(&invitegate_core::api::InvitationListQuery {
-                        limit: Some(100),
+                        limit: Some(MY_INVITATIONS_SHOWN),
                         ..Default::default()
                     })
                     .await

@@ -10,7 +10,39 @@ both_backends!(
     dead_items_are_visible_and_can_be_retried,
     verification_links_can_be_resent_without_revealing_anything,
     emails_are_branded_and_templates_can_be_overridden,
+    the_outbox_checks_permission_before_the_query,
 );
+
+/// Only administrators learn what the outbox query accepts; to them an unknown status names
+/// its field.
+async fn the_outbox_checks_permission_before_the_query(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let (member, _) = app.member(&admin, "mo@example.com").await;
+    let lost = [("status", "lost")];
+    assert_problem(
+        member
+            .get_with_raw_query::<Vec<invitegate_core::api::OutboxItem>>("/outbox", &lost)
+            .await,
+        403,
+        invitegate_core::ErrorCode::Forbidden,
+    );
+    match admin
+        .get_with_raw_query::<Vec<invitegate_core::api::OutboxItem>>("/outbox", &lost)
+        .await
+    {
+        Err(invitegate_client::ClientError::Api { status, problem }) => {
+            assert_eq!(status, 422);
+            assert_eq!(problem.errors.unwrap()["status"], ["invalid"]);
+        }
+        other => panic!("expected a 422, got {other:?}"),
+    }
+    // An empty status still means every item.
+    admin
+        .get_with_raw_query::<Vec<invitegate_core::api::OutboxItem>>("/outbox", &[("status", "")])
+        .await
+        .unwrap();
+}
 
 async fn invitation_and_verification_emails_arrive_over_smtp(b: Backend) {
     let sink = SmtpSink::start().await;

@@ -160,6 +160,14 @@ fn documented_enums_are_the_wire_strings() {
         documented("OutboxStatus"),
         wire!(invitegate_core::model::OutboxStatus)
     );
+    assert_eq!(
+        documented("OutboxKind"),
+        wire!(invitegate_core::model::OutboxKind)
+    );
+    assert_eq!(
+        documented("ExportFormat"),
+        wire!(invitegate_core::api::ExportFormat)
+    );
     assert_eq!(documented("Role"), wire!(Role));
     assert_eq!(documented("Scope"), wire!(Scope));
     assert_eq!(documented("SignupMode"), wire!(SignupMode));
@@ -227,5 +235,19 @@ fn every_operation_has_a_description_and_examples() {
         }
     }
     assert!(bodies >= 40, "{bodies} bodies checked");
+    // Nor anywhere else in the document (schema and field descriptions included).
+    let text = serde_json::to_string(&doc).unwrap();
+    for internal in [
+        "security.md",
+        "module docs",
+        "GitLab",
+        "Mattermost",
+        "supabase",
+    ] {
+        assert!(
+            !text.contains(internal),
+            "the document mentions {internal:?}"
+        );
+    }
     assert!(schemas["Problem"].get("example").is_some());
 }

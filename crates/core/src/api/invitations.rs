@@ -21,7 +21,7 @@ pub struct InvitationPreview {
     pub inviter_display_name: Option<String>,
     /// Whether registering with it first emails a confirmation link (domain and open
     /// invitations): the registration form then asks only for the email, and the password is
-    /// chosen on the `/verify-email` page (security.md, pre-hijacking).
+    /// chosen on the `/verify-email` page, so that nobody chooses it before the address is proven.
     #[serde(default)]
     pub email_verification_required: bool,
 }

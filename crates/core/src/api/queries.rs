@@ -58,6 +58,11 @@ pub enum ExportFormat {
     Csv,
 }
 
+impl ExportFormat {
+    /// Every format.
+    pub const ALL: &'static [ExportFormat] = &[ExportFormat::Jsonl, ExportFormat::Csv];
+}
+
 /// Query of `GET /api/v1/audit-events` and its export.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -117,3 +117,43 @@ pub async fn revoke(
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: ApiError) -> Vec<(String, Vec<invitegate_core::FieldCode>)> {
+        e.errors.unwrap_or_default().into_iter().collect()
+    }
+
+    #[test]
+    fn a_key_request_is_trimmed_deduplicated_and_needs_a_name_and_a_scope() {
+        let key = NewApiKey::parse(
+            "  CRM sync ",
+            &[
+                Scope::InvitationsWrite,
+                Scope::InvitationsRead,
+                Scope::InvitationsWrite,
+            ],
+        )
+        .unwrap();
+        assert_eq!(key.name, "CRM sync");
+        assert_eq!(
+            key.scopes,
+            [Scope::InvitationsWrite, Scope::InvitationsRead]
+        );
+        for name in ["", "   ", "a\u{7}b", &"x".repeat(101)] {
+            let e = NewApiKey::parse(name, &[Scope::Admin]).unwrap_err();
+            assert_eq!(
+                field_of(e),
+                [("name".into(), vec![invitegate_core::FieldCode::Invalid])]
+            );
+        }
+        assert!(NewApiKey::parse(&"x".repeat(100), &[Scope::Admin]).is_ok());
+        let e = NewApiKey::parse("ok", &[]).unwrap_err();
+        assert_eq!(
+            field_of(e),
+            [("scopes".into(), vec![invitegate_core::FieldCode::Empty])]
+        );
+    }
+}

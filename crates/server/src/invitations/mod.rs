@@ -1,6 +1,7 @@
 //! Invitation endpoints: verify, create, bulk create, list, get, revoke, resend.
 
 pub mod bulk;
+mod creation;
 pub mod lifecycle;
 pub mod rules;
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 /// What a token grants, without consuming it (mail scanners open links: supabase/auth #368);
 /// failures are counted against the client. Errors: 400 `invalid_invitation`, 410
-/// `invitation_expired` / `invitation_revoked`, 409 `invitation_used`, 429 `rate_limited`.
+/// `invitation_expired` / `invitation_revoked` / `invitation_used`, 429 `rate_limited`.
 pub async fn verify(
     state: &AppState,
     meta: &RequestMeta,
@@ -210,7 +210,7 @@ pub async fn revoke(
 }
 
 /// Issues a new token for a pending (or expired) invitation and restarts its expiry (`days`, 1
-/// to 90, default the settings'); the old token and the email verifications started with it
+/// to 365, default the settings'); the old token and the email verifications started with it
 /// stop working at once (Mattermost #8235). Errors: 422 `expires_in_days` `out_of_range`, 403
 /// `forbidden` (an `admin` invitation needs an admin) / `invite_quota_exceeded` (reviving an
 /// expired member's invitation), 404, 409 `invitation_not_pending` / `invitation_pending`,

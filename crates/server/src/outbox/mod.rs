@@ -8,7 +8,7 @@ pub mod worker;
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use invitegate_core::api::{OutboxItem, OutboxListQuery, Problem};
 use invitegate_core::model::Scope;
 
@@ -29,10 +29,14 @@ use invitegate_core::model::Scope;
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<OutboxListQuery>,
+    req: HttpRequest,
 ) -> ApiResult<web::Json<Vec<OutboxItem>>> {
+    // The query is read after the permission check, so only administrators learn what it
+    // accepts, and an unknown status names its field, as it always has.
     principal.require(Scope::Admin)?;
-    let q = query.into_inner();
+    let q = web::Query::<OutboxListQuery>::from_query(req.query_string())
+        .map_err(|_| service::query_error(req.query_string()))?
+        .into_inner();
     let rows = service::list(&state, q.status, q.limit).await?;
     Ok(web::Json(rows.iter().map(|r| r.to_item()).collect()))
 }

@@ -24,6 +24,20 @@ pub async fn list(
         .await
 }
 
+/// The refusal of a query string that is not an [`OutboxListQuery`]: 422 `status` `invalid`
+/// when the status is not one of the three, a plain 422 otherwise.
+pub fn query_error(raw: &str) -> ApiError {
+    let bad_status = raw.split('&').any(|pair| {
+        pair.strip_prefix("status=")
+            .is_some_and(|v| !v.is_empty() && v.parse::<OutboxStatus>().is_err())
+    });
+    if bad_status {
+        ApiError::field("status", FieldCode::Invalid)
+    } else {
+        ApiError::new(ErrorCode::ValidationFailed).detail("Invalid query parameters.")
+    }
+}
+
 /// Queues item `id` again for an immediate attempt, with a fresh set of attempts. Errors: 404
 /// `not_found`.
 pub async fn retry(state: &AppState, id: String) -> ApiResult<()> {
@@ -38,4 +52,23 @@ pub async fn retry(state: &AppState, id: String) -> ApiResult<()> {
         .await?;
     state.outbox_wakeup.notify_one();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_status_names_its_field_and_other_bad_queries_do_not() {
+        let named = query_error("status=lost");
+        assert_eq!(named.code, ErrorCode::ValidationFailed);
+        assert_eq!(
+            named.errors.unwrap()["status"],
+            [invitegate_core::FieldCode::Invalid]
+        );
+        let plain = query_error("limit=many");
+        assert_eq!(plain.code, ErrorCode::ValidationFailed);
+        assert!(plain.errors.is_none());
+        assert!(query_error("status=dead&bogus=1").errors.is_none());
+    }
 }

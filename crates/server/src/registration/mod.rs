@@ -2,28 +2,29 @@
 //! are in [`service`]; see its docs.
 
 mod accounts;
+mod rules;
 #[cfg(test)]
 mod rules_tests;
 pub mod service;
 
-use crate::audit_trail::AuditEntry;
 use crate::auth::session::{self, SignedIn};
 use crate::error::ApiResult;
 use crate::http::Json;
 use crate::http::RequestMeta;
-use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::models::UserRow;
 use actix_web::{HttpResponse, post, web};
-use invitegate_core::ErrorCode;
 use invitegate_core::api::{
     ConfirmEmailRequest, Problem, RegisterRequest, ResendVerificationRequest, SessionResponse,
     StatusResponse,
 };
-use invitegate_core::model::AuditAction;
 use service::RegisterOutcome;
 
-/// Creates an account (201, signed in) or starts email verification (202). See the module docs.
+/// Creates an account (201, signed in) or starts email verification (202): an email-bound
+/// invitation whose token only its invitee or a trusted inviter held signs in at once; domain,
+/// open and allowlist registrations (and those of a member's invitation) first prove the
+/// address by email, and the password is chosen on the emailed link's page. An address that
+/// already has an account gets the same 202 and an email saying so.
 #[utoipa::path(
     operation_id = "register",
     tag = "registration",
@@ -44,20 +45,7 @@ pub async fn register(
     meta: RequestMeta,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let req = body.into_inner();
-    let result = (state.limits)
-        .guarded(
-            &state,
-            ClientLimit::AuthFailures,
-            &meta,
-            service::register(&state, &meta, req),
-            |e| {
-                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
-                    .details(serde_json::json!({"reason": e.code}));
-                (entry, e.code == ErrorCode::InvalidInvitation)
-            },
-        )
-        .await?;
+    let result = service::register(&state, &meta, body.into_inner()).await?;
     match result {
         RegisterOutcome::SignedIn(user, sid, refresh) => {
             Ok(account_created(&state, &user, &sid, &refresh))
@@ -96,19 +84,7 @@ pub async fn confirm_email(
     meta: RequestMeta,
     body: Json<ConfirmEmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (user, sid, refresh) = (state.limits)
-        .guarded(
-            &state,
-            ClientLimit::AuthFailures,
-            &meta,
-            service::confirm(&state, &meta, body.into_inner()),
-            |e| {
-                let entry = AuditEntry::failure(AuditAction::EmailVerified)
-                    .details(serde_json::json!({"reason": e.code}));
-                (entry, e.code == ErrorCode::InvalidToken)
-            },
-        )
-        .await?;
+    let (user, sid, refresh) = service::confirm(&state, &meta, body.into_inner()).await?;
     Ok(account_created(&state, &user, &sid, &refresh))
 }
 
@@ -142,8 +118,7 @@ pub async fn resend_verification(
     meta: RequestMeta,
     body: Json<ResendVerificationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let email = state.limits.email_request(&meta, &body.email)?;
-    service::resend_verification(&state, email).await?;
+    service::resend_verification(&state, &meta, &body.email).await?;
     Ok(HttpResponse::Accepted().json(StatusResponse {
         status: "accepted".into(),
     }))

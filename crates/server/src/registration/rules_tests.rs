@@ -1,7 +1,7 @@
 //! The registration rules on their own: which pending registrations may still complete, and
 //! display names.
 
-use super::service::{parse_display_name, still_allowed};
+use super::rules::{parse_display_name, still_allowed};
 use crate::error::FieldErrors;
 use crate::settings::RuntimeSettings;
 use invitegate_core::model::{RegistrationBasis as Basis, SignupMode};

@@ -9,48 +9,24 @@
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
 use super::accounts::{NewAccount, TxError, insert_user, take_use};
+use super::rules::{hash_error, parse_display_name, still_allowed};
 use crate::audit_trail::AuditEntry;
-use crate::auth::password::HashError;
 use crate::auth::policy::parse_new_password;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::RequestMeta;
 use crate::invitations::rules::resolve_token;
 use crate::mail;
 use crate::ratelimit::{self, ClientLimit};
-use crate::settings::{self, RuntimeSettings};
+use crate::settings;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
 use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::FieldCode;
-use invitegate_core::api::{ConfirmEmailRequest, MAX_DISPLAY_NAME_LENGTH, RegisterRequest};
+use invitegate_core::api::{ConfirmEmailRequest, RegisterRequest};
 use invitegate_core::model::{AuditAction, RegistrationBasis as Basis, SignupMode};
 use invitegate_core::{Email, ErrorCode};
 use std::sync::Arc;
-
-pub(super) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
-    let name = name.map(str::trim).filter(|n| !n.is_empty())?;
-    if name.chars().count() > MAX_DISPLAY_NAME_LENGTH {
-        errors
-            .entry("display_name".into())
-            .or_default()
-            .push(FieldCode::TooLong);
-    } else if name.chars().any(char::is_control) {
-        errors
-            .entry("display_name".into())
-            .or_default()
-            .push(FieldCode::Invalid);
-    }
-    Some(name.to_string())
-}
-
-fn hash_error(e: HashError) -> ApiError {
-    match e {
-        HashError::Busy => ApiError::new(ErrorCode::Unavailable)
-            .detail("Too many registrations at once. Try again in a moment."),
-        HashError::Failed(cause) => ApiError::internal(cause),
-    }
-}
 
 /// What a registration did.
 pub enum RegisterOutcome {
@@ -63,9 +39,30 @@ pub enum RegisterOutcome {
     ExistingAccount,
 }
 
-/// Registers per the module docs: the invitation (or sign-up mode) decides between creating
-/// the account now and sending a verification link.
+/// Registers: the invitation (or the sign-up mode) decides between creating the account now
+/// and sending a verification link. Failures are counted against the client and audited
+/// (`registration.rejected`); an invalid invitation token counts as a failed attempt.
 pub async fn register(
+    state: &Arc<AppState>,
+    meta: &RequestMeta,
+    req: RegisterRequest,
+) -> ApiResult<RegisterOutcome> {
+    (state.limits)
+        .guarded(
+            state,
+            ClientLimit::AuthFailures,
+            meta,
+            register_unguarded(state, meta, req),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidInvitation)
+            },
+        )
+        .await
+}
+
+async fn register_unguarded(
     state: &Arc<AppState>,
     meta: &RequestMeta,
     req: RegisterRequest,
@@ -261,36 +258,31 @@ async fn start_verification(
     }
 }
 
-/// Whether a pending registration of `basis` (`invitation`, `allowlist`, `open`) may still
-/// complete under `settings`: the mode may have closed, or the address left the allowlist.
-pub(super) fn still_allowed(
-    settings: &RuntimeSettings,
-    basis: Basis,
-    email: &str,
-) -> ApiResult<()> {
-    if settings.signup_mode == SignupMode::Closed {
-        return Err(ApiError::new(ErrorCode::SignupClosed));
-    }
-    let allowed = match basis {
-        Basis::Open => settings.signup_mode == SignupMode::Open,
-        Basis::Allowlist => {
-            settings.signup_mode == SignupMode::Open
-                || Email::parse(email)
-                    .map(|e| settings.allows(&e))
-                    .unwrap_or(false)
-        }
-        Basis::Invitation => true,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::InvitationRequired))
-    }
+/// Completes a verified registration with the password chosen on the link's page (never
+/// before the address is proven: security.md, pre-hijacking): the user, the session id and its
+/// refresh token. Failures are counted against the client and audited; a token this server
+/// never issued counts as a failed attempt.
+pub async fn confirm(
+    state: &Arc<AppState>,
+    meta: &RequestMeta,
+    body: ConfirmEmailRequest,
+) -> ApiResult<(UserRow, String, String)> {
+    (state.limits)
+        .guarded(
+            state,
+            ClientLimit::AuthFailures,
+            meta,
+            confirm_unguarded(state, meta, body),
+            |e| {
+                let entry = AuditEntry::failure(AuditAction::EmailVerified)
+                    .details(serde_json::json!({"reason": e.code}));
+                (entry, e.code == ErrorCode::InvalidToken)
+            },
+        )
+        .await
 }
 
-/// Completes a verified registration with the password chosen on the link's page: the user,
-/// the session id and its refresh token.
-pub async fn confirm(
+async fn confirm_unguarded(
     state: &Arc<AppState>,
     meta: &RequestMeta,
     req: ConfirmEmailRequest,
@@ -370,7 +362,13 @@ pub async fn confirm(
 
 /// Sends the verification link of a pending registration of `email` again with a new token (the
 /// old link stops working); does nothing when there is none or the address has an account.
-pub async fn resend_verification(state: &Arc<AppState>, email: Email) -> ApiResult<()> {
+/// Errors: 422 `email` `invalid`, 429 `rate_limited` (per client).
+pub async fn resend_verification(
+    state: &Arc<AppState>,
+    meta: &RequestMeta,
+    email: &str,
+) -> ApiResult<()> {
+    let email = state.limits.email_request(meta, email)?;
     let token = state.keys.issue(Purpose::EmailVerification);
     let url = state.link("/verify-email", &token);
     let hours = state.config.email_verification_ttl_hours;

@@ -49,6 +49,7 @@ pub async fn login(
         (status = 200, description = "New access token; the refresh cookie is replaced", body = SessionResponse),
         (status = 401, description = "No valid refresh cookie", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing or foreign `Origin`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (cookies this server never issued count as failures)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/auth/refresh")]

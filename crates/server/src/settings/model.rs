@@ -189,3 +189,52 @@ impl RuntimeSettings {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use invitegate_core::FieldCode;
+
+    fn defaults() -> RuntimeSettings {
+        RuntimeSettings {
+            signup_mode: SignupMode::InviteOnly,
+            invite_link_expiry: 7,
+            max_invites_per_user: 5,
+            allowlist: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_settings_change_is_validated_field_by_field() {
+        let changed = defaults()
+            .patched(&SettingsPatch {
+                enable_invite_only: Some(false),
+                invitation_whitelist_emails: Some(vec![
+                    "Corp.Example".into(),
+                    "corp.example".into(),
+                    "Ann@Partner.Example".into(),
+                ]),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(changed.signup_mode, SignupMode::Open);
+        assert_eq!(changed.allowlist, ["corp.example", "ann@partner.example"]);
+
+        let errors = defaults()
+            .patched(&SettingsPatch {
+                enable_invite_only: Some(true),
+                signup_mode: Some(SignupMode::Open),
+                invite_link_expiry: Some(0),
+                max_invites_per_user: Some(100_001),
+                invitation_whitelist_emails: Some(vec!["not an address".into()]),
+            })
+            .unwrap_err();
+        assert_eq!(
+            errors["enable_invite_only"],
+            [FieldCode::ConflictsWithSignupMode]
+        );
+        assert_eq!(errors["invite_link_expiry"], [FieldCode::OutOfRange]);
+        assert_eq!(errors["max_invites_per_user"], [FieldCode::OutOfRange]);
+        assert_eq!(errors["invitation_whitelist_emails"], [FieldCode::Invalid]);
+    }
+}

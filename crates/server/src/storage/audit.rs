@@ -13,8 +13,9 @@ pub struct AuditRow {
     pub id: String,
     pub occurred_at: NaiveDateTime,
     pub action: String,
-    pub outcome: Outcome,
-    pub actor_type: Option<ActorType>,
+    // Text, not enums: the log must still read rows that another version wrote.
+    pub outcome: String,
+    pub actor_type: Option<String>,
     pub actor_id: Option<String>,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -30,8 +31,11 @@ impl AuditRow {
             id: self.id.clone(),
             occurred_at: utc(self.occurred_at),
             action: self.action.clone(),
-            outcome: self.outcome,
-            actor: actor(self.actor_type, self.actor_id.as_deref()),
+            outcome: self.outcome.parse().unwrap_or(Outcome::Failure),
+            actor: actor(
+                self.actor_type.as_deref().and_then(|t| t.parse().ok()),
+                self.actor_id.as_deref(),
+            ),
             target: match (&self.target_type, &self.target_id) {
                 (Some(k), Some(i)) => Some(TargetRef {
                     kind: k.clone(),

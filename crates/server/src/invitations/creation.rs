@@ -1,0 +1,204 @@
+//! Creating one invitation inside the caller's transaction: quota (serialised per member),
+//! the address reservation, its audit event and its email.
+
+use super::rules::{Binding, NewInvitation};
+use crate::audit_trail::AuditEntry;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::http::RequestMeta;
+use crate::mail;
+use crate::ratelimit::{EmailClass, email_budget};
+use crate::settings::RuntimeSettings;
+use crate::state::AppState;
+use crate::storage::models::{InvitationRow, utc};
+use crate::storage::{self, DbConn, invitations, users};
+use crate::tokens::{Purpose, hash_token};
+use invitegate_core::ErrorCode;
+use invitegate_core::model::{ActorRef, ActorType, AuditAction, Role};
+
+/// Why a creation did not happen.
+#[derive(Debug)]
+pub enum CreateError {
+    /// The address already has an account.
+    EmailRegistered,
+    /// The address has a live invitation (its id when known).
+    InvitationPending(Option<String>),
+    /// The member's quota is used up.
+    QuotaExceeded,
+    /// Database failure.
+    Db(crate::storage::DbError),
+}
+
+impl From<crate::storage::DbError> for CreateError {
+    fn from(e: crate::storage::DbError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::EmailRegistered => ApiError::new(ErrorCode::EmailRegistered),
+            CreateError::InvitationPending(id) => ApiError {
+                invitation_id: id,
+                ..ApiError::new(ErrorCode::InvitationPending)
+            },
+            CreateError::QuotaExceeded => ApiError::new(ErrorCode::InviteQuotaExceeded),
+            CreateError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// What the transaction needs to know about the inviter.
+#[derive(Debug, Clone)]
+pub struct Inviter {
+    /// Actor reference stored on the invitation.
+    pub actor: ActorRef,
+    /// Quota limit when the inviter is a member.
+    pub quota: Option<u32>,
+    /// Name shown in the email.
+    pub display_name: String,
+    /// A member: untrusted with other people's addresses. They must not learn whether an
+    /// address has an account or another inviter's invitation (such an address gets an
+    /// invitation as usual, the owner of an existing account a sign-in notice, never a 409),
+    /// and the token they hold must not let them choose the invitee's password (redeeming it
+    /// proves the address by email first).
+    pub conceals_accounts: bool,
+}
+
+impl Inviter {
+    /// The inviter for `principal` under `settings`.
+    pub fn of(principal: &Principal, settings: &RuntimeSettings) -> Self {
+        match principal {
+            Principal::User { user, .. } => Self {
+                actor: principal.actor(),
+                quota: (user.role() == Role::Member).then_some(settings.max_invites_per_user),
+                display_name: user.shown_name(),
+                conceals_accounts: user.role() == Role::Member,
+            },
+            Principal::ApiKey(k) => Self {
+                actor: principal.actor(),
+                quota: None,
+                display_name: k.name.clone(),
+                conceals_accounts: false,
+            },
+        }
+    }
+
+    /// The server itself (bootstrap, CLI).
+    pub fn system() -> Self {
+        Self {
+            actor: ActorRef {
+                kind: ActorType::System,
+                id: "system".into(),
+            },
+            quota: None,
+            display_name: "The administrator".into(),
+            conceals_accounts: false,
+        }
+    }
+}
+
+/// Creates one invitation on `conn`, inside the caller's transaction: quota (serialised by the
+/// inviter's row lock), account and pending checks, insert, audit event, outbox email.
+/// Returns the row and its raw token.
+pub fn create_in_tx(
+    conn: &mut DbConn,
+    state: &AppState,
+    inviter: &Inviter,
+    new: &NewInvitation,
+    bootstrap: bool,
+    meta: &RequestMeta,
+) -> Result<(InvitationRow, String), CreateError> {
+    let now = storage::now();
+    if let Some(limit) = inviter.quota {
+        users::lock_for_quota(conn, &inviter.actor.id)?;
+        if invitations::count_for_quota(conn, &inviter.actor.id, now)? >= i64::from(limit) {
+            return Err(CreateError::QuotaExceeded);
+        }
+    }
+    let (email, domain) = match &new.binding {
+        Binding::Email(e) => (Some(e.as_str().to_string()), None),
+        Binding::Domain(d) => (None, Some(d.clone())),
+        Binding::Open => (None, None),
+    };
+    // Whether the invitation reserves its address (one live invitation per address) and
+    // whether its email is an existing-account notice instead of an invitation.
+    let (mut reserve, mut registered) = (email.is_some(), false);
+    if let Some(e) = &email {
+        registered = users::email_exists(conn, e)?;
+        if registered && !inviter.conceals_accounts {
+            return Err(CreateError::EmailRegistered);
+        }
+        invitations::release_expired_reservation(conn, e, now)?;
+        if let Some(existing) = invitations::find_pending_for_email(conn, e, now)? {
+            if !inviter.conceals_accounts {
+                return Err(CreateError::InvitationPending(Some(existing.id)));
+            }
+            reserve = false;
+        }
+        reserve &= !registered;
+    }
+    let token = state.keys.issue(Purpose::Invitation);
+    let mut row = InvitationRow {
+        id: storage::new_id(),
+        token_hash: hash_token(&token),
+        email: email.clone(),
+        pending_email: email.clone().filter(|_| reserve),
+        email_domain: domain.clone(),
+        role: new.role,
+        max_uses: new.max_uses,
+        uses: 0,
+        expires_at: now + chrono::Duration::days(new.expires_in_days),
+        created_at: now,
+        accepted_at: None,
+        revoked_at: None,
+        inviter_type: inviter.actor.kind,
+        inviter_id: inviter.actor.id.clone(),
+        note: new.note.clone(),
+        bootstrap,
+        reminded_at: None,
+        expired_at: None,
+        email_proof_required: inviter.conceals_accounts,
+    };
+    // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
+    let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));
+    match inserted {
+        Err(e) if storage::is_unique_violation(&e) && inviter.conceals_accounts => {
+            row.pending_email = None;
+            invitations::insert(conn, &row)?;
+        }
+        Err(e) if storage::is_unique_violation(&e) => {
+            return Err(CreateError::InvitationPending(None));
+        }
+        other => other?,
+    }
+    AuditEntry::success(AuditAction::InvitationCreated)
+        .actor(Some(inviter.actor.clone()))
+        .target("invitation", row.id.clone())
+        .details(serde_json::json!({
+            "email": email, "email_domain": domain, "role": new.role, "max_uses": new.max_uses,
+            "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
+        }))
+        .write(conn, meta)?;
+    // Every invitation email draws on the address's budget, so no inviter (a member revoking
+    // and re-inviting, say) can flood a mailbox; an existing account gets a sign-in notice.
+    if new.send_email
+        && let Some(e) = &email
+        && email_budget(conn, state, e, EmailClass::Invitation)?
+    {
+        let message = if registered {
+            state.templates.existing_account(e, &state.login_link(e))
+        } else {
+            state.templates.invitation(
+                e,
+                &inviter.display_name,
+                &state.link("/invite", &token),
+                utc(row.expires_at),
+                row.note.as_deref(),
+            )
+        };
+        mail::enqueue(conn, &message)?;
+    }
+    Ok((row, token))
+}
