@@ -332,6 +332,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists organisations, newest first: all of them for administrators and keys with `organizations:read`, the caller's own for everyone else.
+         * @description Lists organisations, newest first: all of them for administrators and keys with `organizations:read`, the caller's own for everyone else.
+         */
+        get: operations["listOrganizations"];
+        put?: never;
+        /**
+         * Creates an organisation; when a user creates it, they become its owner.
+         * @description Creates an organisation; when a user creates it, they become its owner.
+         */
+        post: operations["createOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One organisation, for its members and administrators.
+         * @description One organisation, for its members and administrators.
+         */
+        get: operations["getOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Renames an organisation or changes whether its members may invite; for its owners and admins and instance administrators.
+         * @description Renames an organisation or changes whether its members may invite; for its owners and admins and instance administrators.
+         */
+        patch: operations["updateOrganization"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organisation's members, with their roles.
+         * @description An organisation's members, with their roles.
+         */
+        get: operations["listOrganizationMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes a member, or leaves (a member removing themselves).
+         * @description Removes a member, or leaves (a member removing themselves). The last owner cannot leave.
+         */
+        delete: operations["removeOrganizationMember"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a member's role.
+         * @description Changes a member's role. Owners and admins change members' roles; only owners (and instance administrators) make or unmake owners; the last owner cannot be demoted.
+         */
+        patch: operations["updateOrganizationMember"];
+        trace?: never;
+    };
     "/api/v1/outbox": {
         parameters: {
             query?: never;
@@ -884,9 +976,28 @@ export interface components {
             max_uses?: number | null;
             /** @description Free text shown to the invitee (at most 1000 characters). */
             note?: string | null;
+            /** @description Invite into this organisation (its id): accepting makes the invitee a member. */
+            organization_id?: string | null;
+            organization_role?: components["schemas"]["OrganizationRole"] | null;
             role?: components["schemas"]["Role"] | null;
             /** @description Email the link to the invitee (default true when `email` is set). */
             send_email?: boolean | null;
+        };
+        /**
+         * @description `POST /api/v1/organizations` body.
+         * @example {
+         *       "members_can_invite": true,
+         *       "name": "Acme",
+         *       "slug": "acme"
+         *     }
+         */
+        CreateOrganizationRequest: {
+            /** @description Whether plain members may invite others (default true). */
+            members_can_invite?: boolean | null;
+            /** @description Display name, 1 to 100 characters. */
+            name: string;
+            /** @description Unique URL-safe name; default derived from `name`. */
+            slug?: string | null;
         };
         /**
          * @description `POST /api/v1/webhooks` body.
@@ -948,7 +1059,7 @@ export interface components {
          * @description A stable snake_case error code with its default HTTP status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "invitation_expired" | "invitation_revoked" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
          * @description Format of the audit export.
          * @enum {string}
@@ -1018,6 +1129,8 @@ export interface components {
             max_uses: number;
             /** @description Note for the invitee. */
             note?: string | null;
+            organization?: components["schemas"]["OrganizationRef"] | null;
+            organization_role?: components["schemas"]["OrganizationRole"] | null;
             /**
              * Format: date-time
              * @description When it was revoked.
@@ -1065,6 +1178,7 @@ export interface components {
             id: string;
             /** @description Who invited: a user's display name or email, an API key's name, or the server. */
             inviter_display_name?: string | null;
+            organization?: components["schemas"]["OrganizationRef"] | null;
             /** @description Role granted on acceptance. */
             role: components["schemas"]["Role"];
         };
@@ -1149,6 +1263,23 @@ export interface components {
          *         "remaining": 3,
          *         "used": 2
          *       },
+         *       "memberships": [
+         *         {
+         *           "invited_by": null,
+         *           "joined_at": "2026-11-25T09:30:00Z",
+         *           "organization": {
+         *             "id": "01936b40-0000-7000-8000-0000000000ac",
+         *             "name": "Acme",
+         *             "slug": "acme"
+         *           },
+         *           "role": "member",
+         *           "user": {
+         *             "display_name": "Ann Lee",
+         *             "email": "ann@example.com",
+         *             "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *           }
+         *         }
+         *       ],
          *       "user": {
          *         "created_at": "2026-11-25T09:30:00Z",
          *         "disabled_at": null,
@@ -1167,9 +1298,118 @@ export interface components {
         MeResponse: {
             /** @description Their invitation quota. */
             invite_quota: components["schemas"]["InviteQuota"];
+            /**
+             * @description The organisations they belong to, with their role in each (not in the access token,
+             *     which stays small).
+             */
+            memberships?: components["schemas"]["Membership"][];
             /** @description The signed-in user. */
             user: components["schemas"]["User"];
         };
+        /**
+         * @description A user as a member list shows them.
+         * @example {
+         *       "display_name": "Ann Lee",
+         *       "email": "ann@example.com",
+         *       "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *     }
+         */
+        MemberUser: {
+            /** @description Display name, if set. */
+            display_name?: string | null;
+            /** @description Email address. */
+            email: string;
+            /** @description User id. */
+            id: string;
+        };
+        /**
+         * @description A user's membership of an organisation.
+         * @example {
+         *       "invited_by": {
+         *         "id": "01936b2e-0000-7000-8000-000000000001",
+         *         "type": "user"
+         *       },
+         *       "joined_at": "2026-11-25T09:30:00Z",
+         *       "organization": {
+         *         "id": "01936b40-0000-7000-8000-0000000000ac",
+         *         "name": "Acme",
+         *         "slug": "acme"
+         *       },
+         *       "role": "member",
+         *       "user": {
+         *         "display_name": "Ann Lee",
+         *         "email": "ann@example.com",
+         *         "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *       }
+         *     }
+         */
+        Membership: {
+            invited_by?: components["schemas"]["ActorRef"] | null;
+            /**
+             * Format: date-time
+             * @description When they joined.
+             */
+            joined_at: string;
+            /** @description The organisation. */
+            organization: components["schemas"]["OrganizationRef"];
+            /** @description Their role in it. */
+            role: components["schemas"]["OrganizationRole"];
+            /** @description The member. */
+            user: components["schemas"]["MemberUser"];
+        };
+        /**
+         * @description An organisation.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "id": "01936b40-0000-7000-8000-0000000000ac",
+         *       "member_count": 12,
+         *       "members_can_invite": true,
+         *       "name": "Acme",
+         *       "slug": "acme"
+         *     }
+         */
+        Organization: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /** @description Organisation id. */
+            id: string;
+            /**
+             * Format: int64
+             * @description Members, owners and admins included.
+             */
+            member_count: number;
+            /** @description Whether plain members may invite others (as `member`, from their quota). */
+            members_can_invite: boolean;
+            /** @description Display name, 1 to 100 characters. */
+            name: string;
+            /** @description Unique URL-safe name: lower-case letters, digits and `-`, 2 to 63 characters. */
+            slug: string;
+        };
+        /**
+         * @description An organisation as other objects name it.
+         * @example {
+         *       "id": "01936b40-0000-7000-8000-0000000000ac",
+         *       "name": "Acme",
+         *       "slug": "acme"
+         *     }
+         */
+        OrganizationRef: {
+            /** @description Organisation id. */
+            id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Unique URL-safe name: lower-case letters, digits and `-`. */
+            slug: string;
+        };
+        /**
+         * @description A member's role in an organisation: owners and admins manage it and invite into it;
+         *     owners cannot all leave (the last one stays).
+         * @enum {string}
+         */
+        OrganizationRole: "owner" | "admin" | "member";
         /**
          * @description An item of the delivery queue (emails and webhook deliveries), without its content: emails
          *     hold links with tokens, which are shown only when minted.
@@ -1356,6 +1596,8 @@ export interface components {
                 max_uses: number;
                 /** @description Note for the invitee. */
                 note?: string | null;
+                organization?: components["schemas"]["OrganizationRef"] | null;
+                organization_role?: components["schemas"]["OrganizationRole"] | null;
                 /**
                  * Format: date-time
                  * @description When it was revoked.
@@ -1370,6 +1612,92 @@ export interface components {
                  * @description Redemptions so far.
                  */
                 uses: number;
+            }[];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`.
+         * @example {
+         *       "data": [
+         *         {
+         *           "invited_by": {
+         *             "id": "01936b2e-0000-7000-8000-000000000001",
+         *             "type": "user"
+         *           },
+         *           "joined_at": "2026-11-25T09:30:00Z",
+         *           "organization": {
+         *             "id": "01936b40-0000-7000-8000-0000000000ac",
+         *             "name": "Acme",
+         *             "slug": "acme"
+         *           },
+         *           "role": "member",
+         *           "user": {
+         *             "display_name": "Ann Lee",
+         *             "email": "ann@example.com",
+         *             "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *           }
+         *         }
+         *       ],
+         *       "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"
+         *     }
+         */
+        Page_Membership: {
+            /** @description Items, newest first. */
+            data: {
+                invited_by?: components["schemas"]["ActorRef"] | null;
+                /**
+                 * Format: date-time
+                 * @description When they joined.
+                 */
+                joined_at: string;
+                /** @description The organisation. */
+                organization: components["schemas"]["OrganizationRef"];
+                /** @description Their role in it. */
+                role: components["schemas"]["OrganizationRole"];
+                /** @description The member. */
+                user: components["schemas"]["MemberUser"];
+            }[];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description A page of a list: `{"data": [...], "next_cursor": "..." | null}`.
+         * @example {
+         *       "data": [
+         *         {
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "id": "01936b40-0000-7000-8000-0000000000ac",
+         *           "member_count": 12,
+         *           "members_can_invite": true,
+         *           "name": "Acme",
+         *           "slug": "acme"
+         *         }
+         *       ],
+         *       "next_cursor": "MDE5MzZiMmYtMWEyYi03YzNk"
+         *     }
+         */
+        Page_Organization: {
+            /** @description Items, newest first. */
+            data: {
+                /**
+                 * Format: date-time
+                 * @description When it was created.
+                 */
+                created_at: string;
+                /** @description Organisation id. */
+                id: string;
+                /**
+                 * Format: int64
+                 * @description Members, owners and admins included.
+                 */
+                member_count: number;
+                /** @description Whether plain members may invite others (as `member`, from their quota). */
+                members_can_invite: boolean;
+                /** @description Display name, 1 to 100 characters. */
+                name: string;
+                /** @description Unique URL-safe name: lower-case letters, digits and `-`, 2 to 63 characters. */
+                slug: string;
             }[];
             /** @description Pass as `?cursor=` for the next page; null on the last page. */
             next_cursor?: string | null;
@@ -1544,7 +1872,7 @@ export interface components {
          * @description Permission carried by an API key; `admin` implies all others.
          * @enum {string}
          */
-        Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "admin";
+        Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "organizations:read" | "organizations:write" | "admin";
         /**
          * @description A signed-in session: 201 on registration, 200 on login and refresh.
          * @example {
@@ -1696,6 +2024,28 @@ export interface components {
         TokenRequest: {
             /** @description The token from the link's fragment. */
             token: string;
+        };
+        /**
+         * @description `PATCH /api/v1/organizations/{id}/members/{user_id}` body.
+         * @example {
+         *       "role": "admin"
+         *     }
+         */
+        UpdateMembershipRequest: {
+            /** @description The new role. */
+            role: components["schemas"]["OrganizationRole"];
+        };
+        /**
+         * @description `PATCH /api/v1/organizations/{id}` body: the fields to change.
+         * @example {
+         *       "name": "Acme Corp"
+         *     }
+         */
+        UpdateOrganizationRequest: {
+            /** @description Whether plain members may invite others. */
+            members_can_invite?: boolean | null;
+            /** @description New display name. */
+            name?: string | null;
         };
         /**
          * @description An account.
@@ -2605,6 +2955,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `not_found`: no such organisation, or the inviter does not belong to it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `email_registered`, or `invitation_pending` with `invitation_id` */
             409: {
                 headers: {
@@ -3019,6 +3378,427 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOrganizations: {
+        parameters: {
+            query?: {
+                /** @description Name or slug contains this text (case-insensitive). */
+                q?: string;
+                /** @description Page size, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of organisations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Organization"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description An API key without `organizations:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrganizationRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description Needs an administrator or `organizations:write` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `slug_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `name` or `slug`: `invalid` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganizationRequest"];
+            };
+        };
+        responses: {
+            /** @description The organisation after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description Members may not change it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `name`: `invalid` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of memberships */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Membership"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeOrganizationMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+                /** @description Member's user id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members removing others, or admins removing owners */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_owner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateOrganizationMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+                /** @description Member's user id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMembershipRequest"];
+            };
+        };
+        responses: {
+            /** @description The membership after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members, or admins touching owners */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_owner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
             429: {
                 headers: {

@@ -18,6 +18,7 @@
 mod account;
 mod admin;
 mod invitations;
+mod organizations;
 
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;

@@ -85,6 +85,9 @@ error_codes! {
     EmailRegistered => "email_registered", 409, "Email already registered", "This email address already has an account.";
     InvitationPending => "invitation_pending", 409, "Invitation pending", "This email address already has a pending invitation.";
     InvitationNotPending => "invitation_not_pending", 409, "Invitation not pending", "Only pending invitations can be changed.";
+    SlugTaken => "slug_taken", 409, "Slug taken", "Another organisation already uses this short name.";
+    LastOwner => "last_owner", 409, "Last owner", "An organisation needs an owner: make someone else owner first.";
+    AlreadyMember => "already_member", 409, "Already a member", "This person is already a member of the organisation.";
     InvitationExpired => "invitation_expired", 410, "Invitation expired", "This invitation has expired. Ask for a new one.";
     InvitationRevoked => "invitation_revoked", 410, "Invitation revoked", "This invitation was revoked.";
     InvitationUsed => "invitation_used", 410, "Invitation used", "This invitation has already been used.";

@@ -100,6 +100,12 @@ string_enum! {
 }
 
 string_enum! {
+    /// A member's role in an organisation: owners and admins manage it and invite into it;
+    /// owners cannot all leave (the last one stays).
+    OrganizationRole { Owner => "owner", Admin => "admin", Member => "member" }
+}
+
+string_enum! {
     /// What an outbox item delivers.
     OutboxKind { Email => "email", Webhook => "webhook" }
 }
@@ -123,6 +129,8 @@ string_enum! {
         UsersWrite => "users:write",
         AuditRead => "audit:read",
         SettingsWrite => "settings:write",
+        OrganizationsRead => "organizations:read",
+        OrganizationsWrite => "organizations:write",
         Admin => "admin",
     }
 }
@@ -153,6 +161,11 @@ string_enum! {
         WebhookDeleted => "webhook.deleted",
         SecurityAlert => "security.alert",
         AuthenticationFailed => "authentication.failed",
+        OrganizationCreated => "organization.created",
+        OrganizationUpdated => "organization.updated",
+        MembershipCreated => "membership.created",
+        MembershipRoleChanged => "membership.role_changed",
+        MembershipRemoved => "membership.removed",
     }
 }
 

@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit, invitations, ops, outbox, password_resets, registration, sessions, settings,
-    users, webhooks,
+    api_keys, audit, invitations, ops, organizations, outbox, password_resets, registration,
+    sessions, settings, users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -43,7 +43,14 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(webhooks::replay)
         .service(outbox::list)
         .service(outbox::retry)
-        .service(registration::resend_verification);
+        .service(registration::resend_verification)
+        .service(organizations::create)
+        .service(organizations::list)
+        .service(organizations::get_one)
+        .service(organizations::update)
+        .service(organizations::members)
+        .service(organizations::update_member)
+        .service(organizations::remove_member);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -68,6 +75,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         (name = "settings", description = "Sign-up mode and invitation settings"),
         (name = "outbox", description = "Delivery queue of emails and webhooks: pending, sent, dead; retry"),
         (name = "webhooks", description = "Signed event deliveries to other systems (Standard Webhooks)"),
+        (name = "organizations", description = "Organisations (teams, workspaces, customer accounts) and their members"),
     )
 )]
 struct BaseDoc;

@@ -14,6 +14,7 @@ mod hardening;
 mod invitations;
 mod limits;
 mod openapi;
+mod organizations;
 mod registration;
 mod revocation;
 mod schema_parity;

@@ -125,12 +125,16 @@ pub struct InviteQuota {
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee", "role": "member", "created_at": "2026-11-25T09:30:00Z", "invited_by": {"type": "user", "id": "01936b2e-0000-7000-8000-000000000001"}, "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "disabled_at": null}, "invite_quota": {"limit": 5, "used": 2, "remaining": 3}})))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee", "role": "member", "created_at": "2026-11-25T09:30:00Z", "invited_by": {"type": "user", "id": "01936b2e-0000-7000-8000-000000000001"}, "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "disabled_at": null}, "invite_quota": {"limit": 5, "used": 2, "remaining": 3}, "memberships": [{"organization": {"id": "01936b40-0000-7000-8000-0000000000ac", "name": "Acme", "slug": "acme"}, "user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee"}, "role": "member", "joined_at": "2026-11-25T09:30:00Z", "invited_by": null}]})))]
 pub struct MeResponse {
     /// The signed-in user.
     pub user: User,
     /// Their invitation quota.
     pub invite_quota: InviteQuota,
+    /// The organisations they belong to, with their role in each (not in the access token,
+    /// which stays small).
+    #[serde(default)]
+    pub memberships: Vec<Membership>,
 }
 
 /// `POST /api/v1/password-resets` body.

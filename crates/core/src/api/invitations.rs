@@ -24,6 +24,9 @@ pub struct InvitationPreview {
     /// chosen on the `/verify-email` page, so that nobody chooses it before the address is proven.
     #[serde(default)]
     pub email_verification_required: bool,
+    /// The organisation it invites into, if any ("Ann invited you to join Acme").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationRef>,
 }
 
 /// `POST /api/v1/invitations/verify` response.
@@ -60,6 +63,12 @@ pub struct CreateInvitationRequest {
     /// Free text shown to the invitee (at most 1000 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Invite into this organisation (its id): accepting makes the invitee a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// The role in that organisation (default `member`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_role: Option<crate::model::OrganizationRole>,
     /// Email the link to the invitee (default true when `email` is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_email: Option<bool>,
@@ -100,6 +109,12 @@ pub struct Invitation {
     pub inviter_name: Option<String>,
     /// Note for the invitee.
     pub note: Option<String>,
+    /// The organisation it invites into, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationRef>,
+    /// The role in that organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_role: Option<crate::model::OrganizationRole>,
 }
 
 /// An invitation with its freshly minted token: only in create, bulk create and resend.

@@ -14,11 +14,13 @@ use utoipa::ToSchema;
 mod account;
 mod admin;
 mod invitations;
+mod organizations;
 mod queries;
 
 pub use account::*;
 pub use admin::*;
 pub use invitations::*;
+pub use organizations::*;
 pub use queries::*;
 
 /// Longest token accepted anywhere, in bytes; longer ones are refused before any work.

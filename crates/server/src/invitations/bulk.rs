@@ -107,7 +107,7 @@ pub async fn process_chunk(
                     });
                     out.push(match created {
                         Ok((inv, token)) => {
-                            let full = rules::with_token(&st, &inv, token, now);
+                            let full = rules::with_token(conn, &st, &inv, token, now)?;
                             BulkResult {
                                 invitation: Some(full.invitation),
                                 token: Some(full.token),
@@ -124,6 +124,14 @@ pub async fn process_chunk(
                         Err(CreateError::QuotaExceeded) => {
                             return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
                         }
+                        Err(CreateError::OrganizationNotFound) => BulkResult {
+                            error: Some(
+                                [("organization_id".to_string(), vec!["invalid".to_string()])]
+                                    .into(),
+                            ),
+                            ..row(*index, email, BulkStatus::Invalid)
+                        },
+                        Err(e @ CreateError::OrganizationForbidden) => return Err(e.into()),
                         Err(CreateError::Db(e)) => return Err(e.into()),
                     });
                 }

@@ -14,7 +14,7 @@ use crate::storage::models::{InvitationRow, utc};
 use crate::storage::{self, DbConn, invitations, users};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::ErrorCode;
-use invitegate_core::model::{ActorRef, ActorType, AuditAction, Role};
+use invitegate_core::model::{ActorRef, ActorType, AuditAction, OrganizationRole, Role, Scope};
 
 /// Why a creation did not happen.
 #[derive(Debug)]
@@ -25,6 +25,10 @@ pub enum CreateError {
     InvitationPending(Option<String>),
     /// The member's quota is used up.
     QuotaExceeded,
+    /// The organisation does not exist, or the inviter may not see it.
+    OrganizationNotFound,
+    /// The inviter may not invite into the organisation, or not with that role.
+    OrganizationForbidden,
     /// Database failure.
     Db(crate::storage::DbError),
 }
@@ -44,6 +48,11 @@ impl From<CreateError> for ApiError {
                 ..ApiError::new(ErrorCode::InvitationPending)
             },
             CreateError::QuotaExceeded => ApiError::new(ErrorCode::InviteQuotaExceeded),
+            CreateError::OrganizationNotFound => {
+                ApiError::new(ErrorCode::NotFound).detail("No such organisation.")
+            }
+            CreateError::OrganizationForbidden => ApiError::new(ErrorCode::Forbidden)
+                .detail("You may not invite into this organisation with this role."),
             CreateError::Db(e) => e.into(),
         }
     }
@@ -64,6 +73,8 @@ pub struct Inviter {
     /// and the token they hold must not let them choose the invitee's password (redeeming it
     /// proves the address by email first).
     pub conceals_accounts: bool,
+    /// May invite into any organisation (`invitations:write`: instance admins and keys).
+    pub any_organization: bool,
 }
 
 impl Inviter {
@@ -75,12 +86,14 @@ impl Inviter {
                 quota: (user.role() == Role::Member).then_some(settings.max_invites_per_user),
                 display_name: user.shown_name(),
                 conceals_accounts: user.role() == Role::Member,
+                any_organization: principal.has_scope(Scope::InvitationsWrite),
             },
             Principal::ApiKey(k) => Self {
                 actor: principal.actor(),
                 quota: None,
                 display_name: k.name.clone(),
                 conceals_accounts: false,
+                any_organization: principal.has_scope(Scope::InvitationsWrite),
             },
         }
     }
@@ -95,7 +108,42 @@ impl Inviter {
             quota: None,
             display_name: "The administrator".into(),
             conceals_accounts: false,
+            any_organization: true,
         }
+    }
+}
+
+/// Whether `inviter` may invite into organisation `org` with `role` (api.md, "Organisations"):
+/// `invitations:write` holders anywhere; the organisation's owners and admins (admins not as
+/// `owner`); its members as `member` when `members_can_invite`. Returns whether the inviter
+/// manages the organisation (no quota then). A missing organisation, or one the inviter does
+/// not belong to, is 404.
+fn may_invite_into(
+    conn: &mut DbConn,
+    inviter: &Inviter,
+    org: &str,
+    role: OrganizationRole,
+) -> Result<bool, CreateError> {
+    let Some(organization) = storage::organizations::find(conn, org)? else {
+        return Err(CreateError::OrganizationNotFound);
+    };
+    if inviter.any_organization {
+        return Ok(true);
+    }
+    let membership = match inviter.actor.kind {
+        ActorType::User => storage::organizations::membership(conn, org, &inviter.actor.id)?,
+        _ => None,
+    };
+    match membership.map(|m| m.role) {
+        None => Err(CreateError::OrganizationNotFound),
+        Some(OrganizationRole::Owner) => Ok(true),
+        Some(OrganizationRole::Admin) if role != OrganizationRole::Owner => Ok(true),
+        Some(OrganizationRole::Member)
+            if organization.members_can_invite && role == OrganizationRole::Member =>
+        {
+            Ok(false)
+        }
+        Some(_) => Err(CreateError::OrganizationForbidden),
     }
 }
 
@@ -111,7 +159,12 @@ pub fn create_in_tx(
     meta: &RequestMeta,
 ) -> Result<(InvitationRow, String), CreateError> {
     let now = storage::now();
-    if let Some(limit) = inviter.quota {
+    let org_manager = match &new.organization {
+        Some((org, role)) => may_invite_into(conn, inviter, org, *role)?,
+        None => false,
+    };
+    // Organisation owners and admins invite into it under the rate limits, without a quota.
+    if let Some(limit) = inviter.quota.filter(|_| !org_manager) {
         users::lock_for_quota(conn, &inviter.actor.id)?;
         if invitations::count_for_quota(conn, &inviter.actor.id, now)? >= i64::from(limit) {
             return Err(CreateError::QuotaExceeded);
@@ -160,6 +213,8 @@ pub fn create_in_tx(
         reminded_at: None,
         expired_at: None,
         email_proof_required: inviter.conceals_accounts,
+        organization_id: new.organization.as_ref().map(|(id, _)| id.clone()),
+        organization_role: new.organization.as_ref().map(|(_, role)| *role),
     };
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));
@@ -179,6 +234,7 @@ pub fn create_in_tx(
         .details(serde_json::json!({
             "email": email, "email_domain": domain, "role": new.role, "max_uses": new.max_uses,
             "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
+            "organization_id": row.organization_id, "organization_role": row.organization_role,
         }))
         .write(conn, meta)?;
     // Every invitation email draws on the address's budget, so no inviter (a member revoking

@@ -13,7 +13,6 @@ use crate::error::ApiResult;
 use crate::http::{Json, OptionalJson, RequestMeta};
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use crate::storage;
 use crate::storage::invitations::ListFilter;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use invitegate_core::api::{
@@ -60,6 +59,7 @@ pub async fn verify(
         (status = 201, description = "Created", body = InvitationWithToken),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden` or `invite_quota_exceeded`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such organisation, or the inviter does not belong to it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_registered`, or `invitation_pending` with `invitation_id`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
@@ -132,15 +132,9 @@ pub async fn list(
         email: q.email,
         inviter_id: q.inviter_id,
     };
-    let (rows, names, now) = service::list(&state, &principal, filter, &page).await?;
-    Ok(web::Json(page.page(
-        rows,
-        |r| &r.id,
-        |r| Invitation {
-            inviter_name: names.get(&r.inviter_id).cloned().flatten(),
-            ..r.to_api(now)
-        },
-    )))
+    let mut listed = service::list(&state, &principal, filter, &page).await?;
+    let rows = std::mem::take(&mut listed.rows);
+    Ok(web::Json(page.page(rows, |r| &r.id, |r| listed.view(r))))
 }
 
 /// One invitation.
@@ -163,7 +157,7 @@ pub async fn get_one(
 ) -> ApiResult<web::Json<Invitation>> {
     let row =
         service::load_managed(&state, &principal, id.into_inner(), Scope::InvitationsRead).await?;
-    Ok(web::Json(row.to_api(storage::now())))
+    Ok(web::Json(service::view(&state, row).await?))
 }
 
 /// Revokes a pending invitation: its token stops working at once. Revoking a revoked
@@ -188,7 +182,7 @@ pub async fn revoke(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<Invitation>> {
     let updated = service::revoke(&state, &principal, id.into_inner(), &meta).await?;
-    Ok(web::Json(updated.to_api(storage::now())))
+    Ok(web::Json(service::view(&state, updated).await?))
 }
 
 // The old token must die at once (Mattermost #8235).

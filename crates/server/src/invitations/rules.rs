@@ -16,7 +16,7 @@ use invitegate_core::api::{
     CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
     MAX_INVITATION_USES, MAX_NOTE_LENGTH,
 };
-use invitegate_core::model::{ActorRef, ActorType, InvitationState, Role, Scope};
+use invitegate_core::model::{ActorRef, ActorType, InvitationState, OrganizationRole, Role, Scope};
 use invitegate_core::{Email, ErrorCode, email};
 
 /// Who may redeem an invitation.
@@ -45,6 +45,8 @@ pub struct NewInvitation {
     pub note: Option<String>,
     /// Email the link.
     pub send_email: bool,
+    /// The organisation (id) it invites into, and the role there.
+    pub organization: Option<(String, OrganizationRole)>,
 }
 
 fn push(errors: &mut FieldErrors, field: &str, code: FieldCode) {
@@ -100,6 +102,14 @@ pub fn parse_create(
             push(&mut errors, "note", FieldCode::Invalid);
         }
     }
+    let organization = match (&req.organization_id, req.organization_role) {
+        (Some(id), role) => Some((id.clone(), role.unwrap_or(OrganizationRole::Member))),
+        (None, Some(_)) => {
+            push(&mut errors, "organization_role", FieldCode::Invalid);
+            None
+        }
+        (None, None) => None,
+    };
     let is_email = matches!(binding, Binding::Email(_));
     if req.send_email == Some(true) && req.email.is_none() {
         push(&mut errors, "send_email", FieldCode::RequiresEmail);
@@ -114,6 +124,7 @@ pub fn parse_create(
         expires_in_days,
         note,
         send_email: req.send_email.unwrap_or(is_email),
+        organization,
     })
 }
 
@@ -150,16 +161,18 @@ pub fn forbidden_role() -> ApiError {
 
 /// The API object with its token and link.
 pub fn with_token(
+    conn: &mut DbConn,
     state: &AppState,
     row: &InvitationRow,
     token: String,
     now: NaiveDateTime,
-) -> InvitationWithToken {
-    InvitationWithToken {
-        invitation: row.to_api(now),
+) -> crate::storage::DbResult<InvitationWithToken> {
+    let org = invitations::organization_of(conn, row)?;
+    Ok(InvitationWithToken {
+        invitation: row.to_api_in(now, org.as_ref()),
         url: state.link("/invite", &token),
         token,
-    }
+    })
 }
 
 /// Why a presented invitation token cannot be used.
@@ -217,6 +230,7 @@ pub fn preview(
         expires_at: utc(row.expires_at),
         inviter_display_name,
         email_verification_required: !row.signs_in_at_once(),
+        organization: invitations::organization_of(conn, row)?.map(|o| o.to_ref()),
     })
 }
 

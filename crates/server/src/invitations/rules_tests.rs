@@ -79,6 +79,8 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
         reminded_at: None,
         expired_at: None,
         email_proof_required: false,
+        organization_id: None,
+        organization_role: None,
     }
 }
 

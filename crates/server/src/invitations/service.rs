@@ -10,12 +10,12 @@ use crate::http::RequestMeta;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
-use crate::storage::models::{InvitationRow, utc};
+use crate::storage::models::{InvitationRow, OrganizationRow, utc};
 use crate::storage::{self, invitations, invitations::ListFilter};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
-    CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
+    CreateInvitationRequest, Invitation, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
 };
 use invitegate_core::model::Role;
 use invitegate_core::model::{AuditAction, InvitationState, Scope};
@@ -82,7 +82,9 @@ pub async fn create(
             Ok(storage::write_tx(conn, |conn| {
                 rules::create_in_tx(conn, &st, &inviter, &new, false, &meta)
             })
-            .map(|(row, token)| rules::with_token(&st, &row, token, storage::now())))
+            .and_then(|(row, token)| {
+                Ok(rules::with_token(conn, &st, &row, token, storage::now())?)
+            }))
         })
         .await?;
     match result {
@@ -113,20 +115,48 @@ pub async fn create(
     }
 }
 
-/// One page of invitations, newest first, with each inviter's display name; callers without
-/// `invitations:read` see only their own. Returns the rows (one more when there is a next
-/// page), the names by inviter id and the time their states were computed at. Errors: 403
-/// `forbidden` for a key without the scope.
+/// A page of invitations as [`list`] found them.
+pub struct Listed {
+    /// The rows, one more than the page when there is a next page.
+    pub rows: Vec<InvitationRow>,
+    names: HashMap<String, Option<String>>,
+    organizations: HashMap<String, OrganizationRow>,
+    now: chrono::NaiveDateTime,
+}
+
+impl Listed {
+    /// The API object of `row`, with its inviter's name and its organisation.
+    pub fn view(&self, row: &InvitationRow) -> Invitation {
+        let org = row
+            .organization_id
+            .as_ref()
+            .and_then(|id| self.organizations.get(id));
+        Invitation {
+            inviter_name: self.names.get(&row.inviter_id).cloned().flatten(),
+            ..row.to_api_in(self.now, org)
+        }
+    }
+}
+
+/// The API object of one invitation, naming its organisation.
+pub async fn view(state: &AppState, row: InvitationRow) -> ApiResult<Invitation> {
+    state
+        .db(move |conn| {
+            let org = invitations::organization_of(conn, &row)?;
+            Ok(row.to_api_in(storage::now(), org.as_ref()))
+        })
+        .await
+}
+
+/// One page of invitations, newest first, with each inviter's display name and organisation;
+/// callers without `invitations:read` see only their own. Errors: 403 `forbidden` for a key
+/// without the scope.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     mut filter: ListFilter,
     page: &crate::paging::PageRequest,
-) -> ApiResult<(
-    Vec<InvitationRow>,
-    HashMap<String, Option<String>>,
-    chrono::NaiveDateTime,
-)> {
+) -> ApiResult<Listed> {
     filter.email = filter
         .email
         .filter(|e| !e.is_empty())
@@ -139,10 +169,11 @@ pub async fn list(
     }
     let now = storage::now();
     let p = page.clone();
-    let (rows, names) = state
+    state
         .db(move |conn| {
             let rows = invitations::list(conn, &filter, now, p.limit, p.after_id.as_deref())?;
             let mut names = HashMap::new();
+            let mut organizations = HashMap::new();
             for r in &rows {
                 if !names.contains_key(&r.inviter_id) {
                     names.insert(
@@ -150,11 +181,21 @@ pub async fn list(
                         rules::inviter_name(conn, &r.inviter())?,
                     );
                 }
+                if let Some(id) = &r.organization_id
+                    && !organizations.contains_key(id)
+                    && let Some(org) = invitations::organization_of(conn, r)?
+                {
+                    organizations.insert(id.clone(), org);
+                }
             }
-            Ok((rows, names))
+            Ok(Listed {
+                rows,
+                names,
+                organizations,
+                now,
+            })
         })
-        .await?;
-    Ok((rows, names, now))
+        .await
 }
 
 /// The invitation `id` if `principal` may manage it with `scope`; 404 `not_found` otherwise,
@@ -319,7 +360,7 @@ pub async fn resend(
                     };
                     crate::mail::enqueue(conn, &message)?;
                 }
-                Ok(rules::with_token(&st, &updated, token, now))
+                Ok(rules::with_token(conn, &st, &updated, token, now)?)
             })
         })
         .await?;
@@ -373,6 +414,7 @@ pub async fn admin_invitation(
                     expires_in_days,
                     note: None,
                     send_email: false,
+                    organization: None,
                 };
                 let system = Inviter::system();
                 let (_, token) = rules::create_in_tx(

@@ -226,9 +226,17 @@ pub async fn me(state: &AppState, principal: &Principal) -> ApiResult<MeResponse
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
     let settings = settings::current(state).await?;
     let uid = user.id.clone();
-    let used = state
-        .db(move |conn| Ok(invitations::count_for_quota(conn, &uid, storage::now())?))
-        .await? as u32;
+    let me = user.clone();
+    let (used, memberships) = state
+        .db(move |conn| {
+            let used = invitations::count_for_quota(conn, &uid, storage::now())? as u32;
+            let memberships = storage::organizations::memberships_of(conn, &uid)?
+                .into_iter()
+                .map(|(m, org)| m.to_api(&org, &me))
+                .collect();
+            Ok((used, memberships))
+        })
+        .await?;
     let limit = (user.role() == Role::Member).then_some(settings.max_invites_per_user);
     Ok(MeResponse {
         user: user.to_api(),
@@ -237,5 +245,6 @@ pub async fn me(state: &AppState, principal: &Principal) -> ApiResult<MeResponse
             used,
             remaining: limit.map(|l| l.saturating_sub(used)),
         },
+        memberships,
     })
 }

@@ -33,6 +33,10 @@ pub struct InvitationRow {
     /// Redeeming it proves the address by email first: its token went to an inviter (a
     /// member) who must not choose the invitee's password.
     pub email_proof_required: bool,
+    /// The organisation it invites into.
+    pub organization_id: Option<String>,
+    /// The role in that organisation.
+    pub organization_role: Option<invitegate_core::model::OrganizationRole>,
 }
 
 impl InvitationRow {
@@ -71,7 +75,20 @@ impl InvitationRow {
         }
     }
 
-    /// The API object as seen at `now`.
+    /// The API object as seen at `now`, naming `org` (its organisation, loaded by the caller:
+    /// [`organization_of`]).
+    pub fn to_api_in(
+        &self,
+        now: NaiveDateTime,
+        org: Option<&super::organizations::OrganizationRow>,
+    ) -> api::Invitation {
+        api::Invitation {
+            organization: org.map(|o| o.to_ref()),
+            ..self.to_api(now)
+        }
+    }
+
+    /// The API object as seen at `now`, without its organisation's name (see [`Self::to_api_in`]).
     pub fn to_api(&self, now: NaiveDateTime) -> api::Invitation {
         api::Invitation {
             id: self.id.clone(),
@@ -88,7 +105,20 @@ impl InvitationRow {
             inviter: self.inviter(),
             inviter_name: None,
             note: self.note.clone(),
+            organization: None,
+            organization_role: self.organization_role,
         }
+    }
+}
+
+/// The organisation `row` invites into, if any.
+pub fn organization_of(
+    conn: &mut DbConn,
+    row: &InvitationRow,
+) -> QueryResult<Option<super::organizations::OrganizationRow>> {
+    match &row.organization_id {
+        Some(id) => super::organizations::find(conn, id),
+        None => Ok(None),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod counters;
 pub mod invitations;
 pub mod models;
+pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
 pub mod schema;

@@ -4,6 +4,7 @@
 pub use super::api_keys::ApiKeyRow;
 pub use super::audit::AuditRow;
 pub use super::invitations::InvitationRow;
+pub use super::organizations::{MembershipRow, OrganizationRow};
 pub use super::outbox::OutboxRow;
 pub use super::password_resets::PasswordResetRow;
 pub use super::sessions::SessionRow;

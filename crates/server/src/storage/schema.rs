@@ -37,6 +37,29 @@ diesel::table! {
         reminded_at -> Nullable<Timestamp>,
         expired_at -> Nullable<Timestamp>,
         email_proof_required -> Bool,
+        organization_id -> Nullable<Text>,
+        organization_role -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        members_can_invite -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (organization_id, user_id) {
+        organization_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        invited_by_type -> Nullable<Text>,
+        invited_by_id -> Nullable<Text>,
+        joined_at -> Timestamp,
     }
 }
 
@@ -164,6 +187,8 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     invitations,
@@ -176,5 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     write_lock,
     password_resets,
     webhook_endpoints,
-    rate_counters
+    rate_counters,
+    organizations,
+    memberships
 );

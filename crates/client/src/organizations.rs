@@ -1,0 +1,86 @@
+//! Organisations and their members.
+
+use crate::{Client, ClientError};
+use invitegate_core::api::*;
+use reqwest::Method;
+
+impl Client {
+    /// `POST /organizations`.
+    pub async fn create_organization(
+        &self,
+        req: &CreateOrganizationRequest,
+    ) -> Result<Organization, ClientError> {
+        self.post("/organizations", req).await
+    }
+
+    /// `GET /organizations`: all of them with `organizations:read`, else the caller's own.
+    pub async fn list_organizations(
+        &self,
+        query: &OrganizationListQuery,
+    ) -> Result<Page<Organization>, ClientError> {
+        self.json(self.request(Method::GET, "/organizations").query(query))
+            .await
+    }
+
+    /// `GET /organizations/{id}`.
+    pub async fn get_organization(&self, id: &str) -> Result<Organization, ClientError> {
+        self.get(&format!("/organizations/{id}")).await
+    }
+
+    /// `PATCH /organizations/{id}`.
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        req: &UpdateOrganizationRequest,
+    ) -> Result<Organization, ClientError> {
+        self.json(
+            self.request(Method::PATCH, &format!("/organizations/{id}"))
+                .json(req),
+        )
+        .await
+    }
+
+    /// `GET /organizations/{id}/members`.
+    pub async fn organization_members(
+        &self,
+        id: &str,
+        query: &MemberListQuery,
+    ) -> Result<Page<Membership>, ClientError> {
+        self.json(
+            self.request(Method::GET, &format!("/organizations/{id}/members"))
+                .query(query),
+        )
+        .await
+    }
+
+    /// `PATCH /organizations/{id}/members/{user_id}`: change a member's role.
+    pub async fn update_organization_member(
+        &self,
+        id: &str,
+        user_id: &str,
+        req: &UpdateMembershipRequest,
+    ) -> Result<Membership, ClientError> {
+        self.json(
+            self.request(
+                Method::PATCH,
+                &format!("/organizations/{id}/members/{user_id}"),
+            )
+            .json(req),
+        )
+        .await
+    }
+
+    /// `DELETE /organizations/{id}/members/{user_id}`: remove a member, or leave.
+    pub async fn remove_organization_member(
+        &self,
+        id: &str,
+        user_id: &str,
+    ) -> Result<(), ClientError> {
+        self.send(self.request(
+            Method::DELETE,
+            &format!("/organizations/{id}/members/{user_id}"),
+        ))
+        .await
+        .map(|_| ())
+    }
+}
