@@ -84,3 +84,21 @@ impl Client {
         .map(|_| ())
     }
 }
+
+impl Client {
+    /// `GET /me/invitations`: pending organisation invitations addressed to the account.
+    pub async fn my_invitations(&self) -> Result<Vec<Invitation>, ClientError> {
+        self.get("/me/invitations").await
+    }
+
+    /// `POST /invitations/accept`: accept one of [`Client::my_invitations`].
+    pub async fn accept_invitation(&self, invitation_id: &str) -> Result<Membership, ClientError> {
+        self.post(
+            "/invitations/accept",
+            &AcceptInvitationRequest {
+                invitation_id: invitation_id.into(),
+            },
+        )
+        .await
+    }
+}

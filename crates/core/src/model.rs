@@ -161,6 +161,7 @@ string_enum! {
         WebhookDeleted => "webhook.deleted",
         SecurityAlert => "security.alert",
         AuthenticationFailed => "authentication.failed",
+        InvitationAccepted => "invitation.accepted",
         OrganizationCreated => "organization.created",
         OrganizationUpdated => "organization.updated",
         MembershipCreated => "membership.created",

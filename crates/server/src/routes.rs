@@ -50,7 +50,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(organizations::update)
         .service(organizations::members)
         .service(organizations::update_member)
-        .service(organizations::remove_member);
+        .service(organizations::remove_member)
+        .service(organizations::my_invitations)
+        .service(organizations::accept_invitation);
 }
 
 #[derive(utoipa::OpenApi)]

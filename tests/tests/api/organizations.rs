@@ -15,6 +15,8 @@ both_backends!(
     roles_follow_who_governs_and_the_last_owner_stays,
     who_may_invite_into_an_organisation,
     concurrent_demotions_leave_an_owner,
+    an_existing_account_signs_in_and_accepts,
+    concurrent_accepts_make_one_membership,
 );
 
 fn org_req(name: &str) -> CreateOrganizationRequest {
@@ -504,5 +506,119 @@ async fn concurrent_demotions_leave_an_owner(b: Backend) {
             .filter(|m| m.role == OrganizationRole::Owner)
             .count(),
         1
+    );
+}
+
+async fn an_existing_account_signs_in_and_accepts(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin.create_organization(&org_req("Acme")).await.unwrap();
+    let (ann, ann_s) = app.member(&admin, "ann@example.com").await;
+    let (bo, _) = app.member(&admin, "bo@example.com").await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            organization_id: Some(org.id.clone()),
+            organization_role: Some(OrganizationRole::Admin),
+            ..email_req("ann@example.com")
+        })
+        .await
+        .expect("an organisation invitation may go to an existing account");
+    // The owner is told to sign in; registering with the token changes nothing.
+    assert!(
+        app.emails()
+            .await
+            .iter()
+            .any(|m| m.contains("To: ann@example.com")
+                && m.contains("/login?login_hint=ann%40example.com")),
+        "a sign-in-to-accept email went to ann"
+    );
+    let users = app.count_users().await;
+    assert!(matches!(
+        app.api
+            .register(&register_req("ann@example.com", Some(&inv.token)))
+            .await
+            .unwrap(),
+        Registration::VerificationPending
+    ));
+    assert_eq!(app.count_users().await, users);
+
+    let mine = ann.my_invitations().await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].organization.as_ref().unwrap().name, "Acme");
+    assert!(bo.my_invitations().await.unwrap().is_empty());
+    // Someone else's invitation does not exist for another account.
+    assert_problem(
+        bo.accept_invitation(&inv.invitation.id).await,
+        404,
+        ErrorCode::NotFound,
+    );
+
+    let membership = ann.accept_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!(membership.role, OrganizationRole::Admin);
+    assert_eq!(membership.user.id, ann_s.user.id);
+    assert_eq!(ann.me().await.unwrap().memberships.len(), 1);
+    assert!(ann.my_invitations().await.unwrap().is_empty());
+    assert_problem(
+        ann.accept_invitation(&inv.invitation.id).await,
+        409,
+        ErrorCode::AlreadyMember,
+    );
+    // Inviting a member again says so.
+    assert_problem(
+        admin
+            .create_invitation(&CreateInvitationRequest {
+                organization_id: Some(org.id.clone()),
+                ..email_req("ann@example.com")
+            })
+            .await,
+        409,
+        ErrorCode::AlreadyMember,
+    );
+    // Without an organisation, an existing account is still not invitable.
+    assert_problem(
+        admin.create_invitation(&email_req("bo@example.com")).await,
+        409,
+        ErrorCode::EmailRegistered,
+    );
+    let audit = admin
+        .list_audit_events(&AuditEventQuery {
+            target_id: Some(inv.invitation.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(audit.data.iter().any(|e| e.action == "invitation.accepted"));
+}
+
+async fn concurrent_accepts_make_one_membership(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin.create_organization(&org_req("Acme")).await.unwrap();
+    let (ann, _) = app.member(&admin, "ann@example.com").await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            organization_id: Some(org.id.clone()),
+            ..email_req("ann@example.com")
+        })
+        .await
+        .unwrap();
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (ann, id) = (ann.clone(), inv.invitation.id.clone());
+        attempts.spawn(async move { ann.accept_invitation(&id).await });
+    }
+    let results = attempts.join_all().await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "{results:?}");
+    for r in results.into_iter().filter(|r| r.is_err()) {
+        let status = match r {
+            Err(invitegate_client::ClientError::Api { status, .. }) => status,
+            other => panic!("{other:?}"),
+        };
+        assert!([409, 410].contains(&status), "no 5xx: {status}");
+    }
+    assert_eq!(
+        admin.get_organization(&org.id).await.unwrap().member_count,
+        2
     );
 }

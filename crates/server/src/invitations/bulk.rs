@@ -124,6 +124,9 @@ pub async fn process_chunk(
                         Err(CreateError::QuotaExceeded) => {
                             return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
                         }
+                        Err(CreateError::AlreadyMember) => {
+                            row(*index, email, BulkStatus::AlreadyRegistered)
+                        }
                         Err(CreateError::OrganizationNotFound) => BulkResult {
                             error: Some(
                                 [("organization_id".to_string(), vec!["invalid".to_string()])]

@@ -25,6 +25,8 @@ pub enum CreateError {
     InvitationPending(Option<String>),
     /// The member's quota is used up.
     QuotaExceeded,
+    /// The address's account already belongs to the organisation.
+    AlreadyMember,
     /// The organisation does not exist, or the inviter may not see it.
     OrganizationNotFound,
     /// The inviter may not invite into the organisation, or not with that role.
@@ -48,6 +50,7 @@ impl From<CreateError> for ApiError {
                 ..ApiError::new(ErrorCode::InvitationPending)
             },
             CreateError::QuotaExceeded => ApiError::new(ErrorCode::InviteQuotaExceeded),
+            CreateError::AlreadyMember => ApiError::new(ErrorCode::AlreadyMember),
             CreateError::OrganizationNotFound => {
                 ApiError::new(ErrorCode::NotFound).detail("No such organisation.")
             }
@@ -180,7 +183,16 @@ pub fn create_in_tx(
     let (mut reserve, mut registered) = (email.is_some(), false);
     if let Some(e) = &email {
         registered = users::email_exists(conn, e)?;
-        if registered && !inviter.conceals_accounts {
+        // An organisation invitation may go to an existing account: its owner signs in and
+        // accepts (api.md, "Organisations").
+        if let Some((org, _)) = new.organization.as_ref().filter(|_| registered)
+            && let Some(user) = users::find_by_email(conn, e)?
+            && storage::organizations::membership(conn, org, &user.id)?.is_some()
+            && !inviter.conceals_accounts
+        {
+            return Err(CreateError::AlreadyMember);
+        }
+        if registered && !inviter.conceals_accounts && new.organization.is_none() {
             return Err(CreateError::EmailRegistered);
         }
         invitations::release_expired_reservation(conn, e, now)?;

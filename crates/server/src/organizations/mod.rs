@@ -1,6 +1,7 @@
 //! Organisation endpoints: create, list, get, update, members, change a member's role, remove
 //! a member (or leave). Non-members get 404 for an organisation.
 
+pub mod acceptance;
 pub mod service;
 
 use crate::auth::Principal;
@@ -11,8 +12,9 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::{
-    CreateOrganizationRequest, MemberListQuery, Membership, Organization, OrganizationListQuery,
-    Page, Problem, UpdateMembershipRequest, UpdateOrganizationRequest,
+    AcceptInvitationRequest, CreateOrganizationRequest, Invitation, MemberListQuery, Membership,
+    Organization, OrganizationListQuery, Page, Problem, UpdateMembershipRequest,
+    UpdateOrganizationRequest,
 };
 use service::MemberChange;
 
@@ -198,4 +200,50 @@ pub async fn remove_member(
     let (org, user) = path.into_inner();
     service::change_member(&state, &principal, org, user, MemberChange::Remove, &meta).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The pending organisation invitations addressed to the signed-in account's email.
+#[utoipa::path(
+    operation_id = "listMyInvitations",
+    tag = "organizations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Pending invitations, newest first (at most 100)", body = Vec<Invitation>),
+        (status = 403, description = "API keys have no account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/invitations")]
+pub async fn my_invitations(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<Vec<Invitation>>> {
+    Ok(web::Json(acceptance::mine(&state, &principal).await?))
+}
+
+/// Accepts, signed in, an organisation invitation addressed to the account: the invitation is
+/// used and the membership made in one transaction.
+#[utoipa::path(
+    operation_id = "acceptInvitation",
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = AcceptInvitationRequest,
+    responses(
+        (status = 200, description = "The new membership", body = Membership),
+        (status = 403, description = "API keys have no account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such invitation addressed to this account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitations/accept")]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    body: Json<AcceptInvitationRequest>,
+) -> ApiResult<web::Json<Membership>> {
+    let id = body.into_inner().invitation_id;
+    Ok(web::Json(
+        acceptance::accept(&state, &principal, id, &meta).await?,
+    ))
 }

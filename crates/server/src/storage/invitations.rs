@@ -167,6 +167,23 @@ pub fn find_pending_for_email(
         .optional()
 }
 
+/// Pending organisation invitations addressed to `email` (an existing account's), newest first.
+pub fn pending_for_account(
+    conn: &mut DbConn,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<InvitationRow>> {
+    i::invitations
+        .filter(i::email.eq(email))
+        .filter(i::organization_id.is_not_null())
+        .filter(i::revoked_at.is_null())
+        .filter(i::uses.lt(i::max_uses))
+        .filter(i::expires_at.gt(now))
+        .order(i::id.desc())
+        .limit(100)
+        .load(conn)
+}
+
 /// Releases the address reservation of expired invitations for `email`, so a new one can be made.
 pub fn release_expired_reservation(
     conn: &mut DbConn,

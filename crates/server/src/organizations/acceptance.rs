@@ -1,0 +1,119 @@
+//! Existing accounts joining an organisation: the invitations addressed to the signed-in
+//! account, and accepting one. The invitation's use and the membership are one transaction, so
+//! concurrent accepts make exactly one membership.
+
+use super::service::join;
+use crate::audit_trail::AuditEntry;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
+use crate::invitations::rules::state_error;
+use crate::state::AppState;
+use crate::storage::{self, invitations, organizations as orgs};
+use invitegate_core::ErrorCode;
+use invitegate_core::api::{Invitation, Membership};
+use invitegate_core::model::{AuditAction, OrganizationRole};
+
+fn signed_in_user(principal: &Principal) -> ApiResult<storage::models::UserRow> {
+    principal
+        .user()
+        .cloned()
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
+}
+
+/// The pending organisation invitations addressed to the signed-in account's email (at most
+/// 100, newest first). Errors: 403 for an API key.
+pub async fn mine(state: &AppState, principal: &Principal) -> ApiResult<Vec<Invitation>> {
+    let user = signed_in_user(principal)?;
+    state
+        .db(move |conn| {
+            let now = storage::now();
+            let rows = invitations::pending_for_account(conn, &user.email, now)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let org = invitations::organization_of(conn, &row)?;
+                out.push(row.to_api_in(now, org.as_ref()));
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Accepts invitation `id` for the signed-in account: it must be an organisation invitation
+/// addressed to the account's email (others are 404, as if they did not exist). Uses the
+/// invitation and makes the membership in one transaction. Errors: 403 for an API key, 404,
+/// 409 `already_member`, 410 `invitation_expired` / `invitation_revoked` / `invitation_used`.
+pub async fn accept(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    meta: &RequestMeta,
+) -> ApiResult<Membership> {
+    let user = signed_in_user(principal)?;
+    let meta = meta.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let not_found = || ApiError::new(ErrorCode::NotFound);
+                let inv = invitations::find(conn, &id)?
+                    .filter(|i| i.email.as_deref() == Some(user.email.as_str()))
+                    .ok_or_else(not_found)?;
+                let org_id = inv.organization_id.clone().ok_or_else(not_found)?;
+                if orgs::membership(conn, &org_id, &user.id)?.is_some() {
+                    return Err(ApiError::new(ErrorCode::AlreadyMember));
+                }
+                if let Some(e) = state_error(inv.state(now)) {
+                    return Err(e);
+                }
+                if invitations::redeem(conn, &inv.id, now)?.is_none() {
+                    let current = invitations::find(conn, &inv.id)?.ok_or_else(not_found)?;
+                    return Err(state_error(current.state(now))
+                        .unwrap_or_else(|| ApiError::new(ErrorCode::InvitationUsed)));
+                }
+                let role = inv.organization_role.unwrap_or(OrganizationRole::Member);
+                let joined = storage::savepoint(conn, |conn| {
+                    join(
+                        conn,
+                        &org_id,
+                        &user.id,
+                        role,
+                        Some(inv.inviter()),
+                        "invitation",
+                        &meta,
+                    )
+                });
+                match joined {
+                    Err(e)
+                        if matches!(
+                            &e,
+                            ApiError {
+                                code: ErrorCode::Internal,
+                                ..
+                            }
+                        ) && orgs::membership(conn, &org_id, &user.id)?.is_some() =>
+                    {
+                        return Err(ApiError::new(ErrorCode::AlreadyMember));
+                    }
+                    other => other?,
+                }
+                AuditEntry::success(AuditAction::InvitationAccepted)
+                    .actor(Some(principal_actor(&user)))
+                    .target("invitation", inv.id.clone())
+                    .details(serde_json::json!({"organization_id": org_id, "role": role}))
+                    .write(conn, &meta)?;
+                let org = orgs::find(conn, &org_id)?.ok_or_else(not_found)?;
+                let membership =
+                    orgs::membership(conn, &org_id, &user.id)?.ok_or_else(not_found)?;
+                Ok(membership.to_api(&org, &user))
+            })
+        })
+        .await
+}
+
+fn principal_actor(user: &storage::models::UserRow) -> invitegate_core::model::ActorRef {
+    invitegate_core::model::ActorRef {
+        kind: invitegate_core::model::ActorType::User,
+        id: user.id.clone(),
+    }
+}
