@@ -292,6 +292,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declines an invitation addressed to the signed-in account: its link stops working at once, and it no longer counts against its inviter's quota.
+         * @description Declines an invitation addressed to the signed-in account: its link stops working at once, and it no longer counts against its inviter's quota.
+         */
+        post: operations["declineInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/{id}/resend": {
         parameters: {
             query?: never;
@@ -1110,7 +1130,7 @@ export interface components {
          * @description A stable snake_case error code with its default HTTP status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "invitation_expired" | "invitation_revoked" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
          * @description Format of the audit export.
          * @enum {string}
@@ -1237,7 +1257,7 @@ export interface components {
          * @description Lifecycle of an invitation: pending → accepted / expired / revoked.
          * @enum {string}
          */
-        InvitationState: "pending" | "accepted" | "expired" | "revoked";
+        InvitationState: "pending" | "accepted" | "expired" | "revoked" | "declined";
         /**
          * @description An invitation with its freshly minted token: only in create, bulk create and resend.
          * @example {
@@ -3298,6 +3318,69 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description `not_found` (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    declineInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Invitation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation, now `declined` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description API keys have no account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such invitation addressed to this account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invitation_not_pending` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -101,4 +101,10 @@ impl Client {
         )
         .await
     }
+
+    /// `POST /invitations/{id}/decline`: decline an invitation addressed to the account.
+    pub async fn decline_invitation(&self, id: &str) -> Result<Invitation, ClientError> {
+        self.json(self.request(Method::POST, &format!("/invitations/{id}/decline")))
+            .await
+    }
 }

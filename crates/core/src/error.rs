@@ -90,6 +90,7 @@ error_codes! {
     AlreadyMember => "already_member", 409, "Already a member", "This person is already a member of the organisation.";
     InvitationExpired => "invitation_expired", 410, "Invitation expired", "This invitation has expired. Ask for a new one.";
     InvitationRevoked => "invitation_revoked", 410, "Invitation revoked", "This invitation was revoked.";
+    InvitationDeclined => "invitation_declined", 410, "Invitation declined", "This invitation was declined. Ask for a new one if you change your mind.";
     InvitationUsed => "invitation_used", 410, "Invitation used", "This invitation has already been used.";
     TokenExpired => "token_expired", 410, "Token expired", "This link has expired. Ask for a new one.";
     PayloadTooLarge => "payload_too_large", 413, "Payload too large", "The request is too large.";

@@ -85,7 +85,7 @@ string_enum! {
 
 string_enum! {
     /// Lifecycle of an invitation: pending → accepted / expired / revoked.
-    InvitationState { Pending => "pending", Accepted => "accepted", Expired => "expired", Revoked => "revoked" }
+    InvitationState { Pending => "pending", Accepted => "accepted", Expired => "expired", Revoked => "revoked", Declined => "declined" }
 }
 
 string_enum! {
@@ -162,6 +162,7 @@ string_enum! {
         SecurityAlert => "security.alert",
         AuthenticationFailed => "authentication.failed",
         InvitationAccepted => "invitation.accepted",
+        InvitationDeclined => "invitation.declined",
         OrganizationCreated => "organization.created",
         OrganizationUpdated => "organization.updated",
         MembershipCreated => "membership.created",

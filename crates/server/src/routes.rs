@@ -52,7 +52,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(organizations::update_member)
         .service(organizations::remove_member)
         .service(organizations::my_invitations)
-        .service(organizations::accept_invitation);
+        .service(organizations::accept_invitation)
+        .service(organizations::decline_invitation);
 }
 
 #[derive(utoipa::OpenApi)]

@@ -17,6 +17,7 @@ both_backends!(
     concurrent_demotions_leave_an_owner,
     an_existing_account_signs_in_and_accepts,
     concurrent_accepts_make_one_membership,
+    declining_ends_the_invitation_and_returns_the_quota,
 );
 
 fn org_req(name: &str) -> CreateOrganizationRequest {
@@ -621,4 +622,89 @@ async fn concurrent_accepts_make_one_membership(b: Backend) {
         admin.get_organization(&org.id).await.unwrap().member_count,
         2
     );
+}
+
+async fn declining_ends_the_invitation_and_returns_the_quota(b: Backend) {
+    let app = spawn_app_with(b, |c| c.max_invites_per_user = 1).await;
+    let admin = app.admin().await;
+    let org = admin.create_organization(&org_req("Acme")).await.unwrap();
+    let (inviter, _) = join(
+        &app,
+        &admin,
+        &org.id,
+        "ann@example.com",
+        OrganizationRole::Member,
+    )
+    .await;
+    let (bo, _) = app.member(&admin, "bo@example.com").await;
+    let (cy, _) = app.member(&admin, "cy@example.com").await;
+    let into = |email: &str| CreateInvitationRequest {
+        organization_id: Some(org.id.clone()),
+        ..email_req(email)
+    };
+    let inv = inviter
+        .create_invitation(&into("bo@example.com"))
+        .await
+        .unwrap();
+    assert_problem(
+        inviter.create_invitation(&into("dee@example.com")).await,
+        403,
+        ErrorCode::InviteQuotaExceeded,
+    );
+    assert_problem(
+        cy.decline_invitation(&inv.invitation.id).await,
+        404,
+        ErrorCode::NotFound,
+    );
+
+    let declined = bo.decline_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!(
+        declined.state,
+        invitegate_core::model::InvitationState::Declined
+    );
+    assert_problem(
+        bo.decline_invitation(&inv.invitation.id).await,
+        409,
+        ErrorCode::InvitationNotPending,
+    );
+    // Its link is dead, it cannot be accepted, and it is no longer offered.
+    assert_problem(
+        app.api.verify_invitation(&inv.token).await,
+        410,
+        ErrorCode::InvitationDeclined,
+    );
+    assert_problem(
+        bo.accept_invitation(&inv.invitation.id).await,
+        410,
+        ErrorCode::InvitationDeclined,
+    );
+    assert!(bo.my_invitations().await.unwrap().is_empty());
+    // The inviter's quota place is back.
+    inviter
+        .create_invitation(&into("dee@example.com"))
+        .await
+        .unwrap();
+    let listed = admin
+        .list_invitations(&InvitationListQuery {
+            state: Some(invitegate_core::model::InvitationState::Declined),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .data
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        [inv.invitation.id.as_str()]
+    );
+    let revoked = admin
+        .list_invitations(&InvitationListQuery {
+            state: Some(invitegate_core::model::InvitationState::Revoked),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(revoked.data.is_empty());
 }

@@ -227,6 +227,7 @@ pub fn create_in_tx(
         email_proof_required: inviter.conceals_accounts,
         organization_id: new.organization.as_ref().map(|(id, _)| id.clone()),
         organization_role: new.organization.as_ref().map(|(_, role)| *role),
+        declined_at: None,
     };
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));

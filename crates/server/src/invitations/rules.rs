@@ -182,6 +182,7 @@ pub fn state_error(state: InvitationState) -> Option<ApiError> {
         InvitationState::Accepted => Some(ApiError::new(ErrorCode::InvitationUsed)),
         InvitationState::Expired => Some(ApiError::new(ErrorCode::InvitationExpired)),
         InvitationState::Revoked => Some(ApiError::new(ErrorCode::InvitationRevoked)),
+        InvitationState::Declined => Some(ApiError::new(ErrorCode::InvitationDeclined)),
     }
 }
 

@@ -81,6 +81,7 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
         email_proof_required: false,
         organization_id: None,
         organization_role: None,
+        declined_at: None,
     }
 }
 

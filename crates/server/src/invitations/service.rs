@@ -290,7 +290,7 @@ pub async fn resend(
                 let current = invitations::find(conn, &row.id)?
                     .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
                 match current.state(now) {
-                    InvitationState::Revoked | InvitationState::Accepted => {
+                    InvitationState::Revoked | InvitationState::Declined | InvitationState::Accepted => {
                         return Err(ApiError::new(ErrorCode::InvitationNotPending));
                     }
                     // Reviving an expired invitation takes a place in its member's quota again.

@@ -117,3 +117,37 @@ fn principal_actor(user: &storage::models::UserRow) -> invitegate_core::model::A
         id: user.id.clone(),
     }
 }
+
+/// Declines invitation `id`, addressed to the signed-in account: it ends at once (its token
+/// stops working) and no longer counts against its inviter's quota. Errors: 403 for an API key,
+/// 404 (another account's invitation), 409 `invitation_not_pending`.
+pub async fn decline(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    meta: &RequestMeta,
+) -> ApiResult<Invitation> {
+    let user = signed_in_user(principal)?;
+    let meta = meta.clone();
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                let inv = invitations::find(conn, &id)?
+                    .filter(|i| i.email.as_deref() == Some(user.email.as_str()))
+                    .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+                if !invitations::decline(conn, &inv.id, now)? {
+                    return Err(ApiError::new(ErrorCode::InvitationNotPending));
+                }
+                AuditEntry::success(AuditAction::InvitationDeclined)
+                    .actor(Some(principal_actor(&user)))
+                    .target("invitation", inv.id.clone())
+                    .details(serde_json::json!({"organization_id": inv.organization_id}))
+                    .write(conn, &meta)?;
+                let updated = invitations::find(conn, &inv.id)?.unwrap_or(inv);
+                let org = invitations::organization_of(conn, &updated)?;
+                Ok(updated.to_api_in(now, org.as_ref()))
+            })
+        })
+        .await
+}

@@ -247,3 +247,28 @@ pub async fn accept_invitation(
         acceptance::accept(&state, &principal, id, &meta).await?,
     ))
 }
+
+/// Declines an invitation addressed to the signed-in account: its link stops working at once,
+/// and it no longer counts against its inviter's quota.
+#[utoipa::path(
+    operation_id = "declineInvitation",
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invitation id")),
+    responses(
+        (status = 200, description = "The invitation, now `declined`", body = Invitation),
+        (status = 403, description = "API keys have no account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such invitation addressed to this account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitations/{id}/decline")]
+pub async fn decline_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Invitation>> {
+    let inv = acceptance::decline(&state, &principal, id.into_inner(), &meta).await?;
+    Ok(web::Json(inv))
+}

@@ -39,6 +39,7 @@ diesel::table! {
         email_proof_required -> Bool,
         organization_id -> Nullable<Text>,
         organization_role -> Nullable<Text>,
+        declined_at -> Nullable<Timestamp>,
     }
 }
 

@@ -46,7 +46,7 @@ pub fn AdminInvitations() -> impl IntoView {
                     <label for="filter-state">"State"</label>
                     <select id="filter-state" on:change=move |ev| { state.set(event_target_value(&ev)); load(false); }>
                         <option value="">"Any"</option>
-                        {["pending", "accepted", "expired", "revoked"].into_iter().map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                        {InvitationState::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                     </select>
                 </div>
                 <Field id="filter-email" label="Email" kind="search" value=search />

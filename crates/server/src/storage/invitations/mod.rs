@@ -1,9 +1,13 @@
 //! Queries on `invitations`. Every state change is one guarded statement, so concurrent
 //! callers can never move an invitation past its limits.
 
-use super::models::*;
-use super::schema::invitations::dsl as i;
-use super::{DbConn, like_escape};
+mod invitee;
+
+pub use invitee::{decline, organization_of, pending_for_account};
+
+use crate::storage::models::*;
+use crate::storage::schema::invitations::dsl as i;
+use crate::storage::{DbConn, like_escape};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use invitegate_core::model::InvitationState;
@@ -37,6 +41,8 @@ pub struct InvitationRow {
     pub organization_id: Option<String>,
     /// The role in that organisation.
     pub organization_role: Option<invitegate_core::model::OrganizationRole>,
+    /// When the invitee declined it (it is then revoked too).
+    pub declined_at: Option<NaiveDateTime>,
 }
 
 impl InvitationRow {
@@ -49,9 +55,12 @@ impl InvitationRow {
 }
 
 impl InvitationRow {
-    /// The state at time `now`: revoked, accepted (uses == max_uses), expired, or pending.
+    /// The state at time `now`: declined, revoked, accepted (uses == max_uses), expired, or
+    /// pending.
     pub fn state(&self, now: NaiveDateTime) -> InvitationState {
-        if self.revoked_at.is_some() {
+        if self.declined_at.is_some() {
+            InvitationState::Declined
+        } else if self.revoked_at.is_some() {
             InvitationState::Revoked
         } else if self.uses >= self.max_uses {
             InvitationState::Accepted
@@ -80,7 +89,7 @@ impl InvitationRow {
     pub fn to_api_in(
         &self,
         now: NaiveDateTime,
-        org: Option<&super::organizations::OrganizationRow>,
+        org: Option<&crate::storage::organizations::OrganizationRow>,
     ) -> api::Invitation {
         api::Invitation {
             organization: org.map(|o| o.to_ref()),
@@ -108,17 +117,6 @@ impl InvitationRow {
             organization: None,
             organization_role: self.organization_role,
         }
-    }
-}
-
-/// The organisation `row` invites into, if any.
-pub fn organization_of(
-    conn: &mut DbConn,
-    row: &InvitationRow,
-) -> QueryResult<Option<super::organizations::OrganizationRow>> {
-    match &row.organization_id {
-        Some(id) => super::organizations::find(conn, id),
-        None => Ok(None),
     }
 }
 
@@ -165,23 +163,6 @@ pub fn find_pending_for_email(
         .filter(i::expires_at.gt(now))
         .first(conn)
         .optional()
-}
-
-/// Pending organisation invitations addressed to `email` (an existing account's), newest first.
-pub fn pending_for_account(
-    conn: &mut DbConn,
-    email: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<InvitationRow>> {
-    i::invitations
-        .filter(i::email.eq(email))
-        .filter(i::organization_id.is_not_null())
-        .filter(i::revoked_at.is_null())
-        .filter(i::uses.lt(i::max_uses))
-        .filter(i::expires_at.gt(now))
-        .order(i::id.desc())
-        .limit(100)
-        .load(conn)
 }
 
 /// Releases the address reservation of expired invitations for `email`, so a new one can be made.
@@ -416,7 +397,10 @@ pub fn list(
     }
     q = match filter.state {
         None => q,
-        Some(InvitationState::Revoked) => q.filter(i::revoked_at.is_not_null()),
+        Some(InvitationState::Declined) => q.filter(i::declined_at.is_not_null()),
+        Some(InvitationState::Revoked) => q
+            .filter(i::revoked_at.is_not_null())
+            .filter(i::declined_at.is_null()),
         Some(InvitationState::Accepted) => q
             .filter(i::revoked_at.is_null())
             .filter(i::uses.ge(i::max_uses)),
