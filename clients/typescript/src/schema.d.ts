@@ -222,8 +222,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accepts, signed in, an organisation invitation addressed to the account: the invitation is used and the membership made in one transaction.
-         * @description Accepts, signed in, an organisation invitation addressed to the account: the invitation is used and the membership made in one transaction.
+         * Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone.
+         * @description Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone. The invitation is used and the membership made in one transaction.
          */
         post: operations["acceptInvitation"];
         delete?: never;
@@ -757,15 +757,18 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation
-         *     addressed to the account (one listed by `GET /api/v1/me/invitations`).
+         * @description `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation by
+         *     its id (one listed by `GET /api/v1/me/invitations`) or by the token of its link. Exactly one
+         *     of the two.
          * @example {
          *       "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"
          *     }
          */
         AcceptInvitationRequest: {
             /** @description The invitation's id. */
-            invitation_id: string;
+            invitation_id?: string | null;
+            /** @description The token of the invitation's link. */
+            token?: string | null;
         };
         /**
          * @description A reference to an actor or a target: `{"type": "user", "id": "..."}`.
@@ -3091,9 +3094,17 @@ export interface operations {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
-            400: components["responses"]["InvalidBody"];
+            /** @description `invalid_invitation`: the token is malformed, forged or unknown */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
-            /** @description API keys have no account */
+            /** @description `email_mismatch`: the invitation is for another address or domain; `forbidden`: API keys have no account */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3120,7 +3131,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invitation_expired`, `invitation_revoked` or `invitation_used` */
+            /** @description `invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3131,8 +3142,16 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            /** @description Neither or both of `invitation_id` and `token` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many forged tokens from this client */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */

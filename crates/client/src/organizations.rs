@@ -96,7 +96,20 @@ impl Client {
         self.post(
             "/invitations/accept",
             &AcceptInvitationRequest {
-                invitation_id: invitation_id.into(),
+                invitation_id: Some(invitation_id.into()),
+                token: None,
+            },
+        )
+        .await
+    }
+
+    /// `POST /invitations/accept` with the token of an invitation link.
+    pub async fn accept_invitation_by_token(&self, token: &str) -> Result<Membership, ClientError> {
+        self.post(
+            "/invitations/accept",
+            &AcceptInvitationRequest {
+                invitation_id: None,
+                token: Some(token.into()),
             },
         )
         .await

@@ -18,6 +18,7 @@ both_backends!(
     an_existing_account_signs_in_and_accepts,
     concurrent_accepts_make_one_membership,
     declining_ends_the_invitation_and_returns_the_quota,
+    a_signed_in_account_accepts_by_the_token_of_its_link,
 );
 
 fn org_req(name: &str) -> CreateOrganizationRequest {
@@ -707,4 +708,97 @@ async fn declining_ends_the_invitation_and_returns_the_quota(b: Backend) {
         .await
         .unwrap();
     assert!(revoked.data.is_empty());
+}
+
+async fn a_signed_in_account_accepts_by_the_token_of_its_link(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin.create_organization(&org_req("Acme")).await.unwrap();
+    let (ann, ann_s) = app.member(&admin, "ann@example.com").await;
+    let (bo, _) = app.member(&admin, "bo@corp.example").await;
+    let (cy, _) = app.member(&admin, "cy@example.com").await;
+    let into = |req: CreateInvitationRequest| CreateInvitationRequest {
+        organization_id: Some(org.id.clone()),
+        ..req
+    };
+
+    // Addressed to the account: accepted by its link's token.
+    let to_ann = admin
+        .create_invitation(&into(email_req("ann@example.com")))
+        .await
+        .unwrap();
+    // Another account holding that link cannot use it, and the invitation stays intact.
+    assert_problem(
+        cy.accept_invitation_by_token(&to_ann.token).await,
+        403,
+        ErrorCode::EmailMismatch,
+    );
+    app.api
+        .verify_invitation(&to_ann.token)
+        .await
+        .expect("still pending");
+    ann.accept_invitation_by_token(&to_ann.token).await.unwrap();
+
+    // A domain invitation: accounts at the domain only.
+    let corp = admin
+        .create_invitation(&into(domain_req("corp.example", 5)))
+        .await
+        .unwrap();
+    assert_problem(
+        cy.accept_invitation_by_token(&corp.token).await,
+        403,
+        ErrorCode::EmailMismatch,
+    );
+    // Without the token, an invitation that is not bound to the account's address is not theirs.
+    assert_problem(
+        bo.accept_invitation(&corp.invitation.id).await,
+        404,
+        ErrorCode::NotFound,
+    );
+    let m = bo.accept_invitation_by_token(&corp.token).await.unwrap();
+    assert_eq!(m.organization.id, org.id);
+
+    // An open one: whoever holds the link, and only with the link.
+    let open = admin
+        .create_invitation(&into(CreateInvitationRequest {
+            max_uses: Some(3),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_problem(
+        cy.accept_invitation(&open.invitation.id).await,
+        404,
+        ErrorCode::NotFound,
+    );
+    cy.accept_invitation_by_token(&open.token).await.unwrap();
+    assert_eq!(
+        admin.get_organization(&org.id).await.unwrap().member_count,
+        4
+    );
+
+    // Forged tokens, invitations into no organisation, and malformed bodies.
+    assert_problem(
+        ann.accept_invitation_by_token("forged").await,
+        400,
+        ErrorCode::InvalidInvitation,
+    );
+    let plain = admin
+        .create_invitation(&email_req("dee@example.com"))
+        .await
+        .unwrap();
+    assert_problem(
+        ann.accept_invitation_by_token(&plain.token).await,
+        404,
+        ErrorCode::NotFound,
+    );
+    let res = app
+        .http
+        .post(app.url("/api/v1/invitations/accept"))
+        .bearer_auth(&ann_s.access_token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
 }

@@ -136,13 +136,18 @@ pub struct MemberListQuery {
     pub cursor: Option<String>,
 }
 
-/// `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation
-/// addressed to the account (one listed by `GET /api/v1/me/invitations`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation by
+/// its id (one listed by `GET /api/v1/me/invitations`) or by the token of its link. Exactly one
+/// of the two.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"})))]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitationRequest {
     /// The invitation's id.
-    pub invitation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<String>,
+    /// The token of the invitation's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }

@@ -7,12 +7,13 @@ use crate::audit_trail::AuditEntry;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
-use crate::invitations::rules::state_error;
+use crate::invitations::rules::{resolve_token, state_error};
+use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::{self, invitations, organizations as orgs};
-use invitegate_core::ErrorCode;
-use invitegate_core::api::{Invitation, Membership};
+use invitegate_core::api::{AcceptInvitationRequest, Invitation, Membership};
 use invitegate_core::model::{AuditAction, OrganizationRole};
+use invitegate_core::{Email, ErrorCode, FieldCode};
 
 fn signed_in_user(principal: &Principal) -> ApiResult<storage::models::UserRow> {
     principal
@@ -39,26 +40,103 @@ pub async fn mine(state: &AppState, principal: &Principal) -> ApiResult<Vec<Invi
         .await
 }
 
-/// Accepts invitation `id` for the signed-in account: it must be an organisation invitation
-/// addressed to the account's email (others are 404, as if they did not exist). Uses the
-/// invitation and makes the membership in one transaction. Errors: 403 for an API key, 404,
-/// 409 `already_member`, 410 `invitation_expired` / `invitation_revoked` / `invitation_used`.
+/// Which invitation to accept.
+#[derive(Debug, Clone)]
+pub enum Which {
+    /// By id: one addressed to the account's email.
+    Id(String),
+    /// By the token of its link.
+    Token(String),
+}
+
+impl Which {
+    /// Exactly one of `invitation_id` and `token`; 422 otherwise.
+    pub fn parse(req: AcceptInvitationRequest) -> ApiResult<Self> {
+        match (req.invitation_id, req.token) {
+            (Some(id), None) => Ok(Self::Id(id)),
+            (None, Some(token)) => Ok(Self::Token(token)),
+            _ => Err(ApiError::field("invitation_id", FieldCode::Required)),
+        }
+    }
+}
+
+/// Accepts an organisation invitation for the signed-in account and returns the membership.
+/// By id, the invitation must be addressed to the account's email (others are 404, as if they
+/// did not exist). By token (a failed token counts against the client, like a failed
+/// verification), it may also be a domain invitation for the account's domain or an open one;
+/// an invitation for another address or domain is 403 `email_mismatch` and stays intact. The
+/// use and the membership are one transaction. Errors: 400 `invalid_invitation`, 403, 404,
+/// 409 `already_member`, 410 `invitation_expired` / `invitation_revoked` /
+/// `invitation_declined` / `invitation_used`, 429.
 pub async fn accept(
     state: &AppState,
     principal: &Principal,
-    id: String,
+    which: Which,
     meta: &RequestMeta,
 ) -> ApiResult<Membership> {
     let user = signed_in_user(principal)?;
+    let (id, token_held) = match which {
+        Which::Id(id) => (id, false),
+        Which::Token(token) => {
+            let row = (state.limits)
+                .guarded(
+                    state,
+                    ClientLimit::VerifyFailures,
+                    meta,
+                    resolve_token(state, &token),
+                    |e| {
+                        let entry = AuditEntry::failure(AuditAction::InvitationAccepted)
+                            .details(serde_json::json!({"reason": e.code}));
+                        (entry, e.code == ErrorCode::InvalidInvitation)
+                    },
+                )
+                .await?;
+            let email = Email::parse(&user.email).ok();
+            let addressed = match (&row.email, &row.email_domain) {
+                (Some(e), _) => *e == user.email,
+                (None, Some(d)) => email.as_ref().is_some_and(|e| e.domain() == d),
+                (None, None) => true,
+            };
+            if row.organization_id.is_none() {
+                return Err(ApiError::new(ErrorCode::NotFound));
+            }
+            if !addressed {
+                return Err(ApiError::new(ErrorCode::EmailMismatch));
+            }
+            (row.id, true)
+        }
+    };
+    accept_addressed(state, user, id, token_held, meta).await
+}
+
+/// Accepts invitation `id` for `user` in one transaction. Without the token (`token_held`
+/// false), only an invitation bound to the account's own email qualifies: the token is what
+/// entitles anyone to a domain or open invitation.
+async fn accept_addressed(
+    state: &AppState,
+    user: storage::models::UserRow,
+    id: String,
+    token_held: bool,
+    meta: &RequestMeta,
+) -> ApiResult<Membership> {
     let meta = meta.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 let now = storage::now();
                 let not_found = || ApiError::new(ErrorCode::NotFound);
-                let inv = invitations::find(conn, &id)?
-                    .filter(|i| i.email.as_deref() == Some(user.email.as_str()))
-                    .ok_or_else(not_found)?;
+                let inv = invitations::find(conn, &id)?.ok_or_else(not_found)?;
+                let email = Email::parse(&user.email).ok();
+                let addressed = match (&inv.email, &inv.email_domain) {
+                    (Some(e), _) => *e == user.email,
+                    (None, Some(d)) => {
+                        token_held && email.as_ref().is_some_and(|e| e.domain() == d)
+                    }
+                    (None, None) => token_held,
+                };
+                if !addressed {
+                    return Err(not_found());
+                }
                 let org_id = inv.organization_id.clone().ok_or_else(not_found)?;
                 if orgs::membership(conn, &org_id, &user.id)?.is_some() {
                     return Err(ApiError::new(ErrorCode::AlreadyMember));

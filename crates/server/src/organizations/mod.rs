@@ -220,8 +220,9 @@ pub async fn my_invitations(
     Ok(web::Json(acceptance::mine(&state, &principal).await?))
 }
 
-/// Accepts, signed in, an organisation invitation addressed to the account: the invitation is
-/// used and the membership made in one transaction.
+/// Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the
+/// token of its link, one addressed to the account's email, to its domain, or to anyone. The
+/// invitation is used and the membership made in one transaction.
 #[utoipa::path(
     operation_id = "acceptInvitation",
     tag = "organizations",
@@ -229,10 +230,13 @@ pub async fn my_invitations(
     request_body = AcceptInvitationRequest,
     responses(
         (status = 200, description = "The new membership", body = Membership),
-        (status = 403, description = "API keys have no account", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_invitation`: the token is malformed, forged or unknown", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_mismatch`: the invitation is for another address or domain; `forbidden`: API keys have no account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such invitation addressed to this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`, `invitation_revoked` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of `invitation_id` and `token`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many forged tokens from this client", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/invitations/accept")]
@@ -242,9 +246,9 @@ pub async fn accept_invitation(
     meta: RequestMeta,
     body: Json<AcceptInvitationRequest>,
 ) -> ApiResult<web::Json<Membership>> {
-    let id = body.into_inner().invitation_id;
+    let which = acceptance::Which::parse(body.into_inner())?;
     Ok(web::Json(
-        acceptance::accept(&state, &principal, id, &meta).await?,
+        acceptance::accept(&state, &principal, which, &meta).await?,
     ))
 }
 
