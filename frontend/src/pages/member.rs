@@ -66,6 +66,8 @@ pub fn MemberPage() -> impl IntoView {
             })}
             <Alert message=error />
         </section>
+        <crate::pages::organizations::OrganizationInvitations on_change=move |()| reload() />
+        <crate::pages::organizations::MyOrganizations memberships=Signal::derive(move || me.with(|m| m.as_ref().map(|m| m.memberships.clone()).unwrap_or_default())) />
         <section class="card">
             <h2>"Invite someone"</h2>
             <Show

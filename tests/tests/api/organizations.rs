@@ -547,6 +547,7 @@ async fn an_existing_account_signs_in_and_accepts(b: Backend) {
     let mine = ann.my_invitations().await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].organization.as_ref().unwrap().name, "Acme");
+    assert_eq!(mine[0].inviter_name.as_deref(), Some("owner@example.com"));
     assert!(bo.my_invitations().await.unwrap().is_empty());
     // Someone else's invitation does not exist for another account.
     assert_problem(

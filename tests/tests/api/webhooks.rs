@@ -203,7 +203,15 @@ async fn every_event_of_a_flow_arrives_signed_and_failures_are_retried(b: Backen
             assert!(!r.body.contains(secret), "a payload holds a secret");
         }
     }
-    let deliveries = admin.webhook_deliveries(&hook.endpoint.id).await.unwrap();
+    // The receiver records the failed first attempt too: wait for the retry itself (its
+    // backoff is one to three seconds), not only for the event's name to have arrived.
+    let deliveries = eventually("the retried delivery", || async {
+        let d = admin.webhook_deliveries(&hook.endpoint.id).await.unwrap();
+        d.iter()
+            .any(|d| d.attempts >= 2 && d.status.as_str() == "sent")
+            .then_some(d)
+    })
+    .await;
     let retried: Vec<_> = deliveries.iter().filter(|d| d.attempts >= 2).collect();
     assert_eq!(
         retried.len(),

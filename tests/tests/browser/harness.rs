@@ -185,6 +185,18 @@ impl Browser {
         el.click().await.expect("clicks");
     }
 
+    /// Clicks the element `xpath` finds (a button within a given row, say).
+    pub async fn click_xpath(&self, xpath: &str) {
+        let el = self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("nothing at {xpath:?}: {e}"));
+        el.click().await.expect("clicks");
+    }
+
     /// Clicks the link whose text is exactly `label`.
     pub async fn click_link(&self, label: &str) {
         let xpath = format!("//a[normalize-space(.)='{label}']");

@@ -8,4 +8,5 @@ mod helpers;
 mod flows;
 mod hardening;
 mod harness;
+mod organizations;
 mod serving;

@@ -7,7 +7,7 @@ use crate::audit_trail::AuditEntry;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
-use crate::invitations::rules::{resolve_token, state_error};
+use crate::invitations::rules::{inviter_name, resolve_token, state_error};
 use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
 use crate::storage::{self, invitations, organizations as orgs};
@@ -33,7 +33,10 @@ pub async fn mine(state: &AppState, principal: &Principal) -> ApiResult<Vec<Invi
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 let org = invitations::organization_of(conn, &row)?;
-                out.push(row.to_api_in(now, org.as_ref()));
+                out.push(Invitation {
+                    inviter_name: inviter_name(conn, &row.inviter())?,
+                    ..row.to_api_in(now, org.as_ref())
+                });
             }
             Ok(out)
         })
