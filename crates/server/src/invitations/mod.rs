@@ -7,6 +7,7 @@ pub mod rules;
 #[cfg(test)]
 mod rules_tests;
 pub mod service;
+mod system;
 
 use crate::auth::Principal;
 use crate::error::ApiResult;

@@ -2,7 +2,7 @@
 //! takes its limits and runs one transaction holding the change, its audit event and email.
 
 use super::lifecycle;
-use super::rules::{self, Binding, CreateError, Inviter, NewInvitation};
+use super::rules::{self, CreateError, Inviter};
 use crate::audit_trail::AuditEntry;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -13,13 +13,12 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, OrganizationRow, utc};
 use crate::storage::{self, invitations, invitations::ListFilter};
 use crate::tokens::{Purpose, hash_token};
+use invitegate_core::ErrorCode;
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
     CreateInvitationRequest, Invitation, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
 };
-use invitegate_core::model::Role;
 use invitegate_core::model::{AuditAction, InvitationState, Scope};
-use invitegate_core::{Email, ErrorCode};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -368,66 +367,4 @@ pub async fn resend(
     Ok(result)
 }
 
-/// An administrator invitation made by the system rather than by a person.
-#[derive(Debug, Clone)]
-pub enum AdminInvitation {
-    /// While no active administrator exists: a fresh single-use invitation bound to no email
-    /// (whoever holds the server's console is the operator); an older unused one is revoked
-    /// first, so only the newest printed link works.
-    Owner,
-    /// From the command line: a single-use invitation for `email`, valid `days` days.
-    ForEmail {
-        /// The invitee.
-        email: Email,
-        /// Lifetime in days.
-        days: i64,
-    },
-}
-
-/// Creates `kind` in one transaction and returns its link; `None` for [`AdminInvitation::Owner`]
-/// when an administrator exists. Errors: 409 `email_registered` / `invitation_pending` for an
-/// address that has an account or a pending invitation.
-pub async fn admin_invitation(
-    state: &Arc<AppState>,
-    kind: AdminInvitation,
-) -> ApiResult<Option<String>> {
-    let st = state.clone();
-    state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                let (binding, expires_in_days, bootstrap) = match kind {
-                    AdminInvitation::Owner => {
-                        if storage::users::active_admin_exists(conn)? {
-                            return Ok(None);
-                        }
-                        invitations::revoke_unused_bootstrap(conn, storage::now())?;
-                        (Binding::Open, st.config.invite_link_expiry, true)
-                    }
-                    AdminInvitation::ForEmail { email, days } => {
-                        (Binding::Email(email), days, false)
-                    }
-                };
-                let new = NewInvitation {
-                    binding,
-                    role: Role::Admin,
-                    max_uses: 1,
-                    expires_in_days,
-                    note: None,
-                    send_email: false,
-                    organization: None,
-                };
-                let system = Inviter::system();
-                let (_, token) = rules::create_in_tx(
-                    conn,
-                    &st,
-                    &system,
-                    &new,
-                    bootstrap,
-                    &RequestMeta::default(),
-                )
-                .map_err(ApiError::from)?;
-                Ok(Some(st.link("/invite", &token)))
-            })
-        })
-        .await
-}
+pub use super::system::{AdminInvitation, admin_invitation};
