@@ -10,9 +10,10 @@ use crate::http::RequestMeta;
 use crate::invitations::rules::{inviter_name, resolve_token, state_error};
 use crate::ratelimit::ClientLimit;
 use crate::state::AppState;
+use crate::storage::models::InvitationRow;
 use crate::storage::{self, invitations, organizations as orgs};
 use invitegate_core::api::{AcceptInvitationRequest, Invitation, Membership};
-use invitegate_core::model::{AuditAction, OrganizationRole};
+use invitegate_core::model::{ActorRef, AuditAction, OrganizationRole};
 use invitegate_core::{Email, ErrorCode, FieldCode};
 
 fn signed_in_user(principal: &Principal) -> ApiResult<storage::models::UserRow> {
@@ -94,22 +95,28 @@ pub async fn accept(
                     },
                 )
                 .await?;
-            let email = Email::parse(&user.email).ok();
-            let addressed = match (&row.email, &row.email_domain) {
-                (Some(e), _) => *e == user.email,
-                (None, Some(d)) => email.as_ref().is_some_and(|e| e.domain() == d),
-                (None, None) => true,
-            };
             if row.organization_id.is_none() {
                 return Err(ApiError::new(ErrorCode::NotFound));
             }
-            if !addressed {
+            if !addressed_to(&row, &user.email, true) {
                 return Err(ApiError::new(ErrorCode::EmailMismatch));
             }
             (row.id, true)
         }
     };
-    accept_addressed(state, user, id, token_held, meta).await
+    accept_addressed(state, user, principal.actor(), id, token_held, meta).await
+}
+
+/// Whether `inv` is for the account with `email`: bound to that address, or — for whoever
+/// holds its token — a domain invitation for its domain or an open one.
+fn addressed_to(inv: &InvitationRow, email: &str, token_held: bool) -> bool {
+    match (&inv.email, &inv.email_domain) {
+        (Some(e), _) => e == email,
+        (None, Some(d)) => {
+            token_held && Email::parse(email).is_ok_and(|e| e.domain() == d.as_str())
+        }
+        (None, None) => token_held,
+    }
 }
 
 /// Accepts invitation `id` for `user` in one transaction. Without the token (`token_held`
@@ -118,6 +125,7 @@ pub async fn accept(
 async fn accept_addressed(
     state: &AppState,
     user: storage::models::UserRow,
+    actor: ActorRef,
     id: String,
     token_held: bool,
     meta: &RequestMeta,
@@ -129,15 +137,7 @@ async fn accept_addressed(
                 let now = storage::now();
                 let not_found = || ApiError::new(ErrorCode::NotFound);
                 let inv = invitations::find(conn, &id)?.ok_or_else(not_found)?;
-                let email = Email::parse(&user.email).ok();
-                let addressed = match (&inv.email, &inv.email_domain) {
-                    (Some(e), _) => *e == user.email,
-                    (None, Some(d)) => {
-                        token_held && email.as_ref().is_some_and(|e| e.domain() == d)
-                    }
-                    (None, None) => token_held,
-                };
-                if !addressed {
+                if !addressed_to(&inv, &user.email, token_held) {
                     return Err(not_found());
                 }
                 let org_id = inv.organization_id.clone().ok_or_else(not_found)?;
@@ -154,32 +154,27 @@ async fn accept_addressed(
                 }
                 let role = inv.organization_role.unwrap_or(OrganizationRole::Member);
                 let joined = storage::savepoint(conn, |conn| {
+                    let inviter = Some(inv.inviter());
+                    let invitation = Some(inv.id.as_str());
                     join(
                         conn,
                         &org_id,
                         &user.id,
                         role,
-                        Some(inv.inviter()),
+                        inviter,
                         "invitation",
+                        invitation,
                         &meta,
                     )
                 });
                 match joined {
-                    Err(e)
-                        if matches!(
-                            &e,
-                            ApiError {
-                                code: ErrorCode::Internal,
-                                ..
-                            }
-                        ) && orgs::membership(conn, &org_id, &user.id)?.is_some() =>
-                    {
+                    Err(e) if storage::is_unique_violation(&e) => {
                         return Err(ApiError::new(ErrorCode::AlreadyMember));
                     }
                     other => other?,
                 }
                 AuditEntry::success(AuditAction::InvitationAccepted)
-                    .actor(Some(principal_actor(&user)))
+                    .actor(Some(actor.clone()))
                     .target("invitation", inv.id.clone())
                     .details(serde_json::json!({"organization_id": org_id, "role": role}))
                     .write(conn, &meta)?;
@@ -192,13 +187,6 @@ async fn accept_addressed(
         .await
 }
 
-fn principal_actor(user: &storage::models::UserRow) -> invitegate_core::model::ActorRef {
-    invitegate_core::model::ActorRef {
-        kind: invitegate_core::model::ActorType::User,
-        id: user.id.clone(),
-    }
-}
-
 /// Declines invitation `id`, addressed to the signed-in account: it ends at once (its token
 /// stops working) and no longer counts against its inviter's quota. Errors: 403 for an API key,
 /// 404 (another account's invitation), 409 `invitation_not_pending`.
@@ -209,6 +197,7 @@ pub async fn decline(
     meta: &RequestMeta,
 ) -> ApiResult<Invitation> {
     let user = signed_in_user(principal)?;
+    let actor = principal.actor();
     let meta = meta.clone();
     state
         .db(move |conn| {
@@ -221,7 +210,7 @@ pub async fn decline(
                     return Err(ApiError::new(ErrorCode::InvitationNotPending));
                 }
                 AuditEntry::success(AuditAction::InvitationDeclined)
-                    .actor(Some(principal_actor(&user)))
+                    .actor(Some(actor.clone()))
                     .target("invitation", inv.id.clone())
                     .details(serde_json::json!({"organization_id": inv.organization_id}))
                     .write(conn, &meta)?;

@@ -166,6 +166,7 @@ pub async fn create(
                         OrganizationRole::Owner,
                         None,
                         "creator",
+                        None,
                         &meta,
                     )?;
                 }
@@ -175,7 +176,9 @@ pub async fn create(
         .await
 }
 
-/// Adds `user` to `org` with `role` and audits it (`basis`: how they joined).
+/// Adds `user` to `org` with `role` and audits it (`basis`: how they joined; `invitation`: the
+/// invitation that brought them, if any). A membership that exists is a unique violation.
+#[allow(clippy::too_many_arguments)]
 pub fn join(
     conn: &mut DbConn,
     org: &str,
@@ -183,8 +186,9 @@ pub fn join(
     role: OrganizationRole,
     invited_by: Option<ActorRef>,
     basis: &str,
+    invitation: Option<&str>,
     meta: &RequestMeta,
-) -> ApiResult<()> {
+) -> storage::DbResult<()> {
     let row = MembershipRow {
         organization_id: org.to_string(),
         user_id: user.to_string(),
@@ -200,9 +204,11 @@ pub fn join(
             id: user.to_string(),
         }))
         .target("organization", org.to_string())
-        .details(serde_json::json!({"user_id": user, "role": role, "basis": basis}))
-        .write(conn, meta)?;
-    Ok(())
+        .details(match invitation {
+            Some(id) => serde_json::json!({"user_id": user, "role": role, "basis": basis, "invitation_id": id}),
+            None => serde_json::json!({"user_id": user, "role": role, "basis": basis}),
+        })
+        .write(conn, meta)
 }
 
 /// A page of organisations, newest first: all of them with `organizations:read`, else the

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::http::RequestMeta;
 use crate::invitations::rules::state_error;
 use crate::state::AppState;
-use crate::storage::models::{InvitationRow, MembershipRow, UserRow};
+use crate::storage::models::{InvitationRow, UserRow};
 use crate::storage::{self, DbConn, invitations, users};
 use invitegate_core::ErrorCode;
 use invitegate_core::model::RegistrationBasis as Basis;
@@ -62,20 +62,16 @@ pub(super) fn insert_user(
     if let Some(inv) = invitation
         && let Some(org) = &inv.organization_id
     {
-        let membership = MembershipRow {
-            organization_id: org.clone(),
-            user_id: user.id.clone(),
-            role: inv.organization_role.unwrap_or(OrganizationRole::Member),
-            invited_by_type: Some(inv.inviter_type),
-            invited_by_id: Some(inv.inviter_id.clone()),
-            joined_at: user.created_at,
-        };
-        storage::organizations::add_member(conn, &membership)?;
-        AuditEntry::success(AuditAction::MembershipCreated)
-            .actor(actor.clone())
-            .target("organization", org.clone())
-            .details(serde_json::json!({"user_id": user.id, "role": membership.role, "basis": "invitation", "invitation_id": inv.id}))
-            .write(conn, meta)?;
+        crate::organizations::service::join(
+            conn,
+            org,
+            &user.id,
+            inv.organization_role.unwrap_or(OrganizationRole::Member),
+            Some(inv.inviter()),
+            "invitation",
+            Some(&inv.id),
+            meta,
+        )?;
     }
     AuditEntry::success(AuditAction::RegistrationSucceeded)
         .actor(actor)
