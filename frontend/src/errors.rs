@@ -67,6 +67,10 @@ pub fn field_message(field: &str, code: &str, limits: Limits) -> String {
             thousands(MAX_INVITATION_USES)
         ),
         ("url", _) => "Enter a public https:// URL.".into(),
+        ("organization", "not_found") => {
+            "No organisation has this slug: check the spelling, or create it first.".into()
+        }
+        ("organization_id", _) => "This organisation does not exist or is not yours.".into(),
         (f, c) => format!("{}: {}", f.replace('_', " "), c.replace('_', " ")),
     }
 }

@@ -222,8 +222,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone.
-         * @description Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone. The invitation is used and the membership made in one transaction.
+         * Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone; by the token of a proof-of-ownership link, the one that link was sent for.
+         * @description Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the token of its link, one addressed to the account's email, to its domain, or to anyone; by the token of a proof-of-ownership link, the one that link was sent for. The invitation is used and the membership made in one transaction. A link's token for an invitation bound to another address answers 202 and emails that address a proof-of-ownership link (seed 003), which only the same signed-in account can complete.
          */
         post: operations["acceptInvitation"];
         delete?: never;
@@ -392,6 +392,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisations whose `suggest` domain matches the signed-in account's email and that it does not belong to.
+         * @description The organisations whose `suggest` domain matches the signed-in account's email and that it does not belong to.
+         */
+        get: operations["listMySuggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -438,6 +458,114 @@ export interface paths {
          * @description Renames an organisation or changes whether its members may invite; for its owners and admins and instance administrators.
          */
         patch: operations["updateOrganization"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organisation's email domains, alphabetically.
+         * @description An organisation's email domains, alphabetically.
+         */
+        get: operations["listOrganizationDomains"];
+        put?: never;
+        /**
+         * Adds an email domain to an organisation, with what it does for accounts at it.
+         * @description Adds an email domain to an organisation, with what it does for accounts at it.
+         */
+        post: operations["addOrganizationDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/domains/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes an email domain from an organisation; memberships made through it stay.
+         * @description Removes an email domain from an organisation; memberships made through it stay.
+         */
+        delete: operations["removeOrganizationDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organisation's pending join requests, newest first (at most 200).
+         * @description An organisation's pending join requests, newest first (at most 200).
+         */
+        get: operations["listJoinRequests"];
+        put?: never;
+        /**
+         * Asks to join an organisation whose `suggest` domain matches the signed-in account's email; an owner or admin decides.
+         * @description Asks to join an organisation whose `suggest` domain matches the signed-in account's email; an owner or admin decides. Asking again returns the pending request.
+         */
+        post: operations["createJoinRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/join-requests/{rid}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approves a join request: the account becomes a `member`.
+         * @description Approves a join request: the account becomes a `member`.
+         */
+        post: operations["approveJoinRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/join-requests/{rid}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rejects a join request.
+         * @description Rejects a join request.
+         */
+        post: operations["rejectJoinRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/organizations/{id}/members": {
@@ -758,8 +886,8 @@ export interface components {
     schemas: {
         /**
          * @description `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation by
-         *     its id (one listed by `GET /api/v1/me/invitations`) or by the token of its link. Exactly one
-         *     of the two.
+         *     its id (one listed by `GET /api/v1/me/invitations`), by the token of its link, or by the
+         *     token of a proof-of-ownership link. Exactly one of the three.
          * @example {
          *       "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"
          *     }
@@ -769,6 +897,11 @@ export interface components {
             invitation_id?: string | null;
             /** @description The token of the invitation's link. */
             token?: string | null;
+            /**
+             * @description The token of an `/accept-invitation` link: the proof, emailed to the invited address,
+             *     that the signed-in account's holder owns it (seed 003).
+             */
+            verification_token?: string | null;
         };
         /**
          * @description A reference to an actor or a target: `{"type": "user", "id": "..."}`.
@@ -788,6 +921,22 @@ export interface components {
          * @enum {string}
          */
         ActorType: "user" | "api_key" | "system";
+        /**
+         * @description `POST /api/v1/organizations/{id}/domains` body.
+         * @example {
+         *       "domain": "acme.example",
+         *       "policy": "suggest"
+         *     }
+         */
+        AddDomainRequest: {
+            /**
+             * @description A domain name (`acme.example`); public mail domains (gmail.com, outlook.com, ...) are
+             *     refused with `public_email_domain`.
+             */
+            domain: string;
+            /** @description What it does for accounts at it. */
+            policy: components["schemas"]["DomainPolicy"];
+        };
         /**
          * @description An API key, without its secret.
          * @example {
@@ -1130,10 +1279,18 @@ export interface components {
             secret: string;
         };
         /**
+         * @description What an organisation's email domain does for accounts at it: nothing automatic
+         *     (`invite_only`), a "Join Acme?" suggestion and a join request an admin approves
+         *     (`suggest`), or membership once the address is verified, sign-up without an invitation
+         *     included (`auto_join`).
+         * @enum {string}
+         */
+        DomainPolicy: "invite_only" | "suggest" | "auto_join";
+        /**
          * @description A stable snake_case error code with its default HTTP status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "domain_taken" | "join_request_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
          * @description Format of the audit export.
          * @enum {string}
@@ -1144,7 +1301,7 @@ export interface components {
          *     The UI words each one for people.
          * @enum {string}
          */
-        FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address";
+        FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address" | "public_email_domain";
         /**
          * @description An invitation.
          * @example {
@@ -1317,6 +1474,51 @@ export interface components {
             used: number;
         };
         /**
+         * @description A signed-in account's request to join an organisation whose `suggest` domain matches its
+         *     verified email; an owner or admin of the organisation approves or rejects it.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "decided_at": null,
+         *       "id": "01936b41-0000-7000-8000-0000000000aa",
+         *       "organization": {
+         *         "id": "01936b40-0000-7000-8000-0000000000ac",
+         *         "name": "Acme",
+         *         "slug": "acme"
+         *       },
+         *       "state": "pending",
+         *       "user": {
+         *         "display_name": "Ann Lee",
+         *         "email": "ann@acme.example",
+         *         "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *       }
+         *     }
+         */
+        JoinRequest: {
+            /**
+             * Format: date-time
+             * @description When they asked.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When an owner or admin decided, if they did.
+             */
+            decided_at?: string | null;
+            /** @description Request id. */
+            id: string;
+            /** @description The organisation asked to join. */
+            organization: components["schemas"]["OrganizationRef"];
+            /** @description `pending`, `approved` or `rejected`. */
+            state: components["schemas"]["JoinRequestState"];
+            /** @description Who asked. */
+            user: components["schemas"]["MemberUser"];
+        };
+        /**
+         * @description Where a request to join an organisation stands.
+         * @enum {string}
+         */
+        JoinRequestState: "pending" | "approved" | "rejected";
+        /**
          * @description `POST /api/v1/auth/login` body.
          * @example {
          *       "email": "ann@example.com",
@@ -1461,6 +1663,25 @@ export interface components {
             name: string;
             /** @description Unique URL-safe name: lower-case letters, digits and `-`, 2 to 63 characters. */
             slug: string;
+        };
+        /**
+         * @description An email domain of an organisation and what it does for accounts at it.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "domain": "acme.example",
+         *       "policy": "suggest"
+         *     }
+         */
+        OrganizationDomain: {
+            /**
+             * Format: date-time
+             * @description When it was added.
+             */
+            created_at: string;
+            /** @description The domain, lower-case (`acme.example`); at most one organisation has it. */
+            domain: string;
+            /** @description What it does: `invite_only`, `suggest` or `auto_join`. */
+            policy: components["schemas"]["DomainPolicy"];
         };
         /**
          * @description An organisation as other objects name it.
@@ -3094,7 +3315,16 @@ export interface operations {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
-            /** @description `invalid_invitation`: the token is malformed, forged or unknown */
+            /** @description `verification_pending`: the invitation names another address; a link to complete the acceptance went there */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusResponse"];
+                };
+            };
+            /** @description `invalid_invitation`: the token is malformed, forged or unknown; `invalid_token`: the same for a proof-of-ownership link, or it was used */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3104,7 +3334,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
-            /** @description `email_mismatch`: the invitation is for another address or domain; `forbidden`: API keys have no account */
+            /** @description `email_mismatch`: a domain invitation for another domain; `forbidden`: another account asked for this proof-of-ownership link, or an API key */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3131,7 +3361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used` */
+            /** @description `invitation_expired`, `invitation_revoked`, `invitation_declined`, `invitation_used`, or `token_expired` (the proof-of-ownership link) */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3142,7 +3372,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Neither or both of `invitation_id` and `token` */
+            /** @description Not exactly one of `invitation_id`, `token` and `verification_token` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3151,7 +3381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited`: too many forged tokens from this client */
+            /** @description `rate_limited`: too many failed tokens from this client */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -3664,6 +3894,48 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listMySuggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organisations the account may ask to join */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description API keys have no account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listOrganizations: {
         parameters: {
             query?: {
@@ -3876,6 +4148,440 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `name`: `invalid` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOrganizationDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its domains */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationDomain"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members who are not owners or admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addOrganizationDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddDomainRequest"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationDomain"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: only owners and instance administrators add domains */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `domain_taken`: an organisation already has it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `domain`: `invalid` or `public_email_domain` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeOrganizationDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+                /** @description The domain */
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members who are not owners or admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such organisation, or it does not have this domain */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listJoinRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequest"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members who are not owners or admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`, also for non-members */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending request */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequest"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: no `suggest` domain of the organisation matches the account's email, or an API key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_member` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    approveJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+                /** @description Join request id */
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new membership */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members who are not owners or admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `join_request_not_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    rejectJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation id */
+                id: string;
+                /** @description Join request id */
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, now `rejected` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequest"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: members who are not owners or admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `join_request_not_pending` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

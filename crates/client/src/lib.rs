@@ -18,6 +18,7 @@
 mod account;
 mod admin;
 mod invitations;
+mod organization_domains;
 mod organizations;
 
 use invitegate_core::ErrorCode;
@@ -67,6 +68,25 @@ pub enum Registration {
     SignedIn(Box<SessionResponse>),
     /// 202: the email must be verified first.
     VerificationPending,
+}
+
+/// The outcome of accepting an organisation invitation by its link's token.
+#[derive(Debug, Clone)]
+pub enum Acceptance {
+    /// 200: the account is a member.
+    Member(Box<Membership>),
+    /// 202: the invitation names another address; a proof-of-ownership link went there.
+    VerificationPending,
+}
+
+impl Acceptance {
+    /// The membership, if the account joined.
+    pub fn member(self) -> Option<Membership> {
+        match self {
+            Self::Member(m) => Some(*m),
+            Self::VerificationPending => None,
+        }
+    }
 }
 
 /// A client bound to one server and, optionally, one bearer credential.

@@ -1,8 +1,8 @@
 //! Organisations and their members.
 
-use crate::{Client, ClientError};
+use crate::{Acceptance, Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 
 impl Client {
     /// `POST /organizations`.
@@ -97,19 +97,44 @@ impl Client {
             "/invitations/accept",
             &AcceptInvitationRequest {
                 invitation_id: Some(invitation_id.into()),
-                token: None,
+                ..Default::default()
             },
         )
         .await
     }
 
-    /// `POST /invitations/accept` with the token of an invitation link.
-    pub async fn accept_invitation_by_token(&self, token: &str) -> Result<Membership, ClientError> {
+    /// `POST /invitations/accept` with the token of an invitation link: a membership, or — for
+    /// an invitation bound to another address — [`Acceptance::VerificationPending`] (a
+    /// proof-of-ownership link went to that address).
+    pub async fn accept_invitation_by_token(&self, token: &str) -> Result<Acceptance, ClientError> {
+        let body = AcceptInvitationRequest {
+            token: Some(token.into()),
+            ..Default::default()
+        };
+        let res = self
+            .send(
+                self.request(Method::POST, "/invitations/accept")
+                    .json(&body),
+            )
+            .await?;
+        if res.status() == StatusCode::ACCEPTED {
+            Ok(Acceptance::VerificationPending)
+        } else {
+            Ok(Acceptance::Member(Box::new(res.json().await?)))
+        }
+    }
+
+    /// `POST /invitations/accept` with the token of a proof-of-ownership link
+    /// (`/accept-invitation#token=…`), signed in as the account that asked for it.
+    pub async fn accept_invitation_with_proof(
+        &self,
+        verification_token: &str,
+    ) -> Result<Membership, ClientError> {
         self.post(
             "/invitations/accept",
             &AcceptInvitationRequest {
-                invitation_id: None,
-                token: Some(token.into()),
+                verification_token: Some(verification_token.into()),
+                ..Default::default()
             },
         )
         .await

@@ -40,6 +40,8 @@ string_enum! {
         RequiresEmail => "requires_email",
         /// A webhook URL that resolves to a private or special-purpose address.
         PrivateAddress => "private_address",
+        /// A public mail domain (gmail.com, outlook.com, ...) cannot belong to an organisation.
+        PublicEmailDomain => "public_email_domain",
     }
 }
 
@@ -88,6 +90,8 @@ error_codes! {
     SlugTaken => "slug_taken", 409, "Slug taken", "Another organisation already uses this short name.";
     LastOwner => "last_owner", 409, "Last owner", "An organisation needs an owner: make someone else owner first.";
     AlreadyMember => "already_member", 409, "Already a member", "This person is already a member of the organisation.";
+    DomainTaken => "domain_taken", 409, "Domain taken", "Another organisation already has this email domain.";
+    JoinRequestNotPending => "join_request_not_pending", 409, "Request already decided", "This request to join was already approved or rejected.";
     InvitationExpired => "invitation_expired", 410, "Invitation expired", "This invitation has expired. Ask for a new one.";
     InvitationRevoked => "invitation_revoked", 410, "Invitation revoked", "This invitation was revoked.";
     InvitationDeclined => "invitation_declined", 410, "Invitation declined", "This invitation was declined. Ask for a new one if you change your mind.";

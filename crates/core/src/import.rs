@@ -1,20 +1,32 @@
 //! CSV rows for bulk invitations, shared by `invitegate invitations import` and the admin
 //! console's import screen.
 
-use crate::api::CreateInvitationRequest;
-use crate::model::Role;
+use crate::api::{BulkResult, BulkStatus, CreateInvitationRequest};
+use crate::model::{OrganizationRole, Role};
+use std::collections::{BTreeSet, HashMap};
 
-/// Parses CSV text into create bodies.
+/// One CSV row: the create body and, from the `organization` column, the slug of the
+/// organisation to invite into (the caller resolves it to `organization_id`).
+#[derive(Debug, Clone, Default)]
+pub struct CsvRow {
+    /// The create body (`organization_id` unset).
+    pub invitation: CreateInvitationRequest,
+    /// The organisation's slug, when the row names one.
+    pub organization: Option<String>,
+}
+
+/// Parses CSV text into rows.
 ///
-/// With a header row containing `email`, the columns `email`, `note`, `role` and
-/// `expires_in_days` are read by name (any order, case-insensitive, others ignored); without
-/// one, the first column is the email. Fields are trimmed, blank lines skipped; a row without a
-/// valid `role` gets `default_role`. Errors: malformed CSV (e.g. an unclosed quote), with the
-/// line it was found on.
+/// With a header row containing `email`, the columns `email`, `note`, `role`,
+/// `expires_in_days`, `organization` (a slug) and `organization_role` are read by name (any
+/// order, case-insensitive, others ignored); without one, the first column is the email.
+/// Fields are trimmed, blank lines skipped; a row without a valid `role` gets `default_role`,
+/// one without a valid `organization_role` gets none (the server's default, `member`). Errors:
+/// malformed CSV (e.g. an unclosed quote), with the line it was found on.
 pub fn parse_invitation_csv(
     input: impl std::io::Read,
     default_role: Role,
-) -> Result<Vec<CreateInvitationRequest>, String> {
+) -> Result<Vec<CsvRow>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -32,10 +44,13 @@ pub fn parse_invitation_csv(
     };
     let header: Vec<String> = first.iter().map(|h| h.to_lowercase()).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
-    let (email_col, note_col, role_col, days_col, has_header) = match col("email") {
-        Some(e) => (e, col("note"), col("role"), col("expires_in_days"), true),
-        None => (0, None, None, None, false),
+    let (email_col, has_header) = match col("email") {
+        Some(e) => (e, true),
+        None => (0, false),
     };
+    let named = |name: &str| if has_header { col(name) } else { None };
+    let (note_col, role_col, days_col) = (named("note"), named("role"), named("expires_in_days"));
+    let (org_col, org_role_col) = (named("organization"), named("organization_role"));
     let mut push = |rec: &csv::StringRecord| {
         if rec.iter().all(|f| f.is_empty()) {
             return;
@@ -45,7 +60,7 @@ pub fn parse_invitation_csv(
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        rows.push(CreateInvitationRequest {
+        let invitation = CreateInvitationRequest {
             email: Some(rec.get(email_col).unwrap_or_default().to_string()),
             note: get(note_col),
             role: Some(
@@ -54,7 +69,12 @@ pub fn parse_invitation_csv(
                     .unwrap_or(default_role),
             ),
             expires_in_days: get(days_col).and_then(|d| d.parse().ok()),
+            organization_role: get(org_role_col).and_then(|r| r.parse::<OrganizationRole>().ok()),
             ..Default::default()
+        };
+        rows.push(CsvRow {
+            invitation,
+            organization: get(org_col).map(|s| s.to_lowercase()),
         });
     };
     if !has_header {
@@ -64,6 +84,55 @@ pub fn parse_invitation_csv(
         push(&rec.map_err(describe)?);
     }
     Ok(rows)
+}
+
+/// The distinct organisation slugs `rows` name.
+pub fn organization_slugs<'a>(rows: impl IntoIterator<Item = &'a CsvRow>) -> BTreeSet<String> {
+    rows.into_iter()
+        .filter_map(|r| r.organization.clone())
+        .collect()
+}
+
+/// Gives each row `(index, row)` naming an organisation the `organization_id` that `ids` maps
+/// its slug to. Rows naming a slug `ids` lacks become `invalid` results (`organization`:
+/// `not_found`), so a dry run reports unknown organisations per row. Returns the create bodies
+/// and those results.
+pub fn assign_organizations(
+    rows: impl IntoIterator<Item = (usize, CsvRow)>,
+    ids: &HashMap<String, String>,
+) -> (Vec<(usize, CreateInvitationRequest)>, Vec<BulkResult>) {
+    let mut ready = Vec::new();
+    let mut unknown = Vec::new();
+    for (index, row) in rows {
+        let organization_id = match row.organization {
+            None => None,
+            Some(slug) => match ids.get(&slug) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    unknown.push(BulkResult {
+                        index,
+                        email: row.invitation.email,
+                        status: BulkStatus::Invalid,
+                        invitation: None,
+                        token: None,
+                        url: None,
+                        error: Some(
+                            [("organization".to_string(), vec!["not_found".to_string()])].into(),
+                        ),
+                    });
+                    continue;
+                }
+            },
+        };
+        ready.push((
+            index,
+            CreateInvitationRequest {
+                organization_id,
+                ..row.invitation
+            },
+        ));
+    }
+    (ready, unknown)
 }
 
 #[cfg(test)]
@@ -78,11 +147,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].email.as_deref(), Some("a@example.com"));
-        assert_eq!(rows[0].role, Some(Role::Admin));
-        assert_eq!(rows[0].note.as_deref(), Some("hi"));
-        assert_eq!(rows[1].role, Some(Role::Member));
-        assert_eq!(rows[1].note, None);
+        let (a, b) = (&rows[0].invitation, &rows[1].invitation);
+        assert_eq!(a.email.as_deref(), Some("a@example.com"));
+        assert_eq!(a.role, Some(Role::Admin));
+        assert_eq!(a.note.as_deref(), Some("hi"));
+        assert_eq!(b.role, Some(Role::Member));
+        assert_eq!(b.note, None);
+    }
+
+    #[test]
+    fn reads_the_organisation_and_its_role() {
+        let rows = parse_invitation_csv(
+            "email,organization,organization_role\na@example.com,Acme,admin\nb@example.com,,\n"
+                .as_bytes(),
+            Role::Member,
+        )
+        .unwrap();
+        assert_eq!(rows[0].organization.as_deref(), Some("acme"));
+        assert_eq!(
+            rows[0].invitation.organization_role,
+            Some(OrganizationRole::Admin)
+        );
+        assert_eq!(rows[1].organization, None);
+        assert_eq!(rows[1].invitation.organization_role, None);
+        assert_eq!(
+            organization_slugs(&rows).into_iter().collect::<Vec<_>>(),
+            ["acme"]
+        );
+
+        let (ready, unknown) =
+            assign_organizations(rows.clone().into_iter().enumerate(), &HashMap::new());
+        assert_eq!((ready.len(), unknown.len()), (1, 1));
+        assert_eq!(unknown[0].index, 0);
+        assert_eq!(unknown[0].status, BulkStatus::Invalid);
+        let ids = HashMap::from([("acme".to_string(), "o1".to_string())]);
+        let (ready, unknown) = assign_organizations(rows.into_iter().enumerate(), &ids);
+        assert!(unknown.is_empty());
+        assert_eq!(ready[0].1.organization_id.as_deref(), Some("o1"));
+        assert_eq!(ready[1].1.organization_id, None);
     }
 
     #[test]
@@ -91,6 +193,6 @@ mod tests {
             parse_invitation_csv("a@example.com\nb@example.com,x\n".as_bytes(), Role::Member)
                 .unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].email.as_deref(), Some("b@example.com"));
+        assert_eq!(rows[1].invitation.email.as_deref(), Some("b@example.com"));
     }
 }

@@ -106,13 +106,31 @@ string_enum! {
 }
 
 string_enum! {
+    /// What an organisation's email domain does for accounts at it: nothing automatic
+    /// (`invite_only`), a "Join Acme?" suggestion and a join request an admin approves
+    /// (`suggest`), or membership once the address is verified, sign-up without an invitation
+    /// included (`auto_join`).
+    DomainPolicy { InviteOnly => "invite_only", Suggest => "suggest", AutoJoin => "auto_join" }
+}
+
+string_enum! {
+    /// Where a request to join an organisation stands.
+    JoinRequestState { Pending => "pending", Approved => "approved", Rejected => "rejected" }
+}
+
+string_enum! {
     /// What an outbox item delivers.
     OutboxKind { Email => "email", Webhook => "webhook" }
 }
 
 string_enum! {
     /// What let an account be created: an invitation, the allowlist, or open sign-up.
-    RegistrationBasis { Invitation => "invitation", Allowlist => "allowlist", Open => "open" }
+    RegistrationBasis {
+        Invitation => "invitation",
+        Allowlist => "allowlist",
+        Open => "open",
+        OrganizationDomain => "organization_domain",
+    }
 }
 
 string_enum! {
@@ -168,6 +186,12 @@ string_enum! {
         MembershipCreated => "membership.created",
         MembershipRoleChanged => "membership.role_changed",
         MembershipRemoved => "membership.removed",
+        InvitationProofRequested => "invitation.proof_requested",
+        OrganizationDomainAdded => "organization.domain_added",
+        OrganizationDomainRemoved => "organization.domain_removed",
+        JoinRequestCreated => "join_request.created",
+        JoinRequestApproved => "join_request.approved",
+        JoinRequestRejected => "join_request.rejected",
     }
 }
 

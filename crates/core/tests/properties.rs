@@ -80,7 +80,7 @@ proptest! {
         let text = w.into_inner().unwrap();
         let parsed = parse_invitation_csv(text.as_slice(), Role::Member).unwrap();
         prop_assert_eq!(parsed.len(), expected.len());
-        for (got, want) in parsed.iter().zip(&expected) {
+        for (got, want) in parsed.iter().map(|r| &r.invitation).zip(&expected) {
             prop_assert_eq!(&got.email, &want.email);
             prop_assert_eq!(&got.note, &want.note);
             prop_assert_eq!(got.role, want.role);

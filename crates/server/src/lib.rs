@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod ops;
+pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;
 pub mod paging;

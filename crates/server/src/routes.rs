@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit, invitations, ops, organizations, outbox, password_resets, registration,
-    sessions, settings, users, webhooks,
+    api_keys, audit, invitations, ops, organization_domains, organizations, outbox,
+    password_resets, registration, sessions, settings, users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -53,7 +53,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(organizations::remove_member)
         .service(organizations::my_invitations)
         .service(organizations::accept_invitation)
-        .service(organizations::decline_invitation);
+        .service(organizations::decline_invitation)
+        .service(organization_domains::add_domain)
+        .service(organization_domains::list_domains)
+        .service(organization_domains::remove_domain)
+        .service(organization_domains::my_suggestions)
+        .service(organization_domains::create_join_request)
+        .service(organization_domains::list_join_requests)
+        .service(organization_domains::approve_join_request)
+        .service(organization_domains::reject_join_request);
 }
 
 #[derive(utoipa::OpenApi)]

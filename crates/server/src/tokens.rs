@@ -32,6 +32,8 @@ pub enum Purpose {
     EmailVerification,
     /// A password-reset link.
     PasswordReset,
+    /// A link proving that a signed-in account owns the address an invitation names.
+    AcceptanceProof,
     /// Access-token (JWT) signing.
     Access,
     /// Refresh tokens (opaque, looked up by hash).
@@ -44,6 +46,7 @@ impl Purpose {
             Self::Invitation => "invitation",
             Self::EmailVerification => "email_verification",
             Self::PasswordReset => "password_reset",
+            Self::AcceptanceProof => "acceptance_proof",
             Self::Access => "access",
             Self::Refresh => "refresh",
         }

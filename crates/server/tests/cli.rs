@@ -309,3 +309,89 @@ async fn a_killed_server_delivers_pending_email_after_restart() {
     }
     panic!("the pending email was lost");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_seeds_several_organisations_by_slug_and_reports_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, key, _) = run(invitegate(dir.path()).args([
+        "api-key",
+        "create",
+        "--name",
+        "seed",
+        "--scope",
+        "organizations:write,organizations:read,invitations:read",
+    ]));
+    let key = key.trim().to_string();
+    let (_server, base, _) = serve(dir.path());
+    let http = reqwest::Client::new();
+    for (name, slug) in [("Acme", "acme"), ("Globex", "globex")] {
+        let res = http
+            .post(format!("{base}/api/v1/organizations"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"name": name, "slug": slug}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+    }
+    let csv = dir.path().join("members.csv");
+    std::fs::write(
+        &csv,
+        "email,organization,organization_role\nann@example.com,acme,admin\nbo@example.com,Globex,\ncy@example.com,initech,member\ndee@example.com,,\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut c = invitegate(dir.path());
+        c.args(["invitations", "import", csv.to_str().unwrap(), "--no-email"])
+            .args(extra);
+        run(&mut c)
+    };
+    let listed = |http: reqwest::Client| {
+        let (base, key) = (base.clone(), key.clone());
+        async move {
+            let page: serde_json::Value = http
+                .get(format!("{base}/api/v1/invitations"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["data"].as_array().unwrap().clone()
+        }
+    };
+    // The first start made the owner's invitation.
+    let before = listed(http.clone()).await.len();
+    let (out, stdout, stderr) = import(&["--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("dry run: 3 created, 0 already invited, 0 already registered, 1 invalid"),
+        "{stderr}"
+    );
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert!(rows[3].starts_with("3,cy@example.com,invalid"), "{stdout}");
+    assert!(rows[3].contains("organization") && rows[3].contains("not_found"));
+    assert_eq!(
+        listed(http.clone()).await.len(),
+        before,
+        "a dry run creates nothing"
+    );
+
+    let (_, _, stderr) = import(&[]);
+    assert!(stderr.contains("3 created"), "{stderr}");
+    let invitations = listed(http.clone()).await;
+    let seeded = |email: &str| {
+        invitations
+            .iter()
+            .find(|i| i["email"] == email)
+            .cloned()
+            .unwrap_or_else(|| panic!("{email} invited"))
+    };
+    assert_eq!(seeded("ann@example.com")["organization"]["slug"], "acme");
+    assert_eq!(seeded("ann@example.com")["organization_role"], "admin");
+    assert_eq!(seeded("bo@example.com")["organization"]["slug"], "globex");
+    assert_eq!(seeded("bo@example.com")["organization_role"], "member");
+    assert!(seeded("dee@example.com")["organization"].is_null());
+    assert!(invitations.iter().all(|i| i["email"] != "cy@example.com"));
+}

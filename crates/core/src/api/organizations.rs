@@ -137,8 +137,8 @@ pub struct MemberListQuery {
 }
 
 /// `POST /api/v1/invitations/accept` body: accept, signed in, an organisation invitation by
-/// its id (one listed by `GET /api/v1/me/invitations`) or by the token of its link. Exactly one
-/// of the two.
+/// its id (one listed by `GET /api/v1/me/invitations`), by the token of its link, or by the
+/// token of a proof-of-ownership link. Exactly one of the three.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f"})))]
@@ -150,4 +150,54 @@ pub struct AcceptInvitationRequest {
     /// The token of the invitation's link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The token of an `/accept-invitation` link: the proof, emailed to the invited address,
+    /// that the signed-in account's holder owns it (seed 003).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_token: Option<String>,
+}
+
+/// An email domain of an organisation and what it does for accounts at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"domain": "acme.example", "policy": "suggest", "created_at": "2026-11-25T09:30:00Z"})))]
+pub struct OrganizationDomain {
+    /// The domain, lower-case (`acme.example`); at most one organisation has it.
+    pub domain: String,
+    /// What it does: `invite_only`, `suggest` or `auto_join`.
+    pub policy: crate::model::DomainPolicy,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/organizations/{id}/domains` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"domain": "acme.example", "policy": "suggest"})))]
+#[serde(deny_unknown_fields)]
+pub struct AddDomainRequest {
+    /// A domain name (`acme.example`); public mail domains (gmail.com, outlook.com, ...) are
+    /// refused with `public_email_domain`.
+    pub domain: String,
+    /// What it does for accounts at it.
+    pub policy: crate::model::DomainPolicy,
+}
+
+/// A signed-in account's request to join an organisation whose `suggest` domain matches its
+/// verified email; an owner or admin of the organisation approves or rejects it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b41-0000-7000-8000-0000000000aa", "state": "pending", "organization": {"id": "01936b40-0000-7000-8000-0000000000ac", "name": "Acme", "slug": "acme"}, "user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@acme.example", "display_name": "Ann Lee"}, "created_at": "2026-11-25T09:30:00Z", "decided_at": null})))]
+pub struct JoinRequest {
+    /// Request id.
+    pub id: String,
+    /// `pending`, `approved` or `rejected`.
+    pub state: crate::model::JoinRequestState,
+    /// The organisation asked to join.
+    pub organization: OrganizationRef,
+    /// Who asked.
+    pub user: MemberUser,
+    /// When they asked.
+    pub created_at: DateTime<Utc>,
+    /// When an owner or admin decided, if they did.
+    pub decided_at: Option<DateTime<Utc>>,
 }

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
 use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
-use crate::storage::{self, invitations, users};
+use crate::storage;
 use invitegate_core::ErrorCode;
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
@@ -33,6 +33,16 @@ fn row(index: usize, email: Option<String>, status: BulkStatus) -> BulkResult {
         token: None,
         url: None,
         error: None,
+    }
+}
+
+/// A dry run's result: what would be created, without the invitation and link that were not.
+fn without_links(r: BulkResult) -> BulkResult {
+    BulkResult {
+        invitation: None,
+        token: None,
+        url: None,
+        ..r
     }
 }
 
@@ -86,22 +96,6 @@ pub async fn process_chunk(
                         Binding::Domain(d) => Some(d.clone()),
                         Binding::Open => None,
                     };
-                    if dry_run {
-                        let status = match &new.binding {
-                            Binding::Email(e) if users::email_exists(conn, e.as_str())? => {
-                                BulkStatus::AlreadyRegistered
-                            }
-                            Binding::Email(e)
-                                if invitations::find_pending_for_email(conn, e.as_str(), now)?
-                                    .is_some() =>
-                            {
-                                BulkStatus::AlreadyInvited
-                            }
-                            _ => BulkStatus::Created,
-                        };
-                        out.push(row(*index, email, status));
-                        continue;
-                    }
                     let created = crate::storage::savepoint(conn, |conn| {
                         rules::create_in_tx(conn, &st, &inviter, new, false, &meta)
                     });
@@ -140,10 +134,20 @@ pub async fn process_chunk(
                 }
                 Ok(out)
             };
-            if dry_run {
-                work(conn)
-            } else {
-                storage::write_tx(conn, work)
+            if !dry_run {
+                return storage::write_tx(conn, work);
+            }
+            // A dry run is the real run rolled back, so it reports exactly what the run would
+            // (unknown organisations, quotas, addresses taken meanwhile), minus the links.
+            let mut kept = None;
+            let rolled_back = storage::write_tx(conn, |conn| {
+                kept = Some(work(conn)?);
+                Err::<(), ApiError>(storage::rollback().into())
+            });
+            match (kept, rolled_back) {
+                (Some(rows), _) => Ok(rows.into_iter().map(without_links).collect()),
+                (None, Err(e)) => Err(e),
+                (None, Ok(())) => unreachable!("the dry run always rolls back"),
             }
         })
         .await?;

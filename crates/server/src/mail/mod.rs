@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 mod templates;
 mod transport;
 
-pub use templates::Templates;
+pub use templates::{ProofEmail, Templates};
 pub use transport::{Transport, build_message};
 
 /// An email in the outbox.

@@ -35,6 +35,9 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "password_reset.subject",
     "password_reset.txt",
     "password_reset.html",
+    "acceptance_proof.subject",
+    "acceptance_proof.txt",
+    "acceptance_proof.html",
 );
 
 const MESSAGES: &[&str] = &[
@@ -43,6 +46,7 @@ const MESSAGES: &[&str] = &[
     "verification",
     "existing_account",
     "password_reset",
+    "acceptance_proof",
 ];
 
 impl Templates {
@@ -70,7 +74,7 @@ impl Templates {
         };
         let sample = minijinja::context! {
             inviter => "Ann", url => "https://example.com/invite#token=x", expires_at => "2030-01-01 00:00 UTC",
-            note => "Hello", hours => 24, minutes => 60,
+            note => "Hello", hours => 24, minutes => 60, organization => "Acme", account => "ann@example.com",
         };
         for message in MESSAGES {
             templates.try_render(message, "test@example.com", sample.clone())?;
@@ -179,4 +183,34 @@ impl Templates {
             url,
         )
     }
+
+    /// The proof-of-ownership email (seed 003): sent to the address an invitation names when
+    /// the signed-in account `account` asks to accept it.
+    pub fn acceptance_proof(&self, to: &str, proof: &ProofEmail<'_>, hours: i64) -> OutgoingEmail {
+        let ProofEmail {
+            inviter,
+            organization,
+            account,
+            url,
+        } = *proof;
+        self.render(
+            "acceptance_proof",
+            to,
+            minijinja::context! { inviter, organization, account, url, hours },
+            url,
+        )
+    }
+}
+
+/// What a proof-of-ownership email names.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofEmail<'a> {
+    /// Who invited the address.
+    pub inviter: &'a str,
+    /// The organisation's name.
+    pub organization: &'a str,
+    /// The email of the account that asked to accept.
+    pub account: &'a str,
+    /// The `/accept-invitation#token=…` link.
+    pub url: &'a str,
 }

@@ -2,6 +2,7 @@
 //! account, and accepting one. The invitation's use and the membership are one transaction, so
 //! concurrent accepts make exactly one membership.
 
+use super::proof;
 use super::service::join;
 use crate::audit_trail::AuditEntry;
 use crate::auth::Principal;
@@ -15,6 +16,7 @@ use crate::storage::{self, invitations, organizations as orgs};
 use invitegate_core::api::{AcceptInvitationRequest, Invitation, Membership};
 use invitegate_core::model::{ActorRef, AuditAction, OrganizationRole};
 use invitegate_core::{Email, ErrorCode, FieldCode};
+use std::sync::Arc;
 
 fn signed_in_user(principal: &Principal) -> ApiResult<storage::models::UserRow> {
     principal
@@ -51,36 +53,64 @@ pub enum Which {
     Id(String),
     /// By the token of its link.
     Token(String),
+    /// By the token of a proof-of-ownership link (see [`super::proof`]).
+    Proof(String),
 }
 
 impl Which {
-    /// Exactly one of `invitation_id` and `token`; 422 otherwise.
+    /// Exactly one of `invitation_id`, `token` and `verification_token`; 422 otherwise.
     pub fn parse(req: AcceptInvitationRequest) -> ApiResult<Self> {
-        match (req.invitation_id, req.token) {
-            (Some(id), None) => Ok(Self::Id(id)),
-            (None, Some(token)) => Ok(Self::Token(token)),
+        match (req.invitation_id, req.token, req.verification_token) {
+            (Some(id), None, None) => Ok(Self::Id(id)),
+            (None, Some(token), None) => Ok(Self::Token(token)),
+            (None, None, Some(token)) => Ok(Self::Proof(token)),
             _ => Err(ApiError::field("invitation_id", FieldCode::Required)),
         }
     }
 }
 
-/// Accepts an organisation invitation for the signed-in account and returns the membership.
-/// By id, the invitation must be addressed to the account's email (others are 404, as if they
-/// did not exist). By token (a failed token counts against the client, like a failed
-/// verification), it may also be a domain invitation for the account's domain or an open one;
-/// an invitation for another address or domain is 403 `email_mismatch` and stays intact. The
-/// use and the membership are one transaction. Errors: 400 `invalid_invitation`, 403, 404,
-/// 409 `already_member`, 410 `invitation_expired` / `invitation_revoked` /
-/// `invitation_declined` / `invitation_used`, 429.
+/// What accepting did.
+#[derive(Debug)]
+pub enum Accepted {
+    /// The account is now a member.
+    Member(Membership),
+    /// The invitation names another address: a proof-of-ownership link went there (202).
+    ProofSent,
+}
+
+/// What entitles the account to the invitation.
+enum Entitlement {
+    /// Listed by `/me/invitations`: bound to the account's own address.
+    Listed,
+    /// Its link's token: also domain and open invitations the account matches.
+    Token,
+    /// An open proof-of-ownership of the invited address, consumed with the acceptance.
+    Proof(String),
+}
+
+/// Accepts an organisation invitation for the signed-in account. By id, the invitation must
+/// be addressed to the account's email (others are 404, as if they did not exist). By token (a
+/// failed token counts against the client, like a failed verification), it may also be a
+/// domain invitation for the account's domain or an open one; one bound to another address
+/// sends a proof-of-ownership link there instead ([`Accepted::ProofSent`], seed 003) and stays
+/// intact; a domain invitation for another domain is 403 `email_mismatch`. By proof, the
+/// account that asked for it completes the acceptance. The use and the membership are one
+/// transaction. Errors: 400 `invalid_invitation` / `invalid_token`, 403 (`email_mismatch`,
+/// `forbidden`), 404, 409 `already_member`, 410 `invitation_expired` / `invitation_revoked`
+/// / `invitation_declined` / `invitation_used` / `token_expired`, 429.
 pub async fn accept(
-    state: &AppState,
+    state: &Arc<AppState>,
     principal: &Principal,
     which: Which,
     meta: &RequestMeta,
-) -> ApiResult<Membership> {
+) -> ApiResult<Accepted> {
     let user = signed_in_user(principal)?;
-    let (id, token_held) = match which {
-        Which::Id(id) => (id, false),
+    let (id, entitlement) = match which {
+        Which::Id(id) => (id, Entitlement::Listed),
+        Which::Proof(token) => {
+            let p = proof::open(state, &user, &token, meta).await?;
+            (p.invitation_id, Entitlement::Proof(p.id))
+        }
         Which::Token(token) => {
             let row = (state.limits)
                 .guarded(
@@ -95,22 +125,38 @@ pub async fn accept(
                     },
                 )
                 .await?;
-            if row.organization_id.is_none() {
+            let Some(org_id) = row.organization_id.clone() else {
                 return Err(ApiError::new(ErrorCode::NotFound));
+            };
+            if !addressed_to(&row, &user.email, &Entitlement::Token) {
+                if row.email.is_none() {
+                    return Err(ApiError::new(ErrorCode::EmailMismatch));
+                }
+                let uid = user.id.clone();
+                let member = state
+                    .db(move |conn| Ok(orgs::membership(conn, &org_id, &uid)?))
+                    .await?;
+                if member.is_some() {
+                    return Err(ApiError::new(ErrorCode::AlreadyMember));
+                }
+                proof::request(state, &user, principal.actor(), row, meta).await?;
+                return Ok(Accepted::ProofSent);
             }
-            if !addressed_to(&row, &user.email, true) {
-                return Err(ApiError::new(ErrorCode::EmailMismatch));
-            }
-            (row.id, true)
+            (row.id, Entitlement::Token)
         }
     };
-    accept_addressed(state, user, principal.actor(), id, token_held, meta).await
+    accept_addressed(state, user, principal.actor(), id, entitlement, meta)
+        .await
+        .map(Accepted::Member)
 }
 
 /// Whether `inv` is for the account with `email`: bound to that address, or — for whoever
-/// holds its token — a domain invitation for its domain or an open one.
-fn addressed_to(inv: &InvitationRow, email: &str, token_held: bool) -> bool {
+/// holds its token — a domain invitation for its domain or an open one. A proof of ownership
+/// makes an invitation bound to another address the account's too.
+fn addressed_to(inv: &InvitationRow, email: &str, entitlement: &Entitlement) -> bool {
+    let token_held = !matches!(entitlement, Entitlement::Listed);
     match (&inv.email, &inv.email_domain) {
+        (Some(_), _) if matches!(entitlement, Entitlement::Proof(_)) => true,
         (Some(e), _) => e == email,
         (None, Some(d)) => {
             token_held && Email::parse(email).is_ok_and(|e| e.domain() == d.as_str())
@@ -119,15 +165,15 @@ fn addressed_to(inv: &InvitationRow, email: &str, token_held: bool) -> bool {
     }
 }
 
-/// Accepts invitation `id` for `user` in one transaction. Without the token (`token_held`
-/// false), only an invitation bound to the account's own email qualifies: the token is what
-/// entitles anyone to a domain or open invitation.
+/// Accepts invitation `id` for `user` in one transaction (with the proof it consumes, if any).
+/// Without the token, only an invitation bound to the account's own email qualifies: the token
+/// is what entitles anyone to a domain or open invitation.
 async fn accept_addressed(
     state: &AppState,
     user: storage::models::UserRow,
     actor: ActorRef,
     id: String,
-    token_held: bool,
+    entitlement: Entitlement,
     meta: &RequestMeta,
 ) -> ApiResult<Membership> {
     let meta = meta.clone();
@@ -137,8 +183,11 @@ async fn accept_addressed(
                 let now = storage::now();
                 let not_found = || ApiError::new(ErrorCode::NotFound);
                 let inv = invitations::find(conn, &id)?.ok_or_else(not_found)?;
-                if !addressed_to(&inv, &user.email, token_held) {
+                if !addressed_to(&inv, &user.email, &entitlement) {
                     return Err(not_found());
+                }
+                if let Entitlement::Proof(proof_id) = &entitlement {
+                    proof::consume(conn, proof_id)?;
                 }
                 let org_id = inv.organization_id.clone().ok_or_else(not_found)?;
                 if orgs::membership(conn, &org_id, &user.id)?.is_some() {

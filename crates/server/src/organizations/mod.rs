@@ -2,6 +2,7 @@
 //! a member (or leave). Non-members get 404 for an organisation.
 
 pub mod acceptance;
+pub mod proof;
 pub mod service;
 
 use crate::auth::Principal;
@@ -13,7 +14,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::{
     AcceptInvitationRequest, CreateOrganizationRequest, Invitation, MemberListQuery, Membership,
-    Organization, OrganizationListQuery, Page, Problem, UpdateMembershipRequest,
+    Organization, OrganizationListQuery, Page, Problem, StatusResponse, UpdateMembershipRequest,
     UpdateOrganizationRequest,
 };
 use service::MemberChange;
@@ -221,8 +222,11 @@ pub async fn my_invitations(
 }
 
 /// Accepts, signed in, an organisation invitation: by id, one addressed to the account; by the
-/// token of its link, one addressed to the account's email, to its domain, or to anyone. The
-/// invitation is used and the membership made in one transaction.
+/// token of its link, one addressed to the account's email, to its domain, or to anyone; by the
+/// token of a proof-of-ownership link, the one that link was sent for. The invitation is used
+/// and the membership made in one transaction. A link's token for an invitation bound to
+/// another address answers 202 and emails that address a proof-of-ownership link (seed 003),
+/// which only the same signed-in account can complete.
 #[utoipa::path(
     operation_id = "acceptInvitation",
     tag = "organizations",
@@ -230,13 +234,14 @@ pub async fn my_invitations(
     request_body = AcceptInvitationRequest,
     responses(
         (status = 200, description = "The new membership", body = Membership),
-        (status = 400, description = "`invalid_invitation`: the token is malformed, forged or unknown", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`email_mismatch`: the invitation is for another address or domain; `forbidden`: API keys have no account", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "`verification_pending`: the invitation names another address; a link to complete the acceptance went there", body = StatusResponse),
+        (status = 400, description = "`invalid_invitation`: the token is malformed, forged or unknown; `invalid_token`: the same for a proof-of-ownership link, or it was used", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_mismatch`: a domain invitation for another domain; `forbidden`: another account asked for this proof-of-ownership link, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such invitation addressed to this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Neither or both of `invitation_id` and `token`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many forged tokens from this client", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked`, `invitation_declined`, `invitation_used`, or `token_expired` (the proof-of-ownership link)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not exactly one of `invitation_id`, `token` and `verification_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many failed tokens from this client", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/invitations/accept")]
@@ -245,11 +250,16 @@ pub async fn accept_invitation(
     principal: Principal,
     meta: RequestMeta,
     body: Json<AcceptInvitationRequest>,
-) -> ApiResult<web::Json<Membership>> {
+) -> ApiResult<HttpResponse> {
     let which = acceptance::Which::parse(body.into_inner())?;
-    Ok(web::Json(
-        acceptance::accept(&state, &principal, which, &meta).await?,
-    ))
+    Ok(
+        match acceptance::accept(&state.into_inner(), &principal, which, &meta).await? {
+            acceptance::Accepted::Member(m) => HttpResponse::Ok().json(m),
+            acceptance::Accepted::ProofSent => HttpResponse::Accepted().json(StatusResponse {
+                status: "verification_pending".into(),
+            }),
+        },
+    )
 }
 
 /// Declines an invitation addressed to the signed-in account: its link stops working at once,

@@ -73,6 +73,7 @@ pub(super) fn insert_user(
             meta,
         )?;
     }
+    crate::organization_domains::service::auto_join(conn, &user, meta)?;
     AuditEntry::success(AuditAction::RegistrationSucceeded)
         .actor(actor)
         .target("user", user.id.clone())

@@ -54,7 +54,9 @@ pub(super) fn still_allowed(
                     .map(|e| settings.allows(&e))
                     .unwrap_or(false)
         }
-        Basis::Invitation => true,
+        // The domain may have lost its `auto_join` policy meanwhile: checked with the database
+        // in the confirming transaction.
+        Basis::Invitation | Basis::OrganizationDomain => true,
     };
     if allowed {
         Ok(())

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::RequestMeta;
 use crate::invitations::rules::resolve_token;
 use crate::mail;
+use crate::organization_domains::service as domains;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
@@ -121,6 +122,7 @@ async fn register_unguarded(
             let basis = match settings.signup_mode {
                 SignupMode::Open => Basis::Open,
                 _ if settings.allows(&email) => Basis::Allowlist,
+                _ if domain_admits(state, &email).await? => Basis::OrganizationDomain,
                 _ => return Err(ApiError::new(ErrorCode::InvitationRequired)),
             };
             // Each 202 sends an email: the per-client limit of email-sending requests applies.
@@ -333,6 +335,9 @@ async fn confirm_unguarded(
                     None => None,
                 };
                 let basis = row.basis;
+                if basis == Basis::OrganizationDomain && !domains::admits(conn, &email)? {
+                    return Err(TxError::Api(ApiError::new(ErrorCode::InvitationRequired)));
+                }
                 AuditEntry::success(AuditAction::EmailVerified)
                     .target("email_verification", row.id.clone())
                     .details(serde_json::json!({"email": row.email}))
@@ -400,4 +405,12 @@ pub async fn resend_verification(
         .await?;
     state.outbox_wakeup.notify_one();
     Ok(())
+}
+
+/// Whether an organisation's `auto_join` domain admits `email` without an invitation.
+async fn domain_admits(state: &AppState, email: &Email) -> ApiResult<bool> {
+    let email = email.clone();
+    state
+        .db(move |conn| Ok(domains::admits(conn, &email)?))
+        .await
 }

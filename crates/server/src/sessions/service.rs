@@ -54,6 +54,7 @@ pub async fn login(state: &AppState, meta: &RequestMeta, req: LoginRequest) -> A
         user,
     };
     let uid = started.user.id.clone();
+    let account = started.user.clone();
     let m = meta.clone();
     state
         .db(move |conn| {
@@ -61,7 +62,10 @@ pub async fn login(state: &AppState, meta: &RequestMeta, req: LoginRequest) -> A
                 if let Verified::YesRehashed(h) = &verified {
                     users::set_password_hash(conn, &uid, h)?;
                 }
-                start(conn, &new_session, &uid, &m)
+                start(conn, &new_session, &uid, &m)?;
+                // An account at a domain that became `auto_join` joins when it next signs in.
+                crate::organization_domains::service::auto_join(conn, &account, &m)?;
+                Ok::<_, ApiError>(())
             })
         })
         .await?;

@@ -2,11 +2,13 @@
 //! per-backend migrations, and the query functions of each table. Only this module speaks
 //! diesel.
 
+pub mod acceptance_proofs;
 pub mod api_keys;
 pub mod audit;
 pub mod counters;
 pub mod invitations;
 pub mod models;
+pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;

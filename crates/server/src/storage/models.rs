@@ -1,9 +1,11 @@
 //! The row types, each defined next to its table's queries and gathered here, and their
 //! conversion helpers.
 
+pub use super::acceptance_proofs::AcceptanceProofRow;
 pub use super::api_keys::ApiKeyRow;
 pub use super::audit::AuditRow;
 pub use super::invitations::InvitationRow;
+pub use super::organization_domains::{DomainRow, JoinRequestRow};
 pub use super::organizations::{MembershipRow, OrganizationRow};
 pub use super::outbox::OutboxRow;
 pub use super::password_resets::PasswordResetRow;

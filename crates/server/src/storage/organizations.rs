@@ -85,6 +85,14 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrganizationRow>>
     o::organizations.find(id).first(conn).optional()
 }
 
+/// The organisation with `slug`.
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<OrganizationRow>> {
+    o::organizations
+        .filter(o::slug.eq(slug))
+        .first(conn)
+        .optional()
+}
+
 /// Takes the row lock that serialises changes to an organisation's owners (the last owner
 /// stays); on SQLite the write transaction already serialises them. Returns whether it exists.
 pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {

@@ -186,7 +186,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    acceptance_proofs (id) {
+        id -> Text,
+        token_hash -> Text,
+        invitation_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    organization_domains (domain) {
+        domain -> Text,
+        organization_id -> Text,
+        policy -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    join_requests (id) {
+        id -> Text,
+        organization_id -> Text,
+        user_id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(join_requests -> users (user_id));
+diesel::joinable!(join_requests -> organizations (organization_id));
+diesel::joinable!(organization_domains -> organizations (organization_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
@@ -204,5 +240,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     rate_counters,
     organizations,
-    memberships
+    memberships,
+    acceptance_proofs,
+    organization_domains,
+    join_requests
 );

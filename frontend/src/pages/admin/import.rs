@@ -1,6 +1,8 @@
 //! `/admin/import`: bulk invitations from CSV, with a dry run.
 
 use super::*;
+use invitegate_client::{Client, ClientError};
+use invitegate_core::import::{CsvRow, assign_organizations, organization_slugs};
 
 /// `/admin/import`: bulk invitations from pasted or uploaded CSV, with a dry run.
 #[component]
@@ -37,23 +39,20 @@ pub fn AdminImport() -> impl IntoView {
             Ok(r) => r,
             Err(e) => return error.set(Some(e)),
         };
+        let send = send.get_untracked();
         let rows: Vec<_> = rows
             .into_iter()
             .map(|mut r| {
-                r.send_email = Some(send.get_untracked());
+                r.invitation.send_email = Some(send);
                 r
             })
             .collect();
-        let req = BulkCreateRequest {
-            invitations: rows,
-            dry_run: dry.get_untracked(),
-        };
         error.set(None);
         ctx.act_busy(
             busy,
             error,
-            req,
-            |c, req| async move { c.bulk_create_invitations(&req).await },
+            (rows, dry.get_untracked()),
+            |c, (rows, dry_run)| import_rows(c, rows, dry_run),
             move |r| result.set(Some(r)),
         );
     };
@@ -61,7 +60,7 @@ pub fn AdminImport() -> impl IntoView {
         <AdminNav />
         <section class="card">
             <h1>"Import invitations"</h1>
-            <p>"One email per line, or a CSV file with a header row naming "<code>"email"</code>" and optionally "<code>"role"</code>", "<code>"note"</code>" and "<code>"expires_in_days"</code>"."</p>
+            <p>"One email per line, or a CSV file with a header row naming "<code>"email"</code>" and optionally "<code>"role"</code>", "<code>"note"</code>" and "<code>"expires_in_days"</code>", and to invite into an organisation, "<code>"organization"</code>" (its slug) and "<code>"organization_role"</code>"."</p>
             <form on:submit=submit novalidate>
                 <div class="field">
                     <label for="csv-file">"CSV file"</label>
@@ -100,4 +99,48 @@ pub fn AdminImport() -> impl IntoView {
             }
         })}
     }
+}
+
+/// Sends the rows as one bulk request, with the organisations they name by slug resolved to
+/// ids first; rows naming an unknown organisation are reported `invalid` without being sent.
+async fn import_rows(
+    c: Client,
+    rows: Vec<CsvRow>,
+    dry_run: bool,
+) -> Result<BulkCreateResponse, ClientError> {
+    let mut ids = std::collections::HashMap::new();
+    for slug in organization_slugs(&rows) {
+        let found = c
+            .list_organizations(&OrganizationListQuery {
+                q: Some(slug.clone()),
+                limit: Some(100),
+                ..Default::default()
+            })
+            .await?;
+        if let Some(org) = found.data.into_iter().find(|o| o.slug == slug) {
+            ids.insert(slug, org.id);
+        }
+    }
+    let (ready, unknown) = assign_organizations(rows.into_iter().enumerate(), &ids);
+    let (positions, invitations): (Vec<usize>, Vec<_>) = ready.into_iter().unzip();
+    let mut response = if invitations.is_empty() {
+        BulkCreateResponse {
+            results: Vec::new(),
+            summary: BulkSummary::default(),
+            dry_run,
+        }
+    } else {
+        c.bulk_create_invitations(&BulkCreateRequest {
+            invitations,
+            dry_run,
+        })
+        .await?
+    };
+    for r in &mut response.results {
+        r.index = positions[r.index];
+    }
+    response.summary.invalid += unknown.len();
+    response.results.extend(unknown);
+    response.results.sort_by_key(|r| r.index);
+    Ok(response)
 }

@@ -2,17 +2,14 @@
 //! `openapi`, `keys rotate`. Commands other than `serve` work directly on the configured
 //! database.
 
+mod import;
+
 use crate::config::Config;
 use crate::http::RequestMeta;
-use crate::invitations::bulk;
-use crate::invitations::rules::Inviter;
-use crate::settings::RuntimeSettings;
 use crate::startup::{self, Application};
 use crate::tokens::SecretsFile;
 use clap::{Parser, Subcommand};
-use invitegate_core::api::{BulkResult, BulkStatus, CreateInvitationRequest};
-use invitegate_core::model::{Role, Scope};
-use std::collections::HashSet;
+use invitegate_core::model::Scope;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -235,7 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     no_email,
                     role,
                 },
-        } => import(config, file, dry_run, no_email, &role).await,
+        } => import::run(config, file, dry_run, no_email, &role).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
@@ -285,102 +282,4 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let _ = out.flush();
     app.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_rows(file: &PathBuf, default_role: Role) -> anyhow::Result<Vec<CreateInvitationRequest>> {
-    let f = std::fs::File::open(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    invitegate_core::import::parse_invitation_csv(std::io::BufReader::new(f), default_role)
-        .map_err(anyhow::Error::msg)
-}
-
-async fn import(
-    config: Config,
-    file: PathBuf,
-    dry_run: bool,
-    no_email: bool,
-    role: &str,
-) -> anyhow::Result<ExitCode> {
-    let role: Role = role
-        .parse()
-        .map_err(|_| anyhow::anyhow!("`--role` must be member or admin"))?;
-    let mut rows = read_rows(&file, role)?;
-    if no_email {
-        for r in &mut rows {
-            r.send_email = Some(false);
-        }
-    }
-    let bind = config.bind.parse()?;
-    let state = startup::build_state(config, bind).await?;
-    let st = state.clone();
-    let settings = state
-        .db(move |conn| Ok(RuntimeSettings::load(conn, &st.config)?))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let inviter = Inviter::system();
-    let bar = indicatif::ProgressBar::new(rows.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut out = csv::Writer::from_writer(std::io::stdout());
-    out.write_record(["row", "email", "status", "url", "error"])?;
-    let mut seen = HashSet::new();
-    let mut results: Vec<BulkResult> = Vec::with_capacity(rows.len());
-    let mut items = rows.into_iter().enumerate().peekable();
-    while items.peek().is_some() {
-        let chunk: Vec<_> = items.by_ref().take(50).collect();
-        let n = chunk.len() as u64;
-        let done = bulk::process_chunk(
-            &state,
-            &inviter,
-            &settings,
-            chunk,
-            dry_run,
-            &RequestMeta::default(),
-            &mut seen,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?;
-        for r in &done {
-            let status = serde_json::to_value(r.status)?
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let error = r
-                .error
-                .as_ref()
-                .map(|e| serde_json::to_string(e).unwrap_or_default())
-                .unwrap_or_default();
-            out.write_record([
-                (r.index + 1).to_string(),
-                r.email.clone().unwrap_or_default(),
-                status,
-                r.url.clone().unwrap_or_default(),
-                error,
-            ])?;
-        }
-        out.flush()?;
-        results.extend(done);
-        bar.inc(n);
-    }
-    bar.finish_and_clear();
-    let s = bulk::summarize(&results);
-    eprintln!(
-        "{}{} created, {} already invited, {} already registered, {} invalid",
-        if dry_run { "dry run: " } else { "" },
-        s.created,
-        s.already_invited,
-        s.already_registered,
-        s.invalid
-    );
-    if !dry_run && !no_email && s.created > 0 {
-        eprintln!("invitation emails are queued; `invitegate serve` delivers them");
-    }
-    let failed = results.iter().any(|r| r.status == BulkStatus::Invalid);
-    Ok(if failed {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
