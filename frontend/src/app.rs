@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::pages::admin::*;
 use crate::pages::auth::*;
 use crate::pages::member::MemberPage;
+use crate::pages::org_invite::AcceptInvitationPage;
 use crate::session::{AppCtx, ctx};
 
 /// Requires a session (and the admin role when `admin`); otherwise sends to `/login`.
@@ -130,8 +131,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/accept-invitation") view=AcceptInvitationPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
                     <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
+                    <Route path=path!("/admin/organizations") view=|| view! { <Guard admin=true><AdminOrganizations /></Guard> } />
                     <Route path=path!("/admin/import") view=|| view! { <Guard admin=true><AdminImport /></Guard> } />
                     <Route path=path!("/admin/users") view=|| view! { <Guard admin=true><AdminUsers /></Guard> } />
                     <Route path=path!("/admin/audit") view=|| view! { <Guard admin=true><AdminAudit /></Guard> } />

@@ -70,6 +70,7 @@ pub fn field_message(field: &str, code: &str, limits: Limits) -> String {
         ("organization", "not_found") => {
             "No organisation has this slug: check the spelling, or create it first.".into()
         }
+        ("organization_role", _) => "The organisation role must be owner, admin or member.".into(),
         ("organization_id", _) => "This organisation does not exist or is not yours.".into(),
         (f, c) => format!("{}: {}", f.replace('_', " "), c.replace('_', " ")),
     }

@@ -28,6 +28,7 @@ fn dead_stage(code: Option<ErrorCode>, message: String) -> Stage {
         Some(ErrorCode::InvitationExpired) => "This invitation has expired",
         Some(ErrorCode::InvitationRevoked) => "This invitation was withdrawn",
         Some(ErrorCode::InvitationUsed) => "This invitation has been used",
+        Some(ErrorCode::InvitationDeclined) => "This invitation was declined",
         Some(ErrorCode::RateLimited) => "Too many attempts",
         _ => "This invitation link does not work",
     };
@@ -35,6 +36,58 @@ fn dead_stage(code: Option<ErrorCode>, message: String) -> Stage {
         title: title.into(),
         message,
     }
+}
+
+/// An organisation invitation opened while signed in is accepted, not registered: the account
+/// joins (or proves the invited address first). Otherwise `register`.
+#[cfg(feature = "console")]
+fn signed_in_or<V: IntoView + 'static>(
+    preview: InvitationPreview,
+    token: String,
+    register: impl Fn() -> V + Send + Sync + 'static,
+) -> AnyView {
+    let ctx = ctx();
+    // Only signing in or out switches the screen: a silent renewal of the session must not
+    // rebuild it (and lose what the visitor already did there).
+    let signed_in = Memo::new(move |_| ctx.session.with(Option::is_some));
+    view! {
+        {move || if signed_in.get() {
+            view! { <crate::pages::org_invite::AcceptWithAccount preview=preview.clone() token=token.clone() /> }.into_any()
+        } else {
+            register().into_any()
+        }}
+    }
+    .into_any()
+}
+
+/// The embeddable widget has no session: it always registers.
+#[cfg(not(feature = "console"))]
+fn signed_in_or<V: IntoView + 'static>(
+    _preview: InvitationPreview,
+    _token: String,
+    register: impl Fn() -> V + Send + Sync + 'static,
+) -> AnyView {
+    register().into_any()
+}
+
+#[cfg(feature = "console")]
+fn sign_in_to_accept(token: String) -> AnyView {
+    view! { <crate::pages::org_invite::SignInToAccept token=token /> }.into_any()
+}
+
+#[cfg(not(feature = "console"))]
+fn sign_in_to_accept(_token: String) -> AnyView {
+    view! { <p class="muted">"Already have an account? "<a href="/login">"Sign in"</a></p> }
+        .into_any()
+}
+
+/// The "who to ask" line of a dead invitation: the server names the inviter when it can.
+fn who_to_ask(e: &invitegate_client::ClientError) -> Option<String> {
+    match e {
+        invitegate_client::ClientError::Api { problem, .. } => problem.detail.clone(),
+        _ => None,
+    }
+    .filter(|d| d.starts_with("Ask "))
 }
 
 /// The whole registration flow. Reads [`AppCtx`] from context.
@@ -63,7 +116,11 @@ pub fn RegistrationFlow(
                     focus_id("reg-heading");
                 }
                 Err(e) => {
-                    stage.set(dead_stage(e.code(), describe(&e, limits.get_untracked())));
+                    let mut message = describe(&e, limits.get_untracked());
+                    if let Some(ask) = who_to_ask(&e) {
+                        message = format!("{message} {ask}");
+                    }
+                    stage.set(dead_stage(e.code(), message));
                     focus_id("reg-heading");
                 }
             }
@@ -87,9 +144,18 @@ pub fn RegistrationFlow(
                         <a href=login_href.get_value()>"Sign in"</a>"."</p>
                     <p><button type="button" class="link" on:click=move |_| { token.set(None); stage.set(Stage::NeedToken) }>"Use another link"</button></p>
                 }.into_any(),
-                Stage::Form(preview) => view! {
-                    <RegisterForm preview=preview token=token limits=limits stage=stage on_signed_in=on_signed_in login_href=login_href.get_value() />
-                }.into_any(),
+                Stage::Form(preview) => {
+                    let joining = preview.clone().filter(|p| p.organization.is_some());
+                    let register = move || view! {
+                        <RegisterForm preview=preview.clone() token=token limits=limits stage=stage on_signed_in=on_signed_in login_href=login_href.get_value() />
+                    };
+                    match (joining, token.get_untracked()) {
+                        // An organisation invitation opened while signed in is accepted, not
+                        // registered: the account joins (or proves the invited address first).
+                        (Some(p), Some(t)) => signed_in_or(p, t, register),
+                        _ => register().into_any(),
+                    }
+                }
                 Stage::Pending(email) => view! { <CheckEmail email=email /> }.into_any(),
             }}
         </div>
@@ -172,6 +238,7 @@ fn RegisterForm(
         _ => Some("We will email you a link to confirm this address.".to_string()),
     };
     let is_locked = locked.is_some();
+    let joins_organization = preview.as_ref().is_some_and(|p| p.organization.is_some());
     // Where the address must be proven first, the password is chosen on the emailed link's
     // page, so that nobody can pre-register someone else's address with their own password.
     let verify_first = preview
@@ -234,8 +301,14 @@ fn RegisterForm(
             .clone()
             .unwrap_or_else(|| "An administrator".into());
         let until = format!("{} ({})", fmt_time(&p.expires_at), fmt_until(&p.expires_at));
+        let what = match &p.organization {
+            Some(o) => {
+                view! { " invited you to join "<strong>{o.name.clone()}</strong>"." }.into_any()
+            }
+            None => view! { " invited you to create an account." }.into_any(),
+        };
         view! {
-            <p class="lead"><strong>{who}</strong>" invited you to create an account."</p>
+            <p class="lead"><strong>{who}</strong>{what}</p>
             <p class="muted">"The invitation is valid until "{until}"."</p>
         }
     });
@@ -253,7 +326,10 @@ fn RegisterForm(
             <Alert message=error />
             <Submit label=if verify_first { "Continue" } else { "Create account" } busy=busy />
         </form>
-        <p class="muted">"Already have an account? "<a href=login_href>"Sign in"</a></p>
+        {match (joins_organization, token.get_untracked()) {
+            (true, Some(t)) if login_href == "/login" => sign_in_to_accept(t),
+            _ => view! { <p class="muted">"Already have an account? "<a href=login_href>"Sign in"</a></p> }.into_any(),
+        }}
     }
 }
 

@@ -23,7 +23,10 @@ pub fn take_fragment_token() -> Option<String> {
 /// The SPA's routes a sign-in may return to (`/login?next=…`); they mirror `app.rs`.
 pub const RETURN_ROUTES: &[&str] = &[
     "/app",
+    "/invite",
+    "/accept-invitation",
     "/admin",
+    "/admin/organizations",
     "/admin/import",
     "/admin/users",
     "/admin/audit",

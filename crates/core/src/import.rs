@@ -13,6 +13,8 @@ pub struct CsvRow {
     pub invitation: CreateInvitationRequest,
     /// The organisation's slug, when the row names one.
     pub organization: Option<String>,
+    /// An `organization_role` that is none of `owner`, `admin`, `member`, as given.
+    pub unknown_organization_role: Option<String>,
 }
 
 /// Parses CSV text into rows.
@@ -72,9 +74,12 @@ pub fn parse_invitation_csv(
             organization_role: get(org_role_col).and_then(|r| r.parse::<OrganizationRole>().ok()),
             ..Default::default()
         };
+        let unknown_organization_role =
+            get(org_role_col).filter(|r| r.parse::<OrganizationRole>().is_err());
         rows.push(CsvRow {
             invitation,
             organization: get(org_col).map(|s| s.to_lowercase()),
+            unknown_organization_role,
         });
     };
     if !has_header {
@@ -95,8 +100,8 @@ pub fn organization_slugs<'a>(rows: impl IntoIterator<Item = &'a CsvRow>) -> BTr
 
 /// Gives each row `(index, row)` naming an organisation the `organization_id` that `ids` maps
 /// its slug to. Rows naming a slug `ids` lacks become `invalid` results (`organization`:
-/// `not_found`), so a dry run reports unknown organisations per row. Returns the create bodies
-/// and those results.
+/// `not_found`), so a dry run reports unknown organisations per row, as do rows with an unknown
+/// `organization_role` (`invalid`). Returns the create bodies and those results.
 pub fn assign_organizations(
     rows: impl IntoIterator<Item = (usize, CsvRow)>,
     ids: &HashMap<String, String>,
@@ -104,22 +109,25 @@ pub fn assign_organizations(
     let mut ready = Vec::new();
     let mut unknown = Vec::new();
     for (index, row) in rows {
-        let organization_id = match row.organization {
+        let invalid = |field: &str, code: &str| BulkResult {
+            index,
+            email: row.invitation.email.clone(),
+            status: BulkStatus::Invalid,
+            invitation: None,
+            token: None,
+            url: None,
+            error: Some([(field.to_string(), vec![code.to_string()])].into()),
+        };
+        if row.unknown_organization_role.is_some() {
+            unknown.push(invalid("organization_role", "invalid"));
+            continue;
+        }
+        let organization_id = match &row.organization {
             None => None,
-            Some(slug) => match ids.get(&slug) {
+            Some(slug) => match ids.get(slug) {
                 Some(id) => Some(id.clone()),
                 None => {
-                    unknown.push(BulkResult {
-                        index,
-                        email: row.invitation.email,
-                        status: BulkStatus::Invalid,
-                        invitation: None,
-                        token: None,
-                        url: None,
-                        error: Some(
-                            [("organization".to_string(), vec!["not_found".to_string()])].into(),
-                        ),
-                    });
+                    unknown.push(invalid("organization", "not_found"));
                     continue;
                 }
             },
@@ -170,6 +178,20 @@ mod tests {
         );
         assert_eq!(rows[1].organization, None);
         assert_eq!(rows[1].invitation.organization_role, None);
+        let odd = parse_invitation_csv(
+            "email,organization_role\nc@example.com,boss\n".as_bytes(),
+            Role::Member,
+        )
+        .unwrap();
+        let (ready, refused) = assign_organizations(odd.into_iter().enumerate(), &HashMap::new());
+        assert!(ready.is_empty());
+        assert!(
+            refused[0]
+                .error
+                .as_ref()
+                .unwrap()
+                .contains_key("organization_role")
+        );
         assert_eq!(
             organization_slugs(&rows).into_iter().collect::<Vec<_>>(),
             ["acme"]

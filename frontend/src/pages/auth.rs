@@ -23,7 +23,7 @@ fn go_to_app() -> Callback<SessionResponse> {
 /// `/invite#token=…`: verify, then register.
 #[component]
 pub fn InvitePage() -> impl IntoView {
-    let token = take_fragment_token();
+    let token = crate::pages::org_invite::invitation_token();
     view! { <section class="card narrow"><RegistrationFlow token=token on_signed_in=go_to_app() /></section> }
 }
 

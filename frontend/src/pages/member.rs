@@ -46,6 +46,13 @@ pub fn MemberPage() -> impl IntoView {
     };
     reload();
     let remaining = move || me.with(|m| m.as_ref().map(|m| m.invite_quota.remaining));
+    let memberships = Signal::derive(move || {
+        me.with(|m| {
+            m.as_ref()
+                .map(|m| m.memberships.clone())
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section class="card">
             <h1>"Your account"</h1>
@@ -67,7 +74,9 @@ pub fn MemberPage() -> impl IntoView {
             <Alert message=error />
         </section>
         <crate::pages::organizations::OrganizationInvitations on_change=move |()| reload() />
-        <crate::pages::organizations::MyOrganizations memberships=Signal::derive(move || me.with(|m| m.as_ref().map(|m| m.memberships.clone()).unwrap_or_default())) />
+        <crate::pages::organizations::MyOrganizations memberships=memberships />
+        <crate::pages::org_manage::Suggestions />
+        <crate::pages::org_manage::ManagedOrganizations memberships=memberships />
         <section class="card">
             <h2>"Invite someone"</h2>
             <Show

@@ -3,4 +3,6 @@
 pub mod admin;
 pub mod auth;
 pub mod member;
+pub mod org_invite;
+pub mod org_manage;
 pub mod organizations;

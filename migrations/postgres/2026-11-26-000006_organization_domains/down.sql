@@ -1,2 +1,3 @@
+DROP TABLE membership_exits;
 DROP TABLE join_requests;
 DROP TABLE organization_domains;

@@ -20,3 +20,12 @@ CREATE TABLE join_requests (
 );
 CREATE INDEX join_requests_by_organization ON join_requests (organization_id, state, id);
 CREATE UNIQUE INDEX join_requests_one_pending ON join_requests (organization_id, user_id) WHERE state = 'pending';
+
+-- Who left or was removed from an organisation: an `auto_join` domain never brings them back
+-- (an explicit invitation or an approved request still may).
+CREATE TABLE membership_exits (
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    user_id TEXT NOT NULL REFERENCES users (id),
+    left_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (organization_id, user_id)
+);

@@ -81,11 +81,27 @@ async fn domains_are_claimed_once_and_public_mail_domains_refused(b: Backend) {
     )
     .await;
     let (outsider, _) = app.member(&admin, "cy@example.com").await;
+    let olive = member_of(
+        &app,
+        &admin,
+        &acme.id,
+        "olive@acme.example",
+        OrganizationRole::Owner,
+    )
+    .await;
 
-    let added = admin
+    // An owner claims the domain of their own address, and no other.
+    let added = olive
         .add_organization_domain(&acme.id, &domain(" Acme.EXAMPLE", DomainPolicy::Suggest))
         .await
         .unwrap();
+    assert_problem(
+        olive
+            .add_organization_domain(&acme.id, &domain("globex.example", DomainPolicy::AutoJoin))
+            .await,
+        403,
+        ErrorCode::Forbidden,
+    );
     assert_eq!(added.domain, "acme.example");
     assert_eq!(added.policy, DomainPolicy::Suggest);
     for (d, code) in [
@@ -172,6 +188,14 @@ async fn a_suggest_domain_lets_matching_accounts_ask_and_admins_decide(b: Backen
         OrganizationRole::Member,
     )
     .await;
+    let org_admin = member_of(
+        &app,
+        &admin,
+        &acme.id,
+        "ann@example.com",
+        OrganizationRole::Admin,
+    )
+    .await;
 
     assert_eq!(
         bo.my_suggestions()
@@ -205,7 +229,7 @@ async fn a_suggest_domain_lets_matching_accounts_ask_and_admins_decide(b: Backen
         403,
         ErrorCode::Forbidden,
     );
-    let pending = admin.join_requests(&acme.id).await.unwrap();
+    let pending = org_admin.join_requests(&acme.id).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].user.email, "bo@acme.example");
     // A member cannot decide; an owner or admin can, once.
@@ -306,10 +330,22 @@ async fn an_auto_join_domain_admits_sign_up_and_existing_accounts_at_sign_in(b: 
         eve.me().await.unwrap().memberships[0].organization.id,
         corp.id
     );
-    app.api.login("eve@corp.example", PASSWORD).await.unwrap();
     assert_eq!(
         admin.get_organization(&corp.id).await.unwrap().member_count,
         3
+    );
+    // Removed by an owner, Eve stays out however often she signs in: the domain does not
+    // undo a removal.
+    let eve_id = eve.me().await.unwrap().user.id;
+    admin
+        .remove_organization_member(&corp.id, &eve_id)
+        .await
+        .unwrap();
+    app.api.login("eve@corp.example", PASSWORD).await.unwrap();
+    assert!(eve.me().await.unwrap().memberships.is_empty());
+    assert_eq!(
+        admin.get_organization(&corp.id).await.unwrap().member_count,
+        2
     );
 
     // A registration pending when the domain stops admitting does not complete.

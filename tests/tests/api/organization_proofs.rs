@@ -12,6 +12,7 @@ use invitegate_core::model::OrganizationRole;
 both_backends!(
     another_address_needs_the_emailed_proof_and_only_its_account_can_use_it,
     a_proof_ends_with_its_invitation,
+    a_removed_member_is_invited_back_and_a_dead_link_names_whom_to_ask,
 );
 
 async fn another_address_needs_the_emailed_proof_and_only_its_account_can_use_it(b: Backend) {
@@ -135,13 +136,58 @@ async fn a_proof_ends_with_its_invitation(b: Backend) {
         admin.get_organization(&org.id).await.unwrap().member_count,
         1
     );
-    // An API key has no account to accept with.
-    let key = app
-        .api_key(&admin, &[invitegate_core::model::Scope::Admin])
-        .await;
-    assert_problem(
-        key.accept_invitation_with_proof(&proof).await,
-        403,
-        ErrorCode::Forbidden,
+    // A revoked link names no one to ask: it may have been withdrawn because it leaked.
+    let err = app.api.verify_invitation(&inv.token).await.unwrap_err();
+    let invitegate_client::ClientError::Api { status, problem } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status, 410);
+    assert!(
+        !problem.detail.unwrap_or_default().contains("Ask "),
+        "a revoked link names no one"
     );
+}
+
+async fn a_removed_member_is_invited_back_and_a_dead_link_names_whom_to_ask(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin
+        .create_organization(&CreateOrganizationRequest {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (cy, cy_s) = app.member(&admin, "cy@example.com").await;
+    let invite = || async {
+        admin
+            .create_invitation(&CreateInvitationRequest {
+                organization_id: Some(org.id.clone()),
+                ..email_req("cy@example.com")
+            })
+            .await
+            .unwrap()
+    };
+    let first = invite().await;
+    cy.accept_invitation(&first.invitation.id).await.unwrap();
+    admin
+        .remove_organization_member(&org.id, &cy_s.user.id)
+        .await
+        .unwrap();
+    assert!(cy.me().await.unwrap().memberships.is_empty());
+    // The used link says so and names whom to ask.
+    let err = app.api.verify_invitation(&first.token).await.unwrap_err();
+    let invitegate_client::ClientError::Api { status, problem } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((status, problem.code.as_str()), (410, "invitation_used"));
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("Ask owner@example.com for a new invitation.")
+    );
+    // Rejoining takes a new invitation, accepted like the first.
+    let again = invite().await;
+    let m = cy.accept_invitation(&again.invitation.id).await.unwrap();
+    assert_eq!(m.organization.id, org.id);
+    assert_eq!(cy.me().await.unwrap().memberships.len(), 1);
 }

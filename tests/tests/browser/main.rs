@@ -8,5 +8,6 @@ mod helpers;
 mod flows;
 mod hardening;
 mod harness;
+mod organization_screens;
 mod organizations;
 mod serving;

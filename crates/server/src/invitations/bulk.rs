@@ -36,6 +36,18 @@ fn row(index: usize, email: Option<String>, status: BulkStatus) -> BulkResult {
     }
 }
 
+/// How a dry run's transaction ends: always rolled back, with the rows it would have made.
+enum DryRun {
+    Done(Vec<BulkResult>),
+    Failed(ApiError),
+}
+
+impl From<storage::DbError> for DryRun {
+    fn from(e: storage::DbError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
 /// A dry run's result: what would be created, without the invitation and link that were not.
 fn without_links(r: BulkResult) -> BulkResult {
     BulkResult {
@@ -137,17 +149,14 @@ pub async fn process_chunk(
             if !dry_run {
                 return storage::write_tx(conn, work);
             }
-            // A dry run is the real run rolled back, so it reports exactly what the run would
-            // (unknown organisations, quotas, addresses taken meanwhile), minus the links.
-            let mut kept = None;
-            let rolled_back = storage::write_tx(conn, |conn| {
-                kept = Some(work(conn)?);
-                Err::<(), ApiError>(storage::rollback().into())
-            });
-            match (kept, rolled_back) {
-                (Some(rows), _) => Ok(rows.into_iter().map(without_links).collect()),
-                (None, Err(e)) => Err(e),
-                (None, Ok(())) => unreachable!("the dry run always rolls back"),
+            // A dry run is the real run of the chunk rolled back, so it reports what the run
+            // would (unknown organisations, addresses taken meanwhile), minus the links.
+            match storage::write_tx(conn, |conn| -> Result<(), DryRun> {
+                Err(DryRun::Done(work(conn).map_err(DryRun::Failed)?))
+            }) {
+                Err(DryRun::Done(rows)) => Ok(rows.into_iter().map(without_links).collect()),
+                Err(DryRun::Failed(e)) => Err(e),
+                Ok(()) => unreachable!("a dry run always rolls back"),
             }
         })
         .await?;
@@ -174,7 +183,8 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
 }
 
 /// Creates up to 10,000 invitations, one transaction per [`CHUNK`] rows and a savepoint per row;
-/// with `dry_run` nothing is written. Errors: 422 `invitations` `empty` / `too_many`, 403
+/// with `dry_run` each chunk runs and is rolled back (a member's quota use does not carry from one
+/// chunk of a dry run to the next). Errors: 422 `invitations` `empty` / `too_many`, 403
 /// `forbidden` (one admin row refuses the whole batch), 429 `rate_limited`.
 pub async fn create_all(
     state: &Arc<AppState>,

@@ -199,10 +199,29 @@ pub async fn resolve_token(state: &AppState, token: &str) -> ApiResult<Invitatio
         .db(move |conn| Ok(invitations::find_by_token_hash(conn, &hash)?))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
-    match state_error(row.state(storage::now())) {
-        Some(e) => Err(e),
-        None => Ok(row),
+    let now = storage::now();
+    let Some(dead) = state_error(row.state(now)) else {
+        return Ok(row);
+    };
+    // No dead ends: whoever holds a used, expired or declined link learns whom to ask for a new
+    // one (the name a valid link's preview shows). A revoked link may have been withdrawn
+    // because it leaked, so it names no one.
+    if row.state(now) == InvitationState::Revoked {
+        return Err(dead);
     }
+    let inviter = row.inviter();
+    let name = match inviter.kind {
+        ActorType::System => Some("your administrator".to_string()),
+        _ => state
+            .db(move |conn| Ok(inviter_name(conn, &inviter)?))
+            .await
+            .ok()
+            .flatten(),
+    };
+    Err(match name {
+        Some(n) => dead.detail(format!("Ask {n} for a new invitation.")),
+        None => dead,
+    })
 }
 
 /// How people know an inviter: a user's display name or email, an API key's name.

@@ -52,7 +52,7 @@ pub async fn create(
         .user()
         .cloned()
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
-    let meta = meta.clone();
+    let (actor, meta) = (principal.actor(), meta.clone());
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
@@ -77,9 +77,17 @@ pub async fn create(
                     decided_at: None,
                     decided_by: None,
                 };
-                domains::insert_request(conn, &row)?;
+                match storage::savepoint(conn, |conn| domains::insert_request(conn, &row)) {
+                    // A concurrent request of the same account won: answer with it.
+                    Err(e) if storage::is_unique_violation(&e) => {
+                        let pending = domains::pending_request(conn, &org, &user.id)?
+                            .ok_or_else(|| ApiError::from(e))?;
+                        return Ok(pending.to_api(&organization, &user));
+                    }
+                    other => other?,
+                }
                 AuditEntry::success(AuditAction::JoinRequestCreated)
-                    .actor(Some(principal_actor(&user.id)))
+                    .actor(Some(actor.clone()))
                     .target("organization", org.clone())
                     .details(serde_json::json!({"join_request_id": row.id}))
                     .write(conn, &meta)?;
@@ -87,13 +95,6 @@ pub async fn create(
             })
         })
         .await
-}
-
-fn principal_actor(user: &str) -> invitegate_core::model::ActorRef {
-    invitegate_core::model::ActorRef {
-        kind: invitegate_core::model::ActorType::User,
-        id: user.to_string(),
-    }
 }
 
 /// `org`'s pending requests, newest first (at most [`MAX_LISTED`]), for its owners and admins
@@ -168,7 +169,8 @@ pub async fn decide(
                     };
                     return Ok(Decided::Rejected(decided.to_api(&organization, &user)));
                 }
-                if orgs::membership(conn, &org, &user.id)?.is_none() {
+                // Joined meanwhile (an invitation, an auto_join sign-in): the membership stands.
+                let joined = storage::savepoint(conn, |conn| {
                     join(
                         conn,
                         &org,
@@ -178,7 +180,11 @@ pub async fn decide(
                         "domain",
                         None,
                         &meta,
-                    )?;
+                    )
+                });
+                match joined {
+                    Err(e) if storage::is_unique_violation(&e) => {}
+                    other => other?,
                 }
                 let membership = orgs::membership(conn, &org, &user.id)?
                     .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;

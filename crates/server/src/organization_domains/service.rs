@@ -56,8 +56,9 @@ fn managing(
     }
 }
 
-/// Adds a domain to `org`; only its owners and instance administrators may. Audited as
-/// `organization.domain_added`. Errors: 404, 403, 422 `domain` (`invalid`,
+/// Adds a domain to `org`: instance administrators any domain, its owners only the domain of
+/// their own (proven) address, so nobody claims another company's people. Audited as
+/// `organization.domain_added`. Errors: 404, 403 `forbidden`, 422 `domain` (`invalid`,
 /// `public_email_domain`), 409 `domain_taken` (any organisation has it already).
 pub async fn add(
     state: &AppState,
@@ -72,7 +73,16 @@ pub async fn add(
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 let (_, access) = access(conn, &principal, &org, Scope::OrganizationsWrite)?;
-                if !access.governs_owners() {
+                let own_domain = principal
+                    .user()
+                    .and_then(|u| Email::parse(&u.email).ok())
+                    .is_some_and(|e| e.domain() == domain);
+                let allowed = match access {
+                    Access::Instance => true,
+                    Access::Member(OrganizationRole::Owner) => own_domain,
+                    Access::Member(_) => false,
+                };
+                if !allowed {
                     return Err(ApiError::new(ErrorCode::Forbidden));
                 }
                 let row = DomainRow {
@@ -125,7 +135,8 @@ pub async fn remove(
     domain: String,
     meta: &RequestMeta,
 ) -> ApiResult<()> {
-    let domain = domain.trim().to_lowercase();
+    let domain = invitegate_core::email::parse_domain(&domain)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     let (principal, meta) = (principal.clone(), meta.clone());
     state
         .db(move |conn| {
@@ -146,8 +157,10 @@ pub async fn remove(
 }
 
 /// The organisation whose `policy` domain matches `user`'s email, when `user` is not already
-/// a member of it. Every account's email is verified: accounts are only created by following
-/// an emailed link or an email-bound invitation.
+/// a member of it. An account's address is proven: accounts are created by following an
+/// emailed link, or from an email-bound invitation whose token went by email — except those an
+/// instance administrator or an `invitations:write` key invited without the emailed proof, and
+/// those may invite into any organisation anyway.
 pub fn matching(
     conn: &mut DbConn,
     user: &UserRow,
@@ -184,12 +197,16 @@ pub async fn suggestions(state: &AppState, principal: &Principal) -> ApiResult<V
 }
 
 /// Makes `user` a `member` of the organisation whose `auto_join` domain matches its email, if
-/// any and not already, inside the caller's transaction; audited as `membership.created` with
+/// any, not already, and `user` never left or was removed from it (the domain does not undo
+/// an owner's removal), inside the caller's transaction; audited as `membership.created` with
 /// `"basis": "domain"`. Called when an account is created and when it signs in.
 pub fn auto_join(conn: &mut DbConn, user: &UserRow, meta: &RequestMeta) -> storage::DbResult<()> {
     let Some(org) = matching(conn, user, DomainPolicy::AutoJoin)? else {
         return Ok(());
     };
+    if orgs::has_left(conn, &org.id, &user.id)? {
+        return Ok(());
+    }
     match storage::savepoint(conn, |conn| {
         join(
             conn,

@@ -139,6 +139,8 @@ pub async fn accept(
                 if member.is_some() {
                     return Err(ApiError::new(ErrorCode::AlreadyMember));
                 }
+                // Each 202 sends an email: the per-client limit of email-sending requests applies.
+                state.limits.hit(ClientLimit::EmailRequests, meta)?;
                 proof::request(state, &user, principal.actor(), row, meta).await?;
                 return Ok(Accepted::ProofSent);
             }

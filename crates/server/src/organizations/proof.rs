@@ -57,8 +57,11 @@ pub async fn request(
                         consumed_at: None,
                     },
                 )?;
-                if ratelimit::email_budget(conn, &st, &to, ratelimit::EmailClass::Account)? {
-                    let inviter = inviter_name(conn, &inv.inviter())?.unwrap_or_default();
+                // The invitation class: a flood of proofs must not use up the address's budget
+                // of password-reset and verification emails.
+                if ratelimit::email_budget(conn, &st, &to, ratelimit::EmailClass::Invitation)? {
+                    let inviter = inviter_name(conn, &inv.inviter())?
+                        .unwrap_or_else(|| "Someone".to_string());
                     let proof = ProofEmail {
                         inviter: &inviter,
                         organization: &org.name,

@@ -370,6 +370,7 @@ pub async fn change_member(
                     }
                     MemberChange::Remove => {
                         orgs::remove_member(conn, &organization.id, &user)?;
+                        orgs::record_exit(conn, &organization.id, &user, storage::now())?;
                         AuditEntry::success(AuditAction::MembershipRemoved).details(
                             serde_json::json!({"user_id": user, "role": current.role, "left": leaving}),
                         )

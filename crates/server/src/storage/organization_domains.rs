@@ -71,11 +71,6 @@ pub fn insert(conn: &mut DbConn, row: &DomainRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// The domain row for `domain`, whichever organisation has it.
-pub fn find(conn: &mut DbConn, domain: &str) -> QueryResult<Option<DomainRow>> {
-    d::organization_domains.find(domain).first(conn).optional()
-}
-
 /// `org`'s domains, alphabetically.
 pub fn of_organization(conn: &mut DbConn, org: &str) -> QueryResult<Vec<DomainRow>> {
     d::organization_domains

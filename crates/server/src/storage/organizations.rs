@@ -235,6 +235,35 @@ pub fn remove_member(conn: &mut DbConn, org: &str, user: &str) -> QueryResult<bo
     Ok(n == 1)
 }
 
+/// Records that `user` left or was removed from `org` (see [`has_left`]).
+pub fn record_exit(
+    conn: &mut DbConn,
+    org: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::schema::membership_exits::dsl as x;
+    diesel::delete(x::membership_exits.find((org, user))).execute(conn)?;
+    diesel::insert_into(x::membership_exits)
+        .values((
+            x::organization_id.eq(org),
+            x::user_id.eq(user),
+            x::left_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Whether `user` ever left or was removed from `org`.
+pub fn has_left(conn: &mut DbConn, org: &str, user: &str) -> QueryResult<bool> {
+    use super::schema::membership_exits::dsl as x;
+    Ok(x::membership_exits
+        .find((org, user))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 /// How many owners `org` has.
 pub fn owner_count(conn: &mut DbConn, org: &str) -> QueryResult<i64> {
     m::memberships

@@ -219,6 +219,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    membership_exits (organization_id, user_id) {
+        organization_id -> Text,
+        user_id -> Text,
+        left_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
@@ -243,5 +251,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     acceptance_proofs,
     organization_domains,
-    join_requests
+    join_requests,
+    membership_exits
 );

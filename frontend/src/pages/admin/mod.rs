@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod import;
 mod invitations;
+mod organizations;
 mod outbox;
 mod settings;
 mod users;
@@ -13,6 +14,7 @@ pub use api_keys::*;
 pub use audit::*;
 pub use import::*;
 pub use invitations::*;
+pub use organizations::*;
 pub use outbox::*;
 pub use settings::*;
 pub use users::*;
@@ -35,6 +37,15 @@ trait Paged: Clone + 'static {
 }
 
 impl Paged for InvitationListQuery {
+    fn after(self, cursor: String) -> Self {
+        Self {
+            cursor: Some(cursor),
+            ..self
+        }
+    }
+}
+
+impl Paged for OrganizationListQuery {
     fn after(self, cursor: String) -> Self {
         Self {
             cursor: Some(cursor),
@@ -145,6 +156,7 @@ pub fn AdminNav() -> impl IntoView {
         ("/admin", "Invitations"),
         ("/admin/import", "Import"),
         ("/admin/users", "Users"),
+        ("/admin/organizations", "Organisations"),
         ("/admin/audit", "Audit log"),
         ("/admin/api-keys", "API keys"),
         ("/admin/webhooks", "Webhooks"),
