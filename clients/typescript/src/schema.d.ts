@@ -3148,6 +3148,8 @@ export interface operations {
                 email?: string;
                 /** @description Only invitations issued by this actor id (a user or an API key). */
                 inviter_id?: string;
+                /** @description Only invitations into this organisation (id). */
+                organization_id?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */

@@ -4,7 +4,8 @@
 //! "Join Acme?" suggestions a signed-in account sees for its email domain.
 
 use invitegate_core::api::{
-    CreateInvitationRequest, JoinRequest, MemberListQuery, Membership, Organization,
+    CreateInvitationRequest, Invitation, InvitationListQuery, JoinRequest, MemberListQuery,
+    Membership, Organization,
 };
 use invitegate_core::model::OrganizationRole;
 use leptos::prelude::*;
@@ -15,6 +16,8 @@ use crate::ui::*;
 
 /// Most members shown at once.
 const MEMBERS_SHOWN: u32 = 200;
+/// Most invitations shown at once, newest first.
+const INVITATIONS_SHOWN: u32 = 50;
 
 /// Manages organisation `id` named `name`. `mine`: the viewer's role in it (`None` for an
 /// instance administrator, who may do everything an owner may).
@@ -28,6 +31,7 @@ pub fn ManageOrganization(
     let id = StoredValue::new(id);
     let members = RwSignal::new(Vec::<Membership>::new());
     let requests = RwSignal::new(Vec::<JoinRequest>::new());
+    let invitations = RwSignal::new(Vec::<Invitation>::new());
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let load = move || {
@@ -39,14 +43,21 @@ pub fn ManageOrganization(
                     limit: Some(MEMBERS_SHOWN),
                     ..Default::default()
                 };
+                let invited = InvitationListQuery {
+                    organization_id: Some(id.clone()),
+                    limit: Some(INVITATIONS_SHOWN),
+                    ..Default::default()
+                };
                 Ok((
                     c.organization_members(&id, &q).await?.data,
                     c.join_requests(&id).await?,
+                    c.list_invitations(&invited).await?.data,
                 ))
             },
-            move |(m, r)| {
+            move |(m, r, i)| {
                 members.set(m);
                 requests.set(r);
+                invitations.set(i);
             },
         )
     };
@@ -60,7 +71,7 @@ pub fn ManageOrganization(
             <Alert message=error />
             <Status message=notice />
             <h3>"Invite into "{name.clone()}</h3>
-            <OrganizationInviteForm org=id.get_value() org_name=name.clone() governs_owners=governs_owners />
+            <OrganizationInviteForm org=id.get_value() org_name=name.clone() governs_owners=governs_owners on_sent=Callback::new(move |()| load()) />
             <Show when=move || !requests.with(|r| r.is_empty())>
                 <h3>"Asking to join"</h3>
                 <ul class="plain">
@@ -86,6 +97,24 @@ pub fn ManageOrganization(
                         }
                     </For>
                 </ul>
+            </Show>
+            <h3>"Invitations into "{name.clone()}</h3>
+            <p class="muted">"Newest first: all of them for administrators, the ones you sent otherwise."</p>
+            <Show when=move || !invitations.with(|i| i.is_empty()) fallback=|| view! { <p class="muted">"No invitations yet."</p> }>
+                <div class="table-wrap">
+                <table data-testid="organization-invitations">
+                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th></tr></thead>
+                    <tbody>
+                        <For each=move || invitations.get() key=|i| (i.id.clone(), i.state) let:i>
+                            <tr>
+                                <td>{i.email.clone().or(i.email_domain.clone().map(|d| format!("@{d}"))).unwrap_or_else(|| "anyone with the link".into())}</td>
+                                <td>{i.organization_role.map(|r| r.as_str()).unwrap_or("member")}</td>
+                                <td><StateBadge state=i.state.as_str() /></td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+                </div>
             </Show>
             <h3>"Members"</h3>
             <div class="table-wrap">
@@ -186,7 +215,12 @@ fn MemberRow(
 /// The invitation form of an organisation: the address typed twice and the risk spelled out
 /// (seed 003: whoever can read that mailbox joins with the chosen role).
 #[component]
-fn OrganizationInviteForm(org: String, org_name: String, governs_owners: bool) -> impl IntoView {
+fn OrganizationInviteForm(
+    org: String,
+    org_name: String,
+    governs_owners: bool,
+    on_sent: Callback<()>,
+) -> impl IntoView {
     let ctx = ctx();
     let org = StoredValue::new(org);
     let email = RwSignal::new(String::new());
@@ -224,6 +258,7 @@ fn OrganizationInviteForm(org: String, org_name: String, governs_owners: bool) -
                 email.set(String::new());
                 again.set(String::new());
                 sent.set(Some((e, inv.url)));
+                on_sent.run(());
             },
         );
     };

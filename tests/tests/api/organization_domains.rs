@@ -217,7 +217,12 @@ async fn a_suggest_domain_lets_matching_accounts_ask_and_admins_decide(b: Backen
         ErrorCode::Forbidden,
     );
 
+    // Asking several times at once makes one pending request, and never a 5xx.
+    let asked = futures_util::future::join_all((0..8).map(|_| bo.request_to_join(&acme.id))).await;
+    let ids: std::collections::HashSet<_> = asked.into_iter().map(|r| r.expect("202").id).collect();
+    assert_eq!(ids.len(), 1);
     let asked = bo.request_to_join(&acme.id).await.unwrap();
+    assert!(ids.contains(&asked.id));
     assert_eq!(asked.state, JoinRequestState::Pending);
     assert_eq!(
         bo.request_to_join(&acme.id).await.unwrap().id,

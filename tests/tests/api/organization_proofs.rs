@@ -13,6 +13,7 @@ both_backends!(
     another_address_needs_the_emailed_proof_and_only_its_account_can_use_it,
     a_proof_ends_with_its_invitation,
     a_removed_member_is_invited_back_and_a_dead_link_names_whom_to_ask,
+    concurrent_uses_of_one_proof_make_one_membership,
 );
 
 async fn another_address_needs_the_emailed_proof_and_only_its_account_can_use_it(b: Backend) {
@@ -190,4 +191,44 @@ async fn a_removed_member_is_invited_back_and_a_dead_link_names_whom_to_ask(b: B
     let m = cy.accept_invitation(&again.invitation.id).await.unwrap();
     assert_eq!(m.organization.id, org.id);
     assert_eq!(cy.me().await.unwrap().memberships.len(), 1);
+}
+
+async fn concurrent_uses_of_one_proof_make_one_membership(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin
+        .create_organization(&CreateOrganizationRequest {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (cy, _) = app.member(&admin, "cy@example.com").await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            organization_id: Some(org.id.clone()),
+            ..email_req("cy@work.example")
+        })
+        .await
+        .unwrap();
+    cy.accept_invitation_by_token(&inv.token).await.unwrap();
+    let proof = app
+        .link_token_for("cy@work.example", "/accept-invitation")
+        .await;
+    let results =
+        futures_util::future::join_all((0..10).map(|_| cy.accept_invitation_with_proof(&proof)))
+            .await;
+    let joined = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(joined, 1, "{results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        let status = r.status().unwrap_or(0);
+        assert!(
+            [400, 409, 410].contains(&status),
+            "a lost race is a client error, not {status}: {r:?}"
+        );
+    }
+    assert_eq!(
+        admin.get_organization(&org.id).await.unwrap().member_count,
+        2
+    );
 }

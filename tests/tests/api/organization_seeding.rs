@@ -100,4 +100,19 @@ async fn bulk_seeds_several_organisations_and_the_dry_run_reports_unknown_ones(b
     );
     assert_eq!(org_of(3).0, acme.id);
     assert_eq!(app.count_invitations().await, before + 3);
+    // The list filters by organisation.
+    let into_acme = admin
+        .list_invitations(&InvitationListQuery {
+            organization_id: Some(acme.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut emails: Vec<_> = into_acme
+        .data
+        .iter()
+        .filter_map(|i| i.email.as_deref())
+        .collect();
+    emails.sort();
+    assert_eq!(emails, ["ann@example.com", "eve@example.com"]);
 }

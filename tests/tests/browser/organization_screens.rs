@@ -197,5 +197,77 @@ async fn the_admin_console_creates_and_manages_organisations() {
     let me = admin.me().await.unwrap();
     let role = b.el(&format!("#role-{}", me.user.id)).await;
     assert_eq!(role.prop("value").await.unwrap().as_deref(), Some("owner"));
+
+    // Inviting into it from its card lists the invitation there.
+    b.fill(
+        &format!("#org-invite-email-{}", initech.id),
+        "quinn@example.com",
+    )
+    .await;
+    b.fill(
+        &format!("#org-invite-email-again-{}", initech.id),
+        "quinn@example.com",
+    )
+    .await;
+    b.click_button("Send invitation").await;
+    b.wait_text("Invitation sent to quinn@example.com.").await;
+    let table = b.el("[data-testid=organization-invitations]").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !table.text().await.unwrap().contains("quinn@example.com") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the card lists the invitation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_account_proves_the_invited_address_at_accept_invitation() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let org = acme(&admin).await;
+    app.member(&admin, "cy@example.com").await;
+    let inv = admin
+        .create_invitation(&CreateInvitationRequest {
+            organization_id: Some(org.clone()),
+            send_email: Some(false),
+            ..email_req("cy@work.example")
+        })
+        .await
+        .unwrap();
+
+    let mut b = Browser::start("org-proof", 1280).await;
+    b.open(&app.url("/login")).await;
+    sign_in(&b, "cy@example.com").await;
+    b.wait_path("/app").await;
+    b.open(&inv.url).await;
+    b.wait_text("The invitation is for cy@work.example. You are signed in as cy@example.com")
+        .await;
+    b.click_button("Accept invitation").await;
+    b.wait_text("We sent a link to cy@work.example to confirm that the address is yours.")
+        .await;
+    b.screen("organisation-proof-sent").await;
+
+    let proof = app
+        .link_token_for("cy@work.example", "/accept-invitation")
+        .await;
+    b.open(&app.url(&format!("/accept-invitation#token={proof}")))
+        .await;
+    b.wait_text("join with the account cy@example.com").await;
+    b.screen("accept-invitation").await;
+    b.click_button("Accept invitation").await;
+    b.wait_text("You joined Acme.").await;
+    let members = admin
+        .organization_members(&org, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        members
+            .data
+            .iter()
+            .any(|m| m.user.email == "cy@example.com")
+    );
     b.close().await;
 }

@@ -20,6 +20,9 @@ pub struct InvitationListQuery {
     /// Only invitations issued by this actor id (a user or an API key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inviter_id: Option<String>,
+    /// Only invitations into this organisation (id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,

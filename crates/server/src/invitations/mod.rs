@@ -132,6 +132,7 @@ pub async fn list(
         state: q.state,
         email: q.email,
         inviter_id: q.inviter_id,
+        organization_id: q.organization_id,
     };
     let mut listed = service::list(&state, &principal, filter, &page).await?;
     let rows = std::mem::take(&mut listed.rows);

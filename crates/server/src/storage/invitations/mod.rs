@@ -22,6 +22,8 @@ pub struct ListFilter {
     pub email: Option<String>,
     /// Only this inviter.
     pub inviter_id: Option<String>,
+    /// Only invitations into this organisation.
+    pub organization_id: Option<String>,
 }
 
 /// Inserts a new invitation.
@@ -278,6 +280,9 @@ pub fn list(
     }
     if let Some(inviter) = &filter.inviter_id {
         q = q.filter(i::inviter_id.eq(inviter.clone()));
+    }
+    if let Some(org) = &filter.organization_id {
+        q = q.filter(i::organization_id.eq(org.clone()));
     }
     if let Some(email) = &filter.email {
         let pattern = format!("%{}%", like_escape(&email.to_lowercase()));
