@@ -20,20 +20,24 @@ mod session;
 mod ui;
 #[cfg_attr(not(feature = "console"), allow(dead_code))]
 mod util;
+mod widget;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "console")]
 pub use app::{App, start_app};
-pub use registration::InvitegateRegistration;
+pub use widget::InvitegateRegistration;
 
 /// Renders the registration form into `element`, without a router.
 ///
-/// `options`: `{apiBase: string, token?: string}` — `apiBase` is the Invitegate server's origin
-/// (e.g. `"https://invite.example.com"`); `token` an invitation token, if the host page has one
-/// (otherwise the form asks for the link, or reads `#token=` from the host page's address).
-/// Errors: a `TypeError` when `apiBase` is missing.
+/// `options`: `{apiBase: string, token?: string, redirectTo?: string}` — `apiBase` is the
+/// Invitegate server's origin (e.g. `"https://invite.example.com"`); `token` an invitation
+/// token, if the host page has one (otherwise the form asks for the link, or reads `#token=`
+/// from the host page's address); `redirectTo` a URL on the host page's origin to go to once
+/// the account is signed in. The widget dispatches bubbling `invitegate:registered`
+/// (`detail: {status: "signed_in" | "verification_pending", user?}`) and `invitegate:error`
+/// (`detail: {code}`) events on `element`. Errors: a `TypeError` when `apiBase` is missing.
 #[wasm_bindgen]
 pub fn mount_registration(element: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
@@ -46,8 +50,10 @@ pub fn mount_registration(element: web_sys::HtmlElement, options: JsValue) -> Re
         .filter(|b| !b.is_empty())
         .ok_or_else(|| js_sys::TypeError::new("mount_registration: options.apiBase is required"))?;
     let token = get("token").or_else(util::take_fragment_token);
+    let redirect_to = get("redirectTo");
+    let target = element.clone();
     leptos::mount::mount_to(element, move || {
-        view! { <InvitegateRegistration api_base=api_base.clone() token=token.clone() /> }
+        view! { <InvitegateRegistration api_base=api_base.clone() token=token.clone() element=Some(target.clone()) redirect_to=redirect_to.clone() /> }
     })
     .forget();
     Ok(())

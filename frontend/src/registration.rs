@@ -1,6 +1,6 @@
 //! The registration flow: from an invitation link (or a pasted one) to a signed-in account or
 //! a "check your email" screen. Used by the SPA's `/invite` and `/register`, by the embeddable
-//! widget, and by Leptos apps through [`InvitegateRegistration`].
+//! widget, and by Leptos apps through [`crate::widget::InvitegateRegistration`].
 
 use invitegate_client::Registration;
 use invitegate_core::ErrorCode;
@@ -9,15 +9,28 @@ use invitegate_core::model::SignupMode;
 use leptos::prelude::*;
 
 use crate::errors::{Limits, describe};
-use crate::session::{AppCtx, ctx};
+use crate::session::ctx;
 use crate::ui::*;
 use crate::util::{fmt_time, fmt_until, focus_id, token_from_text};
+
+/// What the registration flow reports besides a sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowEvent {
+    /// The account waits for the emailed link (202).
+    VerificationPending,
+    /// The flow stopped or a submission failed, with the API error code.
+    Error(String),
+}
 
 #[derive(Clone, Debug)]
 enum Stage {
     Loading,
     NeedToken,
-    Dead { title: String, message: String },
+    Dead {
+        title: String,
+        message: String,
+        code: Option<ErrorCode>,
+    },
     Form(Option<InvitationPreview>),
     Pending(String),
     Closed,
@@ -35,6 +48,7 @@ fn dead_stage(code: Option<ErrorCode>, message: String) -> Stage {
     Stage::Dead {
         title: title.into(),
         message,
+        code,
     }
 }
 
@@ -90,22 +104,36 @@ fn who_to_ask(e: &invitegate_client::ClientError) -> Option<String> {
     .filter(|d| d.starts_with("Ask "))
 }
 
-/// The whole registration flow. Reads [`AppCtx`] from context.
+/// The whole registration flow. Reads [`crate::session::AppCtx`] from context.
 ///
 /// - `token`: an invitation token already known (from the link's fragment); without one the
 ///   flow asks for the link, or, when the sign-up mode allows it, registers without one.
 /// - `on_signed_in`: called with the session after a 201 (email-bound invitation).
 /// - `login_href`: where "sign in instead" points.
+/// - `on_event`: told when the flow waits for the emailed link or ends in an error (the
+///   widget turns these into DOM events).
 #[component]
 pub fn RegistrationFlow(
     #[prop(into)] token: Option<String>,
     on_signed_in: Callback<SessionResponse>,
     #[prop(into, default = "/login".into())] login_href: String,
+    #[prop(optional)] on_event: Option<Callback<FlowEvent>>,
 ) -> impl IntoView {
     let ctx = ctx();
     let (limits, mode) = (ctx.limits, ctx.mode);
     let token = RwSignal::new(token);
     let stage = RwSignal::new(Stage::Loading);
+    if let Some(notify) = on_event {
+        Effect::new(move |_| match stage.get() {
+            Stage::Pending(_) => notify.run(FlowEvent::VerificationPending),
+            Stage::Dead { code, .. } => notify.run(FlowEvent::Error(
+                code.map(|c| c.as_str().to_string())
+                    .unwrap_or_else(|| "invalid_invitation".into()),
+            )),
+            Stage::Closed => notify.run(FlowEvent::Error("signup_closed".into())),
+            _ => {}
+        });
+    }
     let verify = move |t: String| {
         stage.set(Stage::Loading);
         leptos::task::spawn_local(async move {
@@ -137,7 +165,7 @@ pub fn RegistrationFlow(
                 Stage::Loading => view! { <p class="muted" aria-busy="true">"Checking your invitation…"</p> }.into_any(),
                 Stage::NeedToken => view! { <PasteLink verify=Callback::new(verify) mode=mode stage_form=Callback::new(move |_| stage.set(Stage::Form(None))) /> }.into_any(),
                 Stage::Closed => view! { <h1 id="reg-heading" tabindex="-1">"Sign-up is closed"</h1><p>"This service is not accepting new accounts at the moment."</p> }.into_any(),
-                Stage::Dead { title, message } => view! {
+                Stage::Dead { title, message, .. } => view! {
                     <h1 id="reg-heading" tabindex="-1">{title}</h1>
                     <p class="dead-message" role="alert">{message}</p>
                     <p>"Ask the person who invited you to send a new invitation. Already have an account? "
@@ -147,7 +175,7 @@ pub fn RegistrationFlow(
                 Stage::Form(preview) => {
                     let joining = preview.clone().filter(|p| p.organization.is_some());
                     let register = move || view! {
-                        <RegisterForm preview=preview.clone() token=token limits=limits stage=stage on_signed_in=on_signed_in login_href=login_href.get_value() />
+                        <RegisterForm preview=preview.clone() token=token limits=limits stage=stage on_signed_in=on_signed_in login_href=login_href.get_value() on_event=on_event />
                     };
                     match (joining, token.get_untracked()) {
                         // An organisation invitation opened while signed in is accepted, not
@@ -220,6 +248,7 @@ fn RegisterForm(
     stage: RwSignal<Stage>,
     on_signed_in: Callback<SessionResponse>,
     login_href: String,
+    on_event: Option<Callback<FlowEvent>>,
 ) -> impl IntoView {
     let ctx = ctx();
     let locked = preview.as_ref().and_then(|p| p.email.clone());
@@ -290,7 +319,13 @@ fn RegisterForm(
                         | ErrorCode::InvalidInvitation),
                     ) => stage.set(dead_stage(Some(c), describe(&err, limits.get_untracked()))),
                     Some(ErrorCode::SignupClosed) => stage.set(Stage::Closed),
-                    _ => error.set(Some(describe(&err, limits.get_untracked()))),
+                    code => {
+                        if let Some(notify) = on_event {
+                            let code = code.map_or("unavailable", |c| c.as_str());
+                            notify.run(FlowEvent::Error(code.to_string()));
+                        }
+                        error.set(Some(describe(&err, limits.get_untracked())));
+                    }
                 },
             }
         });
@@ -360,38 +395,5 @@ pub fn CheckEmail(#[prop(into)] email: String) -> impl IntoView {
         <button type="button" class="secondary" disabled=move || busy.get() on:click=resend>"Send the link again"</button>
         <Status message=status />
         <Alert message=error />
-    }
-}
-
-/// Registration for Leptos apps that embed Invitegate: provides its own context for the API
-/// at `api_base` (CORS must allow the host page's origin: `cors_allowed_origins`).
-///
-/// On a 201 it shows a confirmation with a sign-in link to `api_base`'s login page.
-#[component]
-pub fn InvitegateRegistration(
-    #[prop(into)] api_base: String,
-    #[prop(into, default = None)] token: Option<String>,
-) -> impl IntoView {
-    let base = api_base.trim_end_matches('/').to_string();
-    let app = AppCtx::new(base.clone());
-    app.load_policy();
-    provide_context(app);
-    let done = RwSignal::new(None::<String>);
-    let login = format!("{base}/login");
-    let login2 = StoredValue::new(login.clone());
-    view! {
-        <div class="invitegate">
-            <Show
-                when=move || done.get().is_some()
-                fallback=move || view! {
-                    <RegistrationFlow token=token.clone() login_href=login.clone()
-                        on_signed_in=Callback::new(move |s: SessionResponse| done.set(Some(s.user.email))) />
-                }
-            >
-                <h2 id="reg-heading" tabindex="-1">"Welcome aboard"</h2>
-                <p role="status">"Your account "<strong>{move || done.get()}</strong>" is ready."</p>
-                <p><a class="button primary" href=move || format!("{}?login_hint={}", login2.get_value(), js_sys::encode_uri_component(&done.get().unwrap_or_default()))>"Sign in"</a></p>
-            </Show>
-        </div>
     }
 }

@@ -252,6 +252,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uses one use of an invitation in a host app's own sign-up, for apps that keep their own accounts: verified and used atomically like a registration (of N concurrent calls with a single-use token, one succeeds), audited as `invitation.redeemed` with `"headless": true`, without an Invitegate account.
+         * @description Uses one use of an invitation in a host app's own sign-up, for apps that keep their own accounts: verified and used atomically like a registration (of N concurrent calls with a single-use token, one succeeds), audited as `invitation.redeemed` with `"headless": true`, without an Invitegate account.
+         */
+        post: operations["redeemInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/verify": {
         parameters: {
             query?: never;
@@ -2112,6 +2132,87 @@ export interface components {
             type: string;
         };
         /**
+         * @description `POST /api/v1/invitations/redeem` body: a host app that keeps its own accounts uses one use
+         *     of an invitation in its own sign-up.
+         * @example {
+         *       "email": "ann@example.com",
+         *       "external_id": "user_8412",
+         *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"
+         *     }
+         */
+        RedeemInvitationRequest: {
+            /**
+             * @description The address the person signs up with in the host app; must match an email-bound or
+             *     domain invitation.
+             */
+            email: string;
+            /**
+             * @description The host app's id for the new account (at most 200 characters), kept with the
+             *     redemption.
+             */
+            external_id?: string | null;
+            /** @description The invitation token the person brought to the host app. */
+            token: string;
+        };
+        /**
+         * @description 200 body of `POST /api/v1/invitations/redeem`.
+         * @example {
+         *       "invitation": {
+         *         "accepted_at": "2026-11-26T10:00:00Z",
+         *         "created_at": "2026-11-25T09:30:00Z",
+         *         "email": "ann@example.com",
+         *         "email_domain": null,
+         *         "expires_at": "2026-12-02T09:30:00Z",
+         *         "id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "inviter": {
+         *           "id": "01936b30-0000-7abc-8def-0123456789ab",
+         *           "type": "api_key"
+         *         },
+         *         "inviter_name": "CRM sync",
+         *         "max_uses": 1,
+         *         "note": null,
+         *         "revoked_at": null,
+         *         "role": "member",
+         *         "state": "accepted",
+         *         "uses": 1
+         *       },
+         *       "redemption": {
+         *         "email": "ann@example.com",
+         *         "external_id": "user_8412",
+         *         "id": "01936b50-0000-7000-8000-0000000000aa",
+         *         "redeemed_at": "2026-11-26T10:00:00Z"
+         *       }
+         *     }
+         */
+        RedeemInvitationResponse: {
+            /** @description The invitation after the use. */
+            invitation: components["schemas"]["Invitation"];
+            /** @description The use. */
+            redemption: components["schemas"]["Redemption"];
+        };
+        /**
+         * @description One headless use of an invitation.
+         * @example {
+         *       "email": "ann@example.com",
+         *       "external_id": "user_8412",
+         *       "id": "01936b50-0000-7000-8000-0000000000aa",
+         *       "redeemed_at": "2026-11-25T09:30:00Z"
+         *     }
+         */
+        Redemption: {
+            /** @description The address it was redeemed for (lower-case). */
+            email: string;
+            /** @description The host app's id for the account, if given. */
+            external_id?: string | null;
+            /** @description Redemption id. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            redeemed_at: string;
+        };
+        /**
          * @description `POST /api/v1/register` body (the seed's `CreateUser` schema, plus a display name).
          * @example {
          *       "display_name": "Ann Lee",
@@ -2167,7 +2268,7 @@ export interface components {
          * @description Permission carried by an API key; `admin` implies all others.
          * @enum {string}
          */
-        Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "organizations:read" | "organizations:write" | "admin";
+        Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "organizations:read" | "organizations:write" | "invitations:redeem" | "admin";
         /**
          * @description A signed-in session: 201 on registration, 200 on login and refresh.
          * @example {
@@ -3458,6 +3559,81 @@ export interface operations {
                 };
             };
             /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    redeemInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeemInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Used: the invitation after the use and the redemption */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeemInvitationResponse"];
+                };
+            };
+            /** @description `invalid_invitation`: malformed, forged or unknown (one response for all) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `email_mismatch`: an email-bound or domain invitation for another address; `forbidden`: no `invitations:redeem` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `email` or `external_id`: `invalid` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed tokens from this client */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */

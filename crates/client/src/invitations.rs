@@ -1,4 +1,4 @@
-//! Invitations: create, bulk-create, list, get, revoke, resend.
+//! Invitations: create, bulk-create, list, get, revoke, resend, redeem.
 
 use crate::{Client, ClientError};
 use invitegate_core::api::*;
@@ -11,6 +11,15 @@ impl Client {
         req: &CreateInvitationRequest,
     ) -> Result<InvitationWithToken, ClientError> {
         self.post("/invitations", req).await
+    }
+
+    /// `POST /invitations/redeem` (scope `invitations:redeem`): use one use of an invitation in
+    /// the host app's own sign-up, without an Invitegate account.
+    pub async fn redeem_invitation(
+        &self,
+        req: &RedeemInvitationRequest,
+    ) -> Result<RedeemInvitationResponse, ClientError> {
+        self.post("/invitations/redeem", req).await
     }
 
     /// `POST /invitations/bulk`.

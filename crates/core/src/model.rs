@@ -149,6 +149,7 @@ string_enum! {
         SettingsWrite => "settings:write",
         OrganizationsRead => "organizations:read",
         OrganizationsWrite => "organizations:write",
+        InvitationsRedeem => "invitations:redeem",
         Admin => "admin",
     }
 }

@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(ops::signup_policy)
         .service(invitations::verify)
+        .service(invitations::redeem)
         .service(invitations::bulk_create)
         .service(invitations::create)
         .service(invitations::list)

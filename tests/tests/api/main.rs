@@ -18,6 +18,7 @@ mod organization_domains;
 mod organization_proofs;
 mod organization_seeding;
 mod organizations;
+mod redemption;
 mod registration;
 mod revocation;
 mod schema_parity;

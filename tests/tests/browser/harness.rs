@@ -317,6 +317,27 @@ impl HostSite {
     }
 }
 
+/// A partner page that mounts the widget from `api` with `token` and `redirect_to`, and shows
+/// every `invitegate:*` event that bubbles up to its `<main>` in `<pre id="events">` (kept in
+/// the tab's session storage, so the page it redirects to shows them too).
+pub fn widget_events_page(api: &str, token: &str, redirect_to: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Partner site</title></head>\
+         <body><main><h1>Join our community</h1><div id=\"signup\"></div><pre id=\"events\"></pre></main>\
+         <script type=\"module\">\
+         const show = () => {{ document.getElementById(\"events\").textContent = sessionStorage.getItem(\"events\") || \"\"; }};\
+         const log = e => {{ sessionStorage.setItem(\"events\", (sessionStorage.getItem(\"events\") || \"\") + e.type + \" \" + JSON.stringify(e.detail) + \"\\n\"); show(); }};\
+         show();\
+         const main = document.querySelector(\"main\");\
+         main.addEventListener(\"invitegate:registered\", log);\
+         main.addEventListener(\"invitegate:error\", log);\
+         if (location.pathname === \"/\") {{\
+           import(\"{api}/embed/invitegate-embed.js\").then(m => m.mount_registration(document.getElementById(\"signup\"), {{ apiBase: \"{api}\", token: \"{token}\", redirectTo: \"{redirect_to}\" }}));\
+         }}\
+         </script></body></html>"
+    )
+}
+
 /// A partner page that mounts the registration widget from `api` with `token`.
 pub fn widget_page(api: &str, token: &str) -> String {
     format!(

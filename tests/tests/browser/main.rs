@@ -11,3 +11,4 @@ mod harness;
 mod organization_screens;
 mod organizations;
 mod serving;
+mod widget_events;

@@ -223,3 +223,50 @@ pub struct BulkCreateResponse {
     /// Whether this was a dry run.
     pub dry_run: bool,
 }
+
+/// Longest `external_id` of a headless redemption, in characters.
+pub const MAX_EXTERNAL_ID_LENGTH: usize = 200;
+
+/// `POST /api/v1/invitations/redeem` body: a host app that keeps its own accounts uses one use
+/// of an invitation in its own sign-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU", "email": "ann@example.com", "external_id": "user_8412"})))]
+#[serde(deny_unknown_fields)]
+pub struct RedeemInvitationRequest {
+    /// The invitation token the person brought to the host app.
+    pub token: String,
+    /// The address the person signs up with in the host app; must match an email-bound or
+    /// domain invitation.
+    pub email: String,
+    /// The host app's id for the new account (at most 200 characters), kept with the
+    /// redemption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+/// One headless use of an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": "01936b50-0000-7000-8000-0000000000aa", "email": "ann@example.com", "external_id": "user_8412", "redeemed_at": "2026-11-25T09:30:00Z"})))]
+pub struct Redemption {
+    /// Redemption id.
+    pub id: String,
+    /// The address it was redeemed for (lower-case).
+    pub email: String,
+    /// The host app's id for the account, if given.
+    pub external_id: Option<String>,
+    /// When.
+    pub redeemed_at: DateTime<Utc>,
+}
+
+/// 200 body of `POST /api/v1/invitations/redeem`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"invitation": {"id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f", "email": "ann@example.com", "email_domain": null, "state": "accepted", "role": "member", "max_uses": 1, "uses": 1, "expires_at": "2026-12-02T09:30:00Z", "created_at": "2026-11-25T09:30:00Z", "accepted_at": "2026-11-26T10:00:00Z", "revoked_at": null, "inviter": {"type": "api_key", "id": "01936b30-0000-7abc-8def-0123456789ab"}, "inviter_name": "CRM sync", "note": null}, "redemption": {"id": "01936b50-0000-7000-8000-0000000000aa", "email": "ann@example.com", "external_id": "user_8412", "redeemed_at": "2026-11-26T10:00:00Z"}})))]
+pub struct RedeemInvitationResponse {
+    /// The invitation after the use.
+    pub invitation: Invitation,
+    /// The use.
+    pub redemption: Redemption,
+}

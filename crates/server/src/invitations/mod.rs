@@ -3,6 +3,7 @@
 pub mod bulk;
 mod creation;
 pub mod lifecycle;
+pub mod redemption;
 pub mod rules;
 #[cfg(test)]
 mod rules_tests;
@@ -18,8 +19,8 @@ use crate::storage::invitations::ListFilter;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, CreateInvitationRequest, Invitation,
-    InvitationListQuery, InvitationWithToken, Page, Problem, ResendInvitationRequest, TokenRequest,
-    VerifyInvitationResponse,
+    InvitationListQuery, InvitationWithToken, Page, Problem, RedeemInvitationRequest,
+    RedeemInvitationResponse, ResendInvitationRequest, TokenRequest, VerifyInvitationResponse,
 };
 use invitegate_core::model::Scope;
 
@@ -217,4 +218,34 @@ pub async fn resend(
     let days = body.0.and_then(|b| b.expires_in_days);
     let result = service::resend(&state, &principal, id.into_inner(), days, &meta).await?;
     Ok(web::Json(result))
+}
+
+/// Uses one use of an invitation in a host app's own sign-up, for apps that keep their own
+/// accounts: verified and used atomically like a registration (of N concurrent calls with a
+/// single-use token, one succeeds), audited as `invitation.redeemed` with `"headless": true`,
+/// without an Invitegate account.
+#[utoipa::path(
+    operation_id = "redeemInvitation",
+    tag = "invitations",
+    security(("bearer" = ["invitations:redeem"])),
+    request_body = RedeemInvitationRequest,
+    responses(
+        (status = 200, description = "Used: the invitation after the use and the redemption", body = RedeemInvitationResponse),
+        (status = 400, description = "`invalid_invitation`: malformed, forged or unknown (one response for all)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_mismatch`: an email-bound or domain invitation for another address; `forbidden`: no `invitations:redeem`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`invitation_expired`, `invitation_revoked`, `invitation_declined` or `invitation_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`email` or `external_id`: `invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many failed tokens from this client", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    )
+)]
+#[post("/invitations/redeem")]
+pub async fn redeem(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    body: Json<RedeemInvitationRequest>,
+) -> ApiResult<web::Json<RedeemInvitationResponse>> {
+    Ok(web::Json(
+        redemption::redeem(&state, &principal, body.into_inner(), &meta).await?,
+    ))
 }

@@ -12,6 +12,7 @@ pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
+pub mod redemptions;
 pub mod schema;
 pub mod sessions;
 pub mod settings;

@@ -9,6 +9,7 @@ pub use super::organization_domains::{DomainRow, JoinRequestRow};
 pub use super::organizations::{MembershipRow, OrganizationRow};
 pub use super::outbox::OutboxRow;
 pub use super::password_resets::PasswordResetRow;
+pub use super::redemptions::RedemptionRow;
 pub use super::sessions::SessionRow;
 pub use super::users::UserRow;
 pub use super::verifications::VerificationRow;

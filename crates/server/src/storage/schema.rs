@@ -227,6 +227,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    redemptions (id) {
+        id -> Text,
+        invitation_id -> Text,
+        email -> Text,
+        external_id -> Nullable<Text>,
+        api_key_id -> Nullable<Text>,
+        redeemed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
@@ -252,5 +263,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     acceptance_proofs,
     organization_domains,
     join_requests,
-    membership_exits
+    membership_exits,
+    redemptions
 );
