@@ -105,7 +105,18 @@ async fn another_address_needs_the_emailed_proof_and_only_its_account_can_use_it
     assert!(emails.contains(&"cy@example.com") && !emails.contains(&"dee@example.com"));
 }
 
-async fn a_proof_ends_with_its_invitation(b: Backend) {
+/// Acme, Cy's account on her personal address, an invitation into Acme for her work address,
+/// and the proof-of-ownership link her accepting it sent there.
+async fn proof_pending(
+    b: Backend,
+) -> (
+    TestApp,
+    invitegate_client::Client,
+    Organization,
+    invitegate_client::Client,
+    InvitationWithToken,
+    String,
+) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
     let org = admin
@@ -127,6 +138,11 @@ async fn a_proof_ends_with_its_invitation(b: Backend) {
     let proof = app
         .link_token_for("cy@work.example", "/accept-invitation")
         .await;
+    (app, admin, org, cy, inv, proof)
+}
+
+async fn a_proof_ends_with_its_invitation(b: Backend) {
+    let (app, admin, org, cy, inv, proof) = proof_pending(b).await;
     admin.revoke_invitation(&inv.invitation.id).await.unwrap();
     assert_problem(
         cy.accept_invitation_with_proof(&proof).await,
@@ -194,27 +210,7 @@ async fn a_removed_member_is_invited_back_and_a_dead_link_names_whom_to_ask(b: B
 }
 
 async fn concurrent_uses_of_one_proof_make_one_membership(b: Backend) {
-    let app = spawn_app(b).await;
-    let admin = app.admin().await;
-    let org = admin
-        .create_organization(&CreateOrganizationRequest {
-            name: "Acme".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let (cy, _) = app.member(&admin, "cy@example.com").await;
-    let inv = admin
-        .create_invitation(&CreateInvitationRequest {
-            organization_id: Some(org.id.clone()),
-            ..email_req("cy@work.example")
-        })
-        .await
-        .unwrap();
-    cy.accept_invitation_by_token(&inv.token).await.unwrap();
-    let proof = app
-        .link_token_for("cy@work.example", "/accept-invitation")
-        .await;
+    let (_app, admin, org, cy, _, proof) = proof_pending(b).await;
     let results =
         futures_util::future::join_all((0..10).map(|_| cy.accept_invitation_with_proof(&proof)))
             .await;
