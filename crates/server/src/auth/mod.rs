@@ -96,6 +96,12 @@ impl Principal {
         }
     }
 
+    /// The signed-in user; 403 `forbidden` for an API key, which has no account.
+    pub fn require_user(&self) -> ApiResult<&UserRow> {
+        self.user()
+            .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
+    }
+
     /// The user, when this is a session.
     pub fn user(&self) -> Option<&UserRow> {
         match self {

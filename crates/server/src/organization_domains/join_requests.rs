@@ -48,10 +48,7 @@ pub async fn create(
     org: String,
     meta: &RequestMeta,
 ) -> ApiResult<JoinRequest> {
-    let user = principal
-        .user()
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let user = principal.require_user()?.clone();
     let (actor, meta) = (principal.actor(), meta.clone());
     state
         .db(move |conn| {

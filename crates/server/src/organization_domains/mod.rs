@@ -169,9 +169,14 @@ async fn decide(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     decision: Decision,
-) -> ApiResult<Decided> {
+) -> ApiResult<HttpResponse> {
     let (org, rid) = path.into_inner();
-    join_requests::decide(&state, &principal, org, rid, decision, &meta).await
+    Ok(
+        match join_requests::decide(&state, &principal, org, rid, decision, &meta).await? {
+            Decided::Member(m) => HttpResponse::Ok().json(m),
+            Decided::Rejected(r) => HttpResponse::Ok().json(r),
+        },
+    )
 }
 
 /// Approves a join request: the account becomes a `member`.
@@ -194,12 +199,7 @@ pub async fn approve_join_request(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    Ok(
-        match decide(state, principal, meta, path, Decision::Approve).await? {
-            Decided::Member(m) => HttpResponse::Ok().json(m),
-            Decided::Rejected(r) => HttpResponse::Ok().json(r),
-        },
-    )
+    decide(state, principal, meta, path, Decision::Approve).await
 }
 
 /// Rejects a join request.
@@ -222,10 +222,5 @@ pub async fn reject_join_request(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    Ok(
-        match decide(state, principal, meta, path, Decision::Reject).await? {
-            Decided::Member(m) => HttpResponse::Ok().json(m),
-            Decided::Rejected(r) => HttpResponse::Ok().json(r),
-        },
-    )
+    decide(state, principal, meta, path, Decision::Reject).await
 }

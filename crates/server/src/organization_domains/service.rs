@@ -181,10 +181,7 @@ pub fn matching(
 /// The organisations whose `suggest` domain matches the signed-in account's email and that it
 /// does not belong to ("Join Acme?"). Errors: 403 for an API key.
 pub async fn suggestions(state: &AppState, principal: &Principal) -> ApiResult<Vec<Organization>> {
-    let user = principal
-        .user()
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let user = principal.require_user()?.clone();
     state
         .db(move |conn| {
             let mut out = Vec::new();

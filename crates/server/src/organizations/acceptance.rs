@@ -18,17 +18,10 @@ use invitegate_core::model::{ActorRef, AuditAction, OrganizationRole};
 use invitegate_core::{Email, ErrorCode, FieldCode};
 use std::sync::Arc;
 
-fn signed_in_user(principal: &Principal) -> ApiResult<storage::models::UserRow> {
-    principal
-        .user()
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
-}
-
 /// The pending organisation invitations addressed to the signed-in account's email (at most
 /// 100, newest first). Errors: 403 for an API key.
 pub async fn mine(state: &AppState, principal: &Principal) -> ApiResult<Vec<Invitation>> {
-    let user = signed_in_user(principal)?;
+    let user = principal.require_user()?.clone();
     state
         .db(move |conn| {
             let now = storage::now();
@@ -104,7 +97,7 @@ pub async fn accept(
     which: Which,
     meta: &RequestMeta,
 ) -> ApiResult<Accepted> {
-    let user = signed_in_user(principal)?;
+    let user = principal.require_user()?.clone();
     let (id, entitlement) = match which {
         Which::Id(id) => (id, Entitlement::Listed),
         Which::Proof(token) => {
@@ -247,7 +240,7 @@ pub async fn decline(
     id: String,
     meta: &RequestMeta,
 ) -> ApiResult<Invitation> {
-    let user = signed_in_user(principal)?;
+    let user = principal.require_user()?.clone();
     let actor = principal.actor();
     let meta = meta.clone();
     state

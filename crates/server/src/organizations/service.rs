@@ -223,12 +223,7 @@ pub async fn list(
     let member = if principal.has_scope(Scope::OrganizationsRead) {
         None
     } else {
-        Some(
-            principal
-                .user()
-                .map(|u| u.id.clone())
-                .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?,
-        )
+        Some(principal.require_user()?.id.clone())
     };
     let text = text
         .map(|t| t.trim().chars().take(100).collect::<String>())

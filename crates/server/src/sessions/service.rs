@@ -224,10 +224,7 @@ pub async fn logout(
 /// The signed-in user and their invitation quota (members only have a limit). Errors: 403
 /// `forbidden` for an API key.
 pub async fn me(state: &AppState, principal: &Principal) -> ApiResult<MeResponse> {
-    let user = principal
-        .user()
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let user = principal.require_user()?.clone();
     let settings = settings::current(state).await?;
     let uid = user.id.clone();
     let me = user.clone();
