@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::pages::admin::*;
 use crate::pages::auth::*;
 use crate::pages::member::MemberPage;
+use crate::pages::oidc::{AuthorizePage, EndSessionPage};
 use crate::pages::org_invite::AcceptInvitationPage;
 use crate::session::{AppCtx, ctx};
 
@@ -132,6 +133,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/accept-invitation") view=AcceptInvitationPage />
+                    <Route path=path!("/authorize") view=AuthorizePage />
+                    <Route path=path!("/end-session") view=EndSessionPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
                     <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
                     <Route path=path!("/admin/organizations") view=|| view! { <Guard admin=true><AdminOrganizations /></Guard> } />

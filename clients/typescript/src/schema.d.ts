@@ -432,6 +432,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oauth-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the registered relying parties (without secrets), newest first.
+         * @description Lists the registered relying parties (without secrets), newest first.
+         */
+        get: operations["listOAuthClients"];
+        put?: never;
+        /**
+         * Registers a relying party.
+         * @description Registers a relying party. The response is the only place its `client_secret` appears.
+         */
+        post: operations["createOAuthClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth-clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a relying party and every grant made to it: its refresh tokens stop working at once, its access tokens at their next use.
+         * @description Deletes a relying party and every grant made to it: its refresh tokens stop working at once, its access tokens at their next use.
+         */
+        delete: operations["deleteOAuthClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth2/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Carries an authorization request through sign-in: the web app sends the query string it received at `/authorize` with its own session (if any), and gets back what to do next.
+         * @description Carries an authorization request through sign-in: the web app sends the query string it received at `/authorize` with its own session (if any), and gets back what to do next. Errors here are shown on Invitegate's page, never redirected (RFC 6749 §4.1.2.1); errors of the request itself come back as a `redirect` to the client with `error` and `iss`.
+         */
+        post: operations["authorize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth2/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Carries an RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0): the web app sends the query string it received at `/end-session` with its session; the session and the grants made in it end.
+         * @description Carries an RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0): the web app sends the query string it received at `/end-session` with its session; the session and the grants made in it end.
+         */
+        post: operations["endSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -1043,6 +1127,47 @@ export interface components {
             user_agent?: string | null;
         };
         /**
+         * @description 200 body of `POST /api/v1/oauth2/authorize`.
+         * @example {
+         *       "client_name": "Team wiki",
+         *       "login_hint": null,
+         *       "redirect_to": "https://wiki.example.com/oidc/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https%3A%2F%2Finvitegate.example.com",
+         *       "status": "redirect"
+         *     }
+         */
+        AuthorizeOutcome: {
+            /** @description The client's name. */
+            client_name: string;
+            /** @description The request's `login_hint`, to fill the sign-in form. */
+            login_hint?: string | null;
+            /** @description With `redirect`: where to go. */
+            redirect_to?: string | null;
+            /** @description What to do next. */
+            status: components["schemas"]["AuthorizeStatus"];
+        };
+        /**
+         * @description `POST /api/v1/oauth2/authorize` body: the web app forwards the query string of an
+         *     authorization request (OpenID Connect Core §3.1.2.1) it received at `/authorize`.
+         * @example {
+         *       "fresh_sign_in": false,
+         *       "query": "response_type=code&client_id=igc_4q1QmYQ6c2V0dXAtZXhhbXBsZQ&redirect_uri=https%3A%2F%2Fwiki.example.com%2Foidc%2Fcallback&scope=openid%20email&state=af0ifjsldkj&nonce=n-0S6_WzA2Mj&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+         *     }
+         */
+        AuthorizeRequest: {
+            /**
+             * @description True when the web app has just taken the person through the sign-in form for this
+             *     request (answers `prompt=login`; honoured only for a session under 10 minutes old).
+             */
+            fresh_sign_in?: boolean;
+            /** @description The request's query string, without the leading `?`. */
+            query: string;
+        };
+        /**
+         * @description What the web app does next with an authorization request.
+         * @enum {string}
+         */
+        AuthorizeStatus: "redirect" | "sign_in" | "create_account";
+        /**
          * @description `POST /api/v1/invitations/bulk` body.
          * @example {
          *       "dry_run": true,
@@ -1227,6 +1352,37 @@ export interface components {
             send_email?: boolean | null;
         };
         /**
+         * @description `POST /api/v1/oauth-clients` body.
+         * @example {
+         *       "initiate_login_uri": "https://wiki.example.com/login",
+         *       "name": "Team wiki",
+         *       "post_logout_redirect_uris": [
+         *         "https://wiki.example.com/"
+         *       ],
+         *       "redirect_uris": [
+         *         "https://wiki.example.com/oidc/callback"
+         *       ]
+         *     }
+         */
+        CreateOAuthClientRequest: {
+            /** @description `RS256` (default) or `EdDSA`. */
+            id_token_signed_response_alg?: string | null;
+            /** @description An `https` URI (or `http` on a loopback host). */
+            initiate_login_uri?: string | null;
+            /** @description 1 to 100 characters. */
+            name: string;
+            /** @description Up to 10 URIs, same rules. */
+            post_logout_redirect_uris?: string[];
+            /** @description A public client gets no secret and must use PKCE. Default false. */
+            public?: boolean;
+            /**
+             * @description 1 to 10 absolute URIs without a fragment: `https`, or `http` on a loopback host
+             *     (`localhost`, `127.0.0.1`, `[::1]`), or a private-use scheme of a native app
+             *     (`com.example.app:/callback`, RFC 8252 §7.1).
+             */
+            redirect_uris: string[];
+        };
+        /**
          * @description `POST /api/v1/organizations` body.
          * @example {
          *       "members_can_invite": true,
@@ -1279,6 +1435,30 @@ export interface components {
             key: string;
         };
         /**
+         * @description 201 body of `POST /api/v1/oauth-clients`: the client and, for a confidential client, its
+         *     secret, shown this once (only its hash is kept).
+         * @example {
+         *       "client_id": "igc_4q1QmYQ6c2V0dXAtZXhhbXBsZQ",
+         *       "client_secret": "igs_c2VjcmV0LXNob3duLW9uY2UtZXhhbXBsZS12YWx1ZQ",
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "id": "01936b60-0000-7000-8000-0000000000c1",
+         *       "id_token_signed_response_alg": "RS256",
+         *       "initiate_login_uri": "https://wiki.example.com/login",
+         *       "name": "Team wiki",
+         *       "post_logout_redirect_uris": [
+         *         "https://wiki.example.com/"
+         *       ],
+         *       "public": false,
+         *       "redirect_uris": [
+         *         "https://wiki.example.com/oidc/callback"
+         *       ]
+         *     }
+         */
+        CreatedOAuthClient: components["schemas"]["OAuthClient"] & {
+            /** @description The client secret (absent for public clients). */
+            client_secret?: string | null;
+        };
+        /**
          * @description A newly created endpoint: the only response that contains `secret`.
          * @example {
          *       "created_at": "2026-11-25T09:30:00Z",
@@ -1307,10 +1487,43 @@ export interface components {
          */
         DomainPolicy: "invite_only" | "suggest" | "auto_join";
         /**
+         * @description 200 body of `POST /api/v1/oauth2/logout`.
+         * @example {
+         *       "client_name": "Team wiki",
+         *       "confirmation_required": false,
+         *       "redirect_to": "https://wiki.example.com/?state=xyz",
+         *       "signed_out": true
+         *     }
+         */
+        EndSessionOutcome: {
+            /** @description The client the request came from, when the ID token hint named one. */
+            client_name?: string | null;
+            /** @description The request has no ID token hint: ask the person, then send it again with `confirm`. */
+            confirmation_required: boolean;
+            /** @description Where to go next: the registered `post_logout_redirect_uri` with `state`; null to stay. */
+            redirect_to?: string | null;
+            /** @description Whether a session was ended. */
+            signed_out: boolean;
+        };
+        /**
+         * @description `POST /api/v1/oauth2/logout` body: the query string of an RP-initiated logout request
+         *     (OpenID Connect RP-Initiated Logout 1.0 §2) the web app received at `/logout`.
+         * @example {
+         *       "confirm": false,
+         *       "query": "id_token_hint=eyJhbGciOiJSUzI1NiJ9.e30.c2ln&post_logout_redirect_uri=https%3A%2F%2Fwiki.example.com%2F&state=xyz"
+         *     }
+         */
+        EndSessionRequest: {
+            /** @description The person clicked "Sign out": needed when the request has no `id_token_hint`. */
+            confirm?: boolean;
+            /** @description The request's query string, without the leading `?`. */
+            query: string;
+        };
+        /**
          * @description A stable snake_case error code with its default HTTP status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "domain_taken" | "join_request_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "unknown_client" | "redirect_uri_mismatch" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "domain_taken" | "join_request_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
          * @description Format of the audit export.
          * @enum {string}
@@ -1321,7 +1534,7 @@ export interface components {
          *     The UI words each one for people.
          * @enum {string}
          */
-        FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address" | "public_email_domain";
+        FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address" | "public_email_domain" | "insecure_scheme" | "not_exact";
         /**
          * @description An invitation.
          * @example {
@@ -1652,6 +1865,50 @@ export interface components {
             role: components["schemas"]["OrganizationRole"];
             /** @description The member. */
             user: components["schemas"]["MemberUser"];
+        };
+        /**
+         * @description A relying party registered with this OpenID Provider.
+         * @example {
+         *       "client_id": "igc_4q1QmYQ6c2V0dXAtZXhhbXBsZQ",
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "id": "01936b60-0000-7000-8000-0000000000c1",
+         *       "id_token_signed_response_alg": "RS256",
+         *       "initiate_login_uri": "https://wiki.example.com/login",
+         *       "name": "Team wiki",
+         *       "post_logout_redirect_uris": [
+         *         "https://wiki.example.com/"
+         *       ],
+         *       "public": false,
+         *       "redirect_uris": [
+         *         "https://wiki.example.com/oidc/callback"
+         *       ]
+         *     }
+         */
+        OAuthClient: {
+            /** @description The OAuth `client_id` (RFC 6749 §2.2). */
+            client_id: string;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            created_at: string;
+            /** @description Row id (for `DELETE`). */
+            id: string;
+            /** @description The ID token algorithm: `RS256` (the default) or `EdDSA`. */
+            id_token_signed_response_alg: string;
+            /** @description Where an invitee is sent after registering (OpenID Connect Core §4), if set. */
+            initiate_login_uri?: string | null;
+            /** @description Shown on the sign-in screen: "Continue to <name>". */
+            name: string;
+            /** @description Where RP-initiated logout may return to (exact strings). */
+            post_logout_redirect_uris: string[];
+            /**
+             * @description A public client (SPA, mobile or desktop app, RFC 6749 §2.1) has no secret and must use
+             *     PKCE.
+             */
+            public: boolean;
+            /** @description Redirect URIs, compared with the request's as exact strings (RFC 9700 §2.1). */
+            redirect_uris: string[];
         };
         /**
          * @description An organisation.
@@ -4111,6 +4368,241 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOAuthClients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every client */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description Needs an administrator or an `admin` key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createOAuthClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOAuthClientRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; `client_secret` is shown once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOAuthClient"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description Needs an administrator or an `admin` key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description A name, URI or algorithm is not acceptable; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteOAuthClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's `id` or `client_id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description Needs an administrator or an `admin` key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorizeRequest"];
+            };
+        };
+        responses: {
+            /** @description Sign in first, or go to `redirect_to` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeOutcome"];
+                };
+            };
+            /** @description `unknown_client`, `redirect_uri_mismatch`, or `bad_request` (either given twice) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An API key cannot authorize */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed out (or asks for confirmation); `redirect_to` is the registered return address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndSessionOutcome"];
+                };
+            };
+            /** @description `bad_request` (a foreign ID token hint), `unknown_client`, `redirect_uri_mismatch` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -18,6 +18,7 @@
 mod account;
 mod admin;
 mod invitations;
+mod oauth;
 mod organization_domains;
 mod organizations;
 

@@ -42,6 +42,12 @@ string_enum! {
         PrivateAddress => "private_address",
         /// A public mail domain (gmail.com, outlook.com, ...) cannot belong to an organisation.
         PublicEmailDomain => "public_email_domain",
+        /// A redirect URI over `http` on a public host, or a scheme that is neither web nor a
+        /// native app's reverse-domain scheme (RFC 8252 §7.1).
+        InsecureScheme => "insecure_scheme",
+        /// A redirect URI with a fragment or a wildcard: only exact URIs can be registered
+        /// (RFC 9700 §2.1).
+        NotExact => "not_exact",
     }
 }
 
@@ -73,6 +79,8 @@ error_codes! {
     BadRequest => "bad_request", 400, "Bad request", "The request could not be understood.";
     InvalidJson => "invalid_json", 400, "Malformed JSON", "The request body is not valid JSON of the expected shape.";
     InvalidInvitation => "invalid_invitation", 400, "Invalid invitation", "This invitation link is not valid. Check that you copied the whole link.";
+    UnknownClient => "unknown_client", 400, "Unknown client", "This sign-in link names an app that is not registered here. Go back to the app and try again, or tell its administrator.";
+    RedirectUriMismatch => "redirect_uri_mismatch", 400, "Redirect URI not registered", "This sign-in link would send you to an address the app did not register. Go back to the app and tell its administrator.";
     InvalidToken => "invalid_token", 400, "Invalid token", "This link is not valid. Check that you copied the whole link.";
     Unauthenticated => "unauthenticated", 401, "Unauthenticated", "Please sign in.";
     InvalidCredentials => "invalid_credentials", 401, "Invalid credentials", "The email or password is incorrect.";

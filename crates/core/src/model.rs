@@ -155,6 +155,18 @@ string_enum! {
 }
 
 string_enum! {
+    /// What the web app does next with an authorization request.
+    AuthorizeStatus {
+        /// Navigate to `redirect_to` (the client's redirect URI with a code or an error).
+        Redirect => "redirect",
+        /// Show the sign-in form ("Continue to <client>"), then ask again.
+        SignIn => "sign_in",
+        /// Show how to create an account (`prompt=create`): by invitation only.
+        CreateAccount => "create_account",
+    }
+}
+
+string_enum! {
     /// The audited actions; webhook event types use the same names.
     AuditAction {
         InvitationCreated => "invitation.created",
@@ -193,6 +205,10 @@ string_enum! {
         JoinRequestCreated => "join_request.created",
         JoinRequestApproved => "join_request.approved",
         JoinRequestRejected => "join_request.rejected",
+        OauthClientCreated => "oauth_client.created",
+        OauthClientDeleted => "oauth_client.deleted",
+        OauthAuthorizationGranted => "oauth.authorization_granted",
+        OauthCodeReused => "oauth.code_reused",
     }
 }
 

@@ -22,6 +22,7 @@ pub async fn run(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(state.config.jobs_interval_seconds));
     loop {
         tick.tick().await;
+        state.oidc_keys.reload_if_changed();
         match run_once(&state).await {
             Ok((expired, reminded)) if expired + reminded > 0 => {
                 tracing::info!(expired, reminded, "scheduled jobs ran")

@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit, invitations, ops, organization_domains, organizations, outbox,
-    password_resets, registration, sessions, settings, users, webhooks,
+    api_keys, audit, invitations, oauth_clients, oidc, ops, organization_domains, organizations,
+    outbox, password_resets, registration, sessions, settings, users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -62,7 +62,12 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(organization_domains::create_join_request)
         .service(organization_domains::list_join_requests)
         .service(organization_domains::approve_join_request)
-        .service(organization_domains::reject_join_request);
+        .service(organization_domains::reject_join_request)
+        .service(oauth_clients::create)
+        .service(oauth_clients::list)
+        .service(oauth_clients::remove)
+        .service(oidc::authorize_api)
+        .service(oidc::end_session_api);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -88,6 +93,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         (name = "outbox", description = "Delivery queue of emails and webhooks: pending, sent, dead; retry"),
         (name = "webhooks", description = "Signed event deliveries to other systems (Standard Webhooks)"),
         (name = "organizations", description = "Organisations (teams, workspaces, customer accounts) and their members"),
+        (name = "oauth_clients", description = "Relying parties of the OpenID Provider (discovery at `/.well-known/openid-configuration`)"),
+        (name = "oidc", description = "The web app's half of the OpenID Connect authorization and logout endpoints"),
     )
 )]
 struct BaseDoc;

@@ -36,6 +36,9 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let config = Arc::new(config);
     std::fs::create_dir_all(&config.data_dir)?;
     let keys = KeyRing::load_or_generate(&config)?;
+    // A retired key stays published while a token it signed may still be presented.
+    let overlap = chrono::Duration::seconds(config.access_token_ttl_seconds as i64 + 600);
+    let oidc_keys = crate::oidc_keys::SigningKeys::load_or_generate(&config.data_dir, overlap)?;
     let pool = storage::pool(
         &config.database_url(),
         config.database_pool_size,
@@ -67,6 +70,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         limits: RateLimiters::new(&config.rate_limits),
         pool,
         keys,
+        oidc_keys,
         hasher,
         common_passwords: Arc::new(common_passwords()),
         metrics: Metrics::new(),
@@ -176,6 +180,7 @@ pub fn run(
             .wrap(from_fn(http::request_id::request_id))
             .wrap(Compress::default())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+            .configure(crate::oidc::routes)
             .route("/healthz", web::get().to(crate::ops::healthz))
             .route("/readyz", web::get().to(crate::ops::readyz))
             .route("/metrics", web::get().to(crate::ops::metrics))

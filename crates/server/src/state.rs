@@ -16,6 +16,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// Signing keys.
     pub keys: KeyRing,
+    /// The OpenID Provider's asymmetric signing keys.
+    pub oidc_keys: crate::oidc_keys::SigningKeys,
     /// Password hashing pool.
     pub hasher: HasherPool,
     /// Start-up configuration.

@@ -253,19 +253,7 @@ impl SecretsFile {
             toml::to_string(self)?
         );
         let tmp = path.with_extension("toml.tmp");
-        {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-        }
+        write_private(&tmp, text.as_bytes())?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     }
@@ -274,3 +262,21 @@ impl SecretsFile {
 #[cfg(test)]
 #[path = "tokens_tests.rs"]
 mod tests;
+
+/// Writes `bytes` to `path` with mode 0600 (owner only) and syncs it, creating its directory.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -395,3 +395,100 @@ async fn import_seeds_several_organisations_by_slug_and_reports_unknown_ones() {
     assert!(seeded("dee@example.com")["organization"].is_null());
     assert!(invitations.iter().all(|i| i["email"] != "cy@example.com"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_clients_and_signing_keys_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base, _) = serve_with(dir.path(), &[("INVITEGATE_JOBS_INTERVAL_SECONDS", "1")]);
+    let (out, stdout, stderr) = run(invitegate(dir.path()).args([
+        "oauth-client",
+        "create",
+        "--name",
+        "Team wiki",
+        "--redirect-uri",
+        "https://wiki.example.com/oidc/callback",
+        "--redirect-uri",
+        "http://127.0.0.1/native",
+    ]));
+    assert!(out.status.success(), "{stderr}");
+    let value = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} line in {stdout}"))
+            .trim()
+            .to_string()
+    };
+    let client_id = value("client_id:");
+    assert!(client_id.starts_with("igc_"));
+    assert!(value("client_secret:").starts_with("igs_"));
+    let (_, listed, _) = run(invitegate(dir.path()).args(["oauth-client", "list"]));
+    assert!(
+        listed.contains(&client_id) && listed.contains("confidential"),
+        "{listed}"
+    );
+    let (out, stdout, stderr) = run(invitegate(dir.path()).args([
+        "oauth-client",
+        "create",
+        "--name",
+        "Insecure",
+        "--redirect-uri",
+        "http://wiki.example.com/cb",
+        "--public",
+    ]));
+    assert!(!out.status.success() && !stdout.contains("client_id"));
+    assert!(
+        stderr.contains("redirect_uris: insecure_scheme"),
+        "{stderr}"
+    );
+
+    // The keys are private to their owner, published by kid, and rotate with overlap.
+    let key_file = dir.path().join("data/oidc-keys.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let kids = |jwks: serde_json::Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let http = reqwest::Client::new();
+    let jwks = |http: reqwest::Client, base: String| async move {
+        http.get(format!("{base}/oauth2/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let before = kids(jwks(http.clone(), base.clone()).await);
+    assert_eq!(before.len(), 2, "an RS256 and an EdDSA key: {before:?}");
+    let (out, _, stderr) = run(invitegate(dir.path()).args(["keys", "rotate"]));
+    assert!(out.status.success(), "{stderr}");
+    let mut after = vec![];
+    for _ in 0..100 {
+        after = kids(jwks(http.clone(), base.clone()).await);
+        if after.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        after.len(),
+        4,
+        "the running server publishes old and new keys: {after:?}"
+    );
+    assert!(before.iter().all(|k| after.contains(k)));
+
+    let (out, _, stderr) = run(invitegate(dir.path()).args(["oauth-client", "delete", &client_id]));
+    assert!(out.status.success(), "{stderr}");
+    let (_, listed, _) = run(invitegate(dir.path()).args(["oauth-client", "list"]));
+    assert!(!listed.contains(&client_id));
+}

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::errors::{Limits, describe};
+use crate::pages::oidc::{ContinueTo, after_sign_in};
 use crate::registration::{CheckEmail, RegistrationFlow};
 use crate::session::ctx;
 use crate::ui::*;
@@ -16,7 +17,7 @@ fn go_to_app() -> Callback<SessionResponse> {
     let navigate = use_navigate();
     Callback::new(move |s: SessionResponse| {
         ctx.signed_in(s);
-        navigate("/app", Default::default());
+        navigate(&after_sign_in("/app"), Default::default());
     })
 }
 
@@ -155,7 +156,7 @@ pub fn LoginPage() -> impl IntoView {
             match ctx.anon().login(e.trim(), &p).await {
                 Ok(s) => {
                     ctx.signed_in(s);
-                    navigate(next.get_value(), Default::default());
+                    navigate(&after_sign_in(next.get_value()), Default::default());
                 }
                 Err(err) => {
                     busy.set(false);
@@ -173,6 +174,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Sign in"</h1>
+            <ContinueTo />
             <form on:submit=submit novalidate>
                 <Field id="email" label="Email" kind="email" autocomplete="username" value=email required=true />
                 <Field id="password" label="Password" kind="password" autocomplete="current-password" value=password required=true />

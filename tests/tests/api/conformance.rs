@@ -32,8 +32,9 @@ fn schemathesis(app_url: &str, credential: &str, exclude_logout: bool) {
         .args(["--no-color", "--suppress-health-check", "all"])
         .env("NO_COLOR", "1");
     if exclude_logout {
-        // Signing out would end the session the run authenticates with.
-        cmd.args(["--exclude-operation-id", "logout"]);
+        // Signing out (either way) would end the session the run authenticates with.
+        cmd.args(["--exclude-operation-id", "logout"])
+            .args(["--exclude-operation-id", "endSession"]);
     }
     // Its reports and caches go to a directory of this run's own.
     let scratch = tempfile::tempdir().unwrap();

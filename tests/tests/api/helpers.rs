@@ -7,6 +7,7 @@ use invitegate_client::{Client, ClientError, Registration};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
 use invitegate_server::config::{Config, RateLimits, SecretKeyConfig};
+use invitegate_server::oidc_keys::KeyFile;
 use invitegate_server::startup::Application;
 use invitegate_server::state::AppState;
 use invitegate_server::storage::{self, DbConn};
@@ -175,6 +176,17 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
     }
 }
 
+/// Writes the run's OpenID Connect signing keys into `data_dir`: one RSA key pair for the
+/// whole run, since generating one per test costs more than most tests (and every node of a
+/// deployment shares its keys anyway).
+pub fn seed_oidc_keys(data_dir: &std::path::Path) {
+    static OIDC_KEYS: std::sync::OnceLock<KeyFile> = std::sync::OnceLock::new();
+    OIDC_KEYS
+        .get_or_init(|| KeyFile::generate().expect("keys"))
+        .write(&data_dir.join(invitegate_server::oidc_keys::FILE_NAME))
+        .expect("key file");
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
@@ -184,6 +196,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let (db, url) = TestDb::create(backend, dir.path());
     let mut config = test_config(dir.path(), url);
     tweak(&mut config);
+    seed_oidc_keys(&config.data_dir);
     let app = Application::build(config.clone())
         .await
         .expect("the application builds");
@@ -307,6 +320,7 @@ impl TestApp {
             bootstrap_owner_invitation: false,
             ..self.config.clone()
         };
+        seed_oidc_keys(&config.data_dir);
         let app = Application::build(config).await.expect("the peer builds");
         let client = Client::new(&format!("http://{}", app.addr())).expect("client");
         let state = app.state();

@@ -13,6 +13,8 @@ mod errors;
 mod hardening;
 mod invitations;
 mod limits;
+mod oidc;
+mod oidc_support;
 mod openapi;
 mod organization_domains;
 mod organization_proofs;

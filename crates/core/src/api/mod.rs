@@ -14,12 +14,14 @@ use utoipa::ToSchema;
 mod account;
 mod admin;
 mod invitations;
+mod oauth;
 mod organizations;
 mod queries;
 
 pub use account::*;
 pub use admin::*;
 pub use invitations::*;
+pub use oauth::*;
 pub use organizations::*;
 pub use queries::*;
 

@@ -3,6 +3,7 @@
 //! database.
 
 mod import;
+mod oauth;
 
 use crate::config::Config;
 use crate::http::RequestMeta;
@@ -52,6 +53,11 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Relying parties of the OpenID Provider.
+    OauthClient {
+        #[command(subcommand)]
+        command: oauth::OAuthClientCommand,
     },
     /// Signing keys.
     Keys {
@@ -114,8 +120,9 @@ pub enum InvitationsCommand {
 /// `keys` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new signing key to `<data_dir>/secrets.toml`; new tokens use it, older tokens keep
-    /// verifying until their key is removed from the file.
+    /// Add a new signing key to `<data_dir>/secrets.toml` and new OpenID Connect keys to
+    /// `<data_dir>/oidc-keys.json`; new tokens use them, older tokens keep verifying (the old
+    /// OpenID Connect keys stay published until every token they signed has expired).
     Rotate,
 }
 
@@ -233,13 +240,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     role,
                 },
         } => import::run(config, file, dry_run, no_email, &role).await,
+        Command::OauthClient { command } => oauth::run(config, command).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
+            let path = config.data_dir.join(crate::oidc_keys::FILE_NAME);
+            let mut oidc = if path.exists() {
+                crate::oidc_keys::KeyFile::read(&path)?
+            } else {
+                crate::oidc_keys::KeyFile::default()
+            };
+            let overlap = chrono::Duration::seconds(config.access_token_ttl_seconds as i64 + 600);
+            let kids = oidc.rotate(chrono::Utc::now(), overlap)?;
+            oidc.write(&path)?;
+            eprintln!(
+                "new OpenID Connect signing keys {}; the previous ones stay published for {} s",
+                kids.join(", "),
+                overlap.num_seconds()
+            );
             if !config.secret_keys.is_empty() {
-                anyhow::bail!(
-                    "signing keys come from `secret_keys` in the configuration; rotate them there"
+                eprintln!(
+                    "the HMAC signing keys come from `secret_keys` in the configuration; rotate them there"
                 );
+                return Ok(ExitCode::SUCCESS);
             }
             let path = config.data_dir.join("secrets.toml");
             let mut file = if path.exists() {

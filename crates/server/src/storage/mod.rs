@@ -8,6 +8,7 @@ pub mod audit;
 pub mod counters;
 pub mod invitations;
 pub mod models;
+pub mod oauth;
 pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;

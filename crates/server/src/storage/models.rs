@@ -5,6 +5,7 @@ pub use super::acceptance_proofs::AcceptanceProofRow;
 pub use super::api_keys::ApiKeyRow;
 pub use super::audit::AuditRow;
 pub use super::invitations::InvitationRow;
+pub use super::oauth::{OAuthClientRow, OAuthGrantRow};
 pub use super::organization_domains::{DomainRow, JoinRequestRow};
 pub use super::organizations::{MembershipRow, OrganizationRow};
 pub use super::outbox::OutboxRow;

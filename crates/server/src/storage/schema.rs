@@ -238,6 +238,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        initiate_login_uri -> Nullable<Text>,
+        id_token_signed_response_alg -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        session_id -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamp,
+        code_hash -> Text,
+        redirect_uri -> Text,
+        code_challenge -> Nullable<Text>,
+        code_expires_at -> Timestamp,
+        code_used_at -> Nullable<Timestamp>,
+        refresh_token_hash -> Nullable<Text>,
+        previous_refresh_token_hash -> Nullable<Text>,
+        refresh_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
@@ -245,6 +282,8 @@ diesel::joinable!(organization_domains -> organizations (organization_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_grants -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     invitations,
@@ -264,5 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_domains,
     join_requests,
     membership_exits,
-    redemptions
+    redemptions,
+    oauth_clients,
+    oauth_grants
 );

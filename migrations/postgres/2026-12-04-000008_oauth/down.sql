@@ -1,0 +1,2 @@
+DROP TABLE oauth_grants;
+DROP TABLE oauth_clients;

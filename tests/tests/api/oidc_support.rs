@@ -1,0 +1,158 @@
+//! A relying party built on the `openidconnect` crate, as a host app would use it, and the
+//! web app's part of the flow played over the API (the browser tests play it in Chromium).
+
+use crate::helpers::*;
+use invitegate_core::api::*;
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope,
+};
+
+pub const CALLBACK: &str = "https://app.example.com/oidc/callback";
+
+/// The `openidconnect` crate's HTTP client: reqwest without redirects.
+pub async fn send(
+    req: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let (parts, body) = req.into_parts();
+    let res = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut out = http::Response::builder().status(res.status());
+    for (k, v) in res.headers() {
+        out = out.header(k, v);
+    }
+    let bytes = res.bytes().await?;
+    Ok(out.body(bytes.to_vec()).expect("a response"))
+}
+
+/// A registered client and what the relying party library made of the discovery document.
+pub struct Rp {
+    pub registered: CreatedOAuthClient,
+    pub metadata: CoreProviderMetadata,
+}
+
+impl Rp {
+    /// Registers a client through `admin` and discovers the provider.
+    pub async fn register(
+        app: &TestApp,
+        admin: &invitegate_client::Client,
+        req: CreateOAuthClientRequest,
+    ) -> Self {
+        let registered = admin
+            .create_oauth_client(&req)
+            .await
+            .expect("client registered");
+        let issuer = IssuerUrl::new(app.address.clone()).unwrap();
+        let metadata = CoreProviderMetadata::discover_async(issuer, &send)
+            .await
+            .expect("discovery and JWKS");
+        Self {
+            registered,
+            metadata,
+        }
+    }
+
+    pub fn client(
+        &self,
+    ) -> openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            self.metadata.clone(),
+            ClientId::new(self.registered.client.client_id.clone()),
+            self.registered.client_secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(self.registered.client.redirect_uris[0].clone()).unwrap(),
+        )
+    }
+
+    /// An authorization URL with PKCE S256 and `scopes` (besides `openid`).
+    pub fn authorize_url(&self, scopes: &[&str]) -> (url::Url, CsrfToken, Nonce, PkceCodeVerifier) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let client = self.client();
+        let mut req = client.authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for s in scopes {
+            req = req.add_scope(Scope::new(s.to_string()));
+        }
+        let (url, csrf, nonce) = req.set_pkce_challenge(challenge).url();
+        (url, csrf, nonce, verifier)
+    }
+}
+
+/// The web app's part: loads `/authorize` (the page) and forwards its query with the
+/// signed-in person's session.
+pub async fn authorize_as(
+    app: &TestApp,
+    session: Option<&str>,
+    url: &url::Url,
+) -> Result<AuthorizeOutcome, invitegate_client::ClientError> {
+    assert_eq!(url.path(), "/authorize");
+    let page = app.http.get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the authorization endpoint is a page");
+    let api = match session {
+        Some(token) => app.api.with_bearer(token),
+        None => app.api.clone(),
+    };
+    api.authorize(&AuthorizeRequest {
+        query: url.query().unwrap_or_default().to_string(),
+        fresh_sign_in: false,
+    })
+    .await
+}
+
+/// The query parameters of a redirect.
+pub fn redirect_params(to: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(to)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// The code from a successful authorization, after checking `state` and `iss` (RFC 9207), as
+/// an RP that requires `iss` does.
+pub fn code_of(outcome: &AuthorizeOutcome, csrf: &CsrfToken, issuer: &str) -> String {
+    assert_eq!(
+        outcome.status,
+        invitegate_core::model::AuthorizeStatus::Redirect
+    );
+    let to = outcome.redirect_to.as_deref().unwrap();
+    assert!(to.starts_with(CALLBACK), "{to}");
+    let params = redirect_params(to);
+    assert_eq!(params.get("state"), Some(csrf.secret()));
+    assert_eq!(
+        params.get("iss").map(String::as_str),
+        Some(issuer),
+        "RFC 9207 iss"
+    );
+    params["code"].clone()
+}
+
+pub fn client_req(public: bool) -> CreateOAuthClientRequest {
+    CreateOAuthClientRequest {
+        name: "Team wiki".into(),
+        redirect_uris: vec![CALLBACK.into()],
+        post_logout_redirect_uris: vec!["https://app.example.com/".into()],
+        initiate_login_uri: Some("https://app.example.com/login".into()),
+        public,
+        id_token_signed_response_alg: None,
+    }
+}
