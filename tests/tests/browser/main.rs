@@ -8,6 +8,10 @@ mod helpers;
 mod flows;
 mod hardening;
 mod harness;
+mod oidc;
+#[path = "../api/oidc_support.rs"]
+#[allow(dead_code)]
+mod oidc_support;
 mod organization_screens;
 mod organizations;
 mod serving;

@@ -1,0 +1,136 @@
+//! "Sign in with Invitegate" in Chromium, with the app on another site (`localhost`) than
+//! Invitegate (`127.0.0.1`): the cross-site navigation carries no `SameSite=Strict` cookie, so
+//! the web app resumes the authorization with its own calls, through sign-in and registration.
+
+use crate::harness::{Browser, HostSite, spawn_web_app};
+use crate::helpers::{Backend, PASSWORD, email_req};
+use crate::oidc_support::{Rp, send};
+use invitegate_core::api::CreateOAuthClientRequest;
+use openidconnect::{AuthorizationCode, TokenResponse};
+
+fn app_page() -> String {
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Team wiki</title></head>\
+     <body><main><h1>Team wiki</h1></main></body></html>"
+        .into()
+}
+
+async fn finish(
+    rp: &Rp,
+    b: &Browser,
+    nonce: &openidconnect::Nonce,
+    verifier: openidconnect::PkceCodeVerifier,
+    issuer: &str,
+) -> String {
+    let url = b.wait_path("/callback").await;
+    let params: std::collections::HashMap<String, String> =
+        url.query_pairs().into_owned().collect();
+    assert_eq!(
+        params.get("iss").map(String::as_str),
+        Some(issuer),
+        "RFC 9207 iss"
+    );
+    let client = rp.client();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&send)
+        .await
+        .expect("the app gets tokens");
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&client.id_token_verifier(), nonce)
+        .expect("a valid ID token")
+        .clone();
+    claims.email().expect("email").as_str().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_signs_in_to_an_app_on_another_site() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    app.member(&admin, "ann@example.com").await;
+    let host = HostSite::bind();
+    let origin = host.origin.clone();
+    host.serve(app_page());
+    let rp = Rp::register(
+        &app,
+        &admin,
+        CreateOAuthClientRequest {
+            name: "Team wiki".into(),
+            redirect_uris: vec![format!("{origin}/callback")],
+            post_logout_redirect_uris: vec![],
+            initiate_login_uri: None,
+            public: true,
+            id_token_signed_response_alg: None,
+        },
+    )
+    .await;
+    let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    let mut b = Browser::start("oidc-sign-in", 1280).await;
+    b.open(url.as_str()).await;
+    b.wait_text("Sign in to continue to Team wiki").await;
+    b.audit("oidc-sign-in").await;
+    b.screen("oidc-continue-to").await;
+    b.fill("#email", "ann@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "ann@example.com"
+    );
+
+    // Signed in now: the next authorization goes straight back to the app.
+    let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    b.open(url.as_str()).await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "ann@example.com"
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitee_registers_and_lands_in_the_app() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&email_req("bea@example.com"))
+        .await
+        .unwrap();
+    let host = HostSite::bind();
+    let origin = host.origin.clone();
+    host.serve(app_page());
+    let rp = Rp::register(
+        &app,
+        &admin,
+        CreateOAuthClientRequest {
+            name: "Team wiki".into(),
+            redirect_uris: vec![format!("{origin}/callback")],
+            post_logout_redirect_uris: vec![],
+            initiate_login_uri: None,
+            public: true,
+            id_token_signed_response_alg: None,
+        },
+    )
+    .await;
+    let (mut url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    url.query_pairs_mut().append_pair("prompt", "create");
+    let mut b = Browser::start("oidc-create", 1280).await;
+    b.open(url.as_str()).await;
+    b.wait_text("Create an account for Team wiki").await;
+    b.audit("oidc-create").await;
+    b.screen("oidc-create").await;
+    // The invitation link, opened in the same browser: the app still waits.
+    b.open(&inv.url).await;
+    b.wait_text("invited you").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password-confirm", PASSWORD).await;
+    b.click_button("Create account").await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "bea@example.com"
+    );
+    b.close().await;
+}
