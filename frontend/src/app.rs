@@ -142,6 +142,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=|| view! { <Guard admin=true><AdminUsers /></Guard> } />
                     <Route path=path!("/admin/audit") view=|| view! { <Guard admin=true><AdminAudit /></Guard> } />
                     <Route path=path!("/admin/api-keys") view=|| view! { <Guard admin=true><AdminApiKeys /></Guard> } />
+                    <Route path=path!("/admin/apps") view=|| view! { <Guard admin=true><AdminApps /></Guard> } />
                     <Route path=path!("/admin/webhooks") view=|| view! { <Guard admin=true><AdminWebhooks /></Guard> } />
                     <Route path=path!("/admin/outbox") view=|| view! { <Guard admin=true><AdminOutbox /></Guard> } />
                     <Route path=path!("/admin/settings") view=|| view! { <Guard admin=true><AdminSettings /></Guard> } />

@@ -67,6 +67,12 @@ pub fn field_message(field: &str, code: &str, limits: Limits) -> String {
             thousands(MAX_INVITATION_USES)
         ),
         ("url", _) => "Enter a public https:// URL.".into(),
+        (f, "insecure_scheme") if f.ends_with("redirect_uris") => {
+            "Use https:// (http:// only on localhost, 127.0.0.1 or [::1]), or an app scheme like com.example.app:/callback.".into()
+        }
+        (f, "not_exact") if f.ends_with("redirect_uris") => {
+            "Give exact addresses: no #fragment and no * wildcard.".into()
+        }
         ("organization", "not_found") => {
             "No organisation has this slug: check the spelling, or create it first.".into()
         }

@@ -134,3 +134,39 @@ async fn an_invitee_registers_and_lands_in_the_app() {
     );
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_registers_an_app_in_the_console() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let mut b = Browser::start("admin-apps", 1280).await;
+    b.open(&app.url("/login")).await;
+    b.fill("#email", "owner@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    b.wait_path("/app").await;
+    b.open(&app.url("/admin/apps")).await;
+    b.fill("#app-name", "Team wiki").await;
+    b.fill("#app-redirects", "http://wiki.example.com/cb").await;
+    b.click_button("Register app").await;
+    b.wait_text("Use https://").await;
+    b.fill("#app-redirects", "https://wiki.example.com/cb")
+        .await;
+    b.click_button("Register app").await;
+    b.wait_text("Copy the client secret now").await;
+    b.audit("admin-apps").await;
+    b.screen("admin-apps").await;
+    let listed = admin.list_oauth_clients().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].redirect_uris, ["https://wiki.example.com/cb"]);
+    b.wait_text(&listed[0].client_id).await;
+    b.click_button("Delete").await;
+    for _ in 0..100 {
+        if admin.list_oauth_clients().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(admin.list_oauth_clients().await.unwrap().is_empty());
+    b.close().await;
+}

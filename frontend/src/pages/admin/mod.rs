@@ -1,6 +1,7 @@
 //! `/admin/…`: the admin console.
 
 mod api_keys;
+mod apps;
 mod audit;
 mod import;
 mod invitations;
@@ -11,6 +12,7 @@ mod users;
 mod webhooks;
 
 pub use api_keys::*;
+pub use apps::*;
 pub use audit::*;
 pub use import::*;
 pub use invitations::*;
@@ -159,6 +161,7 @@ pub fn AdminNav() -> impl IntoView {
         ("/admin/organizations", "Organisations"),
         ("/admin/audit", "Audit log"),
         ("/admin/api-keys", "API keys"),
+        ("/admin/apps", "Apps"),
         ("/admin/webhooks", "Webhooks"),
         ("/admin/outbox", "Delivery"),
         ("/admin/settings", "Settings"),
