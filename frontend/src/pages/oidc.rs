@@ -123,10 +123,8 @@ pub fn AuthorizePage() -> impl IntoView {
                             at: js_sys::Date::now(),
                             fresh_sign_in: false,
                         });
-                        // prompt=login or max_age: this session is not enough; sign in anew.
-                        if ctx.session.with_untracked(|s| s.is_some()) {
-                            ctx.sign_out().await;
-                        }
+                        // prompt=login or max_age: sign in anew. The current session is
+                        // left alone: a link from any site must not sign people out.
                         let hint = out
                             .login_hint
                             .map(|h| format!("?login_hint={}", js_sys::encode_uri_component(&h)))

@@ -20,6 +20,7 @@ both_backends!(
     prompt_none_without_a_session_answers_login_required,
     a_replayed_refresh_token_revokes_the_grant,
     logout_ends_the_session_and_its_grants,
+    concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none,
 );
 
 async fn signed_in_member(app: &TestApp) -> (invitegate_client::Client, SessionResponse) {
@@ -574,4 +575,73 @@ async fn logout_ends_the_session_and_its_grants(b: Backend) {
         .request_async(&send)
         .await;
     assert!(refreshed.is_err(), "the grants of the session end with it");
+}
+
+async fn concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let (ann_api, ann) = app.member(&admin, "ann@example.com").await;
+    let rp = Rp::register(&app, &admin, client_req(false)).await;
+    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
+    let code = code_of(
+        &authorize_as(&app, Some(&ann.access_token), &url)
+            .await
+            .unwrap(),
+        &csrf,
+        &app.address,
+    );
+    let secret = verifier.secret().clone();
+    let results = futures_util::future::join_all(
+        (0..10).map(|_| exchange(&rp, &code, Some(PkceCodeVerifier::new(secret.clone())))),
+    )
+    .await;
+    let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert!(won.len() <= 1, "at most one exchange succeeds");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| e == "invalid_grant")
+    );
+    for tokens in won {
+        let info = app
+            .http
+            .get(app.url("/oauth2/userinfo"))
+            .bearer_auth(tokens.access_token().secret())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            info.status(),
+            401,
+            "a code used more than once revokes what it issued"
+        );
+    }
+
+    // A grant ends with the sign-in it was made in: signing out of Invitegate ends it.
+    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
+    let code = code_of(
+        &authorize_as(&app, Some(&ann.access_token), &url)
+            .await
+            .unwrap(),
+        &csrf,
+        &app.address,
+    );
+    let tokens = exchange(&rp, &code, Some(verifier)).await.unwrap();
+    ann_api.logout().await.unwrap();
+    let info = app
+        .http
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(tokens.access_token().secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 401);
+    let refreshed = rp
+        .client()
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .unwrap()
+        .request_async(&send)
+        .await;
+    assert!(refreshed.is_err());
 }

@@ -29,6 +29,10 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), UriRejection> {
     if uri.contains('#') || uri.contains('*') {
         return Err(UriRejection::NotExact);
     }
+    // The URL parser drops tabs and newlines silently; a stored URI must be what was checked.
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UriRejection::Malformed);
+    }
     let parsed = url::Url::parse(uri).map_err(|_| UriRejection::Malformed)?;
     if uri.len() > 2000 || uri.trim() != uri {
         return Err(UriRejection::Malformed);
@@ -150,6 +154,14 @@ mod tests {
             Err(UriRejection::NotExact)
         );
         assert_eq!(check_redirect_uri("/cb"), Err(UriRejection::Malformed));
+        assert_eq!(
+            check_redirect_uri("https://a.example/cb\nhttp://evil.example/cb"),
+            Err(UriRejection::Malformed)
+        );
+        assert_eq!(
+            check_redirect_uri("https://a.example/c\tb"),
+            Err(UriRejection::Malformed)
+        );
         assert_eq!(
             check_web_uri("com.example.app:/login"),
             Err(UriRejection::InsecureScheme)

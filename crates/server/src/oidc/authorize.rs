@@ -29,7 +29,7 @@ pub async fn client_and_redirect(
     state: &AppState,
     params: &Params,
 ) -> ApiResult<(OAuthClientRow, String)> {
-    if matches!(params.repeated(), Some("client_id" | "redirect_uri")) {
+    if params.is_repeated("client_id") || params.is_repeated("redirect_uri") {
         return Err(ApiError::new(ErrorCode::BadRequest)
             .detail("The sign-in link names its app or return address more than once."));
     }

@@ -169,6 +169,10 @@ pub fn decode_id_token_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<
         aud: String,
     }
     let header = jsonwebtoken::decode_header(token).ok()?;
+    // An ID token, never an access token (which resource servers hold).
+    if header.typ.as_deref() != Some("JWT") {
+        return None;
+    }
     let (alg, key) = keys.verifying(header.kid.as_deref()?)?;
     if header.alg != alg {
         return None;

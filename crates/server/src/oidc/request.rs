@@ -41,6 +41,11 @@ impl Params {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Whether `name` was given more than once.
+    pub fn is_repeated(&self, name: &str) -> bool {
+        self.repeated.iter().any(|r| r == name)
+    }
+
     /// The first parameter given more than once (RFC 6749 §3.1: "MUST NOT be included more
     /// than once").
     pub fn repeated(&self) -> Option<&str> {

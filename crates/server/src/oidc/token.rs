@@ -240,7 +240,10 @@ async fn exchange_code(
                     if let Err(e) = pkce_ok(grant.code_challenge.as_deref(), verifier.as_deref()) {
                         return Ok(Err(e));
                     }
-                    if grant.code_expires_at <= now || grant.revoked_at.is_some() {
+                    if grant.code_expires_at <= now
+                        || grant.revoked_at.is_some()
+                        || !oauth::session_live(conn, &grant.session_id)?
+                    {
                         return Ok(Err(TokenError::InvalidGrant("the code has expired")));
                     }
                     let offline = grant.scope.split(' ').any(|s| s == "offline_access");
@@ -249,7 +252,18 @@ async fn exchange_code(
                         return Ok(Err(TokenError::InvalidGrant("the account is disabled")));
                     };
                     if !oauth::consume_code(conn, &grant.id, refresh, now)? {
-                        return Ok(Err(TokenError::InvalidGrant("the code was already used")));
+                        // Another request used it first (on PostgreSQL both read it unused):
+                        // a second use all the same, so what the first one issued is revoked.
+                        oauth::revoke_grant(conn, &grant.id, now)?;
+                        AuditEntry::failure(AuditAction::OauthCodeReused)
+                            .target("oauth_client", grant.client_id.clone())
+                            .details(
+                                serde_json::json!({"grant_id": grant.id, "user_id": grant.user_id}),
+                            )
+                            .write(conn, &m)?;
+                        return Ok(Err(TokenError::InvalidGrant(
+                            "the code was already used; its tokens are revoked",
+                        )));
                     }
                     Ok(Ok(Minted {
                         grant,
@@ -304,6 +318,13 @@ async fn refresh(
                             .any(|s| !grant.scope.split(' ').any(|g| g == s))
                     {
                         return Err(TokenError::InvalidScope);
+                    }
+                    // The grant ends with the sign-in it was made in (sign-out, a password
+                    // reset ending every session, a stolen refresh cookie).
+                    if !oauth::session_live(conn, &grant.session_id)? {
+                        return Err(TokenError::InvalidGrant(
+                            "the sign-in behind this grant has ended",
+                        ));
                     }
                     let Some(user_claims) = claims_of(conn, &grant)? else {
                         return Ok(Err(TokenError::InvalidGrant("the account is disabled")));

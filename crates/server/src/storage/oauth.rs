@@ -234,8 +234,19 @@ pub fn revoke_grants_of_session(
     .execute(conn)
 }
 
-/// The live grant `id` (unrevoked, code used) and its active user: what an access token
-/// needs to still be honoured.
+/// Whether session `id` has not been ended (grants end with the sign-in they were made in).
+pub fn session_live(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    use super::schema::sessions::dsl as s;
+    diesel::select(diesel::dsl::exists(
+        s::sessions
+            .filter(s::id.eq(id))
+            .filter(s::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// The live grant `id` (unrevoked, code used, its session not ended) and its active user:
+/// what an access token needs to still be honoured.
 pub fn live_grant_user(
     conn: &mut DbConn,
     id: &str,
@@ -247,6 +258,11 @@ pub fn live_grant_user(
         .filter(g::revoked_at.is_null())
         .filter(g::code_used_at.is_not_null())
         .filter(users::disabled_at.is_null())
+        .filter(diesel::dsl::exists(
+            super::schema::sessions::table
+                .filter(super::schema::sessions::id.eq(g::session_id))
+                .filter(super::schema::sessions::revoked_at.is_null()),
+        ))
         .select((g::oauth_grants::all_columns(), users::all_columns))
         .first(conn)
         .optional()
