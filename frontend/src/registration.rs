@@ -139,6 +139,8 @@ pub fn RegistrationFlow(
         leptos::task::spawn_local(async move {
             match ctx.anon().verify_invitation(&t).await {
                 Ok(v) => {
+                    #[cfg(feature = "console")]
+                    crate::pages::oidc::remember_app(&v.invitation);
                     token.set(Some(t));
                     stage.set(Stage::Form(Some(v.invitation)));
                     focus_id("reg-heading");
@@ -342,9 +344,13 @@ fn RegisterForm(
             }
             None => view! { " invited you to create an account." }.into_any(),
         };
+        let app = p.app.as_ref().map(|a| {
+            view! { <p class="muted">"Then you continue to "<strong>{a.name.clone()}</strong>", signed in."</p> }
+        });
         view! {
             <p class="lead"><strong>{who}</strong>{what}</p>
             <p class="muted">"The invitation is valid until "{until}"."</p>
+            {app}
         }
     });
     view! {

@@ -11,6 +11,8 @@
 //! - `web`: builds the web app into `frontend/dist` (wasm32 target and the `wasm-bindgen` CLI of
 //!   the version in `Cargo.lock` are installed when missing; `wasm-opt` is used when present).
 //! - `openapi`: regenerates `openapi/openapi.json`.
+//! - `example`: registers the example host app (`examples/host-app`) with the Invitegate that
+//!   `cargo xtask run` serves (same `./data`) and runs it on <http://localhost:3000>.
 
 mod web;
 
@@ -181,6 +183,57 @@ fn run(extra: &[String]) -> Result<(), String> {
     status(c)
 }
 
+/// Registers the example app with the local Invitegate (the CLI on the same `./data`) and runs
+/// it, signing in through `http://127.0.0.1:8080` (or `INVITEGATE_ISSUER`).
+fn example() -> Result<(), String> {
+    let port = env::var("PORT").unwrap_or_else(|_| "3000".into());
+    let base = format!("http://localhost:{port}");
+    let mut register = cargo();
+    register
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "invitegate-server",
+            "--bin",
+            "invitegate",
+            "--",
+        ])
+        .args(["oauth-client", "create", "--name", "Example app"])
+        .args(["--redirect-uri", &format!("{base}/callback")])
+        .args(["--post-logout-redirect-uri", &format!("{base}/")])
+        .args(["--initiate-login-uri", &format!("{base}/login")]);
+    let out = register
+        .output()
+        .map_err(|e| format!("cannot run invitegate: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "registering the example app failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
+    let client_id = line("client_id:").ok_or("no client_id printed")?;
+    let mut c = cargo();
+    c.env("CLIENT_ID", client_id).env("PORT", &port).args([
+        "run",
+        "--release",
+        "--package",
+        "invitegate-example-host",
+    ]);
+    if let Some(secret) = line("client_secret:") {
+        c.env("CLIENT_SECRET", secret);
+    }
+    status(c)
+}
+
 fn openapi() -> Result<(), String> {
     let mut c = cargo();
     c.args([
@@ -208,6 +261,7 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(rest),
         "openapi" => openapi(),
+        "example" => example(),
         "web" => web::build(),
         _ => {
             eprintln!(

@@ -1156,7 +1156,8 @@ export interface components {
         AuthorizeRequest: {
             /**
              * @description True when the web app has just taken the person through the sign-in form for this
-             *     request (answers `prompt=login`; honoured only for a session under 10 minutes old).
+             *     request (answers `prompt=login` and `max_age`; honoured only for a session under 2
+             *     minutes old).
              */
             fresh_sign_in?: boolean;
             /** @description The request's query string, without the leading `?`. */
@@ -1328,6 +1329,11 @@ export interface components {
          *     }
          */
         CreateInvitationRequest: {
+            /**
+             * @description An app (OAuth `client_id` of a registered client with an `initiate_login_uri`): after
+             *     registering, the invitee is sent there and lands in the app signed in.
+             */
+            client_id?: string | null;
             /** @description Bind the invitation to this address. */
             email?: string | null;
             /** @description Bind the invitation to addresses at this domain. */
@@ -1611,6 +1617,22 @@ export interface components {
             uses: number;
         };
         /**
+         * @description An app an invitation was made for.
+         * @example {
+         *       "initiate_login_uri": "https://wiki.example.com/login",
+         *       "name": "Team wiki"
+         *     }
+         */
+        InvitationApp: {
+            /**
+             * @description Where the invitee is sent, with `iss`, `login_hint` and `target_link_uri`, to be signed
+             *     in to the app.
+             */
+            initiate_login_uri: string;
+            /** @description The app's name. */
+            name: string;
+        };
+        /**
          * @description What an invitee may see about their invitation before redeeming it.
          * @example {
          *       "email": "ann@example.com",
@@ -1623,6 +1645,7 @@ export interface components {
          *     }
          */
         InvitationPreview: {
+            app?: components["schemas"]["InvitationApp"] | null;
             /** @description The bound email address, if any (the registration form locks it). */
             email?: string | null;
             /** @description The bound email domain, if any. */
@@ -4591,7 +4614,7 @@ export interface operations {
                     "application/json": components["schemas"]["EndSessionOutcome"];
                 };
             };
-            /** @description `bad_request` (a foreign ID token hint), `unknown_client`, `redirect_uri_mismatch` */
+            /** @description `bad_request` (a parameter twice, or `client_id` not the hint's audience), `unknown_client`, `redirect_uri_mismatch` */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -23,6 +23,18 @@ pub async fn run(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         state.oidc_keys.reload_if_changed();
+        if let Err(e) = state
+            .db(|conn| {
+                Ok(storage::oauth::purge_dead_grants(
+                    conn,
+                    storage::now(),
+                    1000,
+                )?)
+            })
+            .await
+        {
+            tracing::debug!(error = %e, "dead OAuth grants could not be purged");
+        }
         match run_once(&state).await {
             Ok((expired, reminded)) if expired + reminded > 0 => {
                 tracing::info!(expired, reminded, "scheduled jobs ran")

@@ -27,6 +27,11 @@ struct StoredKey {
     alg: String,
     private_key_pkcs8: String,
     created_at: DateTime<Utc>,
+    /// Signs from this time on (published before, so that relying parties' cached key sets
+    /// know it by then).
+    #[serde(default)]
+    not_before: Option<DateTime<Utc>>,
+    /// Signs until this time; published for the overlap after it.
     retired_at: Option<DateTime<Utc>>,
 }
 
@@ -42,7 +47,14 @@ struct LoadedKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
     jwk: Jwk,
+    not_before: Option<DateTime<Utc>>,
     retired_at: Option<DateTime<Utc>>,
+}
+
+impl LoadedKey {
+    fn signs_at(&self, now: DateTime<Utc>) -> bool {
+        self.not_before.is_none_or(|t| t <= now) && self.retired_at.is_none_or(|r| r > now)
+    }
 }
 
 /// The keys in use: each live one signs, every published one verifies.
@@ -79,6 +91,7 @@ fn fresh(alg: Algorithm) -> anyhow::Result<StoredKey> {
         alg: format!("{alg:?}"),
         private_key_pkcs8: B64.encode(pkcs8),
         created_at: now,
+        not_before: None,
         retired_at: None,
     })
 }
@@ -115,6 +128,7 @@ fn load_key(stored: &StoredKey) -> anyhow::Result<LoadedKey> {
         encoding,
         decoding,
         jwk,
+        not_before: stored.not_before,
         retired_at: stored.retired_at,
     })
 }
@@ -142,15 +156,25 @@ impl KeyFile {
         })
     }
 
-    /// Retires the live keys at `now`, puts fresh ones first, and drops keys retired longer
-    /// than `overlap` ago (every token they signed has expired). Returns the new kids.
-    pub fn rotate(&mut self, now: DateTime<Utc>, overlap: Duration) -> anyhow::Result<Vec<String>> {
+    /// Puts fresh keys first, published at once and signing from `now + activation` (when
+    /// relying parties' cached key sets know them), when the live keys retire; drops keys
+    /// retired longer than `overlap` ago (every token they signed has expired). Returns the
+    /// new kids.
+    pub fn rotate(
+        &mut self,
+        now: DateTime<Utc>,
+        overlap: Duration,
+        activation: Duration,
+    ) -> anyhow::Result<Vec<String>> {
         self.keys
             .retain(|k| k.retired_at.is_none_or(|r| r + overlap > now));
         for k in &mut self.keys {
-            k.retired_at.get_or_insert(now);
+            k.retired_at.get_or_insert(now + activation);
         }
-        let new = vec![fresh(Algorithm::RS256)?, fresh(Algorithm::EdDSA)?];
+        let mut new = vec![fresh(Algorithm::RS256)?, fresh(Algorithm::EdDSA)?];
+        for k in &mut new {
+            k.not_before = Some(now + activation);
+        }
         let kids = new.iter().map(|k| k.kid.clone()).collect();
         self.keys.splice(0..0, new);
         Ok(kids)
@@ -176,12 +200,18 @@ impl KeyFile {
 }
 
 impl KeySet {
-    /// The live key for `alg`: its kid and private key.
+    /// The key that signs for `alg` now: its kid and private key.
     pub fn signing(&self, alg: Algorithm) -> (&str, &EncodingKey) {
+        let now = Utc::now();
         let key = self
             .keys
             .iter()
-            .find(|k| k.alg == alg && k.retired_at.is_none())
+            .find(|k| k.alg == alg && k.signs_at(now))
+            .or_else(|| {
+                self.keys
+                    .iter()
+                    .find(|k| k.alg == alg && k.retired_at.is_none())
+            })
             .expect("a live key of each algorithm is checked at load");
         (&key.kid, &key.encoding)
     }

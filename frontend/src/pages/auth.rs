@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::errors::{Limits, describe};
-use crate::pages::oidc::{ContinueTo, after_sign_in};
+use crate::pages::oidc::{ContinueTo, continue_after_sign_in};
 use crate::registration::{CheckEmail, RegistrationFlow};
 use crate::session::ctx;
 use crate::ui::*;
@@ -16,8 +16,9 @@ fn go_to_app() -> Callback<SessionResponse> {
     let ctx = ctx();
     let navigate = use_navigate();
     Callback::new(move |s: SessionResponse| {
+        let email = s.user.email.clone();
         ctx.signed_in(s);
-        navigate(&after_sign_in("/app"), Default::default());
+        continue_after_sign_in(&email, "/app", navigate.clone());
     })
 }
 
@@ -155,8 +156,9 @@ pub fn LoginPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match ctx.anon().login(e.trim(), &p).await {
                 Ok(s) => {
+                    let email = s.user.email.clone();
                     ctx.signed_in(s);
-                    navigate(&after_sign_in(next.get_value()), Default::default());
+                    continue_after_sign_in(&email, next.get_value(), navigate);
                 }
                 Err(err) => {
                     busy.set(false);

@@ -14,8 +14,9 @@ use crate::errors::{Limits, describe};
 use crate::session::ctx;
 
 const PENDING_KEY: &str = "invitegate.authorize";
-/// A waiting request is dropped after an hour: the app's own state would be gone anyway.
-const PENDING_MAX_AGE_MS: f64 = 3_600_000.0;
+/// A waiting request is dropped after 15 minutes, so that it cannot take over a later,
+/// unrelated sign-in (and the app's own state would be stale anyway).
+const PENDING_MAX_AGE_MS: f64 = 900_000.0;
 
 #[derive(Serialize, Deserialize)]
 struct Pending {
@@ -47,6 +48,66 @@ fn clear_pending() {
     }
 }
 
+const APP_KEY: &str = "invitegate.app";
+
+/// An invitation made for an app: after registering, the person is sent to its
+/// `initiate_login_uri` (OpenID Connect Core §4). Kept like a waiting request.
+pub fn remember_app(preview: &invitegate_core::api::InvitationPreview) {
+    let Some(app) = &preview.app else { return };
+    let value = serde_json::json!({"uri": app.initiate_login_uri, "at": js_sys::Date::now()});
+    if let Some(s) = storage() {
+        let _ = s.set_item(APP_KEY, &value.to_string());
+    }
+}
+
+/// The third-party-initiated login URL of the app an invitation was made for, with `iss`,
+/// `login_hint` and `target_link_uri` — standard parameters only; the invitation token never
+/// goes to the app.
+fn app_login(email: &str) -> Option<String> {
+    let s = storage()?;
+    let raw = s.get_item(APP_KEY).ok()??;
+    let _ = s.remove_item(APP_KEY);
+    let value: serde_json::Value = serde_json::from_str(&raw).ok()?;
+    if js_sys::Date::now() - value["at"].as_f64()? > PENDING_MAX_AGE_MS {
+        return None;
+    }
+    let uri = value["uri"].as_str()?;
+    let origin = web_sys::Url::new(uri).ok()?.origin();
+    let issuer = web_sys::window()?.location().origin().ok()?;
+    let enc = |v: &str| String::from(js_sys::encode_uri_component(v));
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{uri}{sep}iss={}&login_hint={}&target_link_uri={}",
+        enc(&issuer),
+        enc(email),
+        enc(&format!("{origin}/"))
+    ))
+}
+
+/// Where to go after `email` signed in: a waiting app request, else the app an invitation was
+/// made for, else `fallback` (a route of this app).
+pub fn continue_after_sign_in(
+    email: &str,
+    fallback: &str,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions),
+) {
+    let next = after_sign_in(fallback);
+    if next == fallback
+        && let Some(url) = app_login(email)
+    {
+        return go(&url);
+    }
+    navigate(&next, Default::default());
+}
+
+/// Forgets any waiting app request (on sign-out).
+pub fn forget() {
+    clear_pending();
+    if let Some(s) = storage() {
+        let _ = s.remove_item(APP_KEY);
+    }
+}
+
 /// The app waiting for this sign-in, if any: "Continue to <name>".
 pub fn waiting_client() -> Option<String> {
     read_pending().map(|p| p.client_name)
@@ -74,6 +135,14 @@ pub fn ContinueTo() -> impl IntoView {
 }
 
 fn go(to: &str) {
+    let scheme = to
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if matches!(scheme.trim(), "javascript" | "data" | "vbscript") {
+        return;
+    }
     if let Some(w) = web_sys::window() {
         let _ = w.location().replace(to);
     }

@@ -17,9 +17,9 @@ both_backends!(
 
 /// A request the receiver got: headers (lower-case names) and body.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Received {
@@ -33,7 +33,7 @@ impl Received {
 }
 
 /// An HTTP receiver on loopback answering 500 to the first `fail_first` requests, then 200.
-async fn receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<Received>>>) {
+pub(crate) async fn receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     let got: Arc<Mutex<Vec<Received>>> = Arc::default();

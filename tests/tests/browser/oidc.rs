@@ -170,3 +170,130 @@ async fn an_administrator_registers_an_app_in_the_console() {
     assert!(admin.list_oauth_clients().await.unwrap().is_empty());
     b.close().await;
 }
+
+/// The app's page: at `/login` (its `initiate_login_uri`) it checks `iss` and starts the
+/// authorization at `authorize`, passing the `login_hint` on; elsewhere it shows what it got.
+fn initiating_app_page(issuer: &str, authorize: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Team wiki</title></head>\
+         <body><main><h1>Team wiki</h1><p id=\"got\"></p></main><script>\
+         const q = new URLSearchParams(location.search);\
+         document.getElementById(\"got\").textContent = location.pathname + \" \" + q.toString();\
+         if (location.pathname === \"/login\" && q.get(\"iss\") === \"{issuer}\") {{\
+           sessionStorage.setItem(\"hint\", q.get(\"login_hint\") + \" \" + q.get(\"target_link_uri\"));\
+           location.replace(\"{authorize}&login_hint=\" + encodeURIComponent(q.get(\"login_hint\")));\
+         }}\
+         </script></body></html>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitee_of_an_app_registers_and_lands_in_it_signed_in() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let host = HostSite::bind();
+    let origin = host.origin.clone();
+    let rp = Rp::register(
+        &app,
+        &admin,
+        CreateOAuthClientRequest {
+            name: "Team wiki".into(),
+            redirect_uris: vec![format!("{origin}/callback")],
+            post_logout_redirect_uris: vec![],
+            initiate_login_uri: Some(format!("{origin}/login")),
+            public: true,
+            id_token_signed_response_alg: None,
+        },
+    )
+    .await;
+    let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    host.serve(initiating_app_page(&app.address, url.as_str()));
+    let inv = admin
+        .create_invitation(&invitegate_core::api::CreateInvitationRequest {
+            client_id: Some(rp.registered.client.client_id.clone()),
+            ..email_req("fay@example.com")
+        })
+        .await
+        .unwrap();
+    let mut b = Browser::start("oidc-invited-to-app", 1280).await;
+    b.open(&inv.url).await;
+    b.wait_text("Then you continue to Team wiki").await;
+    b.audit("oidc-invited-to-app").await;
+    b.screen("oidc-invited-to-app").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password-confirm", PASSWORD).await;
+    b.click_button("Create account").await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "fay@example.com"
+    );
+    let seen: String =
+        b.c.execute("return sessionStorage.getItem('hint')", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    assert_eq!(
+        seen,
+        format!("fay@example.com {origin}/"),
+        "login_hint and target_link_uri"
+    );
+    assert!(
+        !seen.contains(&inv.token),
+        "the invitation token never reaches the app"
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_host_app_signs_a_member_in_and_out() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    app.member(&admin, "gus@example.com").await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let client = admin
+        .create_oauth_client(&CreateOAuthClientRequest {
+            name: "Example app".into(),
+            redirect_uris: vec![format!("{base}/callback")],
+            post_logout_redirect_uris: vec![format!("{base}/")],
+            initiate_login_uri: Some(format!("{base}/login")),
+            public: false,
+            id_token_signed_response_alg: None,
+        })
+        .await
+        .unwrap();
+    let server = invitegate_example_host::serve(
+        invitegate_example_host::Config {
+            issuer: app.address.clone(),
+            client_id: client.client.client_id.clone(),
+            client_secret: client.client_secret.clone(),
+            base_url: base.clone(),
+        },
+        listener,
+    )
+    .await
+    .expect("the example discovers Invitegate");
+    tokio::spawn(server);
+    let mut b = Browser::start("example-host", 1280).await;
+    b.open(&format!("{base}/")).await;
+    b.click_link("Sign in with Invitegate").await;
+    b.wait_text("Sign in to continue to Example app").await;
+    b.fill("#email", "gus@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    let page = b.wait_text("Signed in as gus@example.com").await;
+    assert!(
+        page.contains("email_verified"),
+        "the claims are shown: {page}"
+    );
+    b.screen("example-host-signed-in").await;
+    // RP-initiated logout: back at the app, and signed out of Invitegate too.
+    b.click_link("Sign out").await;
+    b.wait_path("/").await;
+    b.wait_text("Sign in with Invitegate").await;
+    b.open(&app.url("/app")).await;
+    b.wait_path("/login").await;
+    b.close().await;
+}

@@ -27,6 +27,22 @@ pub struct InvitationPreview {
     /// The organisation it invites into, if any ("Ann invited you to join Acme").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<OrganizationRef>,
+    /// The app the invitee continues to after registering, if the invitation was made for one
+    /// (its `initiate_login_uri`, OpenID Connect Core §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<InvitationApp>,
+}
+
+/// An app an invitation was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Team wiki", "initiate_login_uri": "https://wiki.example.com/login"})))]
+pub struct InvitationApp {
+    /// The app's name.
+    pub name: String,
+    /// Where the invitee is sent, with `iss`, `login_hint` and `target_link_uri`, to be signed
+    /// in to the app.
+    pub initiate_login_uri: String,
 }
 
 /// `POST /api/v1/invitations/verify` response.
@@ -72,6 +88,10 @@ pub struct CreateInvitationRequest {
     /// Email the link to the invitee (default true when `email` is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_email: Option<bool>,
+    /// An app (OAuth `client_id` of a registered client with an `initiate_login_uri`): after
+    /// registering, the invitee is sent there and lands in the app signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// An invitation.

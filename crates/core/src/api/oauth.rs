@@ -82,7 +82,8 @@ pub struct AuthorizeRequest {
     /// The request's query string, without the leading `?`.
     pub query: String,
     /// True when the web app has just taken the person through the sign-in form for this
-    /// request (answers `prompt=login`; honoured only for a session under 10 minutes old).
+    /// request (answers `prompt=login` and `max_age`; honoured only for a session under 2
+    /// minutes old).
     #[serde(default)]
     pub fresh_sign_in: bool,
 }

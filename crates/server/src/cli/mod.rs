@@ -251,11 +251,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::oidc_keys::KeyFile::default()
             };
             let overlap = chrono::Duration::seconds(config.access_token_ttl_seconds as i64 + 600);
-            let kids = oidc.rotate(chrono::Utc::now(), overlap)?;
+            // The JWKS is cached for 5 minutes: new keys sign once every cache has them.
+            let activation = chrono::Duration::minutes(5);
+            let kids = oidc.rotate(chrono::Utc::now(), overlap, activation)?;
             oidc.write(&path)?;
             eprintln!(
-                "new OpenID Connect signing keys {}; the previous ones stay published for {} s",
+                "new OpenID Connect signing keys {}, published now, signing in {} s; the previous ones stay published {} s after that",
                 kids.join(", "),
+                activation.num_seconds(),
                 overlap.num_seconds()
             );
             if !config.secret_keys.is_empty() {

@@ -140,6 +140,12 @@ pub async fn process_chunk(
                             ),
                             ..row(*index, email, BulkStatus::Invalid)
                         },
+                        Err(CreateError::ClientNotFound) => BulkResult {
+                            error: Some(
+                                [("client_id".to_string(), vec!["invalid".to_string()])].into(),
+                            ),
+                            ..row(*index, email, BulkStatus::Invalid)
+                        },
                         Err(e @ CreateError::OrganizationForbidden) => return Err(e.into()),
                         Err(CreateError::Db(e)) => return Err(e.into()),
                     });

@@ -13,8 +13,8 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, utc};
 use crate::storage::{self, DbConn, invitations, users};
 use crate::tokens::{Purpose, hash_token};
-use invitegate_core::ErrorCode;
 use invitegate_core::model::{ActorRef, ActorType, AuditAction, OrganizationRole, Role, Scope};
+use invitegate_core::{ErrorCode, FieldCode};
 
 /// Why a creation did not happen.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub enum CreateError {
     OrganizationNotFound,
     /// The inviter may not invite into the organisation, or not with that role.
     OrganizationForbidden,
+    /// No registered client has this `client_id`, or it has no `initiate_login_uri`.
+    ClientNotFound,
     /// Database failure.
     Db(crate::storage::DbError),
 }
@@ -56,6 +58,7 @@ impl From<CreateError> for ApiError {
             }
             CreateError::OrganizationForbidden => ApiError::new(ErrorCode::Forbidden)
                 .detail("You may not invite into this organisation with this role."),
+            CreateError::ClientNotFound => ApiError::field("client_id", FieldCode::Invalid),
             CreateError::Db(e) => e.into(),
         }
     }
@@ -204,6 +207,13 @@ pub fn create_in_tx(
         }
         reserve &= !registered;
     }
+    if let Some(id) = &new.client_id
+        && storage::oauth::client_by_client_id(conn, id)?
+            .and_then(|c| c.initiate_login_uri)
+            .is_none()
+    {
+        return Err(CreateError::ClientNotFound);
+    }
     let token = state.keys.issue(Purpose::Invitation);
     let mut row = InvitationRow {
         id: storage::new_id(),
@@ -228,6 +238,7 @@ pub fn create_in_tx(
         organization_id: new.organization.as_ref().map(|(id, _)| id.clone()),
         organization_role: new.organization.as_ref().map(|(_, role)| *role),
         declined_at: None,
+        client_id: new.client_id.clone(),
     };
     // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
     let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));

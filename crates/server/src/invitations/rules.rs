@@ -13,8 +13,8 @@ use crate::tokens::{Purpose, hash_token};
 use chrono::NaiveDateTime;
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
-    CreateInvitationRequest, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
-    MAX_INVITATION_USES, MAX_NOTE_LENGTH,
+    CreateInvitationRequest, InvitationApp, InvitationPreview, InvitationWithToken,
+    MAX_EXPIRY_DAYS, MAX_INVITATION_USES, MAX_NOTE_LENGTH,
 };
 use invitegate_core::model::{ActorRef, ActorType, InvitationState, OrganizationRole, Role, Scope};
 use invitegate_core::{Email, ErrorCode, email};
@@ -47,6 +47,8 @@ pub struct NewInvitation {
     pub send_email: bool,
     /// The organisation (id) it invites into, and the role there.
     pub organization: Option<(String, OrganizationRole)>,
+    /// The app (OAuth `client_id`) the invitee continues to.
+    pub client_id: Option<String>,
 }
 
 fn push(errors: &mut FieldErrors, field: &str, code: FieldCode) {
@@ -125,6 +127,7 @@ pub fn parse_create(
         note,
         send_email: req.send_email.unwrap_or(is_email),
         organization,
+        client_id: req.client_id.clone(),
     })
 }
 
@@ -251,6 +254,15 @@ pub fn preview(
         inviter_display_name,
         email_verification_required: !row.signs_in_at_once(),
         organization: invitations::organization_of(conn, row)?.map(|o| o.to_ref()),
+        app: match &row.client_id {
+            Some(id) => storage::oauth::client_by_client_id(conn, id)?.and_then(|c| {
+                Some(InvitationApp {
+                    initiate_login_uri: c.initiate_login_uri?,
+                    name: c.name,
+                })
+            }),
+            None => None,
+        },
     })
 }
 

@@ -82,6 +82,7 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
         organization_id: None,
         organization_role: None,
         declined_at: None,
+        client_id: None,
     }
 }
 

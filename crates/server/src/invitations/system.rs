@@ -57,6 +57,7 @@ pub async fn admin_invitation(
                     note: None,
                     send_email: false,
                     organization: None,
+                    client_id: None,
                 };
                 let system = Inviter::system();
                 let (_, token) = rules::create_in_tx(

@@ -21,8 +21,8 @@ use invitegate_core::model::{AuditAction, AuthorizeStatus};
 /// How long an authorization code lives, in seconds (RFC 6749 §4.1.2 recommends ≤ 10 min;
 /// RFC 9700 short-lived).
 pub const CODE_TTL_SECONDS: i64 = 60;
-/// How recent a sign-in must be to answer `prompt=login`, in seconds.
-pub const FRESH_SIGN_IN_SECONDS: i64 = 600;
+/// How recent a sign-in must be to answer `prompt=login` or `max_age`, in seconds.
+pub const FRESH_SIGN_IN_SECONDS: i64 = 120;
 
 /// The client and redirect URI of a request, checked; anything wrong is a page error.
 pub async fn client_and_redirect(
@@ -94,24 +94,35 @@ pub async fn authorize(
         error: "login_required",
         description: why.to_string(),
     };
-    let (user, session_id) = match &principal {
-        None if req.prompt.none => return Ok(redirect_error(login_required("no session"))),
-        None if req.prompt.create => {
-            return Ok(outcome(&client, AuthorizeStatus::CreateAccount, Some(&req)));
-        }
-        None => return Ok(outcome(&client, AuthorizeStatus::SignIn, Some(&req))),
+    let signed_in = match &principal {
         Some(Principal::ApiKey(_)) => return Err(ApiError::new(ErrorCode::Forbidden)),
-        Some(Principal::User { user, session_id }) => (user.clone(), session_id.clone()),
+        Some(Principal::User { session_id, .. }) => {
+            let sid = session_id.clone();
+            // A session ended since the token was issued counts as none (`prompt=none` then
+            // answers login_required at the client, not an error page).
+            state
+                .db(move |conn| Ok(sessions::find_active(conn, &sid, storage::now())?))
+                .await?
+        }
+        None => None,
     };
-    let sid = session_id.clone();
-    let (session, _) = state
-        .db(move |conn| Ok(sessions::find_active(conn, &sid, storage::now())?))
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
+    let Some((session, user)) = signed_in else {
+        return Ok(if req.prompt.none {
+            redirect_error(login_required("no session"))
+        } else if req.prompt.create {
+            outcome(&client, AuthorizeStatus::CreateAccount, Some(&req))
+        } else {
+            outcome(&client, AuthorizeStatus::SignIn, Some(&req))
+        });
+    };
+    let session_id = session.id.clone();
     let now = storage::now();
     let age = (now - session.created_at).num_seconds();
-    let too_old = req.max_age.is_some_and(|max| age > max);
-    let needs_login = req.prompt.login && !(body.fresh_sign_in && age <= FRESH_SIGN_IN_SECONDS);
+    // A sign-in the web app has just taken the person through for this request answers both
+    // prompt=login and max_age (even max_age=0, which a sign-in cannot beat to the second).
+    let fresh = body.fresh_sign_in && age <= FRESH_SIGN_IN_SECONDS;
+    let too_old = req.max_age.is_some_and(|max| age > max) && !fresh;
+    let needs_login = req.prompt.login && !fresh;
     if too_old || needs_login {
         if req.prompt.none {
             return Ok(redirect_error(login_required(

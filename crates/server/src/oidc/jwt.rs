@@ -43,6 +43,8 @@ pub struct Issue<'a> {
     pub client_id: &'a str,
     /// The client's ID token algorithm (`RS256` or `EdDSA`).
     pub id_token_alg: &'a str,
+    /// The scope of the tokens (the grant's, or narrower at refresh).
+    pub scope: &'a str,
     /// Lifetime, seconds.
     pub ttl: i64,
 }
@@ -73,7 +75,7 @@ pub fn access_token(keys: &KeySet, issue: &Issue<'_>) -> String {
         iat: now,
         auth_time: issue.grant.auth_time.and_utc().timestamp(),
         jti: crate::tokens::opaque_secret()[..22].to_string(),
-        scope: issue.grant.scope.clone(),
+        scope: issue.scope.to_string(),
         gid: issue.grant.id.clone(),
     };
     let (header, key) = header(keys, Algorithm::RS256, "at+jwt");
@@ -160,14 +162,21 @@ pub fn decode_access_token(keys: &KeySet, issuer: &str, token: &str) -> Option<A
         .map(|d| d.claims)
 }
 
-/// Claims of an ID token this provider signed, expired or not (an `id_token_hint`, OpenID
-/// Connect RP-Initiated Logout 1.0 §2): `(sub, aud)`.
-pub fn decode_id_token_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<(String, String)> {
-    #[derive(Deserialize)]
-    struct Hint {
-        sub: String,
-        aud: String,
-    }
+/// What an `id_token_hint` tells (OpenID Connect RP-Initiated Logout 1.0 §2).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdTokenHint {
+    /// The user.
+    pub sub: String,
+    /// The client.
+    pub aud: String,
+    /// The Invitegate session the token was issued in.
+    #[serde(default)]
+    pub sid: Option<String>,
+}
+
+/// Claims of an ID token this provider signed, expired or not (an `id_token_hint`): `None`
+/// for anything else, an access token included.
+pub fn decode_id_token_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<IdTokenHint> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     // An ID token, never an access token (which resource servers hold).
     if header.typ.as_deref() != Some("JWT") {
@@ -182,7 +191,7 @@ pub fn decode_id_token_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<
     validation.validate_aud = false;
     validation.validate_exp = false;
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
-    jsonwebtoken::decode::<Hint>(token, key, &validation)
+    jsonwebtoken::decode::<IdTokenHint>(token, key, &validation)
         .ok()
-        .map(|d| (d.claims.sub, d.claims.aud))
+        .map(|d| d.claims)
 }

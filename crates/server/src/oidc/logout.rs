@@ -17,8 +17,8 @@ use invitegate_core::api::EndSessionOutcome;
 use invitegate_core::model::AuditAction;
 
 /// Answers a logout request. `confirmed` is the person's explicit "Sign out" (needed when the
-/// request has no valid `id_token_hint`). Errors: 400 `bad_request` (a hint that is not
-/// ours, or names another client than `client_id`), 400 `unknown_client`, 400
+/// request has no valid `id_token_hint`). Errors: 400 `bad_request` (a parameter given twice,
+/// or `client_id` differing from the hint's audience), 400 `unknown_client`, 400
 /// `redirect_uri_mismatch`.
 pub async fn end_session(
     state: &AppState,
@@ -33,14 +33,15 @@ pub async fn end_session(
         return Err(bad("A parameter is given more than once."));
     }
     let keys = state.oidc_keys.get();
-    let hint = match params.get("id_token_hint") {
-        Some(t) => Some(
-            jwt::decode_id_token_hint(&keys, &state.base_url, t)
-                .ok_or_else(|| bad("The ID token hint was not issued here."))?,
-        ),
-        None => None,
-    };
-    let client_id = match (hint.as_ref().map(|h| h.1.clone()), params.get("client_id")) {
+    // A hint we cannot read (signed by a key since retired, or not ours) counts as none: the
+    // person is asked instead.
+    let hint = params
+        .get("id_token_hint")
+        .and_then(|t| jwt::decode_id_token_hint(&keys, &state.base_url, t));
+    let client_id = match (
+        hint.as_ref().map(|h| h.aud.clone()),
+        params.get("client_id"),
+    ) {
         (Some(a), Some(b)) if a != b => {
             return Err(bad("client_id differs from the ID token's audience."));
         }
@@ -75,13 +76,14 @@ pub async fn end_session(
         Some(Principal::User { user, session_id }) => Some((user.id.clone(), session_id)),
         _ => None,
     };
-    // The hint must name the signed-in person; without one, only their explicit confirmation.
-    let may_end = match (&hint, &session) {
-        (Some((sub, _)), Some((uid, _))) => sub == uid,
-        (None, Some(_)) => confirmed,
+    // Without asking, only when the hint is an ID token of this very session; otherwise the
+    // person confirms (RP-Initiated Logout 1.0 §2).
+    let hint_names_session = match (&hint, &session) {
+        (Some(h), Some((uid, sid))) => h.sub == *uid && h.sid.as_deref() == Some(sid.as_str()),
         _ => false,
     };
-    let confirmation_required = hint.is_none() && session.is_some() && !confirmed;
+    let may_end = session.is_some() && (hint_names_session || confirmed);
+    let confirmation_required = session.is_some() && !may_end;
     let mut signed_out = false;
     if let (true, Some((uid, sid))) = (may_end, session) {
         let m = meta.clone();

@@ -57,7 +57,7 @@ pub async fn authorize_api(
     request_body = EndSessionRequest,
     responses(
         (status = 200, description = "Signed out (or asks for confirmation); `redirect_to` is the registered return address", body = EndSessionOutcome),
-        (status = 400, description = "`bad_request` (a foreign ID token hint), `unknown_client`, `redirect_uri_mismatch`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request` (a parameter twice, or `client_id` not the hint's audience), `unknown_client`, `redirect_uri_mismatch`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/oauth2/logout")]
@@ -179,7 +179,7 @@ pub async fn userinfo(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
                 return Ok(None);
             }
             let orgs = organizations::memberships_of(conn, &user.id)?;
-            Ok(Some(jwt::user_claims(&user, &grant.scope, &orgs)))
+            Ok(Some(jwt::user_claims(&user, &claims.scope, &orgs)))
         })
         .await?;
     Ok(match found {

@@ -167,6 +167,8 @@ fn pkce_ok(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), TokenE
 
 struct Minted {
     grant: OAuthGrantRow,
+    /// The scope of these tokens: the grant's, or the narrower one a refresh asked for.
+    scope: String,
     user_claims: serde_json::Map<String, serde_json::Value>,
     refresh_token: Option<String>,
 }
@@ -174,12 +176,13 @@ struct Minted {
 fn claims_of(
     conn: &mut DbConn,
     grant: &OAuthGrantRow,
+    scope: &str,
 ) -> storage::DbResult<Option<serde_json::Map<String, serde_json::Value>>> {
     let Some(user) = users::find(conn, &grant.user_id)?.filter(|u| u.disabled_at.is_none()) else {
         return Ok(None);
     };
     let orgs = organizations::memberships_of(conn, &user.id)?;
-    Ok(Some(jwt::user_claims(&user, &grant.scope, &orgs)))
+    Ok(Some(jwt::user_claims(&user, scope, &orgs)))
 }
 
 fn refresh_expiry(state: &AppState, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
@@ -248,7 +251,7 @@ async fn exchange_code(
                     }
                     let offline = grant.scope.split(' ').any(|s| s == "offline_access");
                     let refresh = offline.then_some((refresh_hash.as_str(), expiry));
-                    let Some(user_claims) = claims_of(conn, &grant)? else {
+                    let Some(user_claims) = claims_of(conn, &grant, &grant.scope)? else {
                         return Ok(Err(TokenError::InvalidGrant("the account is disabled")));
                     };
                     if !oauth::consume_code(conn, &grant.id, refresh, now)? {
@@ -265,7 +268,11 @@ async fn exchange_code(
                             "the code was already used; its tokens are revoked",
                         )));
                     }
+                    if offline {
+                        oauth::record_refresh(conn, &grant.id, &refresh_hash, now)?;
+                    }
                     Ok(Ok(Minted {
+                        scope: grant.scope.clone(),
                         grant,
                         user_claims,
                         refresh_token: offline.then_some(refresh_token),
@@ -307,7 +314,7 @@ async fn refresh(
                     let Some(grant) =
                         oauth::rotate_refresh(conn, &client_row_id, &old_hash, &new_hash, now)?
                     else {
-                        oauth::revoke_by_previous_refresh(conn, &old_hash, now)?;
+                        oauth::revoke_by_used_refresh(conn, &old_hash, now)?;
                         return Ok(Err(TokenError::InvalidGrant(
                             "unknown, expired or already used refresh token",
                         )));
@@ -326,11 +333,17 @@ async fn refresh(
                             "the sign-in behind this grant has ended",
                         ));
                     }
-                    let Some(user_claims) = claims_of(conn, &grant)? else {
+                    // RFC 6749 §6: a narrower scope may be asked for these tokens.
+                    let scope = asked
+                        .as_ref()
+                        .map_or_else(|| grant.scope.clone(), |a| a.join(" "));
+                    let Some(user_claims) = claims_of(conn, &grant, &scope)? else {
                         return Ok(Err(TokenError::InvalidGrant("the account is disabled")));
                     };
+                    oauth::record_refresh(conn, &grant.id, &new_hash, now)?;
                     Ok(Ok(Minted {
                         grant,
+                        scope,
                         user_claims,
                         refresh_token: Some(new_token),
                     }))
@@ -372,13 +385,14 @@ pub async fn token(
         grant: &minted.grant,
         client_id: &client.client_id,
         id_token_alg: &client.id_token_signed_response_alg,
+        scope: &minted.scope,
         ttl,
     };
     Ok(TokenResponse {
         access_token: jwt::access_token(&keys, &issue),
         token_type: "Bearer",
         expires_in: ttl,
-        scope: minted.grant.scope.clone(),
+        scope: minted.scope.clone(),
         id_token: jwt::id_token(&keys, &issue, minted.user_claims),
         refresh_token: minted.refresh_token,
     })

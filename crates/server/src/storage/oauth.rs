@@ -117,6 +117,9 @@ pub fn clients(conn: &mut DbConn) -> QueryResult<Vec<OAuthClientRow>> {
 
 /// Deletes a client and its grants; returns whether it existed.
 pub fn delete_client(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    use super::schema::oauth_refresh_tokens::dsl as r;
+    let grants = g::oauth_grants.filter(g::client_id.eq(id)).select(g::id);
+    diesel::delete(r::oauth_refresh_tokens.filter(r::grant_id.eq_any(grants))).execute(conn)?;
     diesel::delete(g::oauth_grants.filter(g::client_id.eq(id))).execute(conn)?;
     Ok(diesel::delete(c::oauth_clients.find(id)).execute(conn)? == 1)
 }
@@ -190,21 +193,75 @@ pub fn rotate_refresh(
     .optional()
 }
 
-/// Revokes the grant whose previous refresh token hashes to `old_hash` (a replayed, rotated
-/// token, RFC 9700 §4.14.2); returns whether one was.
-pub fn revoke_by_previous_refresh(
+/// Records a refresh token (hash) given to grant `grant_id`.
+pub fn record_refresh(
+    conn: &mut DbConn,
+    grant_id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::schema::oauth_refresh_tokens::dsl as r;
+    diesel::insert_into(r::oauth_refresh_tokens)
+        .values((
+            r::token_hash.eq(hash),
+            r::grant_id.eq(grant_id),
+            r::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Revokes the grant that was once given refresh token `old_hash` (a replayed, rotated token,
+/// however long ago: RFC 9700 §4.14.2); returns whether one was.
+pub fn revoke_by_used_refresh(
     conn: &mut DbConn,
     old_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    use super::schema::oauth_refresh_tokens::dsl as r;
+    let grant: Option<String> = r::oauth_refresh_tokens
+        .filter(r::token_hash.eq(old_hash))
+        .select(r::grant_id)
+        .first(conn)
+        .optional()?;
+    let Some(grant) = grant else {
+        return Ok(false);
+    };
     diesel::update(
         g::oauth_grants
-            .filter(g::previous_refresh_token_hash.eq(old_hash))
+            .filter(g::id.eq(grant))
             .filter(g::revoked_at.is_null()),
     )
     .set(g::revoked_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n > 0)
+}
+
+/// Deletes up to `limit` grants that can no longer be used — codes never exchanged, grants
+/// revoked, refresh tokens expired — once a day has passed, with their refresh tokens.
+/// Returns how many.
+pub fn purge_dead_grants(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    use super::schema::oauth_refresh_tokens::dsl as r;
+    let before = now - chrono::Duration::days(1);
+    let dead: Vec<String> = g::oauth_grants
+        .filter(
+            g::revoked_at
+                .lt(before)
+                .or(g::code_used_at.is_null().and(g::code_expires_at.lt(before)))
+                .or(g::refresh_expires_at.lt(before))
+                .or(g::code_used_at
+                    .is_not_null()
+                    .and(g::refresh_expires_at.is_null())
+                    .and(g::created_at.lt(before))),
+        )
+        .select(g::id)
+        .limit(limit)
+        .load(conn)?;
+    if dead.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(r::oauth_refresh_tokens.filter(r::grant_id.eq_any(&dead))).execute(conn)?;
+    diesel::delete(g::oauth_grants.filter(g::id.eq_any(&dead))).execute(conn)
 }
 
 /// Revokes grant `id`.

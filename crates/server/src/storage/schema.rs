@@ -40,6 +40,7 @@ diesel::table! {
         organization_id -> Nullable<Text>,
         organization_role -> Nullable<Text>,
         declined_at -> Nullable<Timestamp>,
+        client_id -> Nullable<Text>,
     }
 }
 
@@ -275,6 +276,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
@@ -305,5 +314,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     membership_exits,
     redemptions,
     oauth_clients,
-    oauth_grants
+    oauth_grants,
+    oauth_refresh_tokens
 );

@@ -37,6 +37,8 @@ pub struct InvitationRow {
     pub organization_role: Option<invitegate_core::model::OrganizationRole>,
     /// When the invitee declined it (it is then revoked too).
     pub declined_at: Option<NaiveDateTime>,
+    /// The app (OAuth `client_id`) the invitee continues to after registering.
+    pub client_id: Option<String>,
 }
 
 impl InvitationRow {

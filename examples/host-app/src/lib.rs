@@ -1,0 +1,255 @@
+//! A host app that signs its users in with Invitegate, using only a standard OpenID Connect
+//! library (`openidconnect`): discovery, the code flow with PKCE and a nonce, the `iss` check
+//! of RFC 9207, ID token validation against the JWKS, userinfo, third-party-initiated login
+//! (`/login?iss=…&login_hint=…`, OpenID Connect Core §4) and RP-initiated logout.
+
+use actix_web::cookie::Cookie;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType, CoreUserInfoClaims};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LoginHint,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Where the provider is and who this app is.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Invitegate issuer (its `public_base_url`).
+    pub issuer: String,
+    /// The registered `client_id`.
+    pub client_id: String,
+    /// The client secret (none for a public client).
+    pub client_secret: Option<String>,
+    /// This app's own origin, e.g. `http://localhost:3000`.
+    pub base_url: String,
+}
+
+struct State {
+    config: Config,
+    metadata: CoreProviderMetadata,
+    end_session: Option<String>,
+    pending: Mutex<HashMap<String, (PkceCodeVerifier, Nonce)>>,
+    sessions: Mutex<HashMap<String, (serde_json::Value, String)>>,
+}
+
+/// The `openidconnect` crate's HTTP client: reqwest, never following redirects.
+pub async fn http(
+    req: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let (parts, body) = req.into_parts();
+    let res = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut out = http::Response::builder().status(res.status());
+    for (k, v) in res.headers() {
+        out = out.header(k, v);
+    }
+    Ok(out
+        .body(res.bytes().await?.to_vec())
+        .expect("status and headers came from a response"))
+}
+
+impl State {
+    fn client(
+        &self,
+    ) -> CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            self.metadata.clone(),
+            ClientId::new(self.config.client_id.clone()),
+            self.config.client_secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(format!("{}/callback", self.config.base_url)).expect("a URL"),
+        )
+    }
+}
+
+fn page(body: &str) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Example app</title></head>\
+         <body><main><h1>Example app</h1>{body}</main></body></html>"
+    ))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+async fn home(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let sid = req.cookie("sid").map(|c| c.value().to_string());
+    let signed_in = sid.and_then(|s| state.sessions.lock().expect("lock").get(&s).cloned());
+    match signed_in {
+        Some((claims, _)) => page(&format!(
+            "<p>Signed in as <strong>{}</strong>.</p><pre>{}</pre><p><a href=\"/logout\">Sign out</a></p>",
+            escape(claims["email"].as_str().unwrap_or_default()),
+            escape(&serde_json::to_string_pretty(&claims).unwrap_or_default())
+        )),
+        None => page("<p><a href=\"/login\">Sign in with Invitegate</a></p>"),
+    }
+}
+
+fn bad(message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().body(message.to_string())
+}
+
+async fn login(state: web::Data<State>, q: web::Query<HashMap<String, String>>) -> HttpResponse {
+    // Third-party-initiated login (OpenID Connect Core §4): only from our own issuer.
+    if q.get("iss").is_some_and(|iss| *iss != state.config.issuer) {
+        return bad("unknown issuer");
+    }
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let client = state.client();
+    let mut req = client
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("organizations".into()))
+        .set_pkce_challenge(challenge);
+    if let Some(hint) = q.get("login_hint") {
+        req = req.set_login_hint(LoginHint::new(hint.clone()));
+    }
+    let (url, csrf, nonce) = req.url();
+    state
+        .pending
+        .lock()
+        .expect("lock")
+        .insert(csrf.secret().clone(), (verifier, nonce));
+    HttpResponse::Found()
+        .insert_header(("location", url.to_string()))
+        .finish()
+}
+
+async fn callback(state: web::Data<State>, q: web::Query<HashMap<String, String>>) -> HttpResponse {
+    let Some((verifier, nonce)) = q
+        .get("state")
+        .and_then(|s| state.pending.lock().expect("lock").remove(s))
+    else {
+        return bad("unknown state");
+    };
+    // RFC 9207: the response must come from the issuer the request went to.
+    if q.get("iss") != Some(&state.config.issuer) {
+        return bad("missing or wrong iss");
+    }
+    if let Some(error) = q.get("error") {
+        return bad(&format!("sign-in failed: {error}"));
+    }
+    let Some(code) = q.get("code") else {
+        return bad("no code");
+    };
+    let client = state.client();
+    let tokens = match client.exchange_code(AuthorizationCode::new(code.clone())) {
+        Ok(req) => match req.set_pkce_verifier(verifier).request_async(&http).await {
+            Ok(t) => t,
+            Err(e) => return bad(&format!("token request failed: {e}")),
+        },
+        Err(e) => return bad(&format!("{e}")),
+    };
+    let Some(id_token) = tokens.id_token() else {
+        return bad("no ID token");
+    };
+    let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+        Ok(c) => c.clone(),
+        Err(e) => return bad(&format!("invalid ID token: {e}")),
+    };
+    let info: CoreUserInfoClaims = match client.user_info(
+        tokens.access_token().clone(),
+        Some(claims.subject().clone()),
+    ) {
+        Ok(req) => match req.request_async(&http).await {
+            Ok(info) => info,
+            Err(e) => return bad(&format!("userinfo failed: {e}")),
+        },
+        Err(e) => return bad(&format!("{e}")),
+    };
+    let sid = CsrfToken::new_random().secret().clone();
+    let shown = serde_json::to_value(&info).unwrap_or_default();
+    state
+        .sessions
+        .lock()
+        .expect("lock")
+        .insert(sid.clone(), (shown, id_token.to_string()));
+    HttpResponse::Found()
+        .cookie(Cookie::build("sid", sid).path("/").http_only(true).finish())
+        .insert_header(("location", "/"))
+        .finish()
+}
+
+async fn logout(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let ended = req
+        .cookie("sid")
+        .and_then(|c| state.sessions.lock().expect("lock").remove(c.value()));
+    let to = match (ended, &state.end_session) {
+        (Some((_, id_token)), Some(end)) => {
+            let mut url = openidconnect::url::Url::parse(end).expect("a URL");
+            url.query_pairs_mut()
+                .append_pair("id_token_hint", &id_token)
+                .append_pair(
+                    "post_logout_redirect_uri",
+                    &format!("{}/", state.config.base_url),
+                );
+            url.to_string()
+        }
+        _ => "/".to_string(),
+    };
+    HttpResponse::Found()
+        .insert_header(("location", to))
+        .finish()
+}
+
+/// Discovers the provider and serves the app on `listener`.
+pub async fn serve(
+    config: Config,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let issuer = IssuerUrl::new(config.issuer.clone())?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await?;
+    let discovery: serde_json::Value = reqwest::get(format!(
+        "{}/.well-known/openid-configuration",
+        config.issuer
+    ))
+    .await?
+    .json()
+    .await?;
+    let state = web::Data::new(State {
+        config,
+        metadata,
+        end_session: discovery["end_session_endpoint"]
+            .as_str()
+            .map(str::to_string),
+        pending: Mutex::default(),
+        sessions: Mutex::default(),
+    });
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/", web::get().to(home))
+            .route("/login", web::get().to(login))
+            .route("/callback", web::get().to(callback))
+            .route("/logout", web::get().to(logout))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run())
+}
