@@ -32,7 +32,8 @@ struct State {
     metadata: CoreProviderMetadata,
     end_session: Option<String>,
     pending: Mutex<HashMap<String, (PkceCodeVerifier, Nonce)>>,
-    sessions: Mutex<HashMap<String, (serde_json::Value, String)>>,
+    /// Session cookie → (access token, ID token).
+    sessions: Mutex<HashMap<String, (openidconnect::AccessToken, String)>>,
 }
 
 /// The `openidconnect` crate's HTTP client: reqwest, never following redirects.
@@ -93,11 +94,31 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The user's claims, asked of userinfo on every visit: a grant revoked at Invitegate (the
+/// user signed out there, an administrator deleted the app) signs the user out here too.
+async fn claims(
+    state: &State,
+    access_token: openidconnect::AccessToken,
+) -> Option<serde_json::Value> {
+    let info: CoreUserInfoClaims = state
+        .client()
+        .user_info(access_token, None)
+        .ok()?
+        .request_async(&http)
+        .await
+        .ok()?;
+    serde_json::to_value(&info).ok()
+}
+
 async fn home(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
     let sid = req.cookie("sid").map(|c| c.value().to_string());
-    let signed_in = sid.and_then(|s| state.sessions.lock().expect("lock").get(&s).cloned());
+    let session = sid.and_then(|s| state.sessions.lock().expect("lock").get(&s).cloned());
+    let signed_in = match session {
+        Some((access_token, _)) => claims(&state, access_token).await,
+        None => None,
+    };
     match signed_in {
-        Some((claims, _)) => page(&format!(
+        Some(claims) => page(&format!(
             "<p>Signed in as <strong>{}</strong>.</p><pre>{}</pre><p><a href=\"/logout\">Sign out</a></p>",
             escape(claims["email"].as_str().unwrap_or_default()),
             escape(&serde_json::to_string_pretty(&claims).unwrap_or_default())
@@ -169,27 +190,14 @@ async fn callback(state: web::Data<State>, q: web::Query<HashMap<String, String>
     let Some(id_token) = tokens.id_token() else {
         return bad("no ID token");
     };
-    let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
-        Ok(c) => c.clone(),
-        Err(e) => return bad(&format!("invalid ID token: {e}")),
-    };
-    let info: CoreUserInfoClaims = match client.user_info(
-        tokens.access_token().clone(),
-        Some(claims.subject().clone()),
-    ) {
-        Ok(req) => match req.request_async(&http).await {
-            Ok(info) => info,
-            Err(e) => return bad(&format!("userinfo failed: {e}")),
-        },
-        Err(e) => return bad(&format!("{e}")),
-    };
+    if let Err(e) = id_token.claims(&client.id_token_verifier(), &nonce) {
+        return bad(&format!("invalid ID token: {e}"));
+    }
     let sid = CsrfToken::new_random().secret().clone();
-    let shown = serde_json::to_value(&info).unwrap_or_default();
-    state
-        .sessions
-        .lock()
-        .expect("lock")
-        .insert(sid.clone(), (shown, id_token.to_string()));
+    state.sessions.lock().expect("lock").insert(
+        sid.clone(),
+        (tokens.access_token().clone(), id_token.to_string()),
+    );
     HttpResponse::Found()
         .cookie(Cookie::build("sid", sid).path("/").http_only(true).finish())
         .insert_header(("location", "/"))

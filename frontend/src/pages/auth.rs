@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::errors::{Limits, describe};
-use crate::pages::oidc::{ContinueTo, continue_after_sign_in};
+use crate::pages::oidc::{ContinueTo, after_sign_in, continue_after_sign_in};
 use crate::registration::{CheckEmail, RegistrationFlow};
 use crate::session::ctx;
 use crate::ui::*;
@@ -156,9 +156,10 @@ pub fn LoginPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match ctx.anon().login(e.trim(), &p).await {
                 Ok(s) => {
-                    let email = s.user.email.clone();
+                    // Only a waiting app request: an invitation made for an app continues there
+                    // once registered or accepted, not at any sign-in.
                     ctx.signed_in(s);
-                    continue_after_sign_in(&email, next.get_value(), navigate);
+                    navigate(&after_sign_in(next.get_value()), Default::default());
                 }
                 Err(err) => {
                     busy.set(false);

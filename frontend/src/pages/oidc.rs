@@ -84,6 +84,17 @@ fn app_login(email: &str) -> Option<String> {
     ))
 }
 
+/// Sends `email` to the app an invitation was made for, if any; whether it did.
+pub fn continue_to_app(email: &str) -> bool {
+    match app_login(email) {
+        Some(url) => {
+            go(&url);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Where to go after `email` signed in: a waiting app request, else the app an invitation was
 /// made for, else `fallback` (a route of this app).
 pub fn continue_after_sign_in(

@@ -100,6 +100,12 @@ pub fn AcceptWithAccount(preview: InvitationPreview, token: String) -> impl Into
             t.get_value(),
             |c, t| async move { c.accept_invitation_by_token(&t).await },
             move |a| {
+                // An invitation made for an app continues there (OpenID Connect Core §4).
+                if matches!(a, Acceptance::Member(_))
+                    && crate::pages::oidc::continue_to_app(&account())
+                {
+                    return;
+                }
                 outcome.set(Some(match a {
                     Acceptance::Member(_) => format!("You joined {}.", org_name.get_value()),
                     Acceptance::VerificationPending => format!(

@@ -14,6 +14,7 @@ mod hardening;
 mod invitations;
 mod limits;
 mod oidc;
+mod oidc_grants;
 mod oidc_support;
 mod openapi;
 mod organization_domains;

@@ -156,3 +156,22 @@ pub fn client_req(public: bool) -> CreateOAuthClientRequest {
         id_token_signed_response_alg: None,
     }
 }
+
+/// Exchanges `code` (with `verifier`) as `rp`; the OAuth `error` code when refused.
+pub async fn exchange(
+    rp: &Rp,
+    code: &str,
+    verifier: Option<PkceCodeVerifier>,
+) -> Result<openidconnect::core::CoreTokenResponse, String> {
+    let client = rp.client();
+    let mut req = client
+        .exchange_code(openidconnect::AuthorizationCode::new(code.to_string()))
+        .unwrap();
+    if let Some(v) = verifier {
+        req = req.set_pkce_verifier(v);
+    }
+    req.request_async(&send).await.map_err(|e| match e {
+        openidconnect::RequestTokenError::ServerResponse(r) => r.error().as_ref().to_string(),
+        other => format!("{other:?}"),
+    })
+}

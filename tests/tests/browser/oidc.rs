@@ -289,11 +289,166 @@ async fn the_example_host_app_signs_a_member_in_and_out() {
         "the claims are shown: {page}"
     );
     b.screen("example-host-signed-in").await;
+
+    // Keys rotate (new ones signing at once here): the app's session, checked against
+    // userinfo on every visit, stays valid.
+    let path = app
+        .config
+        .data_dir
+        .join(invitegate_server::oidc_keys::FILE_NAME);
+    let mut file = invitegate_server::oidc_keys::KeyFile::read(&path).unwrap();
+    file.rotate(
+        chrono::Utc::now(),
+        chrono::Duration::hours(1),
+        chrono::Duration::zero(),
+    )
+    .unwrap();
+    file.write(&path).unwrap();
+    app.state.oidc_keys.reload_if_changed();
+    b.open(&format!("{base}/")).await;
+    b.wait_text("Signed in as gus@example.com").await;
+
+    // The app requires `iss` in the authorization response (RFC 9207): a response without it
+    // is refused, so a mix-up attack cannot feed it another server's code.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let to = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let state = url::Url::parse(&to)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let refused = http
+        .get(format!("{base}/callback?code=stolen&state={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("iss"));
     // RP-initiated logout: back at the app, and signed out of Invitegate too.
     b.click_link("Sign out").await;
     b.wait_path("/").await;
     b.wait_text("Sign in with Invitegate").await;
     b.open(&app.url("/app")).await;
     b.wait_path("/login").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_waits_while_the_confirmation_email_opens_in_another_tab() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&crate::helpers::domain_req("corp.example", 5))
+        .await
+        .unwrap();
+    let host = HostSite::bind();
+    let origin = host.origin.clone();
+    host.serve(app_page());
+    let rp = Rp::register(
+        &app,
+        &admin,
+        CreateOAuthClientRequest {
+            name: "Team wiki".into(),
+            redirect_uris: vec![format!("{origin}/callback")],
+            post_logout_redirect_uris: vec![],
+            initiate_login_uri: None,
+            public: true,
+            id_token_signed_response_alg: None,
+        },
+    )
+    .await;
+    let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    let b = Browser::start("oidc-other-tab", 1280).await;
+    b.open(url.as_str()).await;
+    b.wait_text("Sign in to continue to Team wiki").await;
+    b.open(&inv.url).await;
+    b.fill("#email", "hal@corp.example").await;
+    b.click_button("Continue").await;
+    b.wait_text("Check your email").await;
+    let token = app
+        .link_token_for("hal@corp.example", "/verify-email")
+        .await;
+    // The emailed link opens in a new tab: only local storage carries the waiting request.
+    let tab = b.c.new_window(true).await.expect("a new tab");
+    b.c.switch_to_window(tab.handle).await.expect("switch");
+    b.open(&app.url(&format!("/verify-email#token={token}")))
+        .await;
+    b.wait_text("Choose your password").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password-confirm", PASSWORD).await;
+    b.click_button("Create account").await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "hal@corp.example"
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_account_accepts_an_invitation_made_for_an_app_and_lands_in_it() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let org = admin
+        .create_organization(&invitegate_core::api::CreateOrganizationRequest {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    app.member(&admin, "ivy@example.com").await;
+    let host = HostSite::bind();
+    let origin = host.origin.clone();
+    let rp = Rp::register(
+        &app,
+        &admin,
+        CreateOAuthClientRequest {
+            name: "Team wiki".into(),
+            redirect_uris: vec![format!("{origin}/callback")],
+            post_logout_redirect_uris: vec![],
+            initiate_login_uri: Some(format!("{origin}/login")),
+            public: true,
+            id_token_signed_response_alg: None,
+        },
+    )
+    .await;
+    let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
+    host.serve(initiating_app_page(&app.address, url.as_str()));
+    let inv = admin
+        .create_invitation(&invitegate_core::api::CreateInvitationRequest {
+            organization_id: Some(org.id.clone()),
+            client_id: Some(rp.registered.client.client_id.clone()),
+            send_email: Some(false),
+            ..email_req("ivy@example.com")
+        })
+        .await
+        .unwrap();
+    let b = Browser::start("oidc-accept-for-app", 1280).await;
+    b.open(&inv.url).await;
+    b.wait_text("invited you to join Acme.").await;
+    b.click_button("Sign in to accept").await;
+    b.wait_path("/login").await;
+    b.fill("#email", "ivy@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    // Signing in returns to the invitation (not yet to the app): accepting comes first.
+    b.wait_path("/invite").await;
+    b.click_button("Accept invitation").await;
+    assert_eq!(
+        finish(&rp, &b, &nonce, verifier, &app.address).await,
+        "ivy@example.com"
+    );
     b.close().await;
 }
