@@ -52,7 +52,6 @@ fn Header() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             ctx.sign_out().await;
-            crate::pages::oidc::forget();
             navigate("/login", Default::default());
         });
     };

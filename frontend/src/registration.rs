@@ -31,7 +31,7 @@ enum Stage {
         message: String,
         code: Option<ErrorCode>,
     },
-    Form(Option<InvitationPreview>),
+    Form(Option<Box<InvitationPreview>>),
     Pending(String),
     Closed,
 }
@@ -142,7 +142,7 @@ pub fn RegistrationFlow(
                     #[cfg(feature = "console")]
                     crate::pages::oidc::remember_app(&v.invitation);
                     token.set(Some(t));
-                    stage.set(Stage::Form(Some(v.invitation)));
+                    stage.set(Stage::Form(Some(Box::new(v.invitation))));
                     focus_id("reg-heading");
                 }
                 Err(e) => {
@@ -175,6 +175,7 @@ pub fn RegistrationFlow(
                     <p><button type="button" class="link" on:click=move |_| { token.set(None); stage.set(Stage::NeedToken) }>"Use another link"</button></p>
                 }.into_any(),
                 Stage::Form(preview) => {
+                    let preview = preview.map(|p| *p);
                     let joining = preview.clone().filter(|p| p.organization.is_some());
                     let register = move || view! {
                         <RegisterForm preview=preview.clone() token=token limits=limits stage=stage on_signed_in=on_signed_in login_href=login_href.get_value() on_event=on_event />

@@ -122,6 +122,8 @@ impl AppCtx {
     /// Ends the session on the server and here.
     pub async fn sign_out(&self) {
         let _ = self.client().logout().await;
+        #[cfg(feature = "console")]
+        crate::pages::oidc::forget();
         self.generation.set_value(self.generation.get_value() + 1);
         self.session.set(None);
     }

@@ -1620,6 +1620,7 @@ export interface components {
          * @description An app an invitation was made for.
          * @example {
          *       "initiate_login_uri": "https://wiki.example.com/login",
+         *       "issuer": "https://invite.example.com",
          *       "name": "Team wiki"
          *     }
          */
@@ -1629,6 +1630,8 @@ export interface components {
              *     in to the app.
              */
             initiate_login_uri: string;
+            /** @description The `iss` to send (this server's issuer, whatever name the page was opened under). */
+            issuer: string;
             /** @description The app's name. */
             name: string;
         };

@@ -23,11 +23,17 @@ pub async fn run(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         state.oidc_keys.reload_if_changed();
+        // A grant without a refresh token lives as long as the access tokens of its code.
+        let keep = chrono::Duration::days(1).max(chrono::Duration::seconds(
+            state.config.access_token_ttl_seconds as i64
+                + 2 * crate::oidc::authorize::CODE_TTL_SECONDS,
+        ));
         if let Err(e) = state
-            .db(|conn| {
+            .db(move |conn| {
                 Ok(storage::oauth::purge_dead_grants(
                     conn,
                     storage::now(),
+                    keep,
                     1000,
                 )?)
             })
@@ -92,7 +98,7 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
                         if !invitations::take_reminder(conn, &inv.id, &hash_token(&token), now)? {
                             return Ok(false);
                         }
-                        let inviter = preview(conn, &inv)?
+                        let inviter = preview(conn, &inv, &st.base_url)?
                             .inviter_display_name
                             .unwrap_or_else(|| "Someone".into());
                         let to = inv.email.clone().unwrap_or_default();

@@ -277,3 +277,53 @@ impl SigningKeys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotated_keys_are_published_at_once_and_sign_only_after_the_activation_delay() {
+        let mut file = KeyFile::generate().unwrap();
+        let now = Utc::now();
+        let before = file.load(now, Duration::hours(1)).unwrap();
+        let (old_kid, _) = before.signing(Algorithm::RS256);
+        let old_kid = old_kid.to_string();
+        let new = file
+            .rotate(now, Duration::hours(1), Duration::minutes(6))
+            .unwrap();
+        let set = file.load(now, Duration::hours(1)).unwrap();
+        let published: Vec<_> = set
+            .jwks()
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.clone())
+            .collect();
+        assert!(
+            new.iter().all(|k| published.contains(k)),
+            "new keys published at once"
+        );
+        assert!(published.contains(&old_kid));
+        assert_eq!(
+            set.signing(Algorithm::RS256).0,
+            old_kid,
+            "the old key signs meanwhile"
+        );
+        // Seven minutes later the new key signs and the old one is still published.
+        let later = file
+            .load(now + Duration::minutes(7), Duration::hours(1))
+            .unwrap();
+        assert!(later.verifying(&old_kid).is_some());
+        let signing_later = later
+            .keys
+            .iter()
+            .find(|k| k.alg == Algorithm::RS256 && k.signs_at(now + Duration::minutes(7)))
+            .map(|k| k.kid.clone());
+        assert!(signing_later.is_some_and(|k| new.contains(&k)));
+        // Past the overlap the old key is gone.
+        let much_later = file
+            .load(now + Duration::hours(2), Duration::hours(1))
+            .unwrap();
+        assert!(much_later.verifying(&old_kid).is_none());
+    }
+}

@@ -12,7 +12,11 @@ use openidconnect::{
     TokenResponse,
 };
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a sign-in may take from `/login` to `/callback`.
+const SIGN_IN_WINDOW: Duration = Duration::from_secs(600);
 
 /// Where the provider is and who this app is.
 #[derive(Debug, Clone)]
@@ -29,9 +33,12 @@ pub struct Config {
 
 struct State {
     config: Config,
-    metadata: CoreProviderMetadata,
+    /// Discovery and the key set, fetched again when an ID token names a key it lacks (after
+    /// the provider rotated its keys).
+    metadata: RwLock<CoreProviderMetadata>,
     end_session: Option<String>,
-    pending: Mutex<HashMap<String, (PkceCodeVerifier, Nonce)>>,
+    /// Sign-ins under way, by `state`: PKCE verifier, nonce, and when it began.
+    pending: Mutex<HashMap<String, (PkceCodeVerifier, Nonce, Instant)>>,
     /// Session cookie → (access token, ID token).
     sessions: Mutex<HashMap<String, (openidconnect::AccessToken, String)>>,
 }
@@ -71,7 +78,7 @@ impl State {
         openidconnect::EndpointMaybeSet,
     > {
         CoreClient::from_provider_metadata(
-            self.metadata.clone(),
+            self.metadata.read().expect("lock").clone(),
             ClientId::new(self.config.client_id.clone()),
             self.config.client_secret.clone().map(ClientSecret::new),
         )
@@ -152,23 +159,42 @@ async fn login(state: web::Data<State>, q: web::Query<HashMap<String, String>>) 
         req = req.set_login_hint(LoginHint::new(hint.clone()));
     }
     let (url, csrf, nonce) = req.url();
-    state
-        .pending
-        .lock()
-        .expect("lock")
-        .insert(csrf.secret().clone(), (verifier, nonce));
+    {
+        let mut pending = state.pending.lock().expect("lock");
+        pending.retain(|_, (_, _, at)| at.elapsed() < SIGN_IN_WINDOW);
+        pending.insert(csrf.secret().clone(), (verifier, nonce, Instant::now()));
+    }
+    // The state is bound to this browser: a callback URL made in another browser (login
+    // CSRF) finds no matching cookie. Lax, because the callback is a navigation from the
+    // provider's site.
     HttpResponse::Found()
+        .cookie(
+            Cookie::build("oidc_state", csrf.secret().clone())
+                .path("/callback")
+                .http_only(true)
+                .same_site(actix_web::cookie::SameSite::Lax)
+                .finish(),
+        )
         .insert_header(("location", url.to_string()))
         .finish()
 }
 
-async fn callback(state: web::Data<State>, q: web::Query<HashMap<String, String>>) -> HttpResponse {
-    let Some((verifier, nonce)) = q
+async fn callback(
+    state: web::Data<State>,
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let ours = req.cookie("oidc_state").map(|c| c.value().to_string());
+    let Some((verifier, nonce, at)) = q
         .get("state")
+        .filter(|s| ours.as_deref() == Some(s.as_str()))
         .and_then(|s| state.pending.lock().expect("lock").remove(s))
     else {
-        return bad("unknown state");
+        return bad("unknown state, or a sign-in begun in another browser");
     };
+    if at.elapsed() > SIGN_IN_WINDOW {
+        return bad("the sign-in took too long; try again");
+    }
     // RFC 9207: the response must come from the issuer the request went to.
     if q.get("iss") != Some(&state.config.issuer) {
         return bad("missing or wrong iss");
@@ -190,8 +216,17 @@ async fn callback(state: web::Data<State>, q: web::Query<HashMap<String, String>
     let Some(id_token) = tokens.id_token() else {
         return bad("no ID token");
     };
-    if let Err(e) = id_token.claims(&client.id_token_verifier(), &nonce) {
-        return bad(&format!("invalid ID token: {e}"));
+    if id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .is_err()
+    {
+        // Perhaps signed by a key published since discovery: fetch the key set again, once.
+        if let Ok(fresh) = discover(&state.config.issuer).await {
+            *state.metadata.write().expect("lock") = fresh;
+        }
+        if let Err(e) = id_token.claims(&state.client().id_token_verifier(), &nonce) {
+            return bad(&format!("invalid ID token: {e}"));
+        }
     }
     let sid = CsrfToken::new_random().secret().clone();
     state.sessions.lock().expect("lock").insert(
@@ -226,13 +261,17 @@ async fn logout(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         .finish()
 }
 
+async fn discover(issuer: &str) -> anyhow::Result<CoreProviderMetadata> {
+    let issuer = IssuerUrl::new(issuer.to_string())?;
+    Ok(CoreProviderMetadata::discover_async(issuer, &http).await?)
+}
+
 /// Discovers the provider and serves the app on `listener`.
 pub async fn serve(
     config: Config,
     listener: std::net::TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
-    let issuer = IssuerUrl::new(config.issuer.clone())?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await?;
+    let metadata = discover(&config.issuer).await?;
     let discovery: serde_json::Value = reqwest::get(format!(
         "{}/.well-known/openid-configuration",
         config.issuer
@@ -242,7 +281,7 @@ pub async fn serve(
     .await?;
     let state = web::Data::new(State {
         config,
-        metadata,
+        metadata: RwLock::new(metadata),
         end_session: discovery["end_session_endpoint"]
             .as_str()
             .map(str::to_string),

@@ -12,6 +12,17 @@ use crate::session::ctx;
 use crate::ui::*;
 use crate::util::{focus_id, safe_next, take_fragment_token};
 
+/// After a password reset: a waiting app request, else the member area (an invitation's app
+/// is for the invitation's own flows).
+fn back_to_waiting_app() -> Callback<SessionResponse> {
+    let ctx = ctx();
+    let navigate = use_navigate();
+    Callback::new(move |s: SessionResponse| {
+        ctx.signed_in(s);
+        navigate(&after_sign_in("/app"), Default::default());
+    })
+}
+
 fn go_to_app() -> Callback<SessionResponse> {
     let ctx = ctx();
     let navigate = use_navigate();
@@ -243,7 +254,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let ctx = ctx();
-    let on_done = go_to_app();
+    let on_done = back_to_waiting_app();
     let token = StoredValue::new(take_fragment_token());
     let limits = ctx.limits;
     let password = RwSignal::new(String::new());

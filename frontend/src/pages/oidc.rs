@@ -53,10 +53,17 @@ const APP_KEY: &str = "invitegate.app";
 /// An invitation made for an app: after registering, the person is sent to its
 /// `initiate_login_uri` (OpenID Connect Core §4). Kept like a waiting request.
 pub fn remember_app(preview: &invitegate_core::api::InvitationPreview) {
-    let Some(app) = &preview.app else { return };
-    let value = serde_json::json!({"uri": app.initiate_login_uri, "at": js_sys::Date::now()});
-    if let Some(s) = storage() {
-        let _ = s.set_item(APP_KEY, &value.to_string());
+    let Some(s) = storage() else { return };
+    // Each invitation opened replaces what an earlier one left, so a plain invitation never
+    // continues to another invitation's app.
+    match &preview.app {
+        Some(app) => {
+            let value = serde_json::json!({"uri": app.initiate_login_uri, "issuer": app.issuer, "at": js_sys::Date::now()});
+            let _ = s.set_item(APP_KEY, &value.to_string());
+        }
+        None => {
+            let _ = s.remove_item(APP_KEY);
+        }
     }
 }
 
@@ -73,7 +80,7 @@ fn app_login(email: &str) -> Option<String> {
     }
     let uri = value["uri"].as_str()?;
     let origin = web_sys::Url::new(uri).ok()?.origin();
-    let issuer = web_sys::window()?.location().origin().ok()?;
+    let issuer = value["issuer"].as_str()?.to_string();
     let enc = |v: &str| String::from(js_sys::encode_uri_component(v));
     let sep = if uri.contains('?') { '&' } else { '?' };
     Some(format!(

@@ -15,6 +15,7 @@ both_backends!(
     an_invitation_made_for_an_app_names_where_the_invitee_continues,
     key_rotation_keeps_existing_app_sessions_valid,
     client_changes_and_authorizations_reach_webhooks,
+    dead_grants_are_purged_and_live_ones_kept,
 );
 
 async fn a_replayed_refresh_token_revokes_the_grant(b: Backend) {
@@ -174,7 +175,7 @@ async fn concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none(b: Bac
     )
     .await;
     let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    assert!(won.len() <= 1, "at most one exchange succeeds");
+    assert_eq!(won.len(), 1, "exactly one exchange succeeds");
     assert!(
         results
             .iter()
@@ -246,6 +247,7 @@ async fn an_invitation_made_for_an_app_names_where_the_invitee_continues(b: Back
         Some(InvitationApp {
             name: "Team wiki".into(),
             initiate_login_uri: "https://app.example.com/login".into(),
+            issuer: app.address.clone(),
         })
     );
     let plain = admin
@@ -434,4 +436,52 @@ async fn client_changes_and_authorizations_reach_webhooks(b: Backend) {
         types.iter().all(|t| wanted.contains(&t.as_str())),
         "only what was subscribed: {types:?}"
     );
+}
+
+async fn dead_grants_are_purged_and_live_ones_kept(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let (_, ann) = app.member(&admin, "ann@example.com").await;
+    let rp = Rp::register(&app, &admin, client_req(false)).await;
+    // One code never exchanged, one grant with a live refresh token.
+    let (url, _, _, _) = rp.authorize_url(&[]);
+    authorize_as(&app, Some(&ann.access_token), &url)
+        .await
+        .unwrap();
+    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
+    let code = code_of(
+        &authorize_as(&app, Some(&ann.access_token), &url)
+            .await
+            .unwrap(),
+        &csrf,
+        &app.address,
+    );
+    let live = exchange(&rp, &code, Some(verifier)).await.unwrap();
+    app.db(|c| {
+        use diesel::prelude::*;
+        use invitegate_server::storage::schema::oauth_grants::dsl::*;
+        let past = invitegate_server::storage::now() - chrono::Duration::days(2);
+        diesel::update(oauth_grants)
+            .set((created_at.eq(past), code_expires_at.eq(past)))
+            .execute(c)?;
+        Ok(())
+    })
+    .await;
+    let purged = app
+        .db(|c| {
+            Ok(invitegate_server::storage::oauth::purge_dead_grants(
+                c,
+                invitegate_server::storage::now(),
+                chrono::Duration::days(1),
+                100,
+            )?)
+        })
+        .await;
+    assert_eq!(purged, 1, "only the code never exchanged");
+    rp.client()
+        .exchange_refresh_token(live.refresh_token().unwrap())
+        .unwrap()
+        .request_async(&send)
+        .await
+        .expect("the live grant was kept");
 }

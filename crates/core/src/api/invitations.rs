@@ -36,10 +36,12 @@ pub struct InvitationPreview {
 /// An app an invitation was made for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Team wiki", "initiate_login_uri": "https://wiki.example.com/login"})))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Team wiki", "initiate_login_uri": "https://wiki.example.com/login", "issuer": "https://invite.example.com"})))]
 pub struct InvitationApp {
     /// The app's name.
     pub name: String,
+    /// The `iss` to send (this server's issuer, whatever name the page was opened under).
+    pub issuer: String,
     /// Where the invitee is sent, with `iss`, `login_hint` and `target_link_uri`, to be signed
     /// in to the app.
     pub initiate_login_uri: String,

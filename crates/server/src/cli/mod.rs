@@ -251,8 +251,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::oidc_keys::KeyFile::default()
             };
             let overlap = chrono::Duration::seconds(config.access_token_ttl_seconds as i64 + 600);
-            // The JWKS is cached for 5 minutes: new keys sign once every cache has them.
-            let activation = chrono::Duration::minutes(5);
+            // New keys sign once every server has reloaded the file (one jobs interval) and
+            // every relying party's cached JWKS (5 minutes) has them, with a margin.
+            let activation =
+                chrono::Duration::seconds(300 + config.jobs_interval_seconds as i64 + 30);
             let kids = oidc.rotate(chrono::Utc::now(), overlap, activation)?;
             oidc.write(&path)?;
             eprintln!(

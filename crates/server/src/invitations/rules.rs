@@ -239,10 +239,12 @@ pub fn inviter_name(
     })
 }
 
-/// The preview of an invitation shown to its invitee.
+/// The preview of an invitation shown to its invitee; `issuer` is this server's, for the app
+/// an invitation was made for.
 pub fn preview(
     conn: &mut DbConn,
     row: &InvitationRow,
+    issuer: &str,
 ) -> crate::storage::DbResult<InvitationPreview> {
     let inviter_display_name = inviter_name(conn, &row.inviter())?;
     Ok(InvitationPreview {
@@ -259,6 +261,7 @@ pub fn preview(
                 Some(InvitationApp {
                     initiate_login_uri: c.initiate_login_uri?,
                     name: c.name,
+                    issuer: issuer.to_string(),
                 })
             }),
             None => None,

@@ -44,9 +44,10 @@ pub async fn verify(
         )
         .await?;
     let meta = meta.clone();
+    let issuer = state.base_url.clone();
     state
         .db(move |conn| {
-            let preview = rules::preview(conn, &row)?;
+            let preview = rules::preview(conn, &row, &issuer)?;
             AuditEntry::success(AuditAction::InvitationVerified)
                 .target("invitation", row.id.clone())
                 .write(conn, &meta)?;

@@ -238,11 +238,16 @@ pub fn revoke_by_used_refresh(
 }
 
 /// Deletes up to `limit` grants that can no longer be used — codes never exchanged, grants
-/// revoked, refresh tokens expired — once a day has passed, with their refresh tokens.
-/// Returns how many.
-pub fn purge_dead_grants(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+/// revoked, refresh tokens expired, grants without one whose access tokens have expired —
+/// once `keep` has passed, with their refresh tokens. Returns how many.
+pub fn purge_dead_grants(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    keep: chrono::Duration,
+    limit: i64,
+) -> QueryResult<usize> {
     use super::schema::oauth_refresh_tokens::dsl as r;
-    let before = now - chrono::Duration::days(1);
+    let before = now - keep;
     let dead: Vec<String> = g::oauth_grants
         .filter(
             g::revoked_at
