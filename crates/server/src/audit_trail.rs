@@ -62,7 +62,14 @@ impl AuditEntry {
 
     /// Writes the event on `conn` (inside the caller's transaction when there is one).
     pub fn write(self, conn: &mut DbConn, meta: &RequestMeta) -> crate::storage::DbResult<()> {
-        let row = AuditRow {
+        let row = self.into_row(meta);
+        storage::audit::insert(conn, &row)?;
+        storage::webhooks::enqueue_for(conn, &row)
+    }
+
+    /// The row to store, stamped now.
+    pub fn into_row(self, meta: &RequestMeta) -> AuditRow {
+        AuditRow {
             id: storage::new_id(),
             occurred_at: storage::now(),
             action: self.action.as_str().to_string(),
@@ -74,8 +81,6 @@ impl AuditEntry {
             ip: meta.ip.map(|ip| ip.to_string()),
             user_agent: meta.user_agent.clone(),
             details: self.details.to_string(),
-        };
-        storage::audit::insert(conn, &row)?;
-        storage::webhooks::enqueue_for(conn, &row)
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod audit_batch;
 pub mod audit_trail;
 pub mod auth;
 pub mod cli;

@@ -64,6 +64,8 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let mail = Arc::new(mail::Transport::from_config(&config)?);
     let http = crate::egress::http_client(config.webhook_allow_private_targets)?;
     let templates = Arc::new(mail::Templates::load(&config)?);
+    let outbox_wakeup: Arc<tokio::sync::Notify> = Arc::default();
+    let audit = crate::audit_batch::AuditBatcher::start(pool.clone(), outbox_wakeup.clone());
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         trusted_proxies: config.trusted_proxy_ips(),
@@ -77,7 +79,8 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         mail,
         templates,
         http,
-        outbox_wakeup: Arc::default(),
+        outbox_wakeup,
+        audit,
         config,
     }))
 }
@@ -131,9 +134,11 @@ impl Application {
         self.owner_link.as_deref()
     }
 
-    /// Serves until stopped.
+    /// Serves until stopped; then stores the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.audit.flush().await;
+        served
     }
 }
 

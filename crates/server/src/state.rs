@@ -40,6 +40,8 @@ pub struct AppState {
     pub mail: Arc<crate::mail::Transport>,
     /// Wakes the outbox worker after a commit that enqueued something.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Audit events stored in batches, off the request path.
+    pub audit: crate::audit_batch::AuditBatcher,
 }
 
 impl AppState {

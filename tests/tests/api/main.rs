@@ -27,4 +27,5 @@ mod revocation;
 mod schema_parity;
 mod sessions;
 mod typescript_client;
+mod verify_audit;
 mod webhooks;

@@ -43,17 +43,20 @@ pub async fn verify(
             },
         )
         .await?;
-    let meta = meta.clone();
     let issuer = state.base_url.clone();
+    let id = row.id.clone();
+    // A read, no transaction: the audit event is stored in a batch with others.
+    let preview = state
+        .db(move |conn| Ok(rules::preview(conn, &row, &issuer)?))
+        .await?;
     state
-        .db(move |conn| {
-            let preview = rules::preview(conn, &row, &issuer)?;
-            AuditEntry::success(AuditAction::InvitationVerified)
-                .target("invitation", row.id.clone())
-                .write(conn, &meta)?;
-            Ok(preview)
-        })
-        .await
+        .audit
+        .record(
+            AuditEntry::success(AuditAction::InvitationVerified).target("invitation", id),
+            meta,
+        )
+        .await;
+    Ok(preview)
 }
 
 /// Creates an invitation under the inviter's rules, quota and limits, and returns it with its
