@@ -128,14 +128,8 @@ async fn a_member_signs_in_to_an_app_through_the_whole_code_flow(b: Backend) {
         ed.registered.client_secret.is_none(),
         "a public client has no secret"
     );
-    let (url, csrf, nonce, verifier) = ed.authorize_url(&["organizations"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&owner.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, nonce, verifier) =
+        code_for(&app, &ed, &owner.access_token, &["organizations"]).await;
     let client = ed.client();
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
@@ -178,14 +172,7 @@ async fn a_reused_code_is_refused_and_revokes_what_the_first_use_issued(b: Backe
     let admin = app.admin().await;
     let (_, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &["offline_access"]).await;
     let secret = verifier.secret().clone();
     let first = exchange(&rp, &code, Some(verifier))
         .await
@@ -298,14 +285,7 @@ async fn codes_expire_and_client_secrets_are_checked(b: Backend) {
     let admin = app.admin().await;
     let (_, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&[]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &[]).await;
     app.db(|c| {
         use diesel::prelude::*;
         use invitegate_server::storage::schema::oauth_grants::dsl::*;
@@ -321,14 +301,7 @@ async fn codes_expire_and_client_secrets_are_checked(b: Backend) {
         "invalid_grant"
     );
 
-    let (url, csrf, _, verifier) = rp.authorize_url(&[]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &[]).await;
     let wrong = Rp {
         registered: CreatedOAuthClient {
             client_secret: Some("igs_not-the-secret".into()),

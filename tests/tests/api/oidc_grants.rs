@@ -23,14 +23,8 @@ async fn a_replayed_refresh_token_revokes_the_grant(b: Backend) {
     let admin = app.admin().await;
     let (_, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&["email", "offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) =
+        code_for(&app, &rp, &ann.access_token, &["email", "offline_access"]).await;
     let first = exchange(&rp, &code, Some(verifier)).await.unwrap();
     let r1 = first.refresh_token().unwrap().clone();
     let client = rp.client();
@@ -92,14 +86,7 @@ async fn logout_ends_the_session_and_its_grants(b: Backend) {
     let admin = app.admin().await;
     let (ann_api, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &["offline_access"]).await;
     let tokens = exchange(&rp, &code, Some(verifier)).await.unwrap();
     let hint = tokens.id_token().unwrap().to_string();
     let page = app.http.get(app.url("/end-session")).send().await.unwrap();
@@ -161,14 +148,7 @@ async fn concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none(b: Bac
     let admin = app.admin().await;
     let (ann_api, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &["offline_access"]).await;
     let secret = verifier.secret().clone();
     let results = futures_util::future::join_all(
         (0..10).map(|_| exchange(&rp, &code, Some(PkceCodeVerifier::new(secret.clone())))),
@@ -198,14 +178,7 @@ async fn concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none(b: Bac
     }
 
     // A grant ends with the sign-in it was made in: signing out of Invitegate ends it.
-    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &["offline_access"]).await;
     let tokens = exchange(&rp, &code, Some(verifier)).await.unwrap();
     ann_api.logout().await.unwrap();
     let info = app
@@ -294,14 +267,8 @@ async fn key_rotation_keeps_existing_app_sessions_valid(b: Backend) {
     let admin = app.admin().await;
     let (_, ann) = app.member(&admin, "ann@example.com").await;
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, nonce, verifier) = rp.authorize_url(&["email", "offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, nonce, verifier) =
+        code_for(&app, &rp, &ann.access_token, &["email", "offline_access"]).await;
     let before = exchange(&rp, &code, Some(verifier)).await.unwrap();
     let kid = |jwt: &str| -> String {
         use base64::Engine;
@@ -390,14 +357,7 @@ async fn client_changes_and_authorizations_reach_webhooks(b: Backend) {
         .await
         .unwrap();
     let rp = Rp::register(&app, &admin, client_req(false)).await;
-    let (url, csrf, _, verifier) = rp.authorize_url(&[]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &[]).await;
     let secret = verifier.secret().clone();
     exchange(&rp, &code, Some(verifier)).await.unwrap();
     let _ = exchange(&rp, &code, Some(PkceCodeVerifier::new(secret))).await;
@@ -448,14 +408,7 @@ async fn dead_grants_are_purged_and_live_ones_kept(b: Backend) {
     authorize_as(&app, Some(&ann.access_token), &url)
         .await
         .unwrap();
-    let (url, csrf, _, verifier) = rp.authorize_url(&["offline_access"]);
-    let code = code_of(
-        &authorize_as(&app, Some(&ann.access_token), &url)
-            .await
-            .unwrap(),
-        &csrf,
-        &app.address,
-    );
+    let (code, _, verifier) = code_for(&app, &rp, &ann.access_token, &["offline_access"]).await;
     let live = exchange(&rp, &code, Some(verifier)).await.unwrap();
     app.db(|c| {
         use diesel::prelude::*;

@@ -175,3 +175,16 @@ pub async fn exchange(
         other => format!("{other:?}"),
     })
 }
+
+/// A code for `scopes` that the session `access_token` authorized (the web app's part done
+/// over the API), checked for `state` and `iss`: `(code, nonce, verifier)`.
+pub async fn code_for(
+    app: &TestApp,
+    rp: &Rp,
+    access_token: &str,
+    scopes: &[&str],
+) -> (String, Nonce, PkceCodeVerifier) {
+    let (url, csrf, nonce, verifier) = rp.authorize_url(scopes);
+    let outcome = authorize_as(app, Some(access_token), &url).await.unwrap();
+    (code_of(&outcome, &csrf, &app.address), nonce, verifier)
+}

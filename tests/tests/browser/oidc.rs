@@ -8,6 +8,19 @@ use crate::oidc_support::{Rp, send};
 use invitegate_core::api::CreateOAuthClientRequest;
 use openidconnect::{AuthorizationCode, TokenResponse};
 
+/// A public client "Team wiki" at `origin` (redirect URI `{origin}/callback`), with
+/// `{origin}/login` as its `initiate_login_uri` when `initiates_login`.
+pub fn team_wiki_at(origin: &str, initiates_login: bool) -> CreateOAuthClientRequest {
+    CreateOAuthClientRequest {
+        name: "Team wiki".into(),
+        redirect_uris: vec![format!("{origin}/callback")],
+        post_logout_redirect_uris: vec![],
+        initiate_login_uri: initiates_login.then(|| format!("{origin}/login")),
+        public: true,
+        id_token_signed_response_alg: None,
+    }
+}
+
 fn app_page() -> String {
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Team wiki</title></head>\
      <body><main><h1>Team wiki</h1></main></body></html>"
@@ -54,19 +67,7 @@ async fn a_member_signs_in_to_an_app_on_another_site() {
     let host = HostSite::bind();
     let origin = host.origin.clone();
     host.serve(app_page());
-    let rp = Rp::register(
-        &app,
-        &admin,
-        CreateOAuthClientRequest {
-            name: "Team wiki".into(),
-            redirect_uris: vec![format!("{origin}/callback")],
-            post_logout_redirect_uris: vec![],
-            initiate_login_uri: None,
-            public: true,
-            id_token_signed_response_alg: None,
-        },
-    )
-    .await;
+    let rp = Rp::register(&app, &admin, team_wiki_at(&origin, false)).await;
     let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
     let mut b = Browser::start("oidc-sign-in", 1280).await;
     b.open(url.as_str()).await;
@@ -102,19 +103,7 @@ async fn an_invitee_registers_and_lands_in_the_app() {
     let host = HostSite::bind();
     let origin = host.origin.clone();
     host.serve(app_page());
-    let rp = Rp::register(
-        &app,
-        &admin,
-        CreateOAuthClientRequest {
-            name: "Team wiki".into(),
-            redirect_uris: vec![format!("{origin}/callback")],
-            post_logout_redirect_uris: vec![],
-            initiate_login_uri: None,
-            public: true,
-            id_token_signed_response_alg: None,
-        },
-    )
-    .await;
+    let rp = Rp::register(&app, &admin, team_wiki_at(&origin, false)).await;
     let (mut url, _, nonce, verifier) = rp.authorize_url(&["email"]);
     url.query_pairs_mut().append_pair("prompt", "create");
     let mut b = Browser::start("oidc-create", 1280).await;
@@ -193,19 +182,7 @@ async fn an_invitee_of_an_app_registers_and_lands_in_it_signed_in() {
     let admin = app.admin().await;
     let host = HostSite::bind();
     let origin = host.origin.clone();
-    let rp = Rp::register(
-        &app,
-        &admin,
-        CreateOAuthClientRequest {
-            name: "Team wiki".into(),
-            redirect_uris: vec![format!("{origin}/callback")],
-            post_logout_redirect_uris: vec![],
-            initiate_login_uri: Some(format!("{origin}/login")),
-            public: true,
-            id_token_signed_response_alg: None,
-        },
-    )
-    .await;
+    let rp = Rp::register(&app, &admin, team_wiki_at(&origin, true)).await;
     let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
     host.serve(initiating_app_page(&app.address, url.as_str()));
     let inv = admin
@@ -373,19 +350,7 @@ async fn the_app_waits_while_the_confirmation_email_opens_in_another_tab() {
     let host = HostSite::bind();
     let origin = host.origin.clone();
     host.serve(app_page());
-    let rp = Rp::register(
-        &app,
-        &admin,
-        CreateOAuthClientRequest {
-            name: "Team wiki".into(),
-            redirect_uris: vec![format!("{origin}/callback")],
-            post_logout_redirect_uris: vec![],
-            initiate_login_uri: None,
-            public: true,
-            id_token_signed_response_alg: None,
-        },
-    )
-    .await;
+    let rp = Rp::register(&app, &admin, team_wiki_at(&origin, false)).await;
     let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
     let b = Browser::start("oidc-other-tab", 1280).await;
     b.open(url.as_str()).await;
@@ -427,19 +392,7 @@ async fn an_existing_account_accepts_an_invitation_made_for_an_app_and_lands_in_
     app.member(&admin, "ivy@example.com").await;
     let host = HostSite::bind();
     let origin = host.origin.clone();
-    let rp = Rp::register(
-        &app,
-        &admin,
-        CreateOAuthClientRequest {
-            name: "Team wiki".into(),
-            redirect_uris: vec![format!("{origin}/callback")],
-            post_logout_redirect_uris: vec![],
-            initiate_login_uri: Some(format!("{origin}/login")),
-            public: true,
-            id_token_signed_response_alg: None,
-        },
-    )
-    .await;
+    let rp = Rp::register(&app, &admin, team_wiki_at(&origin, true)).await;
     let (url, _, nonce, verifier) = rp.authorize_url(&["email"]);
     host.serve(initiating_app_page(&app.address, url.as_str()));
     let inv = admin
