@@ -11,27 +11,8 @@ use openidconnect::{
 
 pub const CALLBACK: &str = "https://app.example.com/oidc/callback";
 
-/// The `openidconnect` crate's HTTP client: reqwest without redirects.
-pub async fn send(
-    req: openidconnect::HttpRequest,
-) -> Result<openidconnect::HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let (parts, body) = req.into_parts();
-    let res = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let mut out = http::Response::builder().status(res.status());
-    for (k, v) in res.headers() {
-        out = out.header(k, v);
-    }
-    let bytes = res.bytes().await?;
-    Ok(out.body(bytes.to_vec()).expect("a response"))
-}
+/// The `openidconnect` crate's HTTP client: reqwest without redirects (the example app's).
+pub use invitegate_example_host::http as send;
 
 /// A registered client and what the relying party library made of the discovery document.
 pub struct Rp {

@@ -138,6 +138,15 @@ pub fn user_claims(
     claims
 }
 
+/// The published key the header names, when the header's algorithm is that key's.
+fn verifying_key<'k>(
+    keys: &'k KeySet,
+    header: &Header,
+) -> Option<(Algorithm, &'k jsonwebtoken::DecodingKey)> {
+    let (alg, key) = keys.verifying(header.kid.as_deref()?)?;
+    (header.alg == alg).then_some((alg, key))
+}
+
 /// Verifies an access token: a published key by `kid` with its own algorithm, `typ` `at+jwt`
 /// (RFC 9068 §4, so an ID token is never taken for one), issuer, `exp`. `None` for anything
 /// wrong.
@@ -148,10 +157,7 @@ pub fn decode_access_token(keys: &KeySet, issuer: &str, token: &str) -> Option<A
     }) {
         return None;
     }
-    let (alg, key) = keys.verifying(header.kid.as_deref()?)?;
-    if header.alg != alg {
-        return None;
-    }
+    let (alg, key) = verifying_key(keys, &header)?;
     let mut validation = Validation::new(alg);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
@@ -182,10 +188,7 @@ pub fn decode_id_token_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<
     if header.typ.as_deref() != Some("JWT") {
         return None;
     }
-    let (alg, key) = keys.verifying(header.kid.as_deref()?)?;
-    if header.alg != alg {
-        return None;
-    }
+    let (alg, key) = verifying_key(keys, &header)?;
     let mut validation = Validation::new(alg);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage::models::{OAuthClientRow, OAuthGrantRow};
-use crate::storage::{self, DbConn, oauth, organizations, users};
+use crate::storage::{self, DbConn, oauth, organizations, sessions, users};
 use crate::tokens::{hash_token, opaque_secret};
 use base64::Engine;
 use invitegate_core::model::AuditAction;
@@ -28,8 +28,6 @@ pub enum TokenError {
     InvalidClient { basic: bool },
     /// 400 `invalid_grant`.
     InvalidGrant(&'static str),
-    /// 400 `unauthorized_client`.
-    UnauthorizedClient,
     /// 400 `unsupported_grant_type`.
     UnsupportedGrantType,
     /// 400 `invalid_scope`.
@@ -245,7 +243,7 @@ async fn exchange_code(
                     }
                     if grant.code_expires_at <= now
                         || grant.revoked_at.is_some()
-                        || !oauth::session_live(conn, &grant.session_id)?
+                        || !sessions::is_live(conn, &grant.session_id)?
                     {
                         return Ok(Err(TokenError::InvalidGrant("the code has expired")));
                     }
@@ -328,7 +326,7 @@ async fn refresh(
                     }
                     // The grant ends with the sign-in it was made in (sign-out, a password
                     // reset ending every session, a stolen refresh cookie).
-                    if !oauth::session_live(conn, &grant.session_id)? {
+                    if !sessions::is_live(conn, &grant.session_id)? {
                         return Err(TokenError::InvalidGrant(
                             "the sign-in behind this grant has ended",
                         ));
@@ -405,11 +403,6 @@ impl TokenError {
             Self::InvalidRequest(d) => (400, "invalid_request", d),
             Self::InvalidClient { .. } => (401, "invalid_client", "client authentication failed"),
             Self::InvalidGrant(d) => (400, "invalid_grant", d),
-            Self::UnauthorizedClient => (
-                400,
-                "unauthorized_client",
-                "this client may not use this grant",
-            ),
             Self::UnsupportedGrantType => (
                 400,
                 "unsupported_grant_type",

@@ -185,10 +185,7 @@ pub fn rotate_refresh(
             .filter(g::revoked_at.is_null())
             .filter(g::refresh_expires_at.gt(now)),
     )
-    .set((
-        g::refresh_token_hash.eq(Some(new_hash)),
-        g::previous_refresh_token_hash.eq(Some(old_hash)),
-    ))
+    .set(g::refresh_token_hash.eq(Some(new_hash)))
     .get_result(conn)
     .optional()
 }
@@ -294,17 +291,6 @@ pub fn revoke_grants_of_session(
     )
     .set(g::revoked_at.eq(Some(now)))
     .execute(conn)
-}
-
-/// Whether session `id` has not been ended (grants end with the sign-in they were made in).
-pub fn session_live(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
-    use super::schema::sessions::dsl as s;
-    diesel::select(diesel::dsl::exists(
-        s::sessions
-            .filter(s::id.eq(id))
-            .filter(s::revoked_at.is_null()),
-    ))
-    .get_result(conn)
 }
 
 /// The live grant `id` (unrevoked, code used, its session not ended) and its active user:

@@ -171,3 +171,14 @@ pub fn refresh_token_known(conn: &mut DbConn, hash: &str) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// Whether session `id` has not been ended (OAuth grants end with the sign-in they were made
+/// in).
+pub fn is_live(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        s::sessions
+            .filter(s::id.eq(id))
+            .filter(s::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+}
