@@ -97,10 +97,8 @@ async fn store(pool: &DbPool, rows: Vec<AuditRow>) {
         let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             storage::write_tx(&mut conn, |conn| {
-                for row in batch.iter() {
-                    storage::audit::insert(conn, row)?;
-                    storage::webhooks::enqueue_for(conn, row)?;
-                }
+                storage::audit::insert_many(conn, &batch)?;
+                storage::webhooks::enqueue_for_all(conn, &batch)?;
                 Ok::<_, storage::DbError>(())
             })?;
             Ok(())

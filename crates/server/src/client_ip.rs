@@ -24,6 +24,11 @@ impl TrustedProxies {
             .map(Self)
     }
 
+    /// Whether no proxy is trusted (then the peer is always the client).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether `ip` (IPv4-mapped IPv6 read as IPv4) is one of the trusted proxies.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();

@@ -7,10 +7,12 @@ use crate::client_ip::limit_key;
 use crate::config::RateLimits;
 use crate::error::ApiError;
 use crate::http::RequestMeta;
+use dashmap::DashMap;
 use invitegate_core::FieldCode;
 use invitegate_core::model::AuditAction;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 /// The current Unix time in seconds (wall clock: windows line up across nodes).
@@ -53,13 +55,57 @@ pub(crate) const ALARM: &str = "ip.failures";
 pub const ALARM_WINDOW_SECONDS: i64 = 600;
 pub(crate) const MINUTE: i64 = 60;
 
-#[derive(Debug, Clone, Copy)]
+/// A client's counter of one kind, e.g. `ip.verify_failures:203.0.113.9`: stored under that
+/// text in `rate_counters`, held here without allocating per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct CounterKey {
+    pub(crate) kind: &'static str,
+    /// The client as [`limit_key`] groups it.
+    pub(crate) client: IpAddr,
+}
+
+impl CounterKey {
+    fn new(kind: &'static str, ip: IpAddr) -> Self {
+        Self {
+            kind,
+            client: limit_key(ip),
+        }
+    }
+
+    /// The key of a stored counter, for the kinds this node counts.
+    fn parse(text: &str) -> Option<Self> {
+        let (kind, client) = text.split_once(':')?;
+        let kind = [
+            ALARM,
+            ClientLimit::VerifyFailures.name(),
+            ClientLimit::AuthFailures.name(),
+            ClientLimit::EmailRequests.name(),
+        ]
+        .into_iter()
+        .find(|k| *k == kind)?;
+        Some(Self {
+            kind,
+            client: client.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for CounterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind, self.client)
+    }
+}
+
+/// A counter of this node in one window. Atomics, so that requests of one client check and
+/// count without a lock; a sync moves `pending` into `shared` adding first, so a concurrent
+/// check may over-count for an instant but never under-count.
+#[derive(Debug)]
 pub(crate) struct Local {
     pub(crate) window_end: i64,
     /// Counted here since the last sync (negative after refunds of synced counts).
-    pub(crate) pending: i64,
+    pub(crate) pending: AtomicI64,
     /// The shared total at the last sync.
-    pub(crate) shared: i64,
+    pub(crate) shared: AtomicI64,
 }
 
 #[derive(Debug, Default)]
@@ -69,16 +115,17 @@ pub(crate) struct Aggregate {
 }
 
 /// A counter of one client in one window: (key, window start).
-pub(crate) type Slot = (String, i64);
+pub(crate) type Slot = (CounterKey, i64);
 
-/// The per-client limits of this node, and what it has not yet told the others.
+/// The per-client limits of this node, and what it has not yet told the others. Sharded
+/// maps: requests of different clients never wait for each other.
 pub struct RateLimiters {
     pub(crate) config: RateLimits,
-    pub(crate) local: Mutex<HashMap<Slot, Local>>,
+    pub(crate) local: DashMap<Slot, Local>,
     /// Counters other nodes pushed past half a limit: key → (window start, count).
-    pub(crate) remote: RwLock<HashMap<String, (i64, i64)>>,
+    pub(crate) remote: RwLock<HashMap<CounterKey, (i64, i64)>>,
     /// Forged-token failures awaiting their aggregated audit event: (client, action).
-    pub(crate) aggregated: Mutex<HashMap<(IpAddr, AuditAction), Aggregate>>,
+    pub(crate) aggregated: DashMap<(IpAddr, AuditAction), Aggregate>,
     pub(crate) last_prune: Mutex<i64>,
 }
 impl RateLimiters {
@@ -86,9 +133,9 @@ impl RateLimiters {
     pub fn new(config: &RateLimits) -> Self {
         Self {
             config: config.clone(),
-            local: Mutex::default(),
+            local: DashMap::default(),
             remote: RwLock::default(),
-            aggregated: Mutex::default(),
+            aggregated: DashMap::default(),
             last_prune: Mutex::new(0),
         }
     }
@@ -101,11 +148,7 @@ impl RateLimiters {
         })
     }
 
-    pub(crate) fn key(kind: &str, ip: IpAddr) -> String {
-        format!("{kind}:{}", limit_key(ip))
-    }
-
-    pub(crate) fn remote_count(&self, key: &str, start: i64) -> i64 {
+    fn remote_count(&self, key: &CounterKey, start: i64) -> i64 {
         self.remote
             .read()
             .expect("limits lock")
@@ -115,24 +158,32 @@ impl RateLimiters {
             .unwrap_or(0)
     }
 
+    /// Replaces what other nodes reported (stored counter keys with their window and count).
+    pub(crate) fn set_remote(&self, hot: impl IntoIterator<Item = (String, i64, i64)>) {
+        *self.remote.write().expect("limits lock") = hot
+            .into_iter()
+            .filter_map(|(key, start, count)| Some((CounterKey::parse(&key)?, (start, count))))
+            .collect();
+    }
+
     /// What this node knows of the client's count against `limit` in the current window: its
     /// own unsynchronised count plus the shared total last seen.
     pub fn known(&self, limit: ClientLimit, meta: &RequestMeta) -> i64 {
         let (start, _) = window(unix_now(), MINUTE);
-        let key = Self::key(limit.name(), meta.ip_or_unspecified());
+        let key = CounterKey::new(limit.name(), meta.ip_or_unspecified());
         let remote = self.remote_count(&key, start);
-        let local = self.local.lock().expect("limits lock");
-        let l = local.get(&(key, start)).copied();
-        l.map_or(0, |l| l.shared).max(remote) + l.map_or(0, |l| l.pending)
+        self.local.get(&(key, start)).map_or(remote, |l| {
+            l.shared.load(Ordering::SeqCst).max(remote) + l.pending.load(Ordering::SeqCst)
+        })
     }
 
     /// Adds `n` to the client's counter `kind` in the current window of `seconds`; with a
-    /// `max`, only when the count known before is below it (checked and counted under one
-    /// lock, so concurrent requests cannot all slip under the limit). `Err(retry_after)` when
-    /// refused.
+    /// `max`, only when the count known before is below it (checked and counted in one
+    /// compare-and-swap, so concurrent requests cannot all slip under the limit).
+    /// `Err(retry_after)` when refused.
     pub(crate) fn add(
         &self,
-        kind: &str,
+        kind: &'static str,
         ip: IpAddr,
         seconds: i64,
         n: i64,
@@ -140,21 +191,38 @@ impl RateLimiters {
     ) -> Result<(), u64> {
         let now = unix_now();
         let (start, end) = window(now, seconds);
-        let key = Self::key(kind, ip);
+        let key = CounterKey::new(kind, ip);
         let remote = self.remote_count(&key, start);
-        let mut local = self.local.lock().expect("limits lock");
-        let entry = local.entry((key, start)).or_insert(Local {
-            window_end: end,
-            pending: 0,
-            shared: 0,
-        });
-        if let Some(max) = max
-            && entry.shared.max(remote) + entry.pending >= max
-        {
-            return Err((end - now).max(1) as u64);
+        let slot = (key, start);
+        let counter = match self.local.get(&slot) {
+            Some(c) => c,
+            None => self
+                .local
+                .entry(slot)
+                .or_insert_with(|| Local {
+                    window_end: end,
+                    pending: AtomicI64::new(0),
+                    shared: AtomicI64::new(0),
+                })
+                .downgrade(),
+        };
+        let mut pending = counter.pending.load(Ordering::SeqCst);
+        loop {
+            if let Some(max) = max
+                && counter.shared.load(Ordering::SeqCst).max(remote) + pending >= max
+            {
+                return Err((end - now).max(1) as u64);
+            }
+            match counter.pending.compare_exchange_weak(
+                pending,
+                pending + n,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(current) => pending = current,
+            }
         }
-        entry.pending += n;
-        Ok(())
     }
 
     /// Takes one attempt against `limit`: 429 `rate_limited` (with `Retry-After` until the

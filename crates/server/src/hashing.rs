@@ -2,9 +2,9 @@
 //! and off the database's blocking pool, so cheap requests stay fast while registrations
 //! saturate the CPU. Parameters are OWASP's minimum for argon2id or stronger.
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, oneshot};
 
@@ -106,11 +106,7 @@ impl HasherPool {
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 return Verified::No;
             };
-            if argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_err()
-                || !known
-            {
+            if !matches(password.as_bytes(), &parsed) || !known {
                 return Verified::No;
             }
             if needs_rehash(&parsed) {
@@ -126,12 +122,95 @@ impl HasherPool {
     }
 }
 
+thread_local! {
+    /// This thread's argon2 work area, kept between hashes: a fresh 19 MiB per hash costs
+    /// its page faults every time and leaves freed arenas behind in the allocator.
+    static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2 of `password` and `salt` into `out`, on a hashing thread in its kept work area
+/// (argon2 writes every block before reading it, so the area is not cleared). Elsewhere (the
+/// dummy hash at start-up) and for a stored hash costlier than today's parameters, in an area
+/// of its own: no thread that rarely hashes keeps 19 MiB, and one old hash grows no area.
+fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    let blocks = argon.params().block_count();
+    let kept = params().block_count();
+    if blocks > kept || rayon::current_thread_index().is_none() {
+        return argon.hash_password_into(password, salt, out);
+    }
+    WORK_AREA.with_borrow_mut(|area| {
+        if area.len() < kept {
+            area.resize(kept, Block::default());
+        }
+        argon.hash_password_into_with_memory(password, salt, out, &mut area[..])
+    })
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) of `password` with a fresh
+/// 16-byte salt.
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = crate::tokens::random_bytes::<16>();
-    Ok(argon2()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string())
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
+    argon2_into(&argon2(), password.as_bytes(), &salt, &mut out).map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).map_err(|e| fail(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| fail(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Password hashes per second that a pool of `threads` hashing threads computes over
+/// `duration`, each hashing as the server's pool does (production parameters, kept work area).
+pub fn ceiling(threads: usize, duration: std::time::Duration) -> anyhow::Result<f64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let start = std::time::Instant::now();
+    let counts = pool.broadcast(|_| -> anyhow::Result<u64> {
+        let mut n = 0;
+        while start.elapsed() < duration {
+            hash_now("a benchmark password, 32 chars")?;
+            n += 1;
+        }
+        Ok(n)
+    });
+    let total: u64 = counts.into_iter().sum::<anyhow::Result<u64>>()?;
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Whether `password` hashes to `stored` under the stored algorithm, version and parameters
+/// (compared in constant time by [`Output`]).
+fn matches(password: &[u8], stored: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = stored
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map(Option::unwrap_or_default)
+    else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(stored) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(
+        &Argon2::new(algorithm, version, params),
+        password,
+        salt,
+        &mut out,
+    )
+    .is_ok()
+        && Output::new(&out).is_ok_and(|o| o == *expected)
 }
 
 fn needs_rehash(parsed: &PasswordHash) -> bool {
@@ -145,6 +224,47 @@ fn needs_rehash(parsed: &PasswordHash) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::{PasswordHasher as _, PasswordVerifier as _};
+
+    #[test]
+    fn hashes_in_the_reused_work_area_are_standard_phc_strings() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(hashes_and_verifies_in_the_kept_area);
+    }
+
+    fn hashes_and_verifies_in_the_kept_area() {
+        assert!(
+            rayon::current_thread_index().is_some(),
+            "on a hashing thread"
+        );
+        let ours = hash_now("correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            argon2()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(argon2().verify_password(b"correct horse", &parsed).is_err());
+        let theirs = argon2()
+            .hash_password_with_salt(b"correct horse battery", b"0123456789abcdef")
+            .unwrap();
+        assert!(matches(b"correct horse battery", &theirs));
+        assert!(!matches(b"correct horse batterx", &theirs));
+        // A second hash on the same thread reuses the area and still verifies.
+        let again = hash_now("another password here").unwrap();
+        assert!(matches(
+            b"another password here",
+            &PasswordHash::new(&again).unwrap()
+        ));
+        assert_ne!(
+            again,
+            hash_now("another password here").unwrap(),
+            "fresh salt"
+        );
+    }
 
     #[test]
     fn production_parameters_are_at_least_owasp() {

@@ -82,10 +82,8 @@ pub async fn record(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let start = std::time::Instant::now();
-    let method = req.method().to_string();
-    let metrics = req
-        .app_data::<actix_web::web::Data<Metrics>>()
-        .map(|m| m.get_ref().clone());
+    let method = req.method().clone();
+    let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
     let res = next.call(req).await?;
     if let Some(m) = metrics {
         let route = res

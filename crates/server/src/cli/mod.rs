@@ -4,6 +4,7 @@
 
 mod import;
 mod oauth;
+mod seed;
 
 use crate::config::Config;
 use crate::http::RequestMeta;
@@ -47,6 +48,26 @@ pub enum Command {
     Invitations {
         #[command(subcommand)]
         command: InvitationsCommand,
+    },
+    /// Measure how many argon2id password hashes per second this machine computes (one thread
+    /// per core, the production parameters and work areas): the ceiling of registrations.
+    /// Used by `cargo xtask bench`; prints `hashes_per_second=<n>`.
+    #[command(hide = true)]
+    HashBench {
+        /// How long to measure, in seconds.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// Fill the configured database with many invitations and users for `cargo xtask bench
+    /// --seed N`. Never on a database with real people in it.
+    #[command(hide = true)]
+    BenchSeed {
+        /// Invitations to add.
+        #[arg(long, default_value_t = 0)]
+        invitations: usize,
+        /// Users to add.
+        #[arg(long, default_value_t = 0)]
+        users: usize,
     },
     /// Print the OpenAPI document.
     Openapi {
@@ -168,6 +189,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::HashBench { seconds } = command {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let rate = crate::hashing::ceiling(threads, std::time::Duration::from_secs(seconds))?;
+        println!("hashes_per_second={rate:.1}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = Config::load(cli.config.as_deref())?;
     match command {
         Command::Serve => serve(config).await,
@@ -241,6 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => import::run(config, file, dry_run, no_email, &role).await,
         Command::OauthClient { command } => oauth::run(config, command).await,
+        Command::BenchSeed { invitations, users } => seed::run(config, invitations, users).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
@@ -285,7 +313,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file.write(&path)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Openapi { .. } => unreachable!("handled above"),
+        Command::Openapi { .. } | Command::HashBench { .. } => unreachable!("handled above"),
     }
 }
 

@@ -25,12 +25,12 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let path = req.path().to_string();
+    let path = PathKind::of(req.path());
     let https = req
         .app_data::<web::Data<HeaderPolicy>>()
         .is_some_and(|p| p.https);
     let mut res = next.call(req).await?;
-    let immutable = path.starts_with("/assets/") && res.status().is_success();
+    let immutable = path == PathKind::Assets && res.status().is_success();
     let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -48,7 +48,7 @@ pub async fn security_headers(
         );
     }
     // Static files of the app: the widget loads them from other sites' pages.
-    if path.starts_with("/embed/") || path.starts_with("/assets/") {
+    if matches!(path, PathKind::Embed | PathKind::Assets) {
         h.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -58,9 +58,9 @@ pub async fn security_headers(
             HeaderValue::from_static("cross-origin"),
         );
     }
-    let (cache, csp) = if path.starts_with("/api/") {
+    let (cache, csp) = if path == PathKind::Api {
         ("no-store", "default-src 'none'; frame-ancestors 'none'")
-    } else if path.starts_with("/docs") {
+    } else if path == PathKind::Docs {
         (
             "no-cache",
             // Swagger UI sets inline styles, but runs no inline script: none is allowed.
@@ -68,7 +68,7 @@ pub async fn security_headers(
         )
     } else if immutable {
         ("public, max-age=31536000, immutable", PAGE_CSP)
-    } else if path.starts_with("/embed/") {
+    } else if path == PathKind::Embed {
         ("public, max-age=300", PAGE_CSP)
     } else {
         ("no-cache", PAGE_CSP)
@@ -81,4 +81,31 @@ pub async fn security_headers(
         HeaderValue::from_static(csp),
     );
     Ok(res)
+}
+
+/// The kinds of path whose headers differ, read before the request is handed on (no copy of
+/// the path per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathKind {
+    Api,
+    Docs,
+    Embed,
+    Assets,
+    Page,
+}
+
+impl PathKind {
+    fn of(path: &str) -> Self {
+        if path.starts_with("/api/") {
+            Self::Api
+        } else if path.starts_with("/docs") {
+            Self::Docs
+        } else if path.starts_with("/embed/") {
+            Self::Embed
+        } else if path.starts_with("/assets/") {
+            Self::Assets
+        } else {
+            Self::Page
+        }
+    }
 }

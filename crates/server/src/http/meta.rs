@@ -20,17 +20,17 @@ impl RequestMeta {
     /// The metadata of `req`, with the trusted proxies the application registered as
     /// `web::Data<TrustedProxies>` (none: the peer is the client).
     pub fn of(req: &HttpRequest) -> Self {
+        let none = TrustedProxies::default();
         let trusted = req
             .app_data::<web::Data<TrustedProxies>>()
-            .map(|t| t.get_ref().clone())
-            .unwrap_or_default();
+            .map_or(&none, |t| t.get_ref());
         let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect());
         Self {
-            ip: client_ip(req, &trusted),
+            ip: client_ip(req, trusted),
             user_agent,
         }
     }
@@ -46,6 +46,9 @@ pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> 
     let peer = req.peer_addr().map(|a| a.ip())?;
     // Lossy, not skipped: a proxy appends the real client to the line the client sent, so a
     // line with one non-ASCII byte from the client must still be walked.
+    if trusted.is_empty() {
+        return Some(peer.to_canonical());
+    }
     let lines: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")

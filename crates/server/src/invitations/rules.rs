@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::storage::models::{InvitationRow, utc};
 
 pub use super::creation::{CreateError, Inviter, create_in_tx};
+use crate::storage::invitations::Previewed;
 use crate::storage::{self, DbConn, invitations, users};
 use crate::tokens::{Purpose, hash_token};
 use chrono::NaiveDateTime;
@@ -193,33 +194,33 @@ pub fn state_error(state: InvitationState) -> Option<ApiError> {
 /// database. 400 `invalid_invitation` (one response for malformed, forged and unknown tokens);
 /// 410 for tokens whose signature verified but whose invitation cannot be used.
 pub async fn resolve_token(state: &AppState, token: &str) -> ApiResult<InvitationRow> {
+    Ok(resolve(state, token).await?.row)
+}
+
+/// [`resolve_token`] with what the invitation's preview shows, read in the same statement.
+pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
     state
         .keys
         .verify(Purpose::Invitation, token)
         .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
     let hash = hash_token(token);
-    let row = state
-        .db(move |conn| Ok(invitations::find_by_token_hash(conn, &hash)?))
+    let found = state
+        .db(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
     let now = storage::now();
-    let Some(dead) = state_error(row.state(now)) else {
-        return Ok(row);
+    let Some(dead) = state_error(found.row.state(now)) else {
+        return Ok(found);
     };
     // No dead ends: whoever holds a used, expired or declined link learns whom to ask for a new
     // one (the name a valid link's preview shows). A revoked link may have been withdrawn
     // because it leaked, so it names no one.
-    if row.state(now) == InvitationState::Revoked {
+    if found.row.state(now) == InvitationState::Revoked {
         return Err(dead);
     }
-    let inviter = row.inviter();
-    let name = match inviter.kind {
+    let name = match found.row.inviter_type {
         ActorType::System => Some("your administrator".to_string()),
-        _ => state
-            .db(move |conn| Ok(inviter_name(conn, &inviter)?))
-            .await
-            .ok()
-            .flatten(),
+        _ => shown_inviter(&found),
     };
     Err(match name {
         Some(n) => dead.detail(format!("Ask {n} for a new invitation.")),
@@ -239,34 +240,58 @@ pub fn inviter_name(
     })
 }
 
-/// The preview of an invitation shown to its invitee; `issuer` is this server's, for the app
-/// an invitation was made for.
+/// [`inviter_name`] of an invitation read with its preview.
+fn shown_inviter(p: &Previewed) -> Option<String> {
+    match p.row.inviter_type {
+        ActorType::User => p
+            .inviter_user
+            .clone()
+            .map(|(name, email)| name.unwrap_or(email)),
+        ActorType::ApiKey => p.inviter_key.clone(),
+        ActorType::System => Some("The administrator".into()),
+    }
+}
+
+/// What the invitee sees before redeeming, with `issuer` (this server's public base URL) for
+/// the app an invitation continues to.
 pub fn preview(
     conn: &mut DbConn,
     row: &InvitationRow,
     issuer: &str,
 ) -> crate::storage::DbResult<InvitationPreview> {
-    let inviter_display_name = inviter_name(conn, &row.inviter())?;
-    Ok(InvitationPreview {
+    let found = invitations::find_previewed(conn, &row.id)?;
+    Ok(preview_of(
+        &found.unwrap_or_else(|| Previewed {
+            row: row.clone(),
+            inviter_user: None,
+            inviter_key: None,
+            organization: None,
+            app: None,
+        }),
+        issuer,
+    ))
+}
+
+/// [`preview`] of an invitation read with what it shows.
+pub fn preview_of(p: &Previewed, issuer: &str) -> InvitationPreview {
+    let row = &p.row;
+    InvitationPreview {
         id: row.id.clone(),
         email: row.email.clone(),
         email_domain: row.email_domain.clone(),
         role: row.role(),
         expires_at: utc(row.expires_at),
-        inviter_display_name,
+        inviter_display_name: shown_inviter(p),
         email_verification_required: !row.signs_in_at_once(),
-        organization: invitations::organization_of(conn, row)?.map(|o| o.to_ref()),
-        app: match &row.client_id {
-            Some(id) => storage::oauth::client_by_client_id(conn, id)?.and_then(|c| {
-                Some(InvitationApp {
-                    initiate_login_uri: c.initiate_login_uri?,
-                    name: c.name,
-                    issuer: issuer.to_string(),
-                })
-            }),
-            None => None,
-        },
-    })
+        organization: p.organization.as_ref().map(|o| o.to_ref()),
+        app: p.app.as_ref().and_then(|(name, initiate_login_uri)| {
+            Some(InvitationApp {
+                initiate_login_uri: initiate_login_uri.clone()?,
+                name: name.clone(),
+                issuer: issuer.to_string(),
+            })
+        }),
+    }
 }
 
 /// Whether `principal` may see and manage `row`: admins and keys with `scope`, and the member

@@ -30,12 +30,12 @@ pub async fn verify(
     meta: &RequestMeta,
     token: &str,
 ) -> ApiResult<InvitationPreview> {
-    let row = (state.limits)
+    let found = (state.limits)
         .guarded(
             state,
             ClientLimit::VerifyFailures,
             meta,
-            rules::resolve_token(state, token),
+            rules::resolve(state, token),
             |e| {
                 let entry = AuditEntry::failure(AuditAction::InvitationVerified)
                     .details(serde_json::json!({"reason": e.code}));
@@ -43,12 +43,8 @@ pub async fn verify(
             },
         )
         .await?;
-    let issuer = state.base_url.clone();
-    let id = row.id.clone();
-    // A read, no transaction: the audit event is stored in a batch with others.
-    let preview = state
-        .db(move |conn| Ok(rules::preview(conn, &row, &issuer)?))
-        .await?;
+    let preview = rules::preview_of(&found, &state.base_url);
+    let id = found.row.id;
     state
         .audit
         .record(

@@ -85,8 +85,7 @@ impl RateLimiters {
                 .and_then(|r| r.as_str())
                 .unwrap_or("unknown")
                 .to_string();
-            let mut aggregated = self.aggregated.lock().expect("limits lock");
-            let a = aggregated.entry((ip, entry.action)).or_default();
+            let mut a = self.aggregated.entry((ip, entry.action)).or_default();
             a.failures += 1;
             *a.reasons.entry(reason).or_default() += 1;
             return;

@@ -4,8 +4,7 @@
 
 use crate::audit_trail::AuditEntry;
 use crate::client_limits::{
-    ALARM, ALARM_WINDOW_SECONDS, Aggregate, ClientLimit, Local, MINUTE, RateLimiters, Slot,
-    unix_now,
+    ALARM, ALARM_WINDOW_SECONDS, Aggregate, ClientLimit, MINUTE, RateLimiters, Slot, unix_now,
 };
 use crate::error::ApiError;
 use crate::http::RequestMeta;
@@ -14,9 +13,16 @@ use crate::storage::{self, DbConn, counters};
 use invitegate_core::model::AuditAction;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 
 /// An aggregated failure event held back until its sync commits: (client, action), failures,
 /// reasons.
+/// What a sync took from a counter: its window's end and the count to push.
+struct Taken {
+    window_end: i64,
+    pending: i64,
+}
+
 type Kept = ((IpAddr, AuditAction), i64, BTreeMap<String, i64>);
 
 impl RateLimiters {
@@ -27,26 +33,32 @@ impl RateLimiters {
     pub async fn sync(&self, state: &AppState) -> Result<(), ApiError> {
         let now = unix_now();
         // Sorted, so that two nodes upserting the same clients lock rows in one order.
-        let mut pending: Vec<(Slot, Local)> = {
-            let mut local = self.local.lock().expect("limits lock");
-            local.retain(|_, l| l.window_end > now || l.pending != 0);
-            local
-                .iter_mut()
-                .filter(|(_, l)| l.pending != 0)
-                .map(|(slot, l)| {
-                    let taken = *l;
-                    l.shared += l.pending;
-                    l.pending = 0;
-                    (slot.clone(), taken)
+        self.local
+            .retain(|_, l| l.window_end > now || l.pending.load(Ordering::SeqCst) != 0);
+        let mut pending: Vec<(Slot, Taken)> = self
+            .local
+            .iter()
+            .filter_map(|entry| {
+                let l = entry.value();
+                let n = l.pending.load(Ordering::SeqCst);
+                (n != 0).then(|| {
+                    l.shared.fetch_add(n, Ordering::SeqCst);
+                    l.pending.fetch_sub(n, Ordering::SeqCst);
+                    (
+                        *entry.key(),
+                        Taken {
+                            window_end: l.window_end,
+                            pending: n,
+                        },
+                    )
                 })
-                .collect()
-        };
-        pending.sort_by(|a, b| a.0.cmp(&b.0));
-        let aggregated: Vec<_> = self
-            .aggregated
-            .lock()
-            .expect("limits lock")
-            .drain()
+            })
+            .collect();
+        pending.sort_by_key(|a| a.0);
+        let clients: Vec<_> = self.aggregated.iter().map(|e| *e.key()).collect();
+        let aggregated: Vec<_> = clients
+            .into_iter()
+            .filter_map(|k| self.aggregated.remove(&k))
             .collect();
         let threshold = i64::from(self.config.alert_failures_threshold);
         // Clients past half a limit are everyone's business: a node that never saw one learns
@@ -71,10 +83,7 @@ impl RateLimiters {
         let sync_seconds = self.config.sync_interval_milliseconds.div_ceil(1000);
         let wait =
             std::time::Duration::from_millis(self.config.sync_interval_milliseconds.min(1000));
-        let unsent: Vec<(Slot, i64)> = pending
-            .iter()
-            .map(|(s, l)| (s.clone(), l.pending))
-            .collect();
+        let unsent: Vec<(Slot, i64)> = pending.iter().map(|(s, l)| (*s, l.pending)).collect();
         let kept: Vec<Kept> = aggregated
             .iter()
             .map(|(k, a)| (*k, a.failures, a.reasons.clone()))
@@ -100,16 +109,14 @@ impl RateLimiters {
         let (totals, hot, alerts) = match pushed {
             Ok(p) => p,
             Err(e) => {
-                let mut local = self.local.lock().expect("limits lock");
                 for (slot, n) in unsent {
-                    if let Some(l) = local.get_mut(&slot) {
-                        l.pending += n;
-                        l.shared -= n;
+                    if let Some(l) = self.local.get(&slot) {
+                        l.pending.fetch_add(n, Ordering::SeqCst);
+                        l.shared.fetch_sub(n, Ordering::SeqCst);
                     }
                 }
-                let mut aggregated = self.aggregated.lock().expect("limits lock");
                 for (k, failures, reasons) in kept {
-                    let a = aggregated.entry(k).or_default();
+                    let mut a = self.aggregated.entry(k).or_default();
                     a.failures += failures;
                     for (r, n) in reasons {
                         *a.reasons.entry(r).or_default() += n;
@@ -121,18 +128,12 @@ impl RateLimiters {
         for ip in alerts {
             tracing::warn!(ip = %ip, threshold, "security alert: repeated failures from one client");
         }
-        {
-            let mut local = self.local.lock().expect("limits lock");
-            for (slot, total) in totals {
-                if let Some(l) = local.get_mut(&slot) {
-                    l.shared = total;
-                }
+        for (slot, total) in totals {
+            if let Some(l) = self.local.get(&slot) {
+                l.shared.store(total, Ordering::SeqCst);
             }
         }
-        *self.remote.write().expect("limits lock") = hot
-            .into_iter()
-            .map(|h| (h.key, (h.window_start, h.count)))
-            .collect();
+        self.set_remote(hot.into_iter().map(|h| (h.key, h.window_start, h.count)));
         Ok(())
     }
 }
@@ -142,7 +143,7 @@ type Pushed = (Vec<(Slot, i64)>, Vec<IpAddr>);
 /// The database half of [`RateLimiters::sync`], in one transaction.
 fn push(
     conn: &mut DbConn,
-    pending: Vec<(Slot, Local)>,
+    pending: Vec<(Slot, Taken)>,
     aggregated: Vec<((IpAddr, AuditAction), Aggregate)>,
     threshold: i64,
     sync_seconds: u64,
@@ -152,11 +153,9 @@ fn push(
     let mut totals = Vec::with_capacity(pending.len());
     let mut alerts = Vec::new();
     for ((key, start), l) in pending {
-        let total = counters::add(conn, &key, start, l.window_end, l.pending)?;
-        if let Some(ip) = key.strip_prefix(ALARM).and_then(|k| k[1..].parse().ok())
-            && total - l.pending < threshold
-            && total >= threshold
-        {
+        let total = counters::add(conn, &key.to_string(), start, l.window_end, l.pending)?;
+        if key.kind == ALARM && total - l.pending < threshold && total >= threshold {
+            let ip = key.client;
             let meta = RequestMeta {
                 ip: Some(ip),
                 user_agent: None,

@@ -59,6 +59,17 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Inserts many users in one statement (seeding; at most 2,000 rows for SQLite).
+pub fn insert_many(conn: &mut DbConn, rows: &[UserRow]) -> QueryResult<()> {
+    // Multi-row inserts exist per backend only, not through the MultiConnection.
+    let insert = diesel::insert_into(u::users).values(rows);
+    match conn {
+        DbConn::Pg(c) => insert.execute(c),
+        DbConn::Sqlite(c) => insert.execute(c),
+    }
+    .map(|_| ())
+}
+
 /// The user with this normalised email.
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
     u::users.filter(u::email.eq(email)).first(conn).optional()

@@ -93,36 +93,43 @@ pub fn set_response_status(conn: &mut DbConn, id: &str, status: Option<i32>) -> 
         .map(|_| ())
 }
 
-/// Queues a delivery of `event` for every endpoint subscribed to its action (inside the
-/// caller's transaction).
+/// Queues a delivery of `event` to every active endpoint subscribed to its action.
 pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<()> {
+    enqueue_for_all(conn, std::slice::from_ref(event))
+}
+
+/// Queues a delivery of each of `events` to every active endpoint subscribed to its action:
+/// one read of the endpoints for all of them.
+pub fn enqueue_for_all(conn: &mut DbConn, events: &[AuditRow]) -> diesel::QueryResult<()> {
     let endpoints = active(conn)?;
     if endpoints.is_empty() {
         return Ok(());
     }
-    let api = event.to_api();
-    let payload =
-        serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
-            .to_string();
-    for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
-        let now = super::now();
-        outbox::insert(
-            conn,
-            &OutboxRow {
-                id: format!("msg_{}", super::new_id().replace('-', "")),
-                kind: OutboxKind::Webhook,
-                payload: payload.clone(),
-                status: outbox::PENDING,
-                attempts: 0,
-                next_attempt_at: now,
-                locked_until: None,
-                created_at: now,
-                sent_at: None,
-                last_error: None,
-                endpoint_id: Some(endpoint.id.clone()),
-                response_status: None,
-            },
-        )?;
+    for event in events {
+        let api = event.to_api();
+        let payload =
+            serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
+                .to_string();
+        for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
+            let now = super::now();
+            outbox::insert(
+                conn,
+                &OutboxRow {
+                    id: format!("msg_{}", super::new_id().replace('-', "")),
+                    kind: OutboxKind::Webhook,
+                    payload: payload.clone(),
+                    status: outbox::PENDING,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    locked_until: None,
+                    created_at: now,
+                    sent_at: None,
+                    last_error: None,
+                    endpoint_id: Some(endpoint.id.clone()),
+                    response_status: None,
+                },
+            )?;
+        }
     }
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! callers can never move an invitation past its limits.
 
 mod invitee;
+mod preview;
 mod row;
 
 pub use invitee::{decline, organization_of, pending_for_account};
+pub use preview::{Previewed, find_previewed, find_previewed_by_token_hash};
 pub use row::InvitationRow;
 
 use crate::storage::schema::invitations::dsl as i;
@@ -32,6 +34,17 @@ pub fn insert(conn: &mut DbConn, row: &InvitationRow) -> QueryResult<()> {
         .values(row)
         .execute(conn)
         .map(|_| ())
+}
+
+/// Inserts many invitations in one statement (seeding; at most 1,000 rows for SQLite).
+pub fn insert_many(conn: &mut DbConn, rows: &[InvitationRow]) -> QueryResult<()> {
+    // Multi-row inserts exist per backend only, not through the MultiConnection.
+    let insert = diesel::insert_into(i::invitations).values(rows);
+    match conn {
+        DbConn::Pg(c) => insert.execute(c),
+        DbConn::Sqlite(c) => insert.execute(c),
+    }
+    .map(|_| ())
 }
 
 /// The invitation with this token hash.
