@@ -1,10 +1,12 @@
 # Multi-stage build: compile in the Rust image, run on Debian slim with only libpq.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
+# npm: the xtask takes binaryen's wasm-opt from it (Debian's is too old) to optimise the bundles.
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev nodejs npm && rm -rf /var/lib/apt/lists/*
 COPY . .
-# The web app (wasm32 target and the pinned wasm-bindgen CLI are installed by the xtask).
-RUN cargo xtask web && cp -r frontend/dist /usr/local/share/invitegate-web
+# The web app (wasm32 target, the pinned wasm-bindgen CLI and binaryen are installed by the
+# xtask; it writes brotli and gzip twins of every file, which the server sends as they are).
+RUN INVITEGATE_REQUIRE_WASM_OPT=1 cargo xtask web && cp -r frontend/dist /usr/local/share/invitegate-web
 RUN cargo build --release --locked --package invitegate-server --bin invitegate \
  && cp target/release/invitegate /usr/local/bin/invitegate
 

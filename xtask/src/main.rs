@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask run | test | web | openapi`.
+//! Project automation: `cargo xtask run | test | web | openapi | bench | example`.
 //!
 //! - `run`: builds the web app and the release binary and starts the whole product on SQLite
 //!   (`./data`), printing the owner invitation link on first start. Extra arguments go to
@@ -11,9 +11,14 @@
 //! - `web`: builds the web app into `frontend/dist` (wasm32 target and the `wasm-bindgen` CLI of
 //!   the version in `Cargo.lock` are installed when missing; `wasm-opt` is used when present).
 //! - `openapi`: regenerates `openapi/openapi.json`.
+//! - `bench`: the performance scenarios against a release build on SQLite and PostgreSQL, with
+//!   the HTTP floor and the argon2 ceiling of the same run (see [`bench`]). `--duration S`,
+//!   `--connections N`, `--backend sqlite|postgres`, `--seed N` (N invitations and N users
+//!   added first).
 //! - `example`: registers the example host app (`examples/host-app`) with the Invitegate that
 //!   `cargo xtask run` serves (same `./data`) and runs it on <http://localhost:3000>.
 
+mod bench;
 mod web;
 
 use std::env;
@@ -70,6 +75,7 @@ fn pg_host_port(url: &str) -> String {
 
 fn test(extra: &[String]) -> Result<(), String> {
     web::build()?;
+    web::check_budget()?;
     web::browser_prerequisites()?;
     typescript_client_prerequisites()?;
     let url = env::var("INVITEGATE_TEST_DATABASE_URL")
@@ -263,9 +269,10 @@ fn main() -> ExitCode {
         "openapi" => openapi(),
         "example" => example(),
         "web" => web::build(),
+        "bench" => bench::bench(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|web|openapi> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json"
+                "usage: cargo xtask <run|test|web|openapi> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json\n  bench    measure verify, register and the HTTP floor on SQLite and PostgreSQL (release build, wrk)"
             );
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }

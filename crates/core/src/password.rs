@@ -2,8 +2,6 @@
 //! single-factor use), at least 64 characters accepted, no composition rules, NFKC
 //! normalisation, and a blocklist of common passwords (checked by the server, which ships it).
 
-use unicode_normalization::UnicodeNormalization;
-
 /// Default minimum length in Unicode code points (NIST SP 800-63B rev. 4 §3.1.1.2).
 pub const DEFAULT_MIN_LENGTH: usize = 15;
 /// Default maximum length in Unicode code points; checked before hashing.
@@ -55,8 +53,21 @@ impl PasswordIssue {
 }
 
 /// NFKC-normalises a password (NIST SP 800-63B rev. 4 §3.1.1.2). Never truncates, never folds case.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn normalize(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     password.nfkc().collect()
+}
+
+/// NFKC-normalises a password (NIST SP 800-63B rev. 4 §3.1.1.2) with the browser's
+/// `String.prototype.normalize`, so the web bundles carry no Unicode tables of their own. The
+/// browser only previews the policy; the server normalises again and decides.
+#[cfg(target_arch = "wasm32")]
+pub fn normalize(password: &str) -> String {
+    js_sys::JsString::from(password)
+        .normalize("NFKC")
+        .as_string()
+        .unwrap_or_else(|| password.to_string())
 }
 
 impl PasswordPolicy {

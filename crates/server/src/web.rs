@@ -33,15 +33,22 @@ impl WebApp {
         self.index.is_some()
     }
 
-    /// Registers `/assets` and `/embed` when the app is built.
+    /// Registers `/assets` and `/embed` when the app is built. Files are sent as their
+    /// precompressed `.br` or `.gz` twin (written by `cargo xtask web`) to clients that accept
+    /// one, so the server never compresses the bundles per request.
     pub fn services(&self, cfg: &mut web::ServiceConfig) {
         if self.is_built() {
             cfg.service(
                 actix_files::Files::new("/assets", self.dir.join("assets"))
                     .use_last_modified(false)
-                    .prefer_utf8(true),
+                    .prefer_utf8(true)
+                    .try_compressed(),
             )
-            .service(actix_files::Files::new("/embed", self.dir.join("embed")).prefer_utf8(true));
+            .service(
+                actix_files::Files::new("/embed", self.dir.join("embed"))
+                    .prefer_utf8(true)
+                    .try_compressed(),
+            );
         }
     }
 

@@ -82,6 +82,64 @@ async fn hashed_assets_are_cached_for_a_year_and_wasm_has_its_type() {
 }
 
 #[tokio::test]
+async fn bundles_are_sent_precompressed_to_clients_that_accept_it() {
+    use std::io::Read as _;
+    let app = spawn_web_app(Backend::Sqlite).await;
+    for (dir, name) in [
+        ("assets", asset("app-", ".wasm")),
+        ("assets", asset("widget-", ".wasm")),
+        ("embed", "invitegate-embed.js".to_string()),
+    ] {
+        let path = web_dir().join(dir).join(&name);
+        let original = std::fs::read(&path).unwrap();
+        let get = |accept: &'static str| {
+            app.http
+                .get(app.url(&format!("/{dir}/{name}")))
+                .header("accept-encoding", accept)
+                .send()
+        };
+        for (accept, encoding, twin) in [
+            ("br, gzip", "br", "br"),
+            ("gzip", "gzip", "gz"),
+            ("br;q=0, gzip", "gzip", "gz"),
+        ] {
+            let res = get(accept).await.unwrap();
+            assert_eq!(res.status(), 200, "{name} {accept}");
+            let h = res.headers().clone();
+            assert_eq!(h["content-encoding"], encoding, "{name} {accept}");
+            assert!(
+                h.get_all("vary")
+                    .iter()
+                    .any(|v| v.to_str().unwrap().contains("accept-encoding")),
+                "{name}: caches keep one copy per encoding"
+            );
+            if name.ends_with(".wasm") {
+                assert_eq!(h["content-type"], "application/wasm", "{name} {accept}");
+            }
+            let body = res.bytes().await.unwrap();
+            let file = std::fs::read(format!("{}.{twin}", path.display())).unwrap();
+            assert!(
+                body[..] == file[..],
+                "{name} {accept}: the file built ahead"
+            );
+            if name.ends_with(".wasm") {
+                assert!(body.len() < original.len() / 2, "{name} {accept}: smaller");
+            }
+            if encoding == "gzip" {
+                let mut plain = Vec::new();
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut plain)
+                    .unwrap();
+                assert!(plain == original, "{name}: decodes to the bundle");
+            }
+        }
+        let identity = get("identity").await.unwrap();
+        assert!(identity.headers().get("content-encoding").is_none());
+        assert!(identity.bytes().await.unwrap()[..] == original[..]);
+    }
+}
+
+#[tokio::test]
 async fn the_widget_loads_from_any_origin() {
     let app = spawn_web_app(Backend::Sqlite).await;
     let res = app

@@ -24,7 +24,9 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
 }
 
 /// Checks that `uri` may be registered as a redirect URI: absolute, without a fragment or a
-/// `*`, `https`, `http` on a loopback host, or a private-use scheme with a dot in it.
+/// `*`, `https`, `http` on a loopback host, or a private-use scheme with a dot in it. Hosts
+/// are ASCII: an internationalised domain is registered in its `xn--` form, so no Unicode
+/// look-alike of a host can be (the URL parser is built without IDNA mapping).
 pub fn check_redirect_uri(uri: &str) -> Result<(), UriRejection> {
     if uri.contains('#') || uri.contains('*') {
         return Err(UriRejection::NotExact);
@@ -161,6 +163,15 @@ mod tests {
         assert_eq!(
             check_redirect_uri("https://a.example/c\tb"),
             Err(UriRejection::Malformed)
+        );
+        assert_eq!(
+            check_redirect_uri("https://bücher.example/cb"),
+            Err(UriRejection::Malformed),
+            "Unicode hosts only in their xn-- form"
+        );
+        assert_eq!(
+            check_redirect_uri("https://xn--bcher-kva.example/cb"),
+            Ok(())
         );
         assert_eq!(
             check_web_uri("com.example.app:/login"),

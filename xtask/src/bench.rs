@@ -1,0 +1,477 @@
+//! `cargo xtask bench`: the performance scenarios of issue 10 against a release build, on
+//! SQLite and on PostgreSQL, with the HTTP floor and the argon2 ceiling measured in the same
+//! run, printed as a table of ratios.
+//!
+//! Scenarios (wrk, `--connections` connections, `--duration` seconds each):
+//! - floor: `GET /healthz`, HTTP alone (no database);
+//! - policy: `GET /api/v1/signup-policy`, the cheapest API route (one settings read);
+//! - verify: `POST /api/v1/invitations/verify` with 1,000 valid tokens, cycled;
+//! - forged: the same with tokens whose signature does not verify;
+//! - register: `POST /api/v1/register`, a fresh single-use token per request;
+//! - mixed: verify measured while 32 more connections register.
+//!
+//! The per-IP limits are lifted for the run (all load comes from one loopback address).
+
+use crate::{cargo, status, web};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The wrk script of every scenario (`BENCH_MODE` picks one).
+const LUA: &str = include_str!("bench.lua");
+
+/// What wrk measured: requests/s, successful requests/s, p50 and p99 in ms, non-2xx count.
+#[derive(Debug, Clone, Copy, Default)]
+struct Measured {
+    rps: f64,
+    ok_rps: f64,
+    p50: f64,
+    p99: f64,
+    non2xx: u64,
+}
+
+/// One backend's results.
+#[derive(Debug, Default)]
+struct Run {
+    floor: Measured,
+    policy: Measured,
+    verify: Measured,
+    forged: Measured,
+    register: Measured,
+    mixed: Measured,
+    list: Measured,
+    /// Seconds for `POST /invitations/bulk` with 10,000 rows, and its HTTP status.
+    bulk: (f64, String),
+    idle_rss_mib: f64,
+    loaded_rss_mib: f64,
+}
+
+struct Options {
+    duration: u64,
+    connections: u32,
+    backends: Vec<&'static str>,
+    /// Invitations and users added before the run (`--seed N`).
+    seed: usize,
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        duration: 10,
+        connections: 32,
+        backends: vec!["sqlite", "postgres"],
+        seed: 0,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--duration" => o.duration = value()?.parse().map_err(|_| "bad --duration")?,
+            "--seed" => o.seed = value()?.parse().map_err(|_| "bad --seed")?,
+            "--connections" => o.connections = value()?.parse().map_err(|_| "bad --connections")?,
+            "--backend" => {
+                o.backends = match value()?.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => return Err("--backend is sqlite or postgres".into()),
+                }
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(o)
+}
+
+/// Runs the benchmark and prints its table.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let opts = options(args)?;
+    ensure_wrk()?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "invitegate-server",
+        "--bin",
+        "invitegate",
+    ]);
+    status(c)?;
+    let bin = web::target_dir().join("release").join("invitegate");
+    let work = web::target_dir().join("bench");
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::write(work.join("bench.lua"), LUA).map_err(|e| e.to_string())?;
+    eprintln!("bench: argon2 ceiling (5 s)");
+    let out = Command::new(&bin)
+        .args(["hash-bench", "--seconds", "5"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let ceiling: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("hashes_per_second=")
+        .and_then(|v| v.parse().ok())
+        .ok_or("hash-bench printed no rate")?;
+    let mut runs = Vec::new();
+    for backend in &opts.backends {
+        runs.push((*backend, run_backend(&bin, &work, backend, &opts)?));
+    }
+    println!("{}", table(ceiling, &runs, &opts));
+    Ok(())
+}
+
+fn ensure_wrk() -> Result<(), String> {
+    if Command::new("wrk").arg("-v").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("bench: installing wrk (Debian)");
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        "apt-get update -qq && apt-get install -y -qq wrk >/dev/null",
+    ]);
+    status(c)
+}
+
+fn run_backend(bin: &Path, work: &Path, backend: &str, o: &Options) -> Result<Run, String> {
+    let dir = work.join(backend);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let port = if backend == "sqlite" { 18301 } else { 18302 };
+    let url = if backend == "sqlite" {
+        format!("sqlite://{}/invitegate.db", dir.display())
+    } else {
+        let admin = "postgres://postgres@127.0.0.1:5432/postgres";
+        let mut c = Command::new("psql");
+        c.args([
+            admin,
+            "-q",
+            "-c",
+            "DROP DATABASE IF EXISTS invitegate_bench WITH (FORCE)",
+        ])
+        .args(["-c", "CREATE DATABASE invitegate_bench"]);
+        status(c)?;
+        "postgres://postgres@127.0.0.1:5432/invitegate_bench".into()
+    };
+    let env = [
+        ("INVITEGATE_BIND", format!("127.0.0.1:{port}")),
+        ("INVITEGATE_DATABASE_URL", url),
+        ("INVITEGATE_DATA_DIR", dir.display().to_string()),
+        (
+            "INVITEGATE_PUBLIC_BASE_URL",
+            format!("http://127.0.0.1:{port}"),
+        ),
+        ("INVITEGATE_RATE_LIMITS__AUTH_PER_MINUTE", "10000000".into()),
+        (
+            "INVITEGATE_RATE_LIMITS__VERIFY_PER_MINUTE",
+            "10000000".into(),
+        ),
+        ("INVITEGATE_LOG", "warn".into()),
+    ];
+    let command = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.args(args).envs(env.iter().map(|(k, v)| (k, v)));
+        c
+    };
+    if o.seed > 0 {
+        eprintln!("bench[{backend}]: seeding {} invitations and users", o.seed);
+        let n = o.seed.to_string();
+        status(command(&["bench-seed", "--invitations", &n, "--users", &n]))?;
+    }
+    // Enough single-use tokens for two register runs at well above the argon2 ceiling.
+    let registrations = 300 * o.duration as usize;
+    eprintln!(
+        "bench[{backend}]: creating {} invitations",
+        1000 + 2 * registrations
+    );
+    let tokens = mint(
+        &dir,
+        command(&["invitations", "import", "--no-email"]),
+        1000 + 2 * registrations,
+    )?;
+    let (valid, rest) = tokens.split_at(1000);
+    let (reg_a, reg_b) = rest.split_at(registrations);
+    let forged: Vec<String> = valid.iter().map(|l| forge(l)).collect();
+    for (name, lines) in [
+        ("valid", valid),
+        ("forged", &forged),
+        ("reg_a", reg_a),
+        ("reg_b", reg_b),
+    ] {
+        std::fs::write(dir.join(format!("{name}.tok")), lines.join("\n") + "\n")
+            .map_err(|e| e.to_string())?;
+    }
+    let key = command(&["api-key", "create", "--name", "bench", "--scope", "admin"])
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let key = String::from_utf8_lossy(&key.stdout).trim().to_string();
+    std::fs::write(dir.join("key"), &key).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let mut server = command(&["serve"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let result = measure(&mut server, &dir, port, o);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    result
+}
+
+fn measure(server: &mut Child, dir: &Path, port: u16, o: &Options) -> Result<Run, String> {
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > Duration::from_secs(60) || server.try_wait().ok().flatten().is_some() {
+            return Err(format!(
+                "the server did not start: see {}",
+                dir.join("server.log").display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let mut run = Run {
+        idle_rss_mib: rss_mib(server.id()),
+        ..Run::default()
+    };
+    let wrk = |mode: &str, tokens: &str, conns: u32, secs: u64| -> Result<Child, String> {
+        Command::new("wrk")
+            .args([
+                "-t2",
+                &format!("-c{conns}"),
+                &format!("-d{secs}s"),
+                "--timeout",
+                "10s",
+            ])
+            .args(["--latency", "-s"])
+            .arg(dir.parent().expect("work dir").join("bench.lua"))
+            .arg(&base)
+            .env("BENCH_MODE", mode)
+            .env("BENCH_TOKENS", dir.join(tokens))
+            .env("BENCH_THREADS", "2")
+            .env(
+                "BENCH_KEY",
+                std::fs::read_to_string(dir.join("key")).unwrap_or_default(),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("wrk: {e}"))
+    };
+    let d = o.duration;
+    let c = o.connections;
+    eprintln!("bench: warming up");
+    parse(wrk("verify", "valid.tok", c, 2)?)?;
+    eprintln!(
+        "bench: floor, policy, verify, forged, register, verify under registrations, list ({d} s each)"
+    );
+    run.floor = parse(wrk("floor", "valid.tok", c, d)?)?;
+    run.policy = parse(wrk("policy", "valid.tok", c, d)?)?;
+    run.verify = parse(wrk("verify", "valid.tok", c, d)?)?;
+    run.forged = parse(wrk("verify", "forged.tok", c, d)?)?;
+    run.register = parse(wrk("register", "reg_a.tok", c, d)?)?;
+    let background = wrk("register", "reg_b.tok", 32, d + 2)?;
+    std::thread::sleep(Duration::from_secs(1));
+    run.mixed = parse(wrk("verify", "valid.tok", c, d)?)?;
+    parse(background)?;
+    run.list = parse(wrk("list", "valid.tok", c, d)?)?;
+    run.bulk = bulk(dir, &base)?;
+    run.loaded_rss_mib = rss_mib(server.id());
+    Ok(run)
+}
+
+/// Times one `POST /api/v1/invitations/bulk` of 10,000 new addresses (with curl).
+fn bulk(dir: &Path, base: &str) -> Result<(f64, String), String> {
+    let rows: Vec<String> = (0..10_000)
+        .map(|i| format!("{{\"email\":\"bulk-{i}@example.com\"}}"))
+        .collect();
+    let file = dir.join("bulk.json");
+    std::fs::write(&file, format!("{{\"invitations\":[{}]}}", rows.join(",")))
+        .map_err(|e| e.to_string())?;
+    let key = std::fs::read_to_string(dir.join("key")).map_err(|e| e.to_string())?;
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}"])
+        .args(["-H", &format!("Authorization: Bearer {key}")])
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", file.display()))
+        .arg(format!("{base}/api/v1/invitations/bulk"))
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (code, seconds) = text.split_once(' ').ok_or("curl printed nothing")?;
+    Ok((seconds.trim().parse().unwrap_or(f64::NAN), code.to_string()))
+}
+
+/// The `token email` lines of `n` new invitations, created through `invitations import` (the
+/// same rules as the bulk API; no emails).
+fn mint(dir: &Path, mut import: Command, n: usize) -> Result<Vec<String>, String> {
+    let mut csv = String::from("email\n");
+    for i in 0..n {
+        let _ = writeln!(csv, "bench-{i}@example.com");
+    }
+    let file: PathBuf = dir.join("invitees.csv");
+    std::fs::write(&file, csv).map_err(|e| e.to_string())?;
+    let out = import
+        .arg(&file)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err("invitations import failed".into());
+    }
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            let token = cols.get(3)?.split("#token=").nth(1)?;
+            Some(format!("{token} {}", cols.get(1)?))
+        })
+        .collect();
+    if lines.len() != n {
+        return Err(format!(
+            "expected {n} invitations, import printed {}",
+            lines.len()
+        ));
+    }
+    Ok(lines)
+}
+
+/// The token of `line` with one character of its signature changed: well-formed, forged.
+fn forge(line: &str) -> String {
+    let token = line.split(' ').next().unwrap_or_default();
+    let (signed, tag) = token.rsplit_once('.').unwrap_or((token, ""));
+    let mut tag: Vec<char> = tag.chars().collect();
+    if let Some(c) = tag.first_mut() {
+        *c = if *c == 'A' { 'B' } else { 'A' };
+    }
+    format!("{signed}.{}", tag.into_iter().collect::<String>())
+}
+
+fn parse(child: Child) -> Result<Measured, String> {
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("@@ "))
+        .ok_or_else(|| format!("wrk printed no result:\n{text}"))?;
+    let v: Vec<f64> = line.split(' ').filter_map(|x| x.parse().ok()).collect();
+    match v[..] {
+        [rps, ok_rps, p50, p99, non2xx] => Ok(Measured {
+            rps,
+            ok_rps,
+            p50,
+            p99,
+            non2xx: non2xx as u64,
+        }),
+        _ => Err(format!("unreadable wrk result {line:?}")),
+    }
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn table(ceiling: f64, runs: &[(&str, Run)], o: &Options) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "\nwrk, {} connections, {} s per scenario; argon2id ceiling {ceiling:.1} hashes/s; {} seeded invitations and users\n",
+        o.connections, o.duration, o.seed
+    );
+    let _ = write!(t, "| scenario |");
+    for (b, _) in runs {
+        let _ = write!(t, " {b} |");
+    }
+    let _ = writeln!(t, " target |\n|---|{}---|", "---:|".repeat(runs.len()));
+    type Cell = fn(&Run, f64) -> String;
+    let rows: [(&str, Cell, &str); 11] = [
+        (
+            "HTTP floor (GET /healthz)",
+            |r, _| format!("{:.0} req/s", r.floor.rps),
+            "the reference",
+        ),
+        (
+            "GET /signup-policy (one read)",
+            |r, _| ratio(r.policy, r.floor.rps, "floor"),
+            "",
+        ),
+        (
+            "verify a valid token",
+            |r, _| ratio(r.verify, r.floor.rps, "floor"),
+            "near the floor",
+        ),
+        (
+            "verify a forged token",
+            |r, _| ratio(r.forged, r.floor.rps, "floor"),
+            "near the floor",
+        ),
+        (
+            "register, fresh token each",
+            |r, c| ratio(r.register, c, "ceiling"),
+            ">= 0.95 x ceiling",
+        ),
+        (
+            "verify while registering",
+            |r, _| format!("{:.0} req/s, p99 {:.1} ms", r.mixed.ok_rps, r.mixed.p99),
+            "p99 <= 50 ms",
+        ),
+        (
+            "verify latency p50 / p99",
+            |r, _| format!("{:.1} / {:.1} ms", r.verify.p50, r.verify.p99),
+            "",
+        ),
+        (
+            "admin list, 50 newest",
+            |r, _| format!("{:.0} req/s, p99 {:.1} ms", r.list.rps, r.list.p99),
+            "flat from 10^3 to 10^6",
+        ),
+        (
+            "bulk create 10,000",
+            |r, _| format!("{:.2} s (HTTP {})", r.bulk.0, r.bulk.1),
+            "<= 2 s on PostgreSQL",
+        ),
+        (
+            "RSS idle",
+            |r, _| format!("{:.0} MiB", r.idle_rss_mib),
+            "<= 40 MB",
+        ),
+        (
+            "RSS after the run",
+            |r, _| format!("{:.0} MiB", r.loaded_rss_mib),
+            "<= 120 MB",
+        ),
+    ];
+    for (name, cell, target) in rows {
+        let _ = write!(t, "| {name} |");
+        for (_, r) in runs {
+            let _ = write!(t, " {} |", cell(r, ceiling));
+        }
+        let _ = writeln!(t, " {target} |");
+    }
+    for (b, r) in runs {
+        let errors = [r.policy, r.verify, r.forged, r.register, r.mixed, r.list]
+            .iter()
+            .map(|m| m.non2xx)
+            .collect::<Vec<_>>();
+        let _ = writeln!(
+            t,
+            "\n{b}: non-2xx answers (policy, verify, forged, register, mixed, list): {errors:?}"
+        );
+    }
+    t
+}
+
+fn ratio(m: Measured, reference: f64, of: &str) -> String {
+    let rate = if of == "ceiling" { m.ok_rps } else { m.rps };
+    format!("{rate:.0}/s ({:.2} x {of})", rate / reference)
+}
