@@ -203,6 +203,9 @@ fn run_backend(bin: &Path, work: &Path, backend: &str, o: &Options) -> Result<Ru
         .stderr(Stdio::null())
         .output()
         .map_err(|e| e.to_string())?;
+    if !key.status.success() {
+        return Err("api-key create failed".into());
+    }
     let key = String::from_utf8_lossy(&key.stdout).trim().to_string();
     std::fs::write(dir.join("key"), &key).map_err(|e| e.to_string())?;
     let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;

@@ -53,7 +53,7 @@ impl PasswordIssue {
 }
 
 /// NFKC-normalises a password (NIST SP 800-63B rev. 4 §3.1.1.2). Never truncates, never folds case.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub fn normalize(password: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     password.nfkc().collect()
@@ -62,7 +62,7 @@ pub fn normalize(password: &str) -> String {
 /// NFKC-normalises a password (NIST SP 800-63B rev. 4 §3.1.1.2) with the browser's
 /// `String.prototype.normalize`, so the web bundles carry no Unicode tables of their own. The
 /// browser only previews the policy; the server normalises again and decides.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub fn normalize(password: &str) -> String {
     js_sys::JsString::from(password)
         .normalize("NFKC")

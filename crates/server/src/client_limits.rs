@@ -1,5 +1,6 @@
 //! Per-client limits as this node sees them: counts by client (an IPv4 address or an IPv6 /64)
-//! and fixed window, checked and counted under one lock, with what the other nodes reported.
+//! and fixed window, each checked and counted under its own lock, with what the other nodes
+//! reported.
 //! [`crate::ratelimit`] shares them through the database, audits failures and holds the exact
 //! per-account, per-recipient and per-inviter limits.
 
@@ -12,7 +13,6 @@ use invitegate_core::FieldCode;
 use invitegate_core::model::AuditAction;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 /// The current Unix time in seconds (wall clock: windows line up across nodes).
@@ -96,16 +96,28 @@ impl std::fmt::Display for CounterKey {
     }
 }
 
-/// A counter of this node in one window. Atomics, so that requests of one client check and
-/// count without a lock; a sync moves `pending` into `shared` adding first, so a concurrent
-/// check may over-count for an instant but never under-count.
+/// A counter of this node in one window. Its own lock: only requests of one client in one
+/// window ever wait for each other, and a check and its count (or a sync moving `pending`
+/// into `shared`) are one step.
 #[derive(Debug)]
 pub(crate) struct Local {
     pub(crate) window_end: i64,
+    pub(crate) counts: Mutex<Counts>,
+}
+
+/// The counts of a [`Local`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
     /// Counted here since the last sync (negative after refunds of synced counts).
-    pub(crate) pending: AtomicI64,
+    pub(crate) pending: i64,
     /// The shared total at the last sync.
-    pub(crate) shared: AtomicI64,
+    pub(crate) shared: i64,
+}
+
+impl Local {
+    pub(crate) fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().expect("limits lock")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -173,13 +185,14 @@ impl RateLimiters {
         let key = CounterKey::new(limit.name(), meta.ip_or_unspecified());
         let remote = self.remote_count(&key, start);
         self.local.get(&(key, start)).map_or(remote, |l| {
-            l.shared.load(Ordering::SeqCst).max(remote) + l.pending.load(Ordering::SeqCst)
+            let c = *l.counts();
+            c.shared.max(remote) + c.pending
         })
     }
 
     /// Adds `n` to the client's counter `kind` in the current window of `seconds`; with a
-    /// `max`, only when the count known before is below it (checked and counted in one
-    /// compare-and-swap, so concurrent requests cannot all slip under the limit).
+    /// `max`, only when the count known before is below it (checked and counted under the
+    /// counter's lock, so concurrent requests cannot all slip under the limit).
     /// `Err(retry_after)` when refused.
     pub(crate) fn add(
         &self,
@@ -201,28 +214,18 @@ impl RateLimiters {
                 .entry(slot)
                 .or_insert_with(|| Local {
                     window_end: end,
-                    pending: AtomicI64::new(0),
-                    shared: AtomicI64::new(0),
+                    counts: Mutex::default(),
                 })
                 .downgrade(),
         };
-        let mut pending = counter.pending.load(Ordering::SeqCst);
-        loop {
-            if let Some(max) = max
-                && counter.shared.load(Ordering::SeqCst).max(remote) + pending >= max
-            {
-                return Err((end - now).max(1) as u64);
-            }
-            match counter.pending.compare_exchange_weak(
-                pending,
-                pending + n,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => return Ok(()),
-                Err(current) => pending = current,
-            }
+        let mut counts = counter.counts();
+        if let Some(max) = max
+            && counts.shared.max(remote) + counts.pending >= max
+        {
+            return Err((end - now).max(1) as u64);
         }
+        counts.pending += n;
+        Ok(())
     }
 
     /// Takes one attempt against `limit`: 429 `rate_limited` (with `Retry-After` until the
@@ -265,7 +268,54 @@ impl RateLimiters {
 
 #[cfg(test)]
 mod tests {
-    use super::window;
+    use super::*;
+
+    #[test]
+    fn counter_keys_read_back_as_written() {
+        for ip in [
+            "203.0.113.9",
+            "2001:db8:1:2:3:4:5:6",
+            "::ffff:198.51.100.7",
+            "::",
+        ] {
+            let key = CounterKey::new(ALARM, ip.parse().unwrap());
+            assert_eq!(CounterKey::parse(&key.to_string()), Some(key), "{ip}");
+        }
+        assert_eq!(
+            CounterKey::new(ALARM, "2001:db8:1:2:3:4:5:6".parse().unwrap()).to_string(),
+            "ip.failures:2001:db8:1:2::",
+            "an IPv6 client is its /64"
+        );
+        assert_eq!(CounterKey::parse("ip.unknown:203.0.113.9"), None);
+        assert_eq!(CounterKey::parse("ip.failures:nonsense"), None);
+    }
+
+    #[test]
+    fn concurrent_attempts_never_pass_the_limit() {
+        let limits = RateLimiters::new(&crate::config::RateLimits {
+            verify_per_minute: 25,
+            ..crate::config::Config::default().rate_limits
+        });
+        let meta = RequestMeta {
+            ip: Some("203.0.113.9".parse().unwrap()),
+            user_agent: None,
+        };
+        let passed: usize = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..100)
+                            .filter(|_| limits.attempt(ClientLimit::VerifyFailures, &meta).is_ok())
+                            .count()
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).sum()
+        });
+        // The window may turn over during the test: then up to twice the limit.
+        assert!(passed == 25 || (passed > 25 && passed <= 50), "{passed}");
+        assert!(limits.attempt(ClientLimit::VerifyFailures, &meta).is_err() || passed > 25);
+    }
 
     #[test]
     fn windows_are_aligned_to_the_epoch() {

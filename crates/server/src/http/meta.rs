@@ -44,11 +44,11 @@ impl RequestMeta {
 /// The client address (see [`TrustedProxies::client_ip`]).
 pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
-    // Lossy, not skipped: a proxy appends the real client to the line the client sent, so a
-    // line with one non-ASCII byte from the client must still be walked.
     if trusted.is_empty() {
         return Some(peer.to_canonical());
     }
+    // Lossy, not skipped: a proxy appends the real client to the line the client sent, so a
+    // line with one non-ASCII byte from the client must still be walked.
     let lines: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")

@@ -25,8 +25,8 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
 
 /// Checks that `uri` may be registered as a redirect URI: absolute, without a fragment or a
 /// `*`, `https`, `http` on a loopback host, or a private-use scheme with a dot in it. Hosts
-/// are ASCII: an internationalised domain is registered in its `xn--` form, so no Unicode
-/// look-alike of a host can be (the URL parser is built without IDNA mapping).
+/// are ASCII: the URL parser is built without IDNA mapping (it keeps Unicode tables out of the
+/// web bundles), so an internationalised domain is registered in its `xn--` form.
 pub fn check_redirect_uri(uri: &str) -> Result<(), UriRejection> {
     if uri.contains('#') || uri.contains('*') {
         return Err(UriRejection::NotExact);

@@ -13,16 +13,15 @@ use crate::storage::{self, DbConn, counters};
 use invitegate_core::model::AuditAction;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
 
-/// An aggregated failure event held back until its sync commits: (client, action), failures,
-/// reasons.
 /// What a sync took from a counter: its window's end and the count to push.
 struct Taken {
     window_end: i64,
     pending: i64,
 }
 
+/// An aggregated failure event held back until its sync commits: (client, action), failures,
+/// reasons.
 type Kept = ((IpAddr, AuditAction), i64, BTreeMap<String, i64>);
 
 impl RateLimiters {
@@ -32,18 +31,18 @@ impl RateLimiters {
     /// error nothing is lost: the counts and events wait for the next sync.
     pub async fn sync(&self, state: &AppState) -> Result<(), ApiError> {
         let now = unix_now();
-        // Sorted, so that two nodes upserting the same clients lock rows in one order.
         self.local
-            .retain(|_, l| l.window_end > now || l.pending.load(Ordering::SeqCst) != 0);
+            .retain(|_, l| l.window_end > now || l.counts().pending != 0);
         let mut pending: Vec<(Slot, Taken)> = self
             .local
             .iter()
             .filter_map(|entry| {
                 let l = entry.value();
-                let n = l.pending.load(Ordering::SeqCst);
+                let mut counts = l.counts();
+                let n = counts.pending;
                 (n != 0).then(|| {
-                    l.shared.fetch_add(n, Ordering::SeqCst);
-                    l.pending.fetch_sub(n, Ordering::SeqCst);
+                    counts.shared += n;
+                    counts.pending = 0;
                     (
                         *entry.key(),
                         Taken {
@@ -54,7 +53,9 @@ impl RateLimiters {
                 })
             })
             .collect();
-        pending.sort_by_key(|a| a.0);
+        // Sorted as the stored keys sort, so that two nodes (of any version) upserting the
+        // same clients lock rows in one order.
+        pending.sort_by_cached_key(|(slot, _)| (slot.0.to_string(), slot.1));
         let clients: Vec<_> = self.aggregated.iter().map(|e| *e.key()).collect();
         let aggregated: Vec<_> = clients
             .into_iter()
@@ -111,8 +112,9 @@ impl RateLimiters {
             Err(e) => {
                 for (slot, n) in unsent {
                     if let Some(l) = self.local.get(&slot) {
-                        l.pending.fetch_add(n, Ordering::SeqCst);
-                        l.shared.fetch_sub(n, Ordering::SeqCst);
+                        let mut counts = l.counts();
+                        counts.pending += n;
+                        counts.shared -= n;
                     }
                 }
                 for (k, failures, reasons) in kept {
@@ -130,7 +132,7 @@ impl RateLimiters {
         }
         for (slot, total) in totals {
             if let Some(l) = self.local.get(&slot) {
-                l.shared.store(total, Ordering::SeqCst);
+                l.counts().shared = total;
             }
         }
         self.set_remote(hot.into_iter().map(|h| (h.key, h.window_start, h.count)));
