@@ -272,7 +272,7 @@ fn main() -> ExitCode {
         "bench" => bench::bench(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|web|openapi> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json\n  bench    measure verify, register and the HTTP floor on SQLite and PostgreSQL (release build, wrk)"
+                "usage: cargo xtask <run|test|web|openapi|bench|example> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json\n  bench    measure verify, register and the HTTP floor on SQLite and PostgreSQL (release build, wrk)\n  example  register the example host app with the local Invitegate and run it"
             );
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
