@@ -97,8 +97,8 @@ impl std::fmt::Display for CounterKey {
 }
 
 /// A counter of this node in one window. Its own lock: only requests of one client in one
-/// window ever wait for each other, and a check and its count (or a sync moving `pending`
-/// into `shared`) are one step.
+/// window ever wait for each other, and a check and its count (or a sync taking `pending`
+/// for its push) are one step.
 #[derive(Debug)]
 pub(crate) struct Local {
     pub(crate) window_end: i64,
@@ -110,8 +110,18 @@ pub(crate) struct Local {
 pub(crate) struct Counts {
     /// Counted here since the last sync (negative after refunds of synced counts).
     pub(crate) pending: i64,
+    /// Taken by a sync whose push has not answered yet: still counted on top of `shared`,
+    /// which does not hold it until the push returns the new total.
+    pub(crate) in_flight: i64,
     /// The shared total at the last sync.
     pub(crate) shared: i64,
+}
+
+impl Counts {
+    /// The count as this node knows it, with `remote` (what other nodes reported).
+    pub(crate) fn known(&self, remote: i64) -> i64 {
+        self.shared.max(remote) + self.in_flight + self.pending
+    }
 }
 
 impl Local {
@@ -184,10 +194,9 @@ impl RateLimiters {
         let (start, _) = window(unix_now(), MINUTE);
         let key = CounterKey::new(limit.name(), meta.ip_or_unspecified());
         let remote = self.remote_count(&key, start);
-        self.local.get(&(key, start)).map_or(remote, |l| {
-            let c = *l.counts();
-            c.shared.max(remote) + c.pending
-        })
+        self.local
+            .get(&(key, start))
+            .map_or(remote, |l| l.counts().known(remote))
     }
 
     /// Adds `n` to the client's counter `kind` in the current window of `seconds`; with a
@@ -220,7 +229,7 @@ impl RateLimiters {
         };
         let mut counts = counter.counts();
         if let Some(max) = max
-            && counts.shared.max(remote) + counts.pending >= max
+            && counts.known(remote) >= max
         {
             return Err((end - now).max(1) as u64);
         }

@@ -31,8 +31,10 @@ impl RateLimiters {
     /// error nothing is lost: the counts and events wait for the next sync.
     pub async fn sync(&self, state: &AppState) -> Result<(), ApiError> {
         let now = unix_now();
-        self.local
-            .retain(|_, l| l.window_end > now || l.counts().pending != 0);
+        self.local.retain(|_, l| {
+            let c = l.counts();
+            l.window_end > now || c.pending != 0 || c.in_flight != 0
+        });
         let mut pending: Vec<(Slot, Taken)> = self
             .local
             .iter()
@@ -41,7 +43,7 @@ impl RateLimiters {
                 let mut counts = l.counts();
                 let n = counts.pending;
                 (n != 0).then(|| {
-                    counts.shared += n;
+                    counts.in_flight += n;
                     counts.pending = 0;
                     (
                         *entry.key(),
@@ -114,7 +116,7 @@ impl RateLimiters {
                     if let Some(l) = self.local.get(&slot) {
                         let mut counts = l.counts();
                         counts.pending += n;
-                        counts.shared -= n;
+                        counts.in_flight -= n;
                     }
                 }
                 for (k, failures, reasons) in kept {
@@ -130,9 +132,12 @@ impl RateLimiters {
         for ip in alerts {
             tracing::warn!(ip = %ip, threshold, "security alert: repeated failures from one client");
         }
-        for (slot, total) in totals {
+        // `push` answers a total per counter it was given, in the same order.
+        for ((slot, total), (_, n)) in totals.into_iter().zip(unsent) {
             if let Some(l) = self.local.get(&slot) {
-                l.counts().shared = total;
+                let mut counts = l.counts();
+                counts.shared = total;
+                counts.in_flight -= n;
             }
         }
         self.set_remote(hot.into_iter().map(|h| (h.key, h.window_start, h.count)));
