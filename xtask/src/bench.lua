@@ -11,7 +11,9 @@ function init(args)
     if mode ~= "register" or i % threads == tid then table.insert(tokens, line) end
     i = i + 1
   end
-  n = (tid * 7919) % #tokens
+  assert(#tokens > 0, "no tokens in " .. os.getenv("BENCH_TOKENS"))
+  -- verifying threads start at different tokens; registering ones use their whole slice
+  if mode ~= "register" then n = (tid * 7919) % #tokens end
 end
 local json = { ["Content-Type"] = "application/json" }
 function request()
@@ -22,6 +24,7 @@ function request()
     return wrk.format("GET", "/api/v1/invitations?limit=50", { ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY") })
   end
   if mode == "register" then
+    -- out of tokens: stop (the request wrk still sends reuses one and is refused: mint more)
     if n > #tokens then wrk.thread:stop(); n = #tokens end
     local token, email = tokens[n]:match("^(%S+) (%S+)$")
     return wrk.format("POST", "/api/v1/register", json, string.format(
