@@ -8,8 +8,8 @@ use crate::tokens::hash_token;
 use invitegate_core::model::{ActorType, Role};
 use std::process::ExitCode;
 
-/// Rows per insert statement and transaction (23 columns × 1,000 stays under SQLite's 32,766
-/// bound parameters).
+/// Rows per insert statement and transaction (23 columns × 1,000 bound parameters on
+/// PostgreSQL, under its 65,535).
 const BATCH: usize = 1_000;
 
 /// Inserts `n_invitations` invitations (a quarter each pending, accepted, expired and revoked,

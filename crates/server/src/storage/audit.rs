@@ -75,16 +75,10 @@ pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts events with one statement per 1,000 (11 columns each: under SQLite's 32,766 bound
-/// parameters).
+/// Inserts events, a statement per 1,000 on PostgreSQL (see [`super::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
     for chunk in rows.chunks(1_000) {
-        // Multi-row inserts exist per backend only, not through the MultiConnection.
-        let insert = diesel::insert_into(a::audit_events).values(chunk);
-        match conn {
-            DbConn::Pg(c) => insert.execute(c),
-            DbConn::Sqlite(c) => insert.execute(c),
-        }?;
+        super::insert_rows!(conn, a::audit_events, chunk)?;
     }
     Ok(())
 }

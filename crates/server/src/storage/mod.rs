@@ -30,6 +30,21 @@ use std::time::Duration;
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// Inserts `$rows` (a slice of `Insertable` rows) into `$table` on `$conn`, returning the
+/// `QueryResult` of the count. Multi-row inserts exist per backend only, not through the
+/// MultiConnection: one statement on PostgreSQL; on SQLite diesel inserts row by row (rows
+/// with optional columns), inside the caller's transaction.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let insert = diesel::insert_into($table).values($rows);
+        match $conn {
+            $crate::storage::DbConn::Pg(c) => insert.execute(c),
+            $crate::storage::DbConn::Sqlite(c) => insert.execute(c),
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

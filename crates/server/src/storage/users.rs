@@ -59,15 +59,9 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts many users in one statement (seeding; at most 2,000 rows for SQLite).
+/// Inserts many users (seeding; see [`super::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[UserRow]) -> QueryResult<()> {
-    // Multi-row inserts exist per backend only, not through the MultiConnection.
-    let insert = diesel::insert_into(u::users).values(rows);
-    match conn {
-        DbConn::Pg(c) => insert.execute(c),
-        DbConn::Sqlite(c) => insert.execute(c),
-    }
-    .map(|_| ())
+    super::insert_rows!(conn, u::users, rows).map(|_| ())
 }
 
 /// The user with this normalised email.

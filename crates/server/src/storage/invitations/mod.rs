@@ -36,15 +36,9 @@ pub fn insert(conn: &mut DbConn, row: &InvitationRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts many invitations in one statement (seeding; at most 1,000 rows for SQLite).
+/// Inserts many invitations (seeding; see [`crate::storage::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[InvitationRow]) -> QueryResult<()> {
-    // Multi-row inserts exist per backend only, not through the MultiConnection.
-    let insert = diesel::insert_into(i::invitations).values(rows);
-    match conn {
-        DbConn::Pg(c) => insert.execute(c),
-        DbConn::Sqlite(c) => insert.execute(c),
-    }
-    .map(|_| ())
+    crate::storage::insert_rows!(conn, i::invitations, rows).map(|_| ())
 }
 
 /// The invitation with this token hash.
