@@ -197,12 +197,7 @@ async fn a_reused_code_is_refused_and_revokes_what_the_first_use_issued(b: Backe
             .unwrap()
             .contains("invalid_token")
     );
-    let refreshed = rp
-        .client()
-        .exchange_refresh_token(first.refresh_token().unwrap())
-        .unwrap()
-        .request_async(&send)
-        .await;
+    let refreshed = rp.refresh(first.refresh_token().unwrap()).await;
     assert!(refreshed.is_err(), "and so is its refresh token");
 }
 

@@ -134,12 +134,7 @@ async fn logout_ends_the_session_and_its_grants(b: Backend) {
         Some("https://app.example.com/?state=s1")
     );
     assert_problem(ann_api.me().await, 401, ErrorCode::Unauthenticated);
-    let refreshed = rp
-        .client()
-        .exchange_refresh_token(tokens.refresh_token().unwrap())
-        .unwrap()
-        .request_async(&send)
-        .await;
+    let refreshed = rp.refresh(tokens.refresh_token().unwrap()).await;
     assert!(refreshed.is_err(), "the grants of the session end with it");
 }
 
@@ -189,12 +184,7 @@ async fn concurrent_uses_of_one_code_give_one_set_of_tokens_and_then_none(b: Bac
         .await
         .unwrap();
     assert_eq!(info.status(), 401);
-    let refreshed = rp
-        .client()
-        .exchange_refresh_token(tokens.refresh_token().unwrap())
-        .unwrap()
-        .request_async(&send)
-        .await;
+    let refreshed = rp.refresh(tokens.refresh_token().unwrap()).await;
     assert!(refreshed.is_err());
 }
 
@@ -308,13 +298,7 @@ async fn key_rotation_keeps_existing_app_sessions_valid(b: Backend) {
         .unwrap();
     assert_eq!(info.status(), 200, "tokens of the retired key keep working");
     // New tokens are signed by the new key; an RP that fetches the JWKS again verifies both.
-    let after = rp
-        .client()
-        .exchange_refresh_token(before.refresh_token().unwrap())
-        .unwrap()
-        .request_async(&send)
-        .await
-        .unwrap();
+    let after = rp.refresh(before.refresh_token().unwrap()).await.unwrap();
     let new_kid = kid(&after.id_token().unwrap().to_string());
     assert_ne!(new_kid, old_kid);
     let fresh = Rp {
@@ -431,10 +415,7 @@ async fn dead_grants_are_purged_and_live_ones_kept(b: Backend) {
         })
         .await;
     assert_eq!(purged, 1, "only the code never exchanged");
-    rp.client()
-        .exchange_refresh_token(live.refresh_token().unwrap())
-        .unwrap()
-        .request_async(&send)
+    rp.refresh(live.refresh_token().unwrap())
         .await
         .expect("the live grant was kept");
 }

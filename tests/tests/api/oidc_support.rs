@@ -61,6 +61,18 @@ impl Rp {
         )
     }
 
+    /// Exchanges `token` at the token endpoint, as the relying party library does.
+    pub async fn refresh(
+        &self,
+        token: &openidconnect::RefreshToken,
+    ) -> Result<openidconnect::core::CoreTokenResponse, impl std::fmt::Debug> {
+        self.client()
+            .exchange_refresh_token(token)
+            .unwrap()
+            .request_async(&send)
+            .await
+    }
+
     /// An authorization URL with PKCE S256 and `scopes` (besides `openid`).
     pub fn authorize_url(&self, scopes: &[&str]) -> (url::Url, CsrfToken, Nonce, PkceCodeVerifier) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
