@@ -8,6 +8,7 @@ both_backends!(
     fifty_registrations_with_one_single_use_token_make_one_account,
     twenty_redemptions_of_a_three_use_link_make_three_accounts,
     a_member_racing_past_the_quota_cannot_exceed_it,
+    bulk_creations_racing_on_the_same_addresses_invite_each_once,
 );
 
 async fn fifty_registrations_with_one_single_use_token_make_one_account(b: Backend) {
@@ -133,4 +134,50 @@ async fn a_member_racing_past_the_quota_cannot_exceed_it(b: Backend) {
         (me.invite_quota.used, me.invite_quota.remaining),
         (5, Some(0))
     );
+}
+
+/// Four bulk creations of the same 300 addresses (two chunks each) at once, from four keys:
+/// each address gets one invitation and one email; every other row says `already_invited`.
+async fn bulk_creations_racing_on_the_same_addresses_invite_each_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let before = app.count_invitations().await;
+    let mut keys = Vec::new();
+    for _ in 0..4 {
+        keys.push(
+            app.api_key(&admin, &[invitegate_core::model::Scope::InvitationsWrite])
+                .await,
+        );
+    }
+    let rows: Vec<CreateInvitationRequest> = (0..300)
+        .map(|i| email_req(&format!("crowd{i}@example.com")))
+        .collect();
+    let body = BulkCreateRequest {
+        invitations: rows,
+        dry_run: false,
+    };
+    let runs = keys.iter().map(|key| key.bulk_create_invitations(&body));
+    let results: Vec<BulkCreateResponse> = join_all(runs)
+        .await
+        .into_iter()
+        .map(|r| r.expect("every bulk call succeeds"))
+        .collect();
+    for i in 0..300 {
+        let statuses: Vec<BulkStatus> = results.iter().map(|r| r.results[i].status).collect();
+        let created = statuses
+            .iter()
+            .filter(|s| **s == BulkStatus::Created)
+            .count();
+        let invited = statuses
+            .iter()
+            .filter(|s| **s == BulkStatus::AlreadyInvited)
+            .count();
+        assert_eq!((created, invited), (1, 3), "row {i}: {statuses:?}");
+    }
+    assert_eq!(app.count_invitations().await, before + 300);
+    let emails = app.emails().await;
+    for i in [0, 199, 200, 299] {
+        let to = format!("To: crowd{i}@example.com");
+        assert_eq!(emails.iter().filter(|m| m.contains(&to)).count(), 1, "{to}");
+    }
 }

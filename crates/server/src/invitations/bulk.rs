@@ -1,21 +1,21 @@
 //! Bulk creation: a result per row, a summary, and a dry run. Rows are processed in chunks,
-//! one transaction per chunk and a savepoint per row, so one bad row never spoils the others.
+//! one transaction per chunk, each chunk created a set at a time ([`super::batch`]); one bad
+//! row never spoils the others.
 
-use super::rules::{self, Binding, CreateError, Inviter};
+use super::rules::{self, Binding, CreateError, Inviter, NewInvitation};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
 use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
 use crate::storage;
-use invitegate_core::ErrorCode;
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
     BulkCreateRequest, BulkCreateResponse, BulkResult, BulkStatus, BulkSummary,
     CreateInvitationRequest, MAX_BULK_ITEMS,
 };
 use invitegate_core::model::Role;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Most bytes in a bulk body (10,000 rows).
@@ -101,37 +101,40 @@ pub async fn process_chunk(
         .db(move |conn| {
             let now = storage::now();
             let work = |conn: &mut storage::DbConn| -> Result<Vec<BulkResult>, ApiError> {
+                let news: Vec<NewInvitation> = todo.iter().map(|(_, new)| new.clone()).collect();
+                let outcomes = super::batch::create_many_in_tx(conn, &st, &inviter, &news, &meta)?;
+                let mut organizations = HashMap::new();
                 let mut out = Vec::with_capacity(todo.len());
-                for (index, new) in &todo {
+                for ((index, new), created) in todo.iter().zip(outcomes) {
                     let email = match &new.binding {
                         Binding::Email(e) => Some(e.as_str().to_string()),
                         Binding::Domain(d) => Some(d.clone()),
                         Binding::Open => None,
                     };
-                    let created = crate::storage::savepoint(conn, |conn| {
-                        rules::create_in_tx(conn, &st, &inviter, new, false, &meta)
-                    });
                     out.push(match created {
                         Ok((inv, token)) => {
-                            let full = rules::with_token(conn, &st, &inv, token, now)?;
+                            if let Some(id) = &inv.organization_id
+                                && !organizations.contains_key(id)
+                            {
+                                let org = storage::invitations::organization_of(conn, &inv)?;
+                                organizations.insert(id.clone(), org);
+                            }
+                            let org = inv
+                                .organization_id
+                                .as_ref()
+                                .and_then(|id| organizations[id].as_ref());
                             BulkResult {
-                                invitation: Some(full.invitation),
-                                token: Some(full.token),
-                                url: Some(full.url),
+                                invitation: Some(inv.to_api_in(now, org)),
+                                url: Some(st.link("/invite", &token)),
+                                token: Some(token),
                                 ..row(*index, email, BulkStatus::Created)
                             }
                         }
-                        Err(CreateError::EmailRegistered) => {
+                        Err(CreateError::EmailRegistered | CreateError::AlreadyMember) => {
                             row(*index, email, BulkStatus::AlreadyRegistered)
                         }
                         Err(CreateError::InvitationPending(_)) => {
                             row(*index, email, BulkStatus::AlreadyInvited)
-                        }
-                        Err(CreateError::QuotaExceeded) => {
-                            return Err(ApiError::new(ErrorCode::InviteQuotaExceeded));
-                        }
-                        Err(CreateError::AlreadyMember) => {
-                            row(*index, email, BulkStatus::AlreadyRegistered)
                         }
                         Err(CreateError::OrganizationNotFound) => BulkResult {
                             error: Some(
@@ -146,8 +149,11 @@ pub async fn process_chunk(
                             ),
                             ..row(*index, email, BulkStatus::Invalid)
                         },
-                        Err(e @ CreateError::OrganizationForbidden) => return Err(e.into()),
-                        Err(CreateError::Db(e)) => return Err(e.into()),
+                        Err(
+                            e @ (CreateError::QuotaExceeded
+                            | CreateError::OrganizationForbidden
+                            | CreateError::Db(_)),
+                        ) => return Err(e.into()),
                     });
                 }
                 Ok(out)

@@ -124,7 +124,7 @@ impl Inviter {
 /// `owner`); its members as `member` when `members_can_invite`. Returns whether the inviter
 /// manages the organisation (no quota then). A missing organisation, or one the inviter does
 /// not belong to, is 404.
-fn may_invite_into(
+pub(super) fn may_invite_into(
     conn: &mut DbConn,
     inviter: &Inviter,
     org: &str,
@@ -176,11 +176,7 @@ pub fn create_in_tx(
             return Err(CreateError::QuotaExceeded);
         }
     }
-    let (email, domain) = match &new.binding {
-        Binding::Email(e) => (Some(e.as_str().to_string()), None),
-        Binding::Domain(d) => (None, Some(d.clone())),
-        Binding::Open => (None, None),
-    };
+    let email = new.email().map(|e| e.as_str().to_string());
     // Whether the invitation reserves its address (one live invitation per address) and
     // whether its email is an existing-account notice instead of an invitation.
     let (mut reserve, mut registered) = (email.is_some(), false);
@@ -208,19 +204,64 @@ pub fn create_in_tx(
         reserve &= !registered;
     }
     if let Some(id) = &new.client_id
-        && storage::oauth::client_by_client_id(conn, id)?
-            .and_then(|c| c.initiate_login_uri)
-            .is_none()
+        && !client_accepted(conn, id)?
     {
         return Err(CreateError::ClientNotFound);
     }
+    let (mut row, token) = new_row(state, inviter, new, reserve, bootstrap, now);
+    // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
+    let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));
+    match inserted {
+        Err(e) if storage::is_unique_violation(&e) && inviter.conceals_accounts => {
+            row.pending_email = None;
+            invitations::insert(conn, &row)?;
+        }
+        Err(e) if storage::is_unique_violation(&e) => {
+            return Err(CreateError::InvitationPending(None));
+        }
+        other => other?,
+    }
+    created_event(inviter, new, &row).write(conn, meta)?;
+    // Every invitation email draws on the address's budget, so no inviter (a member revoking
+    // and re-inviting, say) can flood a mailbox; an existing account gets a sign-in notice.
+    if new.send_email
+        && let Some(e) = &email
+        && email_budget(conn, state, e, EmailClass::Invitation)?
+    {
+        mail::enqueue(conn, &message(state, inviter, &row, &token, registered))?;
+    }
+    Ok((row, token))
+}
+
+/// Whether `client_id` names a registered client that invitations may continue to (one with
+/// an `initiate_login_uri`).
+pub(super) fn client_accepted(conn: &mut DbConn, client_id: &str) -> storage::DbResult<bool> {
+    Ok(storage::oauth::client_by_client_id(conn, client_id)?
+        .and_then(|c| c.initiate_login_uri)
+        .is_some())
+}
+
+/// The row of `new` with a fresh token, reserving its address when `reserve`.
+pub(super) fn new_row(
+    state: &AppState,
+    inviter: &Inviter,
+    new: &NewInvitation,
+    reserve: bool,
+    bootstrap: bool,
+    now: chrono::NaiveDateTime,
+) -> (InvitationRow, String) {
+    let (email, domain) = match &new.binding {
+        Binding::Email(e) => (Some(e.as_str().to_string()), None),
+        Binding::Domain(d) => (None, Some(d.clone())),
+        Binding::Open => (None, None),
+    };
     let token = state.keys.issue(Purpose::Invitation);
-    let mut row = InvitationRow {
+    let row = InvitationRow {
         id: storage::new_id(),
         token_hash: hash_token(&token),
-        email: email.clone(),
         pending_email: email.clone().filter(|_| reserve),
-        email_domain: domain.clone(),
+        email,
+        email_domain: domain,
         role: new.role,
         max_uses: new.max_uses,
         uses: 0,
@@ -240,45 +281,44 @@ pub fn create_in_tx(
         declined_at: None,
         client_id: new.client_id.clone(),
     };
-    // A savepoint, so a lost race on the address reservation leaves the outer transaction usable.
-    let inserted = crate::storage::savepoint(conn, |conn| invitations::insert(conn, &row));
-    match inserted {
-        Err(e) if storage::is_unique_violation(&e) && inviter.conceals_accounts => {
-            row.pending_email = None;
-            invitations::insert(conn, &row)?;
-        }
-        Err(e) if storage::is_unique_violation(&e) => {
-            return Err(CreateError::InvitationPending(None));
-        }
-        other => other?,
-    }
+    (row, token)
+}
+
+/// The `invitation.created` event of `row`.
+pub(super) fn created_event(
+    inviter: &Inviter,
+    new: &NewInvitation,
+    row: &InvitationRow,
+) -> AuditEntry {
     AuditEntry::success(AuditAction::InvitationCreated)
         .actor(Some(inviter.actor.clone()))
         .target("invitation", row.id.clone())
         .details(serde_json::json!({
-            "email": email, "email_domain": domain, "role": new.role, "max_uses": new.max_uses,
-            "expires_at": utc(row.expires_at), "bootstrap": bootstrap,
+            "email": row.email, "email_domain": row.email_domain, "role": new.role,
+            "max_uses": new.max_uses, "expires_at": utc(row.expires_at), "bootstrap": row.bootstrap,
             "organization_id": row.organization_id, "organization_role": row.organization_role,
         }))
-        .write(conn, meta)?;
-    // Every invitation email draws on the address's budget, so no inviter (a member revoking
-    // and re-inviting, say) can flood a mailbox; an existing account gets a sign-in notice.
-    if new.send_email
-        && let Some(e) = &email
-        && email_budget(conn, state, e, EmailClass::Invitation)?
-    {
-        let message = if registered {
-            state.templates.existing_account(e, &state.login_link(e))
-        } else {
-            state.templates.invitation(
-                e,
-                &inviter.display_name,
-                &state.link("/invite", &token),
-                utc(row.expires_at),
-                row.note.as_deref(),
-            )
-        };
-        mail::enqueue(conn, &message)?;
+}
+
+/// The email of an invitation to `row.email`: the invitation itself, or a sign-in notice when
+/// the address already has an account (`registered`).
+pub(super) fn message(
+    state: &AppState,
+    inviter: &Inviter,
+    row: &InvitationRow,
+    token: &str,
+    registered: bool,
+) -> mail::OutgoingEmail {
+    let to = row.email.as_deref().unwrap_or_default();
+    if registered {
+        state.templates.existing_account(to, &state.login_link(to))
+    } else {
+        state.templates.invitation(
+            to,
+            &inviter.display_name,
+            &state.link("/invite", token),
+            utc(row.expires_at),
+            row.note.as_deref(),
+        )
     }
-    Ok((row, token))
 }

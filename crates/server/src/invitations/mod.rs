@@ -1,5 +1,6 @@
 //! Invitation endpoints: verify, create, bulk create, list, get, revoke, resend.
 
+mod batch;
 pub mod bulk;
 mod creation;
 pub mod lifecycle;

@@ -52,6 +52,16 @@ pub struct NewInvitation {
     pub client_id: Option<String>,
 }
 
+impl NewInvitation {
+    /// The address it is bound to, if any.
+    pub fn email(&self) -> Option<&Email> {
+        match &self.binding {
+            Binding::Email(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 fn push(errors: &mut FieldErrors, field: &str, code: FieldCode) {
     errors.entry(field.to_string()).or_default().push(code);
 }

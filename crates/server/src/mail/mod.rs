@@ -52,10 +52,15 @@ pub fn scrubbed_email(payload: &str) -> String {
 
 /// Queues `email` on `conn` (inside the caller's transaction).
 pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbResult<()> {
+    enqueue_all(conn, std::slice::from_ref(email))
+}
+
+/// Queues `emails` in one insert (see [`enqueue`]).
+pub fn enqueue_all(conn: &mut DbConn, emails: &[OutgoingEmail]) -> crate::storage::DbResult<()> {
     let now = storage::now();
-    outbox::insert(
-        conn,
-        &OutboxRow {
+    let rows: Vec<OutboxRow> = emails
+        .iter()
+        .map(|email| OutboxRow {
             id: storage::new_id(),
             kind: OutboxKind::Email,
             payload: serde_json::to_string(email).expect("serialisable"),
@@ -68,6 +73,7 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbRe
             last_error: None,
             endpoint_id: None,
             response_status: None,
-        },
-    )
+        })
+        .collect();
+    outbox::insert_many(conn, &rows)
 }

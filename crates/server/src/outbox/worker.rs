@@ -19,19 +19,28 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
     (base * jitter).round().max(1.0) as i64
 }
 
+/// Items claimed at a time.
+const BATCH: usize = 20;
+
 /// Delivers outbox items until the process ends: wakes after a commit that enqueued
-/// something, or every second. Items are claimed with a lease, so several processes on one
-/// database never send the same item at the same time, and an item claimed by a process that
-/// died is picked up again when its lease ends.
+/// something, or every second, and goes on without waiting while batches come back full (a
+/// bulk creation's thousands of emails leave at the transport's pace, not 20 a second). Items
+/// are claimed with a lease, so several processes on one database never send the same item at
+/// the same time, and an item claimed by a process that died is picked up again when its
+/// lease ends.
 pub async fn run_worker(state: Arc<AppState>) {
+    let mut backlog = false;
     loop {
-        let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_wakeup.notified()).await;
+        if !backlog {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), state.outbox_wakeup.notified()).await;
+        }
         let claimed = state
             .db(|conn| {
                 let now = storage::now();
                 let lease = now + chrono::Duration::seconds(120);
                 let mut items = Vec::new();
-                for id in outbox::due(conn, now, 20)? {
+                for id in outbox::due(conn, now, BATCH as i64)? {
                     if let Some(item) = outbox::claim(conn, &id, now, lease)? {
                         items.push(item);
                     }
@@ -43,9 +52,11 @@ pub async fn run_worker(state: Arc<AppState>) {
             Ok(items) => items,
             Err(e) => {
                 tracing::debug!(error = %e, "outbox worker could not reach the database");
+                backlog = false;
                 continue;
             }
         };
+        backlog = items.len() == BATCH;
         for item in items {
             let (response_status, outcome) =
                 if item.kind == invitegate_core::model::OutboxKind::Webhook {

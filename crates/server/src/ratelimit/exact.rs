@@ -87,19 +87,49 @@ pub fn email_budget(
     to: &str,
     class: EmailClass,
 ) -> crate::storage::DbResult<bool> {
+    Ok(email_budgets(conn, state, &[to], class)?[0])
+}
+
+/// [`email_budget`] for each of `recipients` in one statement, in order: of several addresses
+/// reaching one mailbox, the first ones take what is left of its budget.
+pub fn email_budgets(
+    conn: &mut DbConn,
+    state: &AppState,
+    recipients: &[&str],
+    class: EmailClass,
+) -> crate::storage::DbResult<Vec<bool>> {
     let kind = match class {
         EmailClass::Account => kinds::RECIPIENT_ACCOUNT_EMAILS,
         EmailClass::Invitation => kinds::RECIPIENT_INVITATION_EMAILS,
     };
-    let allowed = take(
-        conn,
-        kind,
-        &mailbox(to),
-        3600,
-        state.config.rate_limits.emails_per_recipient_per_hour,
-    )?
-    .is_ok();
-    if !allowed {
+    let keys: Vec<String> = recipients
+        .iter()
+        .map(|to| format!("{kind}:{}", mailbox(to)))
+        .collect();
+    let mut adds: Vec<(String, i64)> = Vec::new();
+    for key in &keys {
+        match adds.iter_mut().find(|(k, _)| k == key) {
+            Some((_, n)) => *n += 1,
+            None => adds.push((key.clone(), 1)),
+        }
+    }
+    let (start, end) = window(unix_now(), 3600);
+    let totals = counters::add_many(conn, &adds, start, end)?;
+    let limit = i64::from(state.config.rate_limits.emails_per_recipient_per_hour);
+    // The value before this statement, per key, counted up as the addresses are taken in order.
+    let mut taken: std::collections::HashMap<&str, i64> = adds
+        .iter()
+        .map(|(k, n)| (k.as_str(), totals.get(k).copied().unwrap_or(i64::MAX) - n))
+        .collect();
+    let allowed: Vec<bool> = keys
+        .iter()
+        .map(|k| {
+            let before = taken.get_mut(k.as_str()).expect("every key was added");
+            *before = before.saturating_add(1);
+            *before <= limit
+        })
+        .collect();
+    if allowed.iter().any(|a| !a) {
         tracing::info!(
             ?class,
             "email budget of a recipient spent; message not sent"

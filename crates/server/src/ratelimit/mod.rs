@@ -25,7 +25,9 @@ mod sync;
 use crate::client_limits::{ALARM, MINUTE};
 pub use crate::client_limits::{ALARM_WINDOW_SECONDS, ClientLimit, RateLimiters, unix_now, window};
 pub use accounts::{LoginAttempt, refund_login, take_login};
-pub use exact::{EmailClass, add, email_budget, kinds, mailbox, take, take_invitation};
+pub use exact::{
+    EmailClass, add, email_budget, email_budgets, kinds, mailbox, take, take_invitation,
+};
 pub use sync::run_sync;
 
 impl RateLimiters {

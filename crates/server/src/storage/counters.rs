@@ -5,12 +5,7 @@ use super::DbConn;
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{BigInt, Text};
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    count: i64,
-}
+use std::collections::HashMap;
 
 /// A counter's value in one window.
 #[derive(Debug, Clone)]
@@ -32,36 +27,77 @@ pub fn add(
     window_end: i64,
     n: i64,
 ) -> QueryResult<i64> {
-    const UPSERT: &str = "INSERT INTO rate_counters (key, window_start, window_end, count) \
-        VALUES ({1}, {2}, {3}, {4}) ON CONFLICT (key, window_start) \
-        DO UPDATE SET count = rate_counters.count + excluded.count RETURNING count";
-    let row: Count = match conn {
-        DbConn::Pg(c) => sql_query(
-            UPSERT
-                .replace("{1}", "$1")
-                .replace("{2}", "$2")
-                .replace("{3}", "$3")
-                .replace("{4}", "$4"),
-        )
-        .bind::<Text, _>(key)
-        .bind::<BigInt, _>(window_start)
-        .bind::<BigInt, _>(window_end)
-        .bind::<BigInt, _>(n)
-        .get_result(c)?,
-        DbConn::Sqlite(c) => sql_query(
-            UPSERT
-                .replace("{1}", "?")
-                .replace("{2}", "?")
-                .replace("{3}", "?")
-                .replace("{4}", "?"),
-        )
-        .bind::<Text, _>(key)
-        .bind::<BigInt, _>(window_start)
-        .bind::<BigInt, _>(window_end)
-        .bind::<BigInt, _>(n)
-        .get_result(c)?,
+    let mut totals = add_many(conn, &[(key.to_string(), n)], window_start, window_end)?;
+    totals.remove(key).ok_or(diesel::result::Error::NotFound)
+}
+
+#[derive(QueryableByName)]
+struct KeyCount {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// [`add`] for many counters of one window in one statement: `adds` pairs distinct keys with
+/// their increments; returns each key's new value.
+pub fn add_many(
+    conn: &mut DbConn,
+    adds: &[(String, i64)],
+    window_start: i64,
+    window_end: i64,
+) -> QueryResult<HashMap<String, i64>> {
+    if adds.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders = |numbered: bool| {
+        (0..adds.len())
+            .map(|r| match numbered {
+                true => format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * r + 1,
+                    4 * r + 2,
+                    4 * r + 3,
+                    4 * r + 4
+                ),
+                false => "(?, ?, ?, ?)".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    Ok(row.count)
+    let upsert = |values: String| {
+        format!(
+            "INSERT INTO rate_counters (key, window_start, window_end, count) VALUES {values} \
+             ON CONFLICT (key, window_start) \
+             DO UPDATE SET count = rate_counters.count + excluded.count RETURNING key, count"
+        )
+    };
+    let rows: Vec<KeyCount> = match conn {
+        DbConn::Pg(c) => {
+            let mut q = sql_query(upsert(placeholders(true))).into_boxed::<diesel::pg::Pg>();
+            for (key, n) in adds {
+                q = q
+                    .bind::<Text, _>(key.clone())
+                    .bind::<BigInt, _>(window_start)
+                    .bind::<BigInt, _>(window_end)
+                    .bind::<BigInt, _>(*n);
+            }
+            q.load(c)?
+        }
+        DbConn::Sqlite(c) => {
+            let mut q =
+                sql_query(upsert(placeholders(false))).into_boxed::<diesel::sqlite::Sqlite>();
+            for (key, n) in adds {
+                q = q
+                    .bind::<Text, _>(key.clone())
+                    .bind::<BigInt, _>(window_start)
+                    .bind::<BigInt, _>(window_end)
+                    .bind::<BigInt, _>(*n);
+            }
+            q.load(c)?
+        }
+    };
+    Ok(rows.into_iter().map(|r| (r.key, r.count)).collect())
 }
 
 /// Counters of windows still open at `now` whose value reached `at_least`: what other nodes

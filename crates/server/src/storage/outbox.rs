@@ -92,6 +92,14 @@ pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Enqueues items, a statement per 1,000 on PostgreSQL (see [`super::insert_rows`]).
+pub fn insert_many(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(1_000) {
+        super::insert_rows!(conn, o::outbox, chunk)?;
+    }
+    Ok(())
+}
+
 /// Ids of up to `limit` items due at `now` whose lease is free.
 pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
     o::outbox

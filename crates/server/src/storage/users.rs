@@ -83,6 +83,18 @@ pub fn email_exists(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
+/// Which of `emails` (normalised) have an account: one statement.
+pub fn existing_emails(
+    conn: &mut DbConn,
+    emails: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let found: Vec<String> = u::users
+        .filter(u::email.eq_any(emails))
+        .select(u::email)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
 /// Whether any active administrator exists.
 pub fn active_admin_exists(conn: &mut DbConn) -> QueryResult<bool> {
     let n: i64 = u::users

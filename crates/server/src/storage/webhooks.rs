@@ -99,12 +99,13 @@ pub fn enqueue_for(conn: &mut DbConn, event: &AuditRow) -> diesel::QueryResult<(
 }
 
 /// Queues a delivery of each of `events` to every active endpoint subscribed to its action:
-/// one read of the endpoints for all of them.
+/// one read of the endpoints and one insert for all of them.
 pub fn enqueue_for_all(conn: &mut DbConn, events: &[AuditRow]) -> diesel::QueryResult<()> {
     let endpoints = active(conn)?;
     if endpoints.is_empty() {
         return Ok(());
     }
+    let mut rows = Vec::new();
     for event in events {
         let api = event.to_api();
         let payload =
@@ -112,24 +113,21 @@ pub fn enqueue_for_all(conn: &mut DbConn, events: &[AuditRow]) -> diesel::QueryR
                 .to_string();
         for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
             let now = super::now();
-            outbox::insert(
-                conn,
-                &OutboxRow {
-                    id: format!("msg_{}", super::new_id().replace('-', "")),
-                    kind: OutboxKind::Webhook,
-                    payload: payload.clone(),
-                    status: outbox::PENDING,
-                    attempts: 0,
-                    next_attempt_at: now,
-                    locked_until: None,
-                    created_at: now,
-                    sent_at: None,
-                    last_error: None,
-                    endpoint_id: Some(endpoint.id.clone()),
-                    response_status: None,
-                },
-            )?;
+            rows.push(OutboxRow {
+                id: format!("msg_{}", super::new_id().replace('-', "")),
+                kind: OutboxKind::Webhook,
+                payload: payload.clone(),
+                status: outbox::PENDING,
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                created_at: now,
+                sent_at: None,
+                last_error: None,
+                endpoint_id: Some(endpoint.id.clone()),
+                response_status: None,
+            });
         }
     }
-    Ok(())
+    outbox::insert_many(conn, &rows)
 }

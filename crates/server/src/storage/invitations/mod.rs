@@ -82,6 +82,38 @@ pub fn release_expired_reservation(
     .execute(conn)
 }
 
+/// [`release_expired_reservation`] for many addresses in one statement.
+pub fn release_expired_reservations(
+    conn: &mut DbConn,
+    emails: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        i::invitations
+            .filter(i::pending_email.eq_any(emails))
+            .filter(i::expires_at.le(now)),
+    )
+    .set(i::pending_email.eq(None::<String>))
+    .execute(conn)
+}
+
+/// The live reservations among `emails`: address → id of the invitation holding it.
+pub fn pending_for_emails(
+    conn: &mut DbConn,
+    emails: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let found: Vec<(Option<String>, String)> = i::invitations
+        .filter(i::pending_email.eq_any(emails))
+        .filter(i::expires_at.gt(now))
+        .select((i::pending_email, i::id))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(email, id)| Some((email?, id)))
+        .collect())
+}
+
 /// Takes one use of the invitation if it is still pending at `now`:
 /// `UPDATE … SET uses = uses + 1 WHERE id = ? AND uses < max_uses AND revoked_at IS NULL AND
 /// expires_at > now`. Returns `(uses, max_uses)` after the update, or `None` when the guard
