@@ -54,6 +54,15 @@ fn status(mut c: Command) -> Result<(), String> {
     }
 }
 
+/// Waits for a child started with [`Command::spawn`]; `Err` unless it succeeded.
+fn wait(mut child: std::process::Child) -> Result<(), String> {
+    match child.wait() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("a build failed ({s})")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -172,7 +181,25 @@ fn drop_run_templates(url: &str, run_id: &str) {
 }
 
 fn run(extra: &[String]) -> Result<(), String> {
-    web::build()?;
+    // The server's release build and the web build write to different profile folders of the
+    // target dir, so they run side by side: each has long single-threaded stretches (LTO,
+    // linking) the other fills.
+    let mut server = cargo();
+    server.args([
+        "build",
+        "--release",
+        "--package",
+        "invitegate-server",
+        "--bin",
+        "invitegate",
+    ]);
+    let server = server
+        .spawn()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    let web = web::build();
+    let built = wait(server);
+    web?;
+    built?;
     let mut c = cargo();
     c.env("INVITEGATE_WEB_DIR", web::dist_dir());
     c.args([

@@ -65,10 +65,12 @@ fn ensure_wasm_target() -> Result<(), String> {
     status(c)
 }
 
-fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
+/// Starts installing the `wasm-bindgen` CLI of `version` when the one on `PATH` differs;
+/// `None` when it is already there.
+fn ensure_wasm_bindgen(version: &str) -> Result<Option<std::process::Child>, String> {
     let found = output("wasm-bindgen", &["--version"]).unwrap_or_default();
     if found.split_whitespace().nth(1) == Some(version) {
-        return Ok(());
+        return Ok(None);
     }
     eprintln!(
         "xtask: installing wasm-bindgen-cli {version} (must match Cargo.lock; found: {:?})",
@@ -76,7 +78,9 @@ fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
     );
     let mut c = cargo();
     c.args(["install", "wasm-bindgen-cli", "--version", version]);
-    status(c)
+    c.spawn()
+        .map(Some)
+        .map_err(|e| format!("cannot start cargo install: {e}"))
 }
 
 fn short_hash(bytes: &[u8]) -> String {
@@ -95,7 +99,13 @@ fn write(p: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// The `wasm-opt` to use: the system's when it is new enough, else binaryen from npm
 /// (`frontend/tools`, installed on first use). `None` when neither is available.
+/// Resolved once per run (the first caller installs, the others wait for it).
 fn wasm_opt() -> Option<PathBuf> {
+    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TOOL.get_or_init(find_wasm_opt).clone()
+}
+
+fn find_wasm_opt() -> Option<PathBuf> {
     // "wasm-opt version 108 (...)": older releases break wasm-bindgen's externref table (seen
     // with Debian bookworm's 108: the app stops at start with a WebAssembly.Table error).
     let system = output("wasm-opt", &["--version"]).and_then(|v| {
@@ -171,9 +181,8 @@ fn optimise(wasm: &Path) -> Result<(), String> {
     fs::rename(&out, wasm).map_err(|e| e.to_string())
 }
 
-/// Builds the web crate with `features` for wasm32 and runs wasm-bindgen (and wasm-opt) on it,
-/// writing `<name>.js` and `<name>_bg.wasm` to `staging`.
-fn compile(features: &[&str], name: &str, staging: &Path) -> Result<(), String> {
+/// Builds the web crate with `features` for wasm32.
+fn cargo_wasm(features: &[&str]) -> Result<(), String> {
     let mut c = cargo();
     c.args([
         "build",
@@ -186,7 +195,12 @@ fn compile(features: &[&str], name: &str, staging: &Path) -> Result<(), String> 
         "wasm-release",
     ])
     .args(features);
-    status(c)?;
+    status(c)
+}
+
+/// Runs wasm-bindgen on the last wasm build, writing `<name>.js` and `<name>_bg.wasm` to
+/// `staging`.
+fn bindgen(name: &str, staging: &Path) -> Result<(), String> {
     let wasm = target_dir()
         .join(WASM_TARGET)
         .join("wasm-release")
@@ -202,19 +216,30 @@ fn compile(features: &[&str], name: &str, staging: &Path) -> Result<(), String> 
     ])
     .arg(staging)
     .arg(&wasm);
-    status(c)?;
-    optimise(&staging.join(format!("{name}_bg.wasm")))
+    status(c)
 }
 
 /// Builds the app into [`dist_dir`].
 pub fn build() -> Result<(), String> {
     ensure_wasm_target()?;
-    ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
+    // Binaryen from npm downloads, and `cargo install` builds in a folder of its own, while
+    // the app compiles; the app's wasm-opt pass runs while the widget compiles.
+    std::thread::spawn(wasm_opt);
+    let installing = ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
     let staging = target_dir().join("web-staging");
     let _ = fs::remove_dir_all(&staging);
     // The SPA, then the widget alone (no router, no console) for other sites.
-    compile(&[], "app", &staging)?;
-    compile(&["--no-default-features"], "widget", &staging)?;
+    let app = cargo_wasm(&[]);
+    let ready = installing.map_or(Ok(()), super::wait);
+    app?;
+    ready?;
+    bindgen("app", &staging)?;
+    let app_wasm = staging.join("app_bg.wasm");
+    let app = std::thread::spawn(move || optimise(&app_wasm));
+    cargo_wasm(&["--no-default-features"])?;
+    bindgen("widget", &staging)?;
+    optimise(&staging.join("widget_bg.wasm"))?;
+    app.join().map_err(|_| "wasm-opt of the app panicked")??;
 
     let static_dir = root().join("frontend").join("static");
     let wasm_bytes = read(&staging.join("app_bg.wasm"))?;
