@@ -61,7 +61,7 @@ impl HasherPool {
             .num_threads(threads)
             .thread_name(|i| format!("argon2-{i}"))
             .build()?;
-        let dummy_hash = hash_now(&crate::tokens::opaque_secret())?;
+        let dummy_hash = dummy_hash()?;
         Ok(Self {
             pool: Arc::new(pool),
             queue: Arc::new(Semaphore::new(queue)),
@@ -130,7 +130,7 @@ thread_local! {
 
 /// argon2 of `password` and `salt` into `out`, on a hashing thread in its kept work area
 /// (argon2 writes every block before reading it, so the area is not cleared). Elsewhere (the
-/// dummy hash at start-up) and for a stored hash costlier than today's parameters, in an area
+/// CLI, tests) and for a stored hash costlier than today's parameters, in an area
 /// of its own: no thread that rarely hashes keeps 19 MiB, and one old hash grows no area.
 fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
     let blocks = argon.params().block_count();
@@ -151,14 +151,29 @@ fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> 
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = crate::tokens::random_bytes::<16>();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(&argon2(), password.as_bytes(), &salt, &mut out)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    phc_string(&salt, &out)
+}
+
+/// What unknown accounts are verified against: today's parameters, a random salt and a random
+/// output that no password hashes to (2^-256). Verifying costs what a real hash costs; making
+/// it costs nothing, so no 19 MiB area is allocated at start-up.
+fn dummy_hash() -> anyhow::Result<String> {
+    phc_string(
+        &crate::tokens::random_bytes::<16>(),
+        &crate::tokens::random_bytes::<{ Params::DEFAULT_OUTPUT_LEN }>(),
+    )
+}
+
+fn phc_string(salt: &[u8], out: &[u8]) -> anyhow::Result<String> {
     let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
-    argon2_into(&argon2(), password.as_bytes(), &salt, &mut out).map_err(|e| fail(&e))?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
         params: ParamsString::try_from(&params()).map_err(|e| fail(&e))?,
-        salt: Some(Salt::new(&salt).map_err(|e| fail(&e))?),
-        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+        salt: Some(Salt::new(salt).map_err(|e| fail(&e))?),
+        hash: Some(Output::new(out).map_err(|e| fail(&e))?),
     };
     Ok(phc.to_string())
 }
@@ -264,6 +279,23 @@ mod tests {
             hash_now("another password here").unwrap(),
             "fresh salt"
         );
+    }
+
+    /// Unknown accounts cost a real verification: the dummy hash carries today's parameters
+    /// (so `matches` runs argon2 with them) and no password opens it.
+    #[tokio::test]
+    async fn the_dummy_hash_costs_a_verification_and_opens_nothing() {
+        let pool = HasherPool::new(1, 4).unwrap();
+        let dummy = PasswordHash::new(&pool.dummy_hash).unwrap();
+        assert!(!needs_rehash(&dummy), "{}", pool.dummy_hash);
+        assert_eq!(dummy.hash.unwrap().len(), Params::DEFAULT_OUTPUT_LEN);
+        assert_ne!(pool.dummy_hash, HasherPool::new(1, 4).unwrap().dummy_hash);
+        for password in ["", "correct horse battery"] {
+            assert_eq!(
+                pool.verify(password.into(), None).await.unwrap(),
+                Verified::No
+            );
+        }
     }
 
     #[test]

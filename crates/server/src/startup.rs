@@ -19,8 +19,20 @@ use invitegate_core::ErrorCode;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
+
+/// Where the OpenAPI document is served.
+const OPENAPI_PATH: &str = "/api/openapi.json";
+
+/// `GET /api/openapi.json`: the document, built on first request and shared by every worker
+/// (a server nobody reads the document of never spends the memory).
+async fn openapi_document() -> HttpResponse {
+    static DOCUMENT: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| web::Bytes::from(routes::openapi_json()));
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.clone())
+}
 
 /// A built application: state ready, migrations applied, listener bound.
 pub struct Application {
@@ -157,12 +169,10 @@ pub fn run(
     workers: Option<usize>,
 ) -> anyhow::Result<Server> {
     let web_app = web::Data::new(crate::web::WebApp::load(&state.config.web_dir));
+    let pool_size = state.config.database_pool_size as usize;
     let data = web::Data::from(state);
-    let doc = routes::openapi();
     let mut server = HttpServer::new(move || {
-        let (app, _) = App::new()
-            .into_utoipa_app()
-            .openapi(routes::base_doc())
+        App::new()
             .app_data(data.clone())
             .app_data(web::Data::new(data.trusted_proxies.clone()))
             .app_data(web::Data::new(data.metrics.clone()))
@@ -175,16 +185,19 @@ pub fn run(
                     .error_handler(|_, _| ApiError::new(ErrorCode::NotFound).into()),
             )
             .service(
-                utoipa_actix_web::scope("/api/v1")
+                web::scope("/api/v1")
                     .wrap(http::cors::cors(&data.config.cors_allowed_origins))
                     .configure(routes::api_v1),
             )
-            .split_for_parts();
-        app.wrap(from_fn(http::headers::security_headers))
+            .wrap(from_fn(http::headers::security_headers))
             .wrap(from_fn(crate::metrics::record))
             .wrap(from_fn(http::request_id::request_id))
             .wrap(Compress::default())
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)),
+            )
+            .route(OPENAPI_PATH, web::get().to(openapi_document))
             .configure(crate::oidc::routes)
             .route("/healthz", web::get().to(crate::ops::healthz))
             .route("/readyz", web::get().to(crate::ops::readyz))
@@ -205,5 +218,9 @@ pub fn run(
     if let Some(w) = workers {
         server = server.workers(w);
     }
+    // Database calls run on the workers' blocking threads; more of them than connections only
+    // queue for the pool, and each idle one keeps a stack and an allocator arena (tokio's
+    // default is 512 per worker).
+    server = server.worker_max_blocking_threads(pool_size);
     Ok(server.run())
 }
