@@ -181,27 +181,35 @@ fn optimise(wasm: &Path) -> Result<(), String> {
     fs::rename(&out, wasm).map_err(|e| e.to_string())
 }
 
+/// The target dir of the wasm builds: one of their own, because cargo locks a target dir for
+/// the length of a build, and `cargo xtask run` builds the server beside them (they share no
+/// artifacts: other target, other profile).
+fn wasm_target_dir() -> PathBuf {
+    target_dir().join("wasm")
+}
+
 /// Builds the web crate with `features` for wasm32.
 fn cargo_wasm(features: &[&str]) -> Result<(), String> {
     let mut c = cargo();
-    c.args([
-        "build",
-        "--package",
-        "invitegate-web",
-        "--lib",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        "wasm-release",
-    ])
-    .args(features);
+    c.env("CARGO_TARGET_DIR", wasm_target_dir())
+        .args([
+            "build",
+            "--package",
+            "invitegate-web",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            "wasm-release",
+        ])
+        .args(features);
     status(c)
 }
 
 /// Runs wasm-bindgen on the last wasm build, writing `<name>.js` and `<name>_bg.wasm` to
 /// `staging`.
 fn bindgen(name: &str, staging: &Path) -> Result<(), String> {
-    let wasm = target_dir()
+    let wasm = wasm_target_dir()
         .join(WASM_TARGET)
         .join("wasm-release")
         .join("invitegate_web.wasm");
