@@ -78,8 +78,12 @@ fn ensure_wasm_bindgen(version: &str) -> Result<Option<std::process::Child>, Str
     );
     let mut c = cargo();
     // opt-level 1 compiles in about half the time of 3 and still bindgens a bundle in seconds.
-    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
-        .args(["install", "wasm-bindgen-cli", "--version", version]);
+    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        version,
+    ]);
     c.spawn()
         .map(Some)
         .map_err(|e| format!("cannot start cargo install: {e}"))

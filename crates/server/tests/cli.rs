@@ -80,10 +80,26 @@ fn configuration_errors_name_the_key() {
         .env("INVITEGATE_MAX_INVITES_PER_USER", "lots"));
     assert!(!out.status.success());
     assert!(err.contains("max_invites_per_user"), "{err}");
-    // Other INVITEGATE_* variables are not configuration and do not stop the server.
+    // A misspelt variable is refused like a misspelt key, naming the setting meant; every
+    // problem is reported at once; variables that are not settings stay allowed.
     let (out, _, err) = run(invitegate(dir.path())
         .arg("migrate")
-        .env("INVITEGATE_SOMETHING_ELSE", "1"));
+        .env("INVITEGATE_PUBLIC_BASEURL", "https://invite.example.com")
+        .env("INVITEGATE_INVITE_LINK_EXPIRY", "0")
+        .env("INVITEGATE_RATE_LIMITS__AUTH_PER_MINUTE", "0"));
+    assert!(!out.status.success());
+    for expected in [
+        "3 problems",
+        "`INVITEGATE_PUBLIC_BASEURL` is not a setting; did you mean `INVITEGATE_PUBLIC_BASE_URL`",
+        "`invite_link_expiry` must be between 1 and 365 days",
+        "`rate_limits.auth_per_minute` must be at least 1",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in {err}");
+    }
+    let (out, _, err) = run(invitegate(dir.path())
+        .arg("migrate")
+        .env("INVITEGATE_LOG", "warn")
+        .env("INVITEGATE_TEST_ANYTHING", "1"));
     assert!(out.status.success(), "{err}");
     let config = dir.path().join("invitegate.toml");
     std::fs::write(
@@ -491,4 +507,87 @@ async fn oauth_clients_and_signing_keys_from_the_command_line() {
     assert!(out.status.success(), "{stderr}");
     let (_, listed, _) = run(invitegate(dir.path()).args(["oauth-client", "list"]));
     assert!(!listed.contains(&client_id));
+}
+
+/// The Docker `HEALTHCHECK` runs the command under `/bin/sh` (dash on Debian): it succeeds
+/// while the server is ready, with the address taken from `bind` as in the image, and fails
+/// once the server is gone.
+#[test]
+fn healthcheck_follows_the_server_under_sh() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, _) = serve(dir.path());
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let sh = |bind: &str| {
+        let mut c = invitegate(dir.path());
+        // As in the image: a wildcard bind, and the public address it then requires.
+        c.env("INVITEGATE_BIND", bind)
+            .env("INVITEGATE_PUBLIC_BASE_URL", "https://invite.example.com");
+        let program = format!("'{}' healthcheck", env!("CARGO_BIN_EXE_invitegate"));
+        let mut shell = Command::new("sh");
+        shell.arg("-c").arg(program);
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => shell.env(k, v),
+                None => shell.env_remove(k),
+            };
+        }
+        run(shell.current_dir(dir.path()))
+    };
+    let (out, stdout, stderr) = sh(&format!("0.0.0.0:{port}"));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{stdout}"
+    );
+    let (out, _, _) = run(Command::new("sh").arg("-c").arg(format!(
+        "'{}' healthcheck --url {base}/readyz",
+        env!("CARGO_BIN_EXE_invitegate")
+    )));
+    assert!(out.status.success());
+    drop(server);
+    let (out, _, stderr) = sh(&format!("0.0.0.0:{port}"));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not ready"), "{stderr}");
+}
+
+/// `config check` says what is wrong, all of it, without touching a database; or that the
+/// configuration is valid, with what a public server without SMTP would do to emails.
+#[test]
+fn config_check_reports_every_problem_and_warns_about_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("invitegate.toml");
+    std::fs::write(
+        &config,
+        "bind = \"0.0.0.0:8080\"\npublic_base_url = \"invite.example.com\"\nbrand_color = \"blue\"\nhash_queue = 0\n",
+    )
+    .unwrap();
+    let (out, stdout, err) = run(invitegate(dir.path())
+        .args(["--config", config.to_str().unwrap(), "config", "check"])
+        .env("INVITEGATE_SMTP_URL", "mail.example.com")
+        .env("INVITEGATE_DATABASE_URL", "mysql://db"));
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for key in [
+        "5 problems",
+        "`public_base_url`",
+        "`brand_color`",
+        "`hash_queue`",
+        "`smtp_url`",
+        "`database_url`",
+    ] {
+        assert!(err.contains(key), "{key} in {err}");
+    }
+    std::fs::write(
+        &config,
+        "bind = \"0.0.0.0:8080\"\npublic_base_url = \"https://invite.example.com\"\n",
+    )
+    .unwrap();
+    let (out, stdout, err) =
+        run(invitegate(dir.path()).args(["--config", config.to_str().unwrap(), "config", "check"]));
+    assert!(out.status.success(), "{err}");
+    assert!(stdout.contains("configuration is valid"), "{stdout}");
+    assert!(
+        stdout.contains("warning: `smtp_url` is not set: emails are written as .eml files"),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("data").exists(), "no database was created");
 }

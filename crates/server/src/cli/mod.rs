@@ -2,6 +2,8 @@
 //! `openapi`, `keys rotate`. Commands other than `serve` work directly on the configured
 //! database.
 
+mod config_check;
+mod healthcheck;
 mod import;
 mod oauth;
 mod seed;
@@ -68,6 +70,24 @@ pub enum Command {
         /// Users to add.
         #[arg(long, default_value_t = 0)]
         users: usize,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Exit 0 when the server answers `GET /readyz` with 200, 1 otherwise (for container
+    /// health checks; no shell or curl needed).
+    ///
+    /// Example: `invitegate healthcheck` (the configured `bind`, a wildcard address checked on
+    /// loopback), or `invitegate healthcheck --url http://127.0.0.1:8080/readyz`.
+    Healthcheck {
+        /// The readiness URL (plain http://); default: `/readyz` at the configured `bind`.
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Seconds to wait for the connection, and again for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
     },
     /// Print the OpenAPI document.
     Openapi {
@@ -138,6 +158,17 @@ pub enum InvitationsCommand {
     },
 }
 
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load the configuration as `serve` would (defaults, file, `INVITEGATE_*` variables) and
+    /// report every problem at once; exit 1 when there is one. Prints the values that matter
+    /// and warnings about valid but unlikely choices. Touches no database.
+    ///
+    /// Example: `INVITEGATE_CONFIG=/etc/invitegate.toml invitegate config check`.
+    Check,
+}
+
 /// `keys` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -194,6 +225,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let rate = crate::hashing::ceiling(threads, std::time::Duration::from_secs(seconds))?;
         println!("hashes_per_second={rate:.1}");
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = command
+    {
+        return Ok(config_check::run(cli.config.as_deref()));
+    }
+    if let Command::Healthcheck {
+        url,
+        timeout_seconds,
+    } = command
+    {
+        let url = match url {
+            Some(url) => url,
+            None => healthcheck::default_url(&Config::load(cli.config.as_deref())?.bind)?,
+        };
+        return Ok(
+            match healthcheck::check(&url, std::time::Duration::from_secs(timeout_seconds)) {
+                Ok(()) => {
+                    println!("ready: {url}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("not ready: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+        );
     }
     let config = Config::load(cli.config.as_deref())?;
     match command {
@@ -313,11 +372,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file.write(&path)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Openapi { .. } | Command::HashBench { .. } => unreachable!("handled above"),
+        Command::Openapi { .. }
+        | Command::HashBench { .. }
+        | Command::Healthcheck { .. }
+        | Command::Config { .. } => unreachable!("handled above"),
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let app = Application::build(config).await?;
     let base = app.state().base_url.clone();
     // Write errors are ignored: a server must keep running when its console goes away. The

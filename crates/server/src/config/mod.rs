@@ -7,6 +7,7 @@
 use crate::client_ip::TrustedProxies;
 
 mod validate;
+pub mod variables;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use invitegate_core::email;
@@ -229,7 +230,9 @@ fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 
 impl Config {
     /// Loads defaults, then `file` (when given; a missing file is an error), then the
-    /// environment, and validates the result.
+    /// environment, and validates the result. The error lists every problem found, one per
+    /// line: unknown `INVITEGATE_*` variables (with the closest setting), values of the wrong
+    /// type, values out of range.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
@@ -241,12 +244,12 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        // Only variables naming a key are configuration: other INVITEGATE_* variables (the
-        // log filter, test-runner settings) must not stop the server. The file stays strict.
-        let known: Vec<String> = match serde_json::to_value(Config::default()) {
-            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-            _ => vec![],
-        };
+        let known = Self::keys();
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect();
+        let mut problems = variables::unknown(&names, &known);
+        // Unknown variables are reported above, with a suggestion, rather than by figment.
         figment = figment.merge(
             Env::prefixed("INVITEGATE_")
                 .map(|k| k.as_str().to_ascii_lowercase().into())
@@ -257,17 +260,57 @@ impl Config {
                 })
                 .split("__"),
         );
-        let config: Config = figment.extract().map_err(|e| {
-            let key = e.path.join(".");
-            let msg = e.kind.to_string();
-            ConfigError(if key.is_empty() {
-                msg
-            } else {
-                format!("`{key}`: {msg}")
-            })
-        })?;
-        config.validate()?;
-        Ok(config)
+        let config = match figment.extract::<Config>() {
+            Ok(config) => {
+                problems.extend(config.problems());
+                Some(config)
+            }
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|e| {
+                    let key = e.path.join(".");
+                    let msg = e.kind.to_string();
+                    if key.is_empty() {
+                        msg
+                    } else {
+                        format!("`{key}`: {msg}")
+                    }
+                }));
+                None
+            }
+        };
+        match (config, problems.len()) {
+            (Some(config), 0) => Ok(config),
+            (_, 1) => Err(ConfigError(problems.remove(0))),
+            (_, n) => Err(ConfigError(format!(
+                "{n} problems:\n  {}",
+                problems.join("\n  ")
+            ))),
+        }
+    }
+
+    /// What is valid but probably not meant: each a sentence for `invitegate config check` and
+    /// the start-up log.
+    pub fn warnings(&self) -> Vec<String> {
+        let public = self
+            .bind
+            .parse::<SocketAddr>()
+            .is_ok_and(|a| !a.ip().is_loopback());
+        let mut warnings = Vec::new();
+        if public && self.smtp_url.is_none() {
+            warnings.push(format!(
+                "`smtp_url` is not set: emails are written as .eml files to {} instead of being sent",
+                self.data_dir.join("outbox").display()
+            ));
+        }
+        warnings
+    }
+
+    /// The top-level keys, as in the TOML file.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => vec![],
+        }
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.
@@ -313,65 +356,4 @@ pub fn normalize_allowlist_entry(entry: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_valid_and_match_the_seed() {
-        let c = Config::default();
-        c.validate().unwrap();
-        assert!(c.enable_invite_only);
-        assert_eq!(c.invite_link_expiry, 7);
-        assert_eq!(c.max_invites_per_user, 5);
-        assert!(c.invitation_whitelist_emails.is_empty());
-    }
-
-    #[test]
-    fn the_example_file_is_valid() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../invitegate.example.toml");
-        let text = std::fs::read_to_string(path).unwrap();
-        let config: Config = figment::Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(&text))
-            .extract()
-            .unwrap();
-        config.validate().unwrap();
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let c = Config {
-            invite_link_expiry: 0,
-            ..Config::default()
-        };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("invite_link_expiry")
-        );
-        let c = Config {
-            secret_keys: vec![SecretKeyConfig {
-                id: "k1".into(),
-                secret: "short".into(),
-            }],
-            ..Config::default()
-        };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("shorter than 32 bytes")
-        );
-        let c = Config {
-            invitation_whitelist_emails: vec!["not a domain".into()],
-            ..Config::default()
-        };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("invitation_whitelist_emails")
-        );
-    }
-}
+mod tests;
