@@ -23,7 +23,9 @@ ENV INVITEGATE_BIND=0.0.0.0:8080 \
     INVITEGATE_DATA_DIR=/var/lib/invitegate/data
 VOLUME ["/var/lib/invitegate/data"]
 EXPOSE 8080
-# No shell or curl involved: the binary asks `GET /readyz` on the configured bind address.
+# No shell or curl involved: the binary asks `GET /readyz` on the configured bind address
+# (INVITEGATE_BIND, or `bind` in the file INVITEGATE_CONFIG names: pass a file that way, not
+# with `--config`, so the health check reads it too).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s CMD ["invitegate", "healthcheck"]
 ENTRYPOINT ["invitegate"]
 CMD ["serve"]

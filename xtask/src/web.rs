@@ -238,7 +238,7 @@ pub fn build() -> Result<(), String> {
     ensure_wasm_target()?;
     // Binaryen from npm downloads, and `cargo install` builds in a folder of its own, while
     // the app compiles; the app's wasm-opt pass runs while the widget compiles.
-    std::thread::spawn(wasm_opt);
+    let tool = std::thread::spawn(wasm_opt);
     let installing = ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
     let staging = target_dir().join("web-staging");
     let _ = fs::remove_dir_all(&staging);
@@ -250,10 +250,15 @@ pub fn build() -> Result<(), String> {
     bindgen("app", &staging)?;
     let app_wasm = staging.join("app_bg.wasm");
     let app = std::thread::spawn(move || optimise(&app_wasm));
-    cargo_wasm(&["--no-default-features"])?;
-    bindgen("widget", &staging)?;
-    optimise(&staging.join("widget_bg.wasm"))?;
-    app.join().map_err(|_| "wasm-opt of the app panicked")??;
+    // Every thread is joined before returning, even on an error: none is left writing into
+    // the staging folder the next run deletes, or installing binaryen as the process exits.
+    let widget = cargo_wasm(&["--no-default-features"])
+        .and_then(|()| bindgen("widget", &staging))
+        .and_then(|()| optimise(&staging.join("widget_bg.wasm")));
+    let app = app.join().map_err(|_| "wasm-opt of the app panicked")?;
+    tool.join().map_err(|_| "finding wasm-opt panicked")?;
+    widget?;
+    app?;
 
     let static_dir = root().join("frontend").join("static");
     let wasm_bytes = read(&staging.join("app_bg.wasm"))?;

@@ -26,12 +26,18 @@ const OPENAPI_PATH: &str = "/api/openapi.json";
 
 /// `GET /api/openapi.json`: the document, built on first request and shared by every worker
 /// (a server nobody reads the document of never spends the memory).
-async fn openapi_document() -> HttpResponse {
+async fn openapi_document() -> actix_web::Result<HttpResponse> {
     static DOCUMENT: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| web::Bytes::from(routes::openapi_json()));
-    HttpResponse::Ok()
+    // Built off the worker thread: the first request must not stall the others it serves.
+    let body = web::block(|| {
+        DOCUMENT
+            .get_or_init(|| web::Bytes::from(routes::openapi_json()))
+            .clone()
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(body.clone())
+        .body(body))
 }
 
 /// A built application: state ready, migrations applied, listener bound.
@@ -218,9 +224,10 @@ pub fn run(
     if let Some(w) = workers {
         server = server.workers(w);
     }
-    // Database calls run on the workers' blocking threads; more of them than connections only
-    // queue for the pool, and each idle one keeps a stack and an allocator arena (tokio's
-    // default is 512 per worker).
-    server = server.worker_max_blocking_threads(pool_size);
+    // Database calls run on the workers' blocking threads; many more of them than connections
+    // only queue for the pool, and each idle one keeps a stack and an allocator arena (actix's
+    // default is 512 ÷ CPUs per worker). The headroom keeps static files and `/readyz` from
+    // queueing behind database calls when the pool is exhausted.
+    server = server.worker_max_blocking_threads(pool_size + 16);
     Ok(server.run())
 }

@@ -62,7 +62,10 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // The blocking thread logs inside the request's span (its id in every line).
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
+            let _in_request = span.enter();
             let mut conn = pool
                 .get_timeout(wait)
                 .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;

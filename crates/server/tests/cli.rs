@@ -591,3 +591,79 @@ fn config_check_reports_every_problem_and_warns_about_mail() {
     );
     assert!(!dir.path().join("data").exists(), "no database was created");
 }
+
+/// `log_format = "json"`: one JSON object per line, and a line written while serving a request
+/// (here on the blocking thread that spends a mailbox's budget) carries the request's id, the
+/// one its response returned in `X-Request-Id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut child = invitegate(dir.path())
+        .arg("serve")
+        .env("INVITEGATE_BIND", "127.0.0.1:0")
+        .env("INVITEGATE_LOG", "info")
+        .env("INVITEGATE_LOG_FORMAT", "json")
+        .env("INVITEGATE_RATE_LIMITS__EMAILS_PER_RECIPIENT_PER_HOUR", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut owner) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(link) = line.strip_prefix("Owner invitation: ") {
+            owner = link.trim().to_string();
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            base = format!("http://{}", rest.split_whitespace().next().unwrap());
+            break;
+        }
+    }
+    let _server = Server(child);
+    let http = reqwest::Client::new();
+    let token = owner.split("#token=").nth(1).unwrap();
+    let registered = http
+        .post(format!("{base}/api/v1/register"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let res = http
+            .post(format!("{base}/api/v1/password-resets"))
+            .json(&serde_json::json!({"email": "owner@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 202);
+        ids.push(res.headers()["x-request-id"].to_str().unwrap().to_string());
+    }
+    // The budget of 1 is spent by the first reset at the latest: the second logs that it sent
+    // nothing, inside its request's span.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let spent = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        if let Some(line) = lines.iter().find(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("email budget"))
+                && l["span"]["id"] == ids[1].as_str()
+        }) {
+            break line.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no such line in:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(spent["span"]["path"], "/api/v1/password-resets", "{spent}");
+}

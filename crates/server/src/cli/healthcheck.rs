@@ -13,6 +13,9 @@ pub fn default_url(bind: &str) -> anyhow::Result<Url> {
     let addr: SocketAddr = bind
         .parse()
         .map_err(|_| anyhow::anyhow!("`bind` {bind:?} is not an address and port"))?;
+    if addr.port() == 0 {
+        anyhow::bail!("`bind` {bind:?} picks a free port: pass --url");
+    }
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -24,8 +27,9 @@ pub fn default_url(bind: &str) -> anyhow::Result<Url> {
     ))?)
 }
 
-/// `Ok` when `url` (plain `http://`) answers 200 within `timeout` (for the connection, and
-/// again for the answer); otherwise why not (refused, timed out, another status).
+/// `Ok` when `url` (plain `http://`) answers 200 within `timeout` (for the connection to each
+/// address the host resolves to, and again for the answer); otherwise why not (refused, timed
+/// out, another status).
 pub fn check(url: &Url, timeout: Duration) -> anyhow::Result<()> {
     if url.scheme() != "http" {
         anyhow::bail!("only http:// URLs are checked (the server itself speaks plain HTTP)");
@@ -33,12 +37,18 @@ pub fn check(url: &Url, timeout: Duration) -> anyhow::Result<()> {
     let host = url
         .host_str()
         .ok_or_else(|| anyhow::anyhow!("the URL has no host"))?;
-    let addr = url
-        .socket_addrs(|| Some(80))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("{host} does not resolve"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    let mut last = anyhow::anyhow!("{host} does not resolve");
+    let mut connected = None;
+    for addr in url.socket_addrs(|| Some(80))? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => {
+                connected = Some(stream);
+                break;
+            }
+            Err(e) => last = e.into(),
+        }
+    }
+    let mut stream = connected.ok_or(last)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let path = match url.query() {
@@ -82,6 +92,7 @@ mod tests {
         assert_eq!(url("[::]:8080"), "http://[::1]:8080/readyz");
         assert_eq!(url("10.0.0.5:9000"), "http://10.0.0.5:9000/readyz");
         assert!(default_url("localhost:8080").is_err());
+        assert!(default_url("0.0.0.0:0").is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod import;
 mod oauth;
 mod seed;
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::http::RequestMeta;
 use crate::startup::{self, Application};
 use crate::tokens::SecretsFile;
@@ -86,7 +86,7 @@ pub enum Command {
         #[arg(long)]
         url: Option<url::Url>,
         /// Seconds to wait for the connection, and again for the answer.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 2)]
         timeout_seconds: u64,
     },
     /// Print the OpenAPI document.
@@ -183,10 +183,19 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter =
         std::env::var("INVITEGATE_LOG").unwrap_or_else(|_| "info,actix_server=warn".into());
-    tracing_subscriber::fmt()
+    // A configuration that does not load logs as text: the command reports its problems.
+    let format = Config::load(cli.config.as_deref()).map_or(LogFormat::Text, |c| c.log_format);
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -239,7 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         let url = match url {
             Some(url) => url,
-            None => healthcheck::default_url(&Config::load(cli.config.as_deref())?.bind)?,
+            None => healthcheck::default_url(&Config::load_bind(cli.config.as_deref()))?,
         };
         return Ok(
             match healthcheck::check(&url, std::time::Duration::from_secs(timeout_seconds)) {

@@ -106,6 +106,20 @@ pub struct Config {
     pub http_workers: Option<usize>,
     /// Print the owner invitation link on first start when there is no administrator.
     pub bootstrap_owner_invitation: bool,
+    /// Log lines on standard error: `text` for people, `json` (one object per line, with the
+    /// request's id, method and path in `span`) for log shippers.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// One signing key of the key ring.
@@ -201,6 +215,7 @@ impl Default for Config {
             hash_queue: 256,
             http_workers: None,
             bootstrap_owner_invitation: true,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -286,6 +301,20 @@ impl Config {
                 problems.join("\n  ")
             ))),
         }
+    }
+
+    /// Only `bind`, from the same layers as [`Config::load`] but checking nothing else: the
+    /// health check must not fail on a problem it does not need to know about. The default
+    /// when the layers cannot be read.
+    pub fn load_bind(file: Option<&Path>) -> String {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file(path));
+        }
+        figment
+            .merge(Env::prefixed("INVITEGATE_").only(&["bind"]))
+            .extract_inner::<String>("bind")
+            .unwrap_or_else(|_| Config::default().bind)
     }
 
     /// What is valid but probably not meant: each a sentence for `invitegate config check` and

@@ -1,7 +1,8 @@
 //! Which `INVITEGATE_*` environment variables are settings: a misspelt one is refused with the
 //! closest setting named, as a misspelt key of the TOML file is.
 
-/// `INVITEGATE_*` variables that are not settings: read before the configuration (`CONFIG`,
+/// `INVITEGATE_*` variables that are not settings (besides Kubernetes service links, see
+/// [`service_link`]): read before the configuration (`CONFIG`,
 /// `LOG`), by the example app and the clients (`ISSUER`, `URL`, `API_KEY`), or by the build
 /// and test tooling (`REQUIRE_WASM_OPT`, `SCHEMATHESIS`, `OPENAPI_VALIDATOR`, `TEST_*`).
 pub const NOT_SETTINGS: [&str; 8] = [
@@ -14,6 +15,25 @@ pub const NOT_SETTINGS: [&str; 8] = [
     "INVITEGATE_SCHEMATHESIS",
     "INVITEGATE_OPENAPI_VALIDATOR",
 ];
+
+/// Whether `rest` (after `INVITEGATE_`) is one of the variables Kubernetes gives every pod for a
+/// Service whose name starts with `invitegate` (`enableServiceLinks`, on by default):
+/// `…SERVICE_HOST`, `…SERVICE_PORT[_NAME]`, `…PORT`, `…PORT_8080_TCP[_ADDR|_PORT|_PROTO]`.
+/// Refusing them would stop the server in its own cluster.
+fn service_link(rest: &str) -> bool {
+    let is_protocol = |p: &str| ["TCP", "UDP", "SCTP"].iter().any(|x| p.starts_with(x));
+    rest.ends_with("SERVICE_HOST")
+        || rest.contains("SERVICE_PORT")
+        || rest == "PORT"
+        || rest.ends_with("_PORT")
+        || rest.split("PORT_").skip(1).any(|tail| {
+            let mut parts = tail.splitn(2, '_');
+            let number = parts.next().unwrap_or_default();
+            !number.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit())
+                && parts.next().is_some_and(is_protocol)
+        })
+}
 
 /// The variable of top-level key `key`: `max_invites_per_user` → `INVITEGATE_MAX_INVITES_PER_USER`.
 pub fn variable_of(key: &str) -> String {
@@ -34,7 +54,7 @@ where
         let Some(rest) = name.strip_prefix("INVITEGATE_") else {
             continue;
         };
-        if NOT_SETTINGS.contains(&name) || rest.starts_with("TEST_") {
+        if NOT_SETTINGS.contains(&name) || rest.starts_with("TEST_") || service_link(rest) {
             continue;
         }
         let key = rest
@@ -80,6 +100,14 @@ mod tests {
                 "INVITEGATE_TEST_DATABASE_URL",
                 "INVITEGATE_WHATEVER_THIS_IS",
                 "PATH",
+                // Kubernetes service links of Services `invitegate` and `invitegate-db`.
+                "INVITEGATE_SERVICE_HOST",
+                "INVITEGATE_SERVICE_PORT",
+                "INVITEGATE_SERVICE_PORT_HTTP",
+                "INVITEGATE_PORT",
+                "INVITEGATE_PORT_8080_TCP",
+                "INVITEGATE_PORT_8080_TCP_ADDR",
+                "INVITEGATE_DB_PORT_5432_TCP_PROTO",
             ],
             &keys,
         );

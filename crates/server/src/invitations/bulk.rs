@@ -194,7 +194,8 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
     s
 }
 
-/// Creates up to 10,000 invitations, one transaction per [`CHUNK`] rows and a savepoint per row;
+/// Creates up to 10,000 invitations, one transaction per [`CHUNK`] rows, each chunk a set at a
+/// time ([`super::batch`]);
 /// with `dry_run` each chunk runs and is rolled back (a member's quota use does not carry from one
 /// chunk of a dry run to the next). Errors: 422 `invitations` `empty` / `too_many`, 403
 /// `forbidden` (one admin row refuses the whole batch), 429 `rate_limited`.

@@ -23,8 +23,9 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 const BATCH: usize = 20;
 
 /// Delivers outbox items until the process ends: wakes after a commit that enqueued
-/// something, or every second, and goes on without waiting while batches come back full (a
-/// bulk creation's thousands of emails leave at the transport's pace, not 20 a second). Items
+/// something, or every second, and goes on without waiting while batches come back full and
+/// deliver (a bulk creation's thousands of emails leave at the transport's pace, not 20 a
+/// second). Items
 /// are claimed with a lease, so several processes on one database never send the same item at
 /// the same time, and an item claimed by a process that died is picked up again when its
 /// lease ends.
@@ -56,7 +57,10 @@ pub async fn run_worker(state: Arc<AppState>) {
                 continue;
             }
         };
-        backlog = items.len() == BATCH;
+        // Only while deliveries succeed: with the transport down, the next round waits as
+        // before instead of retrying a backlog at database speed.
+        let full = items.len() == BATCH;
+        backlog = false;
         for item in items {
             let (response_status, outcome) =
                 if item.kind == invitegate_core::model::OutboxKind::Webhook {
@@ -67,6 +71,7 @@ pub async fn run_worker(state: Arc<AppState>) {
             let id = item.id.clone();
             let attempts = item.attempts + 1;
             let kept = at_rest(&item);
+            backlog |= full && outcome.is_ok();
             let result = state
                 .db(move |conn| {
                     if response_status.is_some() {

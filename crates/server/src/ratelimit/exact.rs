@@ -113,6 +113,8 @@ pub fn email_budgets(
             None => adds.push((key.clone(), 1)),
         }
     }
+    // One order of row locks for every caller, so concurrent batches cannot deadlock.
+    adds.sort();
     let (start, end) = window(unix_now(), 3600);
     let totals = counters::add_many(conn, &adds, start, end)?;
     let limit = i64::from(state.config.rate_limits.emails_per_recipient_per_hour);
