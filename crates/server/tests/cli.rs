@@ -31,17 +31,38 @@ impl Drop for Server {
 }
 
 /// Starts `invitegate serve` on a free port; returns the server, its base URL and the owner link.
+/// Registers `owner@example.com` through the owner invitation link `owner`.
+async fn register_owner(http: &reqwest::Client, base: &str, owner: &str) {
+    let token = owner.split("#token=").nth(1).unwrap();
+    let registered = http
+        .post(format!("{base}/api/v1/register"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+}
+
 fn serve(dir: &Path) -> (Server, String, Option<String>) {
     serve_with(dir, &[])
 }
 
 fn serve_with(dir: &Path, env: &[(&str, &str)]) -> (Server, String, Option<String>) {
+    serve_logging_to(dir, env, Stdio::null())
+}
+
+/// [`serve_with`], its log lines written to `stderr`.
+fn serve_logging_to(
+    dir: &Path,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Server, String, Option<String>) {
     let mut child = invitegate(dir)
         .args(["serve"])
         .envs(env.iter().copied())
         .env("INVITEGATE_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -206,14 +227,7 @@ async fn serve_prints_the_owner_link_and_cli_keys_work_against_it() {
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201);
-    let token = owner.split("#token=").nth(1).unwrap();
-    let registered = http
-        .post(format!("{base}/api/v1/register"))
-        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
+    register_owner(&http, &base, &owner).await;
     drop(server);
     // With an administrator, a restart prints no owner link.
     let (_server, _, owner) = serve(dir.path());
@@ -599,38 +613,18 @@ fn config_check_reports_every_problem_and_warns_about_mail() {
 async fn json_logs_carry_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("stderr.log");
-    let mut child = invitegate(dir.path())
-        .arg("serve")
-        .env("INVITEGATE_BIND", "127.0.0.1:0")
-        .env("INVITEGATE_LOG", "info")
-        .env("INVITEGATE_LOG_FORMAT", "json")
-        .env("INVITEGATE_RATE_LIMITS__EMAILS_PER_RECIPIENT_PER_HOUR", "1")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut owner) = (String::new(), String::new());
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(link) = line.strip_prefix("Owner invitation: ") {
-            owner = link.trim().to_string();
-        }
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = format!("http://{}", rest.split_whitespace().next().unwrap());
-            break;
-        }
-    }
-    let _server = Server(child);
+    let (_server, base, owner) = serve_logging_to(
+        dir.path(),
+        &[
+            ("INVITEGATE_LOG", "info"),
+            ("INVITEGATE_LOG_FORMAT", "json"),
+            ("INVITEGATE_RATE_LIMITS__EMAILS_PER_RECIPIENT_PER_HOUR", "1"),
+        ],
+        std::fs::File::create(&log).unwrap().into(),
+    );
+    let owner = owner.expect("the first start prints the owner invitation");
     let http = reqwest::Client::new();
-    let token = owner.split("#token=").nth(1).unwrap();
-    let registered = http
-        .post(format!("{base}/api/v1/register"))
-        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
+    register_owner(&http, &base, &owner).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
         let res = http

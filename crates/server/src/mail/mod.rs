@@ -57,22 +57,15 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbRe
 
 /// Queues `emails` in one insert (see [`enqueue`]).
 pub fn enqueue_all(conn: &mut DbConn, emails: &[OutgoingEmail]) -> crate::storage::DbResult<()> {
-    let now = storage::now();
     let rows: Vec<OutboxRow> = emails
         .iter()
-        .map(|email| OutboxRow {
-            id: storage::new_id(),
-            kind: OutboxKind::Email,
-            payload: serde_json::to_string(email).expect("serialisable"),
-            status: outbox::PENDING,
-            attempts: 0,
-            next_attempt_at: now,
-            locked_until: None,
-            created_at: now,
-            sent_at: None,
-            last_error: None,
-            endpoint_id: None,
-            response_status: None,
+        .map(|email| {
+            OutboxRow::pending(
+                storage::new_id(),
+                OutboxKind::Email,
+                serde_json::to_string(email).expect("serialisable"),
+                None,
+            )
         })
         .collect();
     outbox::insert_many(conn, &rows)

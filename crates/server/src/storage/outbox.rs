@@ -28,6 +28,30 @@ pub struct OutboxRow {
 }
 
 impl OutboxRow {
+    /// A new item of `kind`, due now (`endpoint_id`: the webhook endpoint it goes to).
+    pub fn pending(
+        id: String,
+        kind: OutboxKind,
+        payload: String,
+        endpoint_id: Option<String>,
+    ) -> Self {
+        let now = super::now();
+        Self {
+            id,
+            kind,
+            payload,
+            status: PENDING,
+            attempts: 0,
+            next_attempt_at: now,
+            locked_until: None,
+            created_at: now,
+            sent_at: None,
+            last_error: None,
+            endpoint_id,
+            response_status: None,
+        }
+    }
+
     /// The queue item as shown to administrators (no content).
     pub fn to_item(&self) -> api::OutboxItem {
         let payload = serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default();

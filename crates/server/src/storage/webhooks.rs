@@ -112,21 +112,12 @@ pub fn enqueue_for_all(conn: &mut DbConn, events: &[AuditRow]) -> diesel::QueryR
             serde_json::json!({"type": event.action, "timestamp": api.occurred_at, "data": api})
                 .to_string();
         for endpoint in endpoints.iter().filter(|e| e.wants(&event.action)) {
-            let now = super::now();
-            rows.push(OutboxRow {
-                id: format!("msg_{}", super::new_id().replace('-', "")),
-                kind: OutboxKind::Webhook,
-                payload: payload.clone(),
-                status: outbox::PENDING,
-                attempts: 0,
-                next_attempt_at: now,
-                locked_until: None,
-                created_at: now,
-                sent_at: None,
-                last_error: None,
-                endpoint_id: Some(endpoint.id.clone()),
-                response_status: None,
-            });
+            rows.push(OutboxRow::pending(
+                format!("msg_{}", super::new_id().replace('-', "")),
+                OutboxKind::Webhook,
+                payload.clone(),
+                Some(endpoint.id.clone()),
+            ));
         }
     }
     outbox::insert_many(conn, &rows)
