@@ -179,6 +179,14 @@ async fn clear_of_the_hour_boundary() {
     }
 }
 
+/// How many of `emails` went to `addr`.
+fn sent_to(emails: &[String], addr: &str) -> usize {
+    emails
+        .iter()
+        .filter(|m| m.contains(&format!("To: {addr}")))
+        .count()
+}
+
 /// A bulk creation cannot mail-bomb a mailbox through its +tags either: every row is created,
 /// the first rows of a mailbox take what is left of its budget and the others get no email.
 async fn a_bulk_creation_mails_each_mailbox_within_its_budget(backend: Backend) {
@@ -202,12 +210,7 @@ async fn a_bulk_creation_mails_each_mailbox_within_its_budget(backend: Backend) 
         .unwrap();
     assert_eq!(bulk.summary.created, 6);
     let emails = app.emails().await;
-    let to = |addr: &str| {
-        emails
-            .iter()
-            .filter(|m| m.contains(&format!("To: {addr}")))
-            .count()
-    };
+    let to = |addr: &str| sent_to(&emails, addr);
     let ann: Vec<usize> = (0..5)
         .map(|i| to(&format!("ann+{i}@example.com")))
         .collect();
@@ -256,12 +259,7 @@ async fn a_mailbox_gets_at_most_its_hourly_budget(backend: Backend) {
             .expect("the resend itself still works");
     }
     let emails = app.emails().await;
-    let to = |addr: &str| {
-        emails
-            .iter()
-            .filter(|m| m.contains(&format!("To: {addr}")))
-            .count()
-    };
+    let to = |addr: &str| sent_to(&emails, addr);
     assert_eq!(
         to("owner@example.com"),
         5,

@@ -72,30 +72,23 @@ pub fn add_many(
              DO UPDATE SET count = rate_counters.count + excluded.count RETURNING key, count"
         )
     };
+    // The same binds for either backend's boxed query.
+    macro_rules! load {
+        ($c:expr, $backend:ty, $numbered:expr) => {{
+            let mut q = sql_query(upsert(placeholders($numbered))).into_boxed::<$backend>();
+            for (key, n) in adds {
+                q = q
+                    .bind::<Text, _>(key.clone())
+                    .bind::<BigInt, _>(window_start)
+                    .bind::<BigInt, _>(window_end)
+                    .bind::<BigInt, _>(*n);
+            }
+            q.load($c)?
+        }};
+    }
     let rows: Vec<KeyCount> = match conn {
-        DbConn::Pg(c) => {
-            let mut q = sql_query(upsert(placeholders(true))).into_boxed::<diesel::pg::Pg>();
-            for (key, n) in adds {
-                q = q
-                    .bind::<Text, _>(key.clone())
-                    .bind::<BigInt, _>(window_start)
-                    .bind::<BigInt, _>(window_end)
-                    .bind::<BigInt, _>(*n);
-            }
-            q.load(c)?
-        }
-        DbConn::Sqlite(c) => {
-            let mut q =
-                sql_query(upsert(placeholders(false))).into_boxed::<diesel::sqlite::Sqlite>();
-            for (key, n) in adds {
-                q = q
-                    .bind::<Text, _>(key.clone())
-                    .bind::<BigInt, _>(window_start)
-                    .bind::<BigInt, _>(window_end)
-                    .bind::<BigInt, _>(*n);
-            }
-            q.load(c)?
-        }
+        DbConn::Pg(c) => load!(c, diesel::pg::Pg, true),
+        DbConn::Sqlite(c) => load!(c, diesel::sqlite::Sqlite, false),
     };
     Ok(rows.into_iter().map(|r| (r.key, r.count)).collect())
 }
