@@ -1,5 +1,6 @@
 //! Scheduled jobs, run by every process every `jobs_interval_seconds`: delete dead outbox items
-//! past `outbox_dead_retention_days`, mark invitations expired
+//! past `outbox_dead_retention_days`, audit events past `audit_retention_days`, sessions and
+//! verification, reset and acceptance links past their expiry; mark invitations expired
 //! when their time passes (emitting `invitation.expired`, so subscribed webhooks hear of it) and
 //! send one reminder per email-bound invitation `reminder_before_expiry_hours` before it
 //! expires. Each item is taken with a guarded update, so several processes never act twice.
@@ -138,5 +139,50 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
     if purged > 0 {
         tracing::info!(purged, "dead outbox items past their retention deleted");
     }
+    let now = storage::now();
+    let audit = now - chrono::Duration::days(state.config.audit_retention_days);
+    prune(
+        state,
+        "audit events",
+        storage::retention::audit_events,
+        audit,
+    )
+    .await?;
+    prune(state, "ended sessions", storage::retention::sessions, now).await?;
+    prune(state, "expired links", storage::retention::links, now).await?;
     Ok((expired, reminded))
+}
+
+/// Rows deleted per statement by the retention jobs, and statements per kind per round: a
+/// backlog (a first run on an old database) drains over several rounds, never in one long
+/// transaction.
+const PRUNE_BATCH: i64 = 1000;
+const PRUNE_ROUNDS: usize = 10;
+
+/// Runs `delete` (see [`storage::retention`]) in batches of [`PRUNE_BATCH`], each its own
+/// transaction, until a batch comes back short or [`PRUNE_ROUNDS`] ran.
+async fn prune(
+    state: &Arc<AppState>,
+    what: &'static str,
+    delete: fn(&mut storage::DbConn, chrono::NaiveDateTime, i64) -> diesel::QueryResult<usize>,
+    before: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    let mut total = 0;
+    for _ in 0..PRUNE_ROUNDS {
+        let n = state
+            .db(move |conn| Ok(delete(conn, before, PRUNE_BATCH)?))
+            .await?;
+        total += n;
+        if (n as i64) < PRUNE_BATCH {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            deleted = total,
+            what,
+            "retention: rows past their time deleted"
+        );
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@ mod organization_seeding;
 mod organizations;
 mod redemption;
 mod registration;
+mod retention;
 mod revocation;
 mod schema_parity;
 mod sessions;

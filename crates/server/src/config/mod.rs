@@ -81,6 +81,8 @@ pub struct Config {
     /// Days a dead outbox item (an email or webhook that exhausted its retries) is kept for
     /// administrators to retry before it is deleted with its payload.
     pub outbox_dead_retention_days: i64,
+    /// Days audit events are kept before the scheduled jobs delete them (1 to 36,500).
+    pub audit_retention_days: i64,
     /// Seconds between runs of the scheduled jobs (expiry, reminders).
     pub jobs_interval_seconds: u64,
     /// Signing keys `{id, secret}`, newest first; when empty they come from
@@ -204,6 +206,7 @@ impl Default for Config {
             password_reset_ttl_minutes: 60,
             reminder_before_expiry_hours: 48,
             outbox_dead_retention_days: 14,
+            audit_retention_days: 365,
             jobs_interval_seconds: 60,
             secret_keys: vec![],
             cors_allowed_origins: vec![],

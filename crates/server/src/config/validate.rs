@@ -152,6 +152,12 @@ impl Config {
                 "must be between 1 and 86400",
             ));
         }
+        if !(1..=36_500).contains(&self.audit_retention_days) {
+            problems.push(problem(
+                "audit_retention_days",
+                "must be between 1 and 36500",
+            ));
+        }
         if !(5..=1440).contains(&self.password_reset_ttl_minutes) {
             problems.push(problem(
                 "password_reset_ttl_minutes",

@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
 pub mod redemptions;
+pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
