@@ -1,6 +1,7 @@
 //! Scheduled jobs, run by every process every `jobs_interval_seconds`: delete dead outbox items
-//! past `outbox_dead_retention_days`, audit events past `audit_retention_days`, sessions and
-//! verification, reset and acceptance links past their expiry; mark invitations expired
+//! past `outbox_dead_retention_days`; audit events, and sessions that ended, more than
+//! `audit_retention_days` ago; verification, reset and acceptance links once used, or 30 days
+//! after they expired unused (see [`storage::retention`]); mark invitations expired
 //! when their time passes (emitting `invitation.expired`, so subscribed webhooks hear of it) and
 //! send one reminder per email-bound invitation `reminder_before_expiry_hours` before it
 //! expires. Each item is taken with a guarded update, so several processes never act twice.
@@ -140,41 +141,52 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
         tracing::info!(purged, "dead outbox items past their retention deleted");
     }
     let now = storage::now();
-    let audit = now - chrono::Duration::days(state.config.audit_retention_days);
-    prune(
-        state,
-        "audit events",
-        storage::retention::audit_events,
-        audit,
-    )
-    .await?;
-    prune(state, "ended sessions", storage::retention::sessions, now).await?;
-    prune(state, "expired links", storage::retention::links, now).await?;
+    let kept = now - chrono::Duration::days(state.config.audit_retention_days);
+    let stale = now - chrono::Duration::days(LINK_GRACE_DAYS);
+    use storage::retention;
+    prune(state, "audit events", move |c, n| {
+        retention::audit_events(c, kept, n)
+    })
+    .await;
+    prune(state, "sessions", move |c, n| {
+        retention::sessions(c, kept, n)
+    })
+    .await;
+    prune(state, "links", move |c, n| {
+        retention::links(c, now, stale, n)
+    })
+    .await;
     Ok((expired, reminded))
 }
 
-/// Rows deleted per statement by the retention jobs, and statements per kind per round: a
-/// backlog (a first run on an old database) drains over several rounds, never in one long
-/// transaction.
+/// Days an expired, unused link is kept: "send a new link" renews it, and it answers
+/// `token_expired` (not `invalid_token`) until then.
+const LINK_GRACE_DAYS: i64 = 30;
+
+/// Rows deleted per statement by the retention jobs, and rounds per kind per run: a backlog
+/// (a first run on an old database) drains over several runs, never in one long statement.
 const PRUNE_BATCH: i64 = 1000;
 const PRUNE_ROUNDS: usize = 10;
 
-/// Runs `delete` (see [`storage::retention`]) in batches of [`PRUNE_BATCH`], each its own
-/// transaction, until a batch comes back short or [`PRUNE_ROUNDS`] ran.
-async fn prune(
-    state: &Arc<AppState>,
-    what: &'static str,
-    delete: fn(&mut storage::DbConn, chrono::NaiveDateTime, i64) -> diesel::QueryResult<usize>,
-    before: chrono::NaiveDateTime,
-) -> ApiResult<()> {
+/// Runs `delete` (see [`storage::retention`]) with batches of [`PRUNE_BATCH`] until a round
+/// deletes fewer or [`PRUNE_ROUNDS`] ran. A failure is logged and ends this kind only.
+async fn prune<F>(state: &Arc<AppState>, what: &'static str, delete: F)
+where
+    F: Fn(&mut storage::DbConn, i64) -> diesel::QueryResult<usize> + Copy + Send + 'static,
+{
     let mut total = 0;
     for _ in 0..PRUNE_ROUNDS {
-        let n = state
-            .db(move |conn| Ok(delete(conn, before, PRUNE_BATCH)?))
-            .await?;
-        total += n;
-        if (n as i64) < PRUNE_BATCH {
-            break;
+        match state.db(move |conn| Ok(delete(conn, PRUNE_BATCH)?)).await {
+            Ok(n) => {
+                total += n;
+                if (n as i64) < PRUNE_BATCH {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, what, "retention: rows could not be deleted");
+                break;
+            }
         }
     }
     if total > 0 {
@@ -184,5 +196,4 @@ async fn prune(
             "retention: rows past their time deleted"
         );
     }
-    Ok(())
 }

@@ -81,9 +81,10 @@ pub struct Config {
     /// Days a dead outbox item (an email or webhook that exhausted its retries) is kept for
     /// administrators to retry before it is deleted with its payload.
     pub outbox_dead_retention_days: i64,
-    /// Days audit events are kept before the scheduled jobs delete them (1 to 36,500).
+    /// Days audit events, and sessions after they end, are kept before the scheduled jobs
+    /// delete them (1 to 36,500).
     pub audit_retention_days: i64,
-    /// Seconds between runs of the scheduled jobs (expiry, reminders).
+    /// Seconds between runs of the scheduled jobs (expiry, reminders, retention).
     pub jobs_interval_seconds: u64,
     /// Signing keys `{id, secret}`, newest first; when empty they come from
     /// `<data_dir>/secrets.toml`, generated on first run.

@@ -1,6 +1,7 @@
-//! Deleting what is kept no longer: old audit events, ended sessions, and verification,
-//! reset and acceptance links past their use. Each call deletes at most `batch` rows found by
-//! a bounded read, so no statement holds locks for long; the jobs call again next round.
+//! Deleting what is kept no longer: old audit events, sessions that ended long ago, and
+//! verification, reset and acceptance links once they cannot matter. Each call reads at most
+//! `batch` ids and deletes those still matching (the condition is repeated in the delete, so a
+//! row revived meanwhile stays), in short statements; the jobs call again next round.
 
 use super::DbConn;
 use super::schema::{
@@ -13,68 +14,57 @@ use diesel::prelude::*;
 
 /// Audit events that occurred before `before`.
 pub fn audit_events(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<usize> {
-    let ids: Vec<String> = a::table
-        .filter(a::occurred_at.lt(before))
-        .select(a::id)
-        .limit(batch)
-        .load(conn)?;
-    delete_ids(conn, ids, |conn, ids| {
-        diesel::delete(a::table.filter(a::id.eq_any(ids))).execute(conn)
-    })
-}
-
-/// Sessions that expired before `before` (a revoked session ends at its expiry too: until
-/// then its refresh token's reuse is recognised), unless an OpenID Connect grant still names
-/// them (grants are purged on their own schedule).
-pub fn sessions(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<usize> {
-    let ids: Vec<String> = s::table
-        .filter(s::expires_at.lt(before))
-        .filter(not(exists(g::table.filter(g::session_id.eq(s::id)))))
-        .select(s::id)
-        .limit(batch)
-        .load(conn)?;
-    delete_ids(conn, ids, |conn, ids| {
-        diesel::delete(s::table.filter(s::id.eq_any(ids))).execute(conn)
-    })
-}
-
-/// Email-verification, password-reset and acceptance links that expired before `before`,
-/// used or not (a used link's row only told "already used" until its expiry).
-pub fn links(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<usize> {
-    let verifications: Vec<String> = v::table
-        .filter(v::expires_at.lt(before))
-        .select(v::id)
-        .limit(batch)
-        .load(conn)?;
-    let mut n = delete_ids(conn, verifications, |conn, ids| {
-        diesel::delete(v::table.filter(v::id.eq_any(ids))).execute(conn)
-    })?;
-    let resets: Vec<String> = r::table
-        .filter(r::expires_at.lt(before))
-        .select(r::id)
-        .limit(batch)
-        .load(conn)?;
-    n += delete_ids(conn, resets, |conn, ids| {
-        diesel::delete(r::table.filter(r::id.eq_any(ids))).execute(conn)
-    })?;
-    let proofs: Vec<String> = ap::table
-        .filter(ap::expires_at.lt(before))
-        .select(ap::id)
-        .limit(batch)
-        .load(conn)?;
-    n += delete_ids(conn, proofs, |conn, ids| {
-        diesel::delete(ap::table.filter(ap::id.eq_any(ids))).execute(conn)
-    })?;
-    Ok(n)
-}
-
-fn delete_ids(
-    conn: &mut DbConn,
-    ids: Vec<String>,
-    delete: impl FnOnce(&mut DbConn, &[String]) -> QueryResult<usize>,
-) -> QueryResult<usize> {
+    let old = a::occurred_at.lt(before);
+    let ids: Vec<String> = a::table.filter(old).select(a::id).limit(batch).load(conn)?;
     if ids.is_empty() {
         return Ok(0);
     }
-    delete(conn, &ids)
+    diesel::delete(a::table.filter(a::id.eq_any(&ids)).filter(old)).execute(conn)
+}
+
+/// Sessions that expired before `before`, unless an OpenID Connect grant still names them
+/// (grants are purged on their own schedule). Callers pass a time well before now: ended
+/// sessions remember the clients an account signed in from, which the per-account login
+/// limit trusts.
+pub fn sessions(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<usize> {
+    let ended = s::expires_at
+        .lt(before)
+        .and(not(exists(g::table.filter(g::session_id.eq(s::id)))));
+    let ids: Vec<String> = s::table
+        .filter(ended)
+        .select(s::id)
+        .limit(batch)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(s::table.filter(s::id.eq_any(&ids)).filter(ended)).execute(conn)
+}
+
+/// Email-verification, password-reset and acceptance links that were used before `now`, or
+/// expired before `stale` unused. Callers pass a `stale` well before now: an expired, unused
+/// verification can still be renewed by "send a new link", and an expired link answers
+/// `token_expired` rather than `invalid_token` while its row exists.
+pub fn links(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    stale: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    macro_rules! prune {
+        ($t:ident) => {{
+            let done = $t::consumed_at.lt(now).or($t::expires_at.lt(stale));
+            let ids: Vec<String> = $t::table
+                .filter(done)
+                .select($t::id)
+                .limit(batch)
+                .load(conn)?;
+            if ids.is_empty() {
+                0
+            } else {
+                diesel::delete($t::table.filter($t::id.eq_any(&ids)).filter(done)).execute(conn)?
+            }
+        }};
+    }
+    Ok(prune!(v) + prune!(r) + prune!(ap))
 }
