@@ -1,11 +1,12 @@
 //! `invitegate config check`.
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use std::process::ExitCode;
 
-/// `invitegate config check`: every problem, or the values that matter and the warnings.
-pub fn run(file: Option<&std::path::Path>) -> ExitCode {
-    let config = match Config::load(file) {
+/// `invitegate config check` of `loaded` (what [`Config::load`] gave): every problem, or the
+/// values that matter and the warnings.
+pub fn run(loaded: Result<Config, ConfigError>) -> ExitCode {
+    let config = match loaded {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");

@@ -8,7 +8,7 @@ mod import;
 mod oauth;
 mod seed;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::http::RequestMeta;
 use crate::startup::{self, Application};
 use crate::tokens::SecretsFile;
@@ -183,8 +183,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter =
         std::env::var("INVITEGATE_LOG").unwrap_or_else(|_| "info,actix_server=warn".into());
-    // A configuration that does not load logs as text: the command reports its problems.
-    let format = Config::load(cli.config.as_deref()).map_or(LogFormat::Text, |c| c.log_format);
+    // Loaded once, here, for the log format and then for the command; a configuration that
+    // does not load logs as text, and the command that needs it reports its problems.
+    let loaded = Config::load(cli.config.as_deref());
+    let format = loaded.as_ref().map_or(LogFormat::Text, |c| c.log_format);
     let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr);
@@ -208,7 +210,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let local = tokio::task::LocalSet::new();
-        local.run_until(run(cli)).await
+        local.run_until(run(cli, loaded)).await
     });
     match result {
         Ok(code) => code,
@@ -219,7 +221,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi { output } = &command {
         let json = crate::routes::openapi_json();
@@ -239,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         command: ConfigCommand::Check,
     } = command
     {
-        return Ok(config_check::run(cli.config.as_deref()));
+        return Ok(config_check::run(loaded));
     }
     if let Command::Healthcheck {
         url,
@@ -263,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         );
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let config = loaded?;
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {

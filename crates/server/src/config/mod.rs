@@ -253,16 +253,13 @@ impl Config {
     /// line: unknown `INVITEGATE_*` variables (with the closest setting), values of the wrong
     /// type, values out of range.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(path) = file {
-            if !path.exists() {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
-            }
-            figment = figment.merge(Toml::file(path));
+        if let Some(path) = file.filter(|p| !p.exists()) {
+            return Err(ConfigError(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
         }
+        let mut figment = Self::defaults_and_file(file);
         let known = Self::keys();
         let names: Vec<String> = std::env::vars_os()
             .filter_map(|(name, _)| name.into_string().ok())
@@ -311,14 +308,19 @@ impl Config {
     /// health check must not fail on a problem it does not need to know about. The default
     /// when the layers cannot be read.
     pub fn load_bind(file: Option<&Path>) -> String {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(path) = file {
-            figment = figment.merge(Toml::file(path));
-        }
-        figment
+        Self::defaults_and_file(file)
             .merge(Env::prefixed("INVITEGATE_").only(&["bind"]))
             .extract_inner::<String>("bind")
             .unwrap_or_else(|_| Config::default().bind)
+    }
+
+    /// The first two layers: the defaults, then `file` when given.
+    fn defaults_and_file(file: Option<&Path>) -> Figment {
+        let defaults = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => defaults.merge(Toml::file(path)),
+            None => defaults,
+        }
     }
 
     /// What is valid but probably not meant: each a sentence for `invitegate config check` and

@@ -2,7 +2,7 @@
 //! one transaction per chunk, each chunk created a set at a time ([`super::batch`]); one bad
 //! row never spoils the others.
 
-use super::rules::{self, Binding, CreateError, Inviter, NewInvitation};
+use super::rules::{self, Binding, CreateError, Inviter};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
@@ -70,7 +70,8 @@ pub async fn process_chunk(
     seen: &mut HashSet<String>,
 ) -> ApiResult<Vec<BulkResult>> {
     let mut results = Vec::with_capacity(items.len());
-    let mut todo = Vec::new();
+    // The valid rows, by index, and what they ask for.
+    let (mut indices, mut news) = (Vec::new(), Vec::new());
     for (index, body) in items {
         let given = body.email.clone().or(body.email_domain.clone());
         match rules::parse_create(&body, settings) {
@@ -90,7 +91,8 @@ pub async fn process_chunk(
                     results.push(row(index, Some(e.to_string()), BulkStatus::AlreadyInvited));
                     continue;
                 }
-                todo.push((index, new));
+                indices.push(index);
+                news.push(new);
             }
         }
     }
@@ -101,11 +103,10 @@ pub async fn process_chunk(
         .db(move |conn| {
             let now = storage::now();
             let work = |conn: &mut storage::DbConn| -> Result<Vec<BulkResult>, ApiError> {
-                let news: Vec<NewInvitation> = todo.iter().map(|(_, new)| new.clone()).collect();
                 let outcomes = super::batch::create_many_in_tx(conn, &st, &inviter, &news, &meta)?;
                 let mut organizations = HashMap::new();
-                let mut out = Vec::with_capacity(todo.len());
-                for ((index, new), created) in todo.iter().zip(outcomes) {
+                let mut out = Vec::with_capacity(news.len());
+                for ((index, new), created) in indices.iter().zip(&news).zip(outcomes) {
                     let email = match &new.binding {
                         Binding::Email(e) => Some(e.as_str().to_string()),
                         Binding::Domain(d) => Some(d.clone()),

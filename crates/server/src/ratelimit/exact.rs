@@ -106,15 +106,16 @@ pub fn email_budgets(
         .iter()
         .map(|to| format!("{kind}:{}", mailbox(to)))
         .collect();
-    let mut adds: Vec<(String, i64)> = Vec::new();
+    // In key order: one order of row locks for every caller, so concurrent batches cannot
+    // deadlock.
+    let mut per_key: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
     for key in &keys {
-        match adds.iter_mut().find(|(k, _)| k == key) {
-            Some((_, n)) => *n += 1,
-            None => adds.push((key.clone(), 1)),
-        }
+        *per_key.entry(key).or_default() += 1;
     }
-    // One order of row locks for every caller, so concurrent batches cannot deadlock.
-    adds.sort();
+    let adds: Vec<(String, i64)> = per_key
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
     let (start, end) = window(unix_now(), 3600);
     let totals = counters::add_many(conn, &adds, start, end)?;
     let limit = i64::from(state.config.rate_limits.emails_per_recipient_per_hour);
