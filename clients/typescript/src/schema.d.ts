@@ -386,6 +386,30 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        /**
+         * Deletes the caller's account, after the password: as `DELETE /users/{id}` (sessions end, pending invitations and created API keys are revoked, audit events keep only the id).
+         * @description Deletes the caller's account, after the password: as `DELETE /users/{id}` (sessions end, pending invitations and created API keys are revoked, audit events keep only the id).
+         */
+        delete: operations["deleteMyAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Invitegate holds about the caller, as a JSON download: the account, memberships, sessions, invitations sent and received, audit events (GDPR articles 15 and 20).
+         * @description Everything Invitegate holds about the caller, as a JSON download: the account, memberships, sessions, invitations sent and received, audit events (GDPR articles 15 and 20).
+         */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -407,6 +431,66 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes the password.
+         * @description Changes the password. Every other session ends (this one continues, with a fresh access token), and pending password-reset links stop working.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's live sessions, newest first; `current` marks the one making the request.
+         * @description The caller's live sessions, newest first; `current` marks the one making the request.
+         */
+        get: operations["listMySessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Ends one of the caller's sessions: its access and refresh tokens stop working, and the OpenID Connect grants made in it end.
+         * @description Ends one of the caller's sessions: its access and refresh tokens stop working, and the OpenID Connect grants made in it end.
+         */
+        delete: operations["endMySession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -880,6 +964,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes an account: it and its sessions are gone, its pending invitations and the API keys it created are revoked; audit events keep its id but not its email (GDPR art.
+         * @description Deletes an account: it and its sessions are gone, its pending invitations and the API keys it created are revoked; audit events keep its id but not its email (GDPR art. 17).
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes an account's role or display name (only the fields sent).
+         * @description Changes an account's role or display name (only the fields sent). The last active administrator cannot be demoted.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
     "/api/v1/users/{id}/disable": {
         parameters: {
             query?: never;
@@ -894,6 +1002,26 @@ export interface paths {
          * @description Disables an account: its sessions end, its pending invitations are revoked, and so are the API keys it created with their pending invitations, in one transaction.
          */
         post: operations["disableUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enables a disabled account: sign-in works again.
+         * @description Enables a disabled account: sign-in works again. What disabling revoked (sessions, invitations, API keys) stays revoked. An administrator's account needs the `admin` scope.
+         */
+        post: operations["enableUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1006,6 +1134,79 @@ export interface components {
              *     that the signed-in account's holder owns it (seed 003).
              */
             verification_token?: string | null;
+        };
+        /**
+         * @description `GET /api/v1/me/export`: everything Invitegate holds about the caller, as a download (GDPR
+         *     art. 15 right of access, art. 20 portability).
+         * @example {
+         *       "audit_events": [
+         *         {
+         *           "action": "registration.succeeded",
+         *           "actor": {
+         *             "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *             "type": "user"
+         *           },
+         *           "details": {
+         *             "basis": "invitation"
+         *           },
+         *           "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f02",
+         *           "ip": "203.0.113.7",
+         *           "occurred_at": "2026-11-25T09:30:00Z",
+         *           "outcome": "success",
+         *           "target": {
+         *             "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *             "type": "user"
+         *           },
+         *           "user_agent": null
+         *         }
+         *       ],
+         *       "exported_at": "2026-12-05T10:00:00Z",
+         *       "invitations_received": [],
+         *       "invitations_sent": [],
+         *       "memberships": [],
+         *       "sessions": [
+         *         {
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "current": false,
+         *           "id": "01936b2e-9000-7000-8000-000000000042",
+         *           "ip": "203.0.113.7",
+         *           "last_used_at": "2026-11-25T10:02:11Z",
+         *           "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"
+         *         }
+         *       ],
+         *       "user": {
+         *         "created_at": "2026-11-25T09:30:00Z",
+         *         "disabled_at": null,
+         *         "display_name": "Ann Lee",
+         *         "email": "ann@example.com",
+         *         "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01",
+         *         "invitation_id": "01936b2f-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+         *         "invited_by": {
+         *           "id": "01936b2e-0000-7000-8000-000000000001",
+         *           "type": "user"
+         *         },
+         *         "role": "member"
+         *       }
+         *     }
+         */
+        AccountExport: {
+            /** @description Audit events it acted in or that are about it, newest first (at most 10,000). */
+            audit_events: components["schemas"]["AuditEvent"][];
+            /**
+             * Format: date-time
+             * @description When the export was made.
+             */
+            exported_at: string;
+            /** @description Invitations addressed to its email, and the one it registered with. */
+            invitations_received: components["schemas"]["Invitation"][];
+            /** @description Invitations it sent (without tokens: they are never stored). */
+            invitations_sent: components["schemas"]["Invitation"][];
+            /** @description Its organisation memberships. */
+            memberships: components["schemas"]["Membership"][];
+            /** @description Its live and ended sessions (`current` is false in an export). */
+            sessions: components["schemas"]["SessionInfo"][];
+            /** @description The account. */
+            user: components["schemas"]["User"];
         };
         /**
          * @description A reference to an actor or a target: `{"type": "user", "id": "..."}`.
@@ -1282,6 +1483,19 @@ export interface components {
             invalid: number;
         };
         /**
+         * @description `POST /api/v1/me/password` body.
+         * @example {
+         *       "current_password": "correct horse battery staple",
+         *       "new_password": "a new long passphrase"
+         *     }
+         */
+        ChangePasswordRequest: {
+            /** @description The password in use now (401 `invalid_credentials` when wrong). */
+            current_password: string;
+            /** @description The new password, per the sign-up policy (422 `new_password` with its codes). */
+            new_password: string;
+        };
+        /**
          * @description `POST /api/v1/email-verifications/confirm` body: the emailed token and the password chosen
          *     on the verification page.
          * @example {
@@ -1485,6 +1699,16 @@ export interface components {
             secret: string;
         };
         /**
+         * @description `DELETE /api/v1/me` body: the password again, so a borrowed session cannot erase the account.
+         * @example {
+         *       "password": "correct horse battery staple"
+         *     }
+         */
+        DeleteAccountRequest: {
+            /** @description The account's password (401 `invalid_credentials` when wrong). */
+            password: string;
+        };
+        /**
          * @description What an organisation's email domain does for accounts at it: nothing automatic
          *     (`invite_only`), a "Join Acme?" suggestion and a join request an admin approves
          *     (`suggest`), or membership once the address is verified, sign-up without an invitation
@@ -1529,7 +1753,7 @@ export interface components {
          * @description A stable snake_case error code with its default HTTP status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "unknown_client" | "redirect_uri_mismatch" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_owner" | "already_member" | "domain_taken" | "join_request_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "invalid_invitation" | "unknown_client" | "redirect_uri_mismatch" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "forbidden" | "invitation_required" | "signup_closed" | "email_mismatch" | "invite_quota_exceeded" | "account_disabled" | "not_found" | "method_not_allowed" | "email_registered" | "invitation_pending" | "invitation_not_pending" | "slug_taken" | "last_admin" | "last_owner" | "already_member" | "domain_taken" | "join_request_not_pending" | "invitation_expired" | "invitation_revoked" | "invitation_declined" | "invitation_used" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable";
         /**
          * @description Format of the audit export.
          * @enum {string}
@@ -2553,6 +2777,37 @@ export interface components {
          */
         Scope: "invitations:read" | "invitations:write" | "users:read" | "users:write" | "audit:read" | "settings:write" | "organizations:read" | "organizations:write" | "invitations:redeem" | "admin";
         /**
+         * @description One of the caller's live sessions (`GET /api/v1/me/sessions`), newest first.
+         * @example {
+         *       "created_at": "2026-11-25T09:30:00Z",
+         *       "current": true,
+         *       "id": "01936b2e-9000-7000-8000-000000000042",
+         *       "ip": "203.0.113.7",
+         *       "last_used_at": "2026-11-25T10:02:11Z",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"
+         *     }
+         */
+        SessionInfo: {
+            /**
+             * Format: date-time
+             * @description When it signed in.
+             */
+            created_at: string;
+            /** @description Whether this is the session making the request. */
+            current: boolean;
+            /** @description Session id (ends it with `DELETE /api/v1/me/sessions/{id}`). */
+            id: string;
+            /** @description The client address it signed in from, if known. */
+            ip?: string | null;
+            /**
+             * Format: date-time
+             * @description When its refresh token was last used (sign-in time until then).
+             */
+            last_used_at: string;
+            /** @description The browser's `User-Agent` at sign-in (at most 512 characters), if sent. */
+            user_agent?: string | null;
+        };
+        /**
          * @description A signed-in session: 201 on registration, 200 on login and refresh.
          * @example {
          *       "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
@@ -2725,6 +2980,18 @@ export interface components {
             members_can_invite?: boolean | null;
             /** @description New display name. */
             name?: string | null;
+        };
+        /**
+         * @description `PATCH /api/v1/users/{id}` body: only the fields present change.
+         * @example {
+         *       "display_name": "Ann Lee",
+         *       "role": "admin"
+         *     }
+         */
+        UpdateUserRequest: {
+            /** @description The new display name (at most 100 characters; empty clears it). */
+            display_name?: string | null;
+            role?: components["schemas"]["Role"] | null;
         };
         /**
          * @description An account.
@@ -4313,6 +4580,121 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    deleteMyAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description Deleted; the refresh cookie is cleared */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidBody"];
+            /** @description `invalid_credentials` or no valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API keys have no account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin`; `last_owner` of an organisation with other members */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export (`Content-Disposition: attachment`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API keys have no account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listMyInvitations: {
         parameters: {
             query?: never;
@@ -4334,6 +4716,182 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             /** @description API keys have no account */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; a fresh access token for this session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            /** @description `invalid_credentials` (wrong current password) or no valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API keys have no password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `new_password`: `too_short`, `too_long`, `too_common`, `contains_email` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (wrong passwords count like failed sign-ins) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInfo"][];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API keys have no sessions */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    endMySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API keys have no sessions */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no live session of yours has this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6010,6 +6568,162 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin session or an `admin` key; your own account is deleted with `DELETE /me` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin`; `last_owner` of an organisation with other members */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The changed user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidBody"];
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin session or an `admin` key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `display_name`: `too_long`, `invalid` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     disableUser: {
         parameters: {
             query?: never;
@@ -6041,6 +6755,77 @@ export interface operations {
                 };
             };
             /** @description Needs an admin or `users:write`; you cannot disable yourself */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin`: the last active administrator stays enabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enableUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enabled user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `users:write` (`admin` for an administrator's account) */
             403: {
                 headers: {
                     [name: string]: unknown;

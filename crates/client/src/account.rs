@@ -130,4 +130,49 @@ impl Client {
         .await
         .map(|_| ())
     }
+
+    /// `POST /me/password`: every other session ends.
+    pub async fn change_password(
+        &self,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<SessionResponse, ClientError> {
+        self.post(
+            "/me/password",
+            &ChangePasswordRequest {
+                current_password: current_password.into(),
+                new_password: new_password.into(),
+            },
+        )
+        .await
+    }
+
+    /// `GET /me/sessions`.
+    pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
+        self.get("/me/sessions").await
+    }
+
+    /// `DELETE /me/sessions/{id}`.
+    pub async fn end_my_session(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/me/sessions/{id}")))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /me/export`.
+    pub async fn export_my_data(&self) -> Result<AccountExport, ClientError> {
+        self.get("/me/export").await
+    }
+
+    /// `DELETE /me` with the password.
+    pub async fn delete_my_account(&self, password: &str) -> Result<(), ClientError> {
+        self.send(
+            self.request(Method::DELETE, "/me")
+                .json(&DeleteAccountRequest {
+                    password: password.into(),
+                }),
+        )
+        .await
+        .map(|_| ())
+    }
 }

@@ -17,6 +17,32 @@ impl Client {
             .await
     }
 
+    /// `POST /users/{id}/enable`.
+    pub async fn enable_user(&self, id: &str) -> Result<User, ClientError> {
+        self.json(self.request(Method::POST, &format!("/users/{id}/enable")))
+            .await
+    }
+
+    /// `PATCH /users/{id}`: role and display name.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        req: &UpdateUserRequest,
+    ) -> Result<User, ClientError> {
+        self.json(
+            self.request(Method::PATCH, &format!("/users/{id}"))
+                .json(req),
+        )
+        .await
+    }
+
+    /// `DELETE /users/{id}`.
+    pub async fn delete_user(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/users/{id}")))
+            .await
+            .map(|_| ())
+    }
+
     /// `GET /audit-events`: a page of events, newest first.
     pub async fn list_audit_events(
         &self,

@@ -96,6 +96,7 @@ error_codes! {
     InvitationPending => "invitation_pending", 409, "Invitation pending", "This email address already has a pending invitation.";
     InvitationNotPending => "invitation_not_pending", 409, "Invitation not pending", "Only pending invitations can be changed.";
     SlugTaken => "slug_taken", 409, "Slug taken", "Another organisation already uses this short name.";
+    LastAdmin => "last_admin", 409, "Last administrator", "Invitegate needs an active administrator: make someone else administrator first.";
     LastOwner => "last_owner", 409, "Last owner", "An organisation needs an owner: make someone else owner first.";
     AlreadyMember => "already_member", 409, "Already a member", "This person is already a member of the organisation.";
     DomainTaken => "domain_taken", 409, "Domain taken", "Another organisation already has this email domain.";

@@ -3,6 +3,7 @@
 //! A request travels one way: an extractor parses it into domain types, a service function
 //! checks the rules and runs one transaction, and the handler maps the result to a response.
 
+pub mod account;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_batch;

@@ -1,8 +1,8 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    api_keys, audit, invitations, oauth_clients, oidc, ops, organization_domains, organizations,
-    outbox, password_resets, registration, sessions, settings, users, webhooks,
+    account, api_keys, audit, invitations, oauth_clients, oidc, ops, organization_domains,
+    organizations, outbox, password_resets, registration, sessions, settings, users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -33,6 +33,14 @@ macro_rules! api_v1_routes {
             .service(password_resets::confirm_reset)
             .service(users::list)
             .service(users::disable)
+            .service(users::enable)
+            .service(users::update)
+            .service(users::remove)
+            .service(account::change_password)
+            .service(account::list_sessions)
+            .service(account::end_session)
+            .service(account::export)
+            .service(account::delete_account)
             .service(audit::export)
             .service(audit::list)
             .service(api_keys::create)
@@ -96,6 +104,7 @@ pub fn api_v1(cfg: &mut actix_web::web::ServiceConfig) {
         (name = "registration", description = "Sign-up with an invitation, email verification"),
         (name = "sessions", description = "Login, refresh, logout, current user"),
         (name = "users", description = "User administration"),
+        (name = "account", description = "The signed-in person's own account: password, sessions, data export, deletion"),
         (name = "audit", description = "Audit log"),
         (name = "api_keys", description = "API keys for third-party systems"),
         (name = "settings", description = "Sign-up mode and invitation settings"),

@@ -12,6 +12,7 @@ mod delivery;
 mod errors;
 mod hardening;
 mod invitations;
+mod lifecycle;
 mod limits;
 mod oidc;
 mod oidc_grants;

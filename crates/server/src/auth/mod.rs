@@ -102,6 +102,14 @@ impl Principal {
             .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
     }
 
+    /// The user and their session's id; 403 `forbidden` for an API key.
+    pub fn require_session(&self) -> ApiResult<(&UserRow, &str)> {
+        match self {
+            Self::User { user, session_id } => Ok((user, session_id)),
+            Self::ApiKey(_) => Err(ApiError::new(ErrorCode::Forbidden)),
+        }
+    }
+
     /// The user, when this is a session.
     pub fn user(&self) -> Option<&UserRow> {
         match self {

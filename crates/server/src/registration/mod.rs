@@ -2,7 +2,7 @@
 //! are in [`service`]; see its docs.
 
 mod accounts;
-mod rules;
+pub(crate) mod rules;
 #[cfg(test)]
 mod rules_tests;
 pub mod service;

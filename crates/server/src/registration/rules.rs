@@ -11,7 +11,7 @@ use invitegate_core::{Email, ErrorCode};
 
 /// A trimmed display name (absent when empty); a name over 100 characters or with control
 /// characters adds a `display_name` field error.
-pub(super) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
+pub(crate) fn parse_display_name(name: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     let name = name.map(str::trim).filter(|n| !n.is_empty())?;
     if name.chars().count() > MAX_DISPLAY_NAME_LENGTH {
         errors

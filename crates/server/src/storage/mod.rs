@@ -3,6 +3,7 @@
 //! diesel.
 
 pub mod acceptance_proofs;
+pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod counters;

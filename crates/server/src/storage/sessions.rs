@@ -182,3 +182,69 @@ pub fn is_live(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// The user's live sessions at `now`, newest first (at most 500).
+pub fn live_for_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SessionRow>> {
+    s::sessions
+        .filter(s::user_id.eq(user_id))
+        .filter(s::revoked_at.is_null())
+        .filter(s::expires_at.gt(now))
+        .order(s::id.desc())
+        .limit(500)
+        .load(conn)
+}
+
+/// Ends the user's live session `id`; returns whether one ended (another account's session
+/// is never touched).
+pub fn revoke_own(
+    conn: &mut DbConn,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        s::sessions
+            .filter(s::id.eq(id))
+            .filter(s::user_id.eq(user_id))
+            .filter(s::revoked_at.is_null())
+            .filter(s::expires_at.gt(now)),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends every session of the user except `keep`; returns how many ended.
+pub fn revoke_others(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        s::sessions
+            .filter(s::user_id.eq(user_id))
+            .filter(s::id.ne(keep))
+            .filter(s::revoked_at.is_null()),
+    )
+    .set(s::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+impl SessionRow {
+    /// The API object; `current` when it is the session making the request.
+    pub fn to_api(&self, current: bool) -> api::SessionInfo {
+        api::SessionInfo {
+            id: self.id.clone(),
+            created_at: utc(self.created_at),
+            last_used_at: utc(self.last_used_at),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            current,
+        }
+    }
+}

@@ -158,3 +158,46 @@ pub fn list(
 pub fn shown_name(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
     Ok(find(conn, id)?.map(|u| u.shown_name()))
 }
+
+/// Enables the account if disabled; returns whether it changed.
+pub fn enable(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        u::users
+            .filter(u::id.eq(id))
+            .filter(u::disabled_at.is_not_null()),
+    )
+    .set(u::disabled_at.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the role.
+pub fn set_role(conn: &mut DbConn, id: &str, role: Role) -> QueryResult<()> {
+    diesel::update(u::users.filter(u::id.eq(id)))
+        .set(u::role.eq(role))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets (or with `None` clears) the display name.
+pub fn set_display_name(conn: &mut DbConn, id: &str, name: Option<&str>) -> QueryResult<()> {
+    diesel::update(u::users.filter(u::id.eq(id)))
+        .set(u::display_name.eq(name))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Takes the lock that serialises every change that could leave no active administrator, and
+/// counts the active administrators under it. One row on both backends (`write_lock`), so two
+/// administrators demoting each other at once cannot both see the other still standing.
+pub fn lock_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    use super::schema::write_lock::dsl as w;
+    diesel::update(w::write_lock)
+        .set(w::counter.eq(w::counter + 1))
+        .execute(conn)?;
+    u::users
+        .filter(u::role.eq(Role::Admin))
+        .filter(u::disabled_at.is_null())
+        .count()
+        .get_result(conn)
+}

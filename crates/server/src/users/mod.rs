@@ -1,14 +1,15 @@
-//! User administration: list and disable.
+//! User administration: list, disable, enable, change (role, display name) and delete.
 
 pub mod service;
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::http::Json;
 use crate::http::RequestMeta;
 use crate::paging::PageRequest;
 use crate::state::AppState;
-use actix_web::{get, post, web};
-use invitegate_core::api::{Page, Problem, User, UserListQuery};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use invitegate_core::api::{Page, Problem, UpdateUserRequest, User, UserListQuery};
 use invitegate_core::model::Scope;
 
 /// Lists users, newest first.
@@ -50,6 +51,7 @@ pub async fn list(
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs an admin or `users:write`; you cannot disable yourself", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`: the last active administrator stays enabled", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users/{id}/disable")]
@@ -63,4 +65,97 @@ pub async fn disable(
     let own_id = principal.user().map(|u| u.id.as_str());
     let user = service::disable(&state, id.into_inner(), principal.actor(), own_id, &meta).await?;
     Ok(web::Json(user.to_api()))
+}
+
+/// Enables a disabled account: sign-in works again. What disabling revoked (sessions,
+/// invitations, API keys) stays revoked. An administrator's account needs the `admin` scope.
+#[utoipa::path(
+    operation_id = "enableUser",
+    tag = "users",
+    security(("bearer" = ["users:write"])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The enabled user", body = User),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `users:write` (`admin` for an administrator's account)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/enable")]
+pub async fn enable(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<User>> {
+    principal.require(Scope::UsersWrite)?;
+    let may_grant_admin = principal.has_scope(Scope::Admin);
+    let user = service::enable(
+        &state,
+        id.into_inner(),
+        principal.actor(),
+        may_grant_admin,
+        &meta,
+    )
+    .await?;
+    Ok(web::Json(user.to_api()))
+}
+
+/// Changes an account's role or display name (only the fields sent). The last active
+/// administrator cannot be demoted.
+#[utoipa::path(
+    operation_id = "updateUser",
+    tag = "users",
+    security(("bearer" = ["admin"])),
+    params(("id" = String, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The changed user", body = User),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin session or an `admin` key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`display_name`: `too_long`, `invalid`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<UpdateUserRequest>,
+) -> ApiResult<web::Json<User>> {
+    principal.require(Scope::Admin)?;
+    let change = service::UserUpdate::parse(body.into_inner())?;
+    let user = service::update(&state, id.into_inner(), change, principal.actor(), &meta).await?;
+    Ok(web::Json(user.to_api()))
+}
+
+/// Deletes an account: it and its sessions are gone, its pending invitations and the API keys
+/// it created are revoked; audit events keep its id but not its email (GDPR art. 17).
+#[utoipa::path(
+    operation_id = "deleteUser",
+    tag = "users",
+    security(("bearer" = ["admin"])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin session or an `admin` key; your own account is deleted with `DELETE /me`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`; `last_owner` of an organisation with other members", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/users/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Scope::Admin)?;
+    let own_id = principal.user().map(|u| u.id.as_str());
+    service::delete(&state, id.into_inner(), principal.actor(), own_id, &meta).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
