@@ -1,92 +1,11 @@
 //! The `invitegate` binary as an operator uses it: start-up, configuration errors, the
 //! mailing-list import, and the commands that print invitation links and API keys.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-
-fn invitegate(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_invitegate"));
-    c.current_dir(dir)
-        .env_remove("INVITEGATE_CONFIG")
-        .env("INVITEGATE_DATA_DIR", dir.join("data"))
-        .env("INVITEGATE_LOG", "warn");
-    c
-}
-
-fn run(c: &mut Command) -> (Output, String, String) {
-    let out = c.output().expect("invitegate runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    (out, stdout, stderr)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `invitegate serve` on a free port; returns the server, its base URL and the owner link.
-/// Registers `owner@example.com` through the owner invitation link `owner`.
-async fn register_owner(http: &reqwest::Client, base: &str, owner: &str) {
-    let token = owner.split("#token=").nth(1).unwrap();
-    let registered = http
-        .post(format!("{base}/api/v1/register"))
-        .json(&serde_json::json!({"email": "owner@example.com", "password": "correct horse battery staple", "invite_token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
-}
-
-fn serve(dir: &Path) -> (Server, String, Option<String>) {
-    serve_with(dir, &[])
-}
-
-fn serve_with(dir: &Path, env: &[(&str, &str)]) -> (Server, String, Option<String>) {
-    serve_logging_to(dir, env, Stdio::null())
-}
-
-/// [`serve_with`], its log lines written to `stderr`.
-fn serve_logging_to(
-    dir: &Path,
-    env: &[(&str, &str)],
-    stderr: Stdio,
-) -> (Server, String, Option<String>) {
-    let mut child = invitegate(dir)
-        .args(["serve"])
-        .envs(env.iter().copied())
-        .env("INVITEGATE_BIND", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut owner) = (None, None);
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(link) = line.strip_prefix("Owner invitation: ") {
-            owner = Some(link.trim().to_string());
-        }
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = Some(format!(
-                "http://{}",
-                rest.split_whitespace().next().unwrap()
-            ));
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    (
-        Server(child),
-        base.expect("the server says where it listens"),
-        owner,
-    )
-}
+use std::process::Command;
 
 #[test]
 fn configuration_errors_name_the_key() {

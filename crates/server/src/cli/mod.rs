@@ -1,18 +1,19 @@
-//! The command line: `serve`, `migrate`, `admin invite`, `api-key create`, `invitations import`,
-//! `openapi`, `keys rotate`. Commands other than `serve` work directly on the configured
-//! database.
+//! The command line: `serve`, `migrate`, `admin invite`, `users`, `api-key`, `invitations`,
+//! `backup`, `config check`, `healthcheck`, `openapi`, `oauth-client`, `keys rotate`,
+//! `completions`. Commands other than `serve` work directly on the configured database.
 
 mod config_check;
 mod healthcheck;
 mod import;
+mod keys;
 mod oauth;
+mod operators;
 mod seed;
 
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::http::RequestMeta;
 use crate::startup::{self, Application};
-use crate::tokens::SecretsFile;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use invitegate_core::model::Scope;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,6 +41,26 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Accounts: list, disable, enable, change role.
+    Users {
+        #[command(subcommand)]
+        command: operators::UsersCommand,
+    },
+    /// A consistent copy of the SQLite database while the server runs (for PostgreSQL, use
+    /// `pg_dump`). The database is not migrated first.
+    #[command(after_help = "Example: invitegate backup /backups/invitegate-$(date +%F).sqlite")]
+    Backup {
+        /// The new file (never overwritten).
+        file: PathBuf,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example: invitegate completions bash > /etc/bash_completion.d/invitegate"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// API keys.
     ApiKey {
@@ -78,9 +99,9 @@ pub enum Command {
     },
     /// Exit 0 when the server answers `GET /readyz` with 200, 1 otherwise (for container
     /// health checks; no shell or curl needed).
-    ///
-    /// Example: `invitegate healthcheck` (the configured `bind`, a wildcard address checked on
-    /// loopback), or `invitegate healthcheck --url http://127.0.0.1:8080/readyz`.
+    /// Without `--url`: `/readyz` at the configured `bind`, a wildcard address checked on
+    /// loopback.
+    #[command(after_help = "Example: invitegate healthcheck --url http://127.0.0.1:8080/readyz")]
     Healthcheck {
         /// The readiness URL (plain http://); default: `/readyz` at the configured `bind`.
         #[arg(long)]
@@ -111,6 +132,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Print an email-bound administrator invitation link.
+    #[command(
+        after_help = "Example: invitegate admin invite --email boss@example.com --expires-in-days 2"
+    )]
     Invite {
         /// The new administrator's email.
         #[arg(long)]
@@ -125,15 +149,19 @@ pub enum AdminCommand {
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
     /// Create an API key and print it (shown once).
+    #[command(
+        after_help = "Example: invitegate api-key create --name crm --scope invitations:write,invitations:read"
+    )]
     Create {
         /// A name to recognise the key by.
         #[arg(long)]
         name: String,
-        /// Scopes: invitations:read, invitations:write, users:read, users:write, audit:read,
-        /// settings:write, admin. Repeat or separate with commas.
-        #[arg(long = "scope", required = true, value_delimiter = ',')]
-        scopes: Vec<String>,
+        /// Scopes (`admin` implies all). Repeat or separate with commas.
+        #[arg(long = "scope", required = true, value_delimiter = ',', value_parser = operators::scope_parser())]
+        scopes: Vec<Scope>,
     },
+    #[command(flatten)]
+    Admin(operators::ApiKeyAdmin),
 }
 
 /// `invitations` subcommands.
@@ -143,6 +171,7 @@ pub enum InvitationsCommand {
     /// with an `email` column (optional columns: `note`, `role`, `expires_in_days`), or no
     /// header and the address in the first column. Prints a CSV result per row to standard
     /// output and a summary to standard error.
+    #[command(after_help = "Example: invitegate invitations import --dry-run mailing-list.csv")]
     Import {
         /// The CSV file.
         file: PathBuf,
@@ -152,10 +181,12 @@ pub enum InvitationsCommand {
         /// Do not email the invitations (links are printed instead).
         #[arg(long)]
         no_email: bool,
-        /// Role granted (member or admin) when the CSV has no `role` column.
-        #[arg(long, default_value = "member")]
+        /// Role granted when the CSV has no `role` column.
+        #[arg(long, default_value = "member", value_parser = ["member", "admin"])]
         role: String,
     },
+    #[command(flatten)]
+    Admin(operators::InvitationsAdmin),
 }
 
 /// `config` subcommands.
@@ -164,8 +195,9 @@ pub enum ConfigCommand {
     /// Load the configuration as `serve` would (defaults, file, `INVITEGATE_*` variables) and
     /// report every problem at once; exit 1 when there is one. Prints the values that matter
     /// and warnings about valid but unlikely choices. Touches no database.
-    ///
-    /// Example: `INVITEGATE_CONFIG=/etc/invitegate.toml invitegate config check`.
+    #[command(
+        after_help = "Example: INVITEGATE_CONFIG=/etc/invitegate.toml invitegate config check"
+    )]
     Check,
 }
 
@@ -175,6 +207,7 @@ pub enum KeysCommand {
     /// Add a new signing key to `<data_dir>/secrets.toml` and new OpenID Connect keys to
     /// `<data_dir>/oidc-keys.json`; new tokens use them, older tokens keep verifying (the old
     /// OpenID Connect keys stay published until every token they signed has expired).
+    #[command(after_help = "Example: invitegate keys rotate")]
     Rotate,
 }
 
@@ -229,6 +262,15 @@ async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<Ex
             Some(path) => std::fs::write(path, json)?,
             None => std::io::stdout().write_all(json.as_bytes())?,
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Completions { shell } = command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "invitegate",
+            &mut std::io::stdout(),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::HashBench { seconds } = command {
@@ -305,14 +347,6 @@ async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<Ex
         Command::ApiKey {
             command: ApiKeyCommand::Create { name, scopes },
         } => {
-            let scopes = scopes
-                .iter()
-                .map(|s| {
-                    s.trim()
-                        .parse::<Scope>()
-                        .map_err(|_| anyhow::anyhow!("unknown scope {s:?}"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
             let new = crate::api_keys::service::NewApiKey::parse(&name, &scopes)
                 .map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_default()))?;
             let bind = config.bind.parse()?;
@@ -328,6 +362,14 @@ async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<Ex
             println!("{key}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::ApiKey {
+            command: ApiKeyCommand::Admin(command),
+        } => operators::api_keys(config, command).await,
+        Command::Users { command } => operators::users(config, command).await,
+        Command::Backup { file } => operators::backup(&config, file),
+        Command::Invitations {
+            command: InvitationsCommand::Admin(command),
+        } => operators::invitations(config, command).await,
         Command::Invitations {
             command:
                 InvitationsCommand::Import {
@@ -341,51 +383,11 @@ async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<Ex
         Command::BenchSeed { invitations, users } => seed::run(config, invitations, users).await,
         Command::Keys {
             command: KeysCommand::Rotate,
-        } => {
-            let path = config.data_dir.join(crate::oidc_keys::FILE_NAME);
-            let mut oidc = if path.exists() {
-                crate::oidc_keys::KeyFile::read(&path)?
-            } else {
-                crate::oidc_keys::KeyFile::default()
-            };
-            let overlap = chrono::Duration::seconds(config.access_token_ttl_seconds as i64 + 600);
-            // New keys sign once every server has reloaded the file (one jobs interval) and
-            // every relying party's cached JWKS (5 minutes) has them, with a margin.
-            let activation =
-                chrono::Duration::seconds(300 + config.jobs_interval_seconds as i64 + 30);
-            let kids = oidc.rotate(chrono::Utc::now(), overlap, activation)?;
-            oidc.write(&path)?;
-            eprintln!(
-                "new OpenID Connect signing keys {}, published now, signing in {} s; the previous ones stay published {} s after that",
-                kids.join(", "),
-                activation.num_seconds(),
-                overlap.num_seconds()
-            );
-            if !config.secret_keys.is_empty() {
-                eprintln!(
-                    "the HMAC signing keys come from `secret_keys` in the configuration; rotate them there"
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            let path = config.data_dir.join("secrets.toml");
-            let mut file = if path.exists() {
-                SecretsFile::read(&path)?
-            } else {
-                SecretsFile { keys: vec![] }
-            };
-            let key = SecretsFile::fresh_key();
-            eprintln!(
-                "new signing key {}; {} older key(s) keep verifying",
-                key.id,
-                file.keys.len()
-            );
-            file.keys.insert(0, key);
-            file.write(&path)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => keys::rotate(&config),
         Command::Openapi { .. }
         | Command::HashBench { .. }
         | Command::Healthcheck { .. }
+        | Command::Completions { .. }
         | Command::Config { .. } => unreachable!("handled above"),
     }
 }

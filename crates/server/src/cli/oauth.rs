@@ -13,9 +13,9 @@ use std::process::ExitCode;
 #[derive(Debug, Subcommand)]
 pub enum OAuthClientCommand {
     /// Register a relying party and print its `client_id:` and `client_secret:` (shown once).
-    ///
-    /// Example: invitegate oauth-client create --name "Team wiki"
-    /// --redirect-uri https://wiki.example.com/oidc/callback
+    #[command(
+        after_help = "Example: invitegate oauth-client create --name \"Team wiki\" --redirect-uri https://wiki.example.com/oidc/callback"
+    )]
     Create {
         /// Shown on the sign-in screen: "Continue to <name>".
         #[arg(long)]
@@ -37,8 +37,10 @@ pub enum OAuthClientCommand {
         id_token_alg: Option<String>,
     },
     /// List the registered relying parties.
+    #[command(after_help = "Example: invitegate oauth-client list")]
     List,
     /// Delete a relying party (by id or client_id) and every grant made to it.
+    #[command(after_help = "Example: invitegate oauth-client delete team-wiki")]
     Delete {
         /// The client's id or client_id.
         id: String,

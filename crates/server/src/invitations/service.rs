@@ -18,7 +18,7 @@ use invitegate_core::FieldCode;
 use invitegate_core::api::{
     CreateInvitationRequest, Invitation, InvitationPreview, InvitationWithToken, MAX_EXPIRY_DAYS,
 };
-use invitegate_core::model::{AuditAction, InvitationState, Scope};
+use invitegate_core::model::{ActorRef, AuditAction, InvitationState, Scope};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -166,6 +166,15 @@ pub async fn list(
             None => return Err(ApiError::new(ErrorCode::Forbidden)),
         }
     }
+    list_filtered(state, filter, page).await
+}
+
+/// [`list`] for a caller who may read every invitation (the operators' command line).
+pub async fn list_filtered(
+    state: &AppState,
+    filter: ListFilter,
+    page: &crate::paging::PageRequest,
+) -> ApiResult<Listed> {
     let now = storage::now();
     let p = page.clone();
     state
@@ -223,13 +232,23 @@ pub async fn revoke(
     meta: &RequestMeta,
 ) -> ApiResult<InvitationRow> {
     let row = load_managed(state, principal, id, Scope::InvitationsWrite).await?;
-    let actor = principal.actor();
+    revoke_as(state, row.id, principal.actor(), meta).await
+}
+
+/// [`revoke`] for an `actor` who may manage every invitation (the operators' command line).
+/// Errors: 404 `not_found`, 409 `invitation_not_pending`.
+pub async fn revoke_as(
+    state: &AppState,
+    id: String,
+    actor: ActorRef,
+    meta: &RequestMeta,
+) -> ApiResult<InvitationRow> {
     let meta = meta.clone();
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 let now = storage::now();
-                let current = invitations::find(conn, &row.id)?
+                let current = invitations::find(conn, &id)?
                     .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
                 match current.state(now) {
                     InvitationState::Revoked => return Ok(current),
