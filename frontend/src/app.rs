@@ -11,6 +11,7 @@ use crate::pages::auth::*;
 use crate::pages::member::MemberPage;
 use crate::pages::oidc::{AuthorizePage, EndSessionPage};
 use crate::pages::org_invite::AcceptInvitationPage;
+use crate::pages::security::SecurityPage;
 use crate::session::{AppCtx, ctx};
 
 /// Requires a session (and the admin role when `admin`); otherwise sends to `/login`.
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/authorize") view=AuthorizePage />
                     <Route path=path!("/end-session") view=EndSessionPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
+                    <Route path=path!("/app/security") view=|| view! { <Guard><SecurityPage /></Guard> } />
                     <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
                     <Route path=path!("/admin/organizations") view=|| view! { <Guard admin=true><AdminOrganizations /></Guard> } />
                     <Route path=path!("/admin/import") view=|| view! { <Guard admin=true><AdminImport /></Guard> } />

@@ -39,6 +39,11 @@ impl Default for Limits {
 
 /// One field error code as a sentence.
 pub fn field_message(field: &str, code: &str, limits: Limits) -> String {
+    let field = if field == "new_password" {
+        "password"
+    } else {
+        field
+    };
     match (field, code) {
         ("password", "too_short") => format!(
             "The password is too short: use at least {} characters.",

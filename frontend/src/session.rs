@@ -122,6 +122,11 @@ impl AppCtx {
     /// Ends the session on the server and here.
     pub async fn sign_out(&self) {
         let _ = self.client().logout().await;
+        self.forget();
+    }
+
+    /// Forgets the session here (the server already ended it).
+    pub fn forget(&self) {
         #[cfg(feature = "console")]
         crate::pages::oidc::forget();
         self.generation.set_value(self.generation.get_value() + 1);

@@ -153,6 +153,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let focus_password = !hint.is_empty();
+    let deleted = query.with_untracked(|q| q.get("deleted").is_some());
     Effect::new(move |_| focus_id(if focus_password { "password" } else { "email" }));
     let next = StoredValue::new(next);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -188,6 +189,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Sign in"</h1>
+            {deleted.then(|| view! { <p class="success" role="status">"Your account was deleted."</p> })}
             <ContinueTo />
             <form on:submit=submit novalidate>
                 <Field id="email" label="Email" kind="email" autocomplete="username" value=email required=true />

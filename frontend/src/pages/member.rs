@@ -69,6 +69,7 @@ pub fn MemberPage() -> impl IntoView {
                         <dt>"Role"</dt><dd>{m.user.role.as_str()}</dd>
                         <dt>"Invitations"</dt><dd data-testid="quota">{quota}</dd>
                     </dl>
+                    <p><a href="/app/security">"Password, sessions and your data"</a></p>
                 }
             })}
             <Alert message=error />

@@ -7,3 +7,4 @@ pub mod oidc;
 pub mod org_invite;
 pub mod org_manage;
 pub mod organizations;
+pub mod security;

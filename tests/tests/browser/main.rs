@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod account_screens;
 mod flows;
 mod hardening;
 mod harness;

@@ -1,8 +1,9 @@
-//! `/admin/users`: list, search and disable accounts.
+//! `/admin/users`: list and search accounts; disable, enable, change role, delete.
 
 use super::*;
 
-/// `/admin/users`: list, search and disable accounts.
+/// `/admin/users`: list and search accounts; disable, enable, change role, delete (not one's
+/// own account: that is on the security page).
 #[component]
 pub fn AdminUsers() -> impl IntoView {
     let ctx = ctx();
@@ -35,16 +36,31 @@ pub fn AdminUsers() -> impl IntoView {
             </form>
             <Alert message=error />
             <PagedTable columns=&["Email", "Name", "Role", "Joined", "Status", ACTIONS] cursor=cursor more=move |()| load(true)>
-                    <For each=move || rows.get() key=|u| (u.id.clone(), u.disabled_at.is_some()) let:u>
+                    <For each=move || rows.get() key=|u| (u.id.clone(), u.disabled_at.is_some(), u.role) let:u>
                         {
                             let id = StoredValue::new(u.id.clone());
                             let active = u.disabled_at.is_none();
                             let is_me = me.as_deref() == Some(u.id.as_str());
-                            let label = format!("Disable {}", u.email);
+                            let email = u.email.clone();
+                            let other_role = if u.role == Role::Admin { Role::Member } else { Role::Admin };
+                            let confirm = |text: &str| web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false);
                             let disable = move |_| {
-                                if !web_sys::window().and_then(|w| w.confirm_with_message("Disable this account? Their sessions end and their pending invitations are revoked.").ok()).unwrap_or(false) { return; }
+                                if !confirm("Disable this account? Their sessions end and their pending invitations are revoked.") { return; }
                                 ctx.act(error, id.get_value(), |c, id| async move { c.disable_user(&id).await }, move |_| load(false));
                             };
+                            let enable = move |_| {
+                                ctx.act(error, id.get_value(), |c, id| async move { c.enable_user(&id).await }, move |_| load(false));
+                            };
+                            let change_role = move |_| {
+                                if other_role == Role::Admin && !confirm("Make this person an administrator? They can then manage every account, key and setting.") { return; }
+                                let req = UpdateUserRequest { role: Some(other_role), ..Default::default() };
+                                ctx.act(error, (id.get_value(), req), |c, (id, req)| async move { c.update_user(&id, &req).await }, move |_| load(false));
+                            };
+                            let delete = move |_| {
+                                if !confirm("Delete this account for good? It cannot be undone: the account, its sessions and memberships are deleted and its pending invitations revoked.") { return; }
+                                ctx.act(error, id.get_value(), |c, id| async move { c.delete_user(&id).await }, move |()| load(false));
+                            };
+                            let role_text = if other_role == Role::Admin { "Make admin" } else { "Make member" };
                             view! {
                                 <tr>
                                     <td>{u.email.clone()}</td>
@@ -52,7 +68,15 @@ pub fn AdminUsers() -> impl IntoView {
                                     <td>{u.role.as_str()}</td>
                                     <td>{fmt_time(&u.created_at)}</td>
                                     <td>{if active { view! { <span class="badge badge-accepted">"active"</span> } } else { view! { <span class="badge badge-revoked">"disabled"</span> } }}</td>
-                                    <td class="actions">{(active && !is_me).then(|| view! { <button type="button" class="danger" aria-label=label on:click=disable>"Disable"</button> })}</td>
+                                    <td class="actions">{(!is_me).then(|| view! {
+                                        {if active {
+                                            view! { <button type="button" class="danger" aria-label=format!("Disable {email}") on:click=disable>"Disable"</button> }.into_any()
+                                        } else {
+                                            view! { <button type="button" class="secondary" aria-label=format!("Enable {email}") on:click=enable>"Enable"</button> }.into_any()
+                                        }}
+                                        <button type="button" class="secondary" aria-label=format!("{role_text}: {email}") on:click=change_role>{role_text}</button>
+                                        <button type="button" class="danger" aria-label=format!("Delete {email}") on:click=delete>"Delete"</button>
+                                    })}</td>
                                 </tr>
                             }
                         }
