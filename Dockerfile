@@ -4,11 +4,10 @@ WORKDIR /src
 # npm: the xtask takes binaryen's wasm-opt from it (Debian's is too old) to optimise the bundles.
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev nodejs npm && rm -rf /var/lib/apt/lists/*
 COPY . .
-# The web app (wasm32 target, the pinned wasm-bindgen CLI and binaryen are installed by the
-# xtask; it writes brotli and gzip twins of every file, which the server sends as they are).
-RUN INVITEGATE_REQUIRE_WASM_OPT=1 cargo xtask web && cp -r frontend/dist /usr/local/share/invitegate-web
-RUN cargo build --release --locked --package invitegate-server --bin invitegate \
- && cp target/release/invitegate /usr/local/bin/invitegate
+# The optimised web app (wasm32 target, the pinned wasm-bindgen CLI and binaryen are installed
+# by the xtask; brotli and gzip twins of every file are sent as they are) and the release
+# server. The same script runs in CI (.ci/run), so these commands are tested without Docker.
+RUN sh deploy/build.sh /usr/local
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \

@@ -129,3 +129,18 @@ fn every_variable_the_deployment_files_set_is_a_setting() {
     assert!(names.len() >= 8, "{names:?}");
     assert_eq!(variables::unknown(&names, &keys), Vec::<String>::new());
 }
+
+#[test]
+fn the_image_builds_with_the_script_ci_runs() {
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(dockerfile.contains("RUN sh deploy/build.sh /usr/local"));
+    assert!(
+        !dockerfile.contains("cargo build"),
+        "the build commands live in deploy/build.sh"
+    );
+    assert!(ci.contains("sh deploy/build.sh") && ci.contains("sh deploy/smoke.sh"));
+    for copied in ["/usr/local/bin/invitegate", "/usr/local/share/invitegate-web"] {
+        assert!(dockerfile.contains(&format!("COPY --from=build {copied}")), "{copied}");
+    }
+}
