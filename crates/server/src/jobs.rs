@@ -1,5 +1,5 @@
 //! Scheduled jobs, run by every process every `jobs_interval_seconds`: delete dead outbox items
-//! past `outbox_dead_retention_days`; audit events, and sessions that ended, more than
+//! past `outbox_retention_days`; audit events, and sessions that ended, more than
 //! `audit_retention_days` ago; verification, reset and acceptance links once used, or 30 days
 //! after they expired unused (see [`storage::retention`]); mark invitations expired
 //! when their time passes (emitting `invitation.expired`, so subscribed webhooks hear of it) and
@@ -124,7 +124,7 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
     if reminded > 0 {
         state.outbox_wakeup.notify_one();
     }
-    let retention = chrono::Duration::days(state.config.outbox_dead_retention_days);
+    let retention = chrono::Duration::days(state.config.outbox_retention_days);
     let purged = state
         .db(move |conn| {
             // Emails delivered before bodies were scrubbed on delivery lose theirs now.

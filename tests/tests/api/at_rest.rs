@@ -48,10 +48,10 @@ async fn delivered_emails_keep_no_live_link(backend: Backend) {
     }
 }
 
-/// Dead items are deleted, payload and all, once past `outbox_dead_retention_days`; emails
+/// Dead items are deleted, payload and all, once past `outbox_retention_days`; emails
 /// delivered before bodies were scrubbed on delivery lose their bodies in the same run.
 async fn dead_items_are_purged_after_their_retention(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.outbox_dead_retention_days = 3).await;
+    let app = spawn_app_with(backend, |c| c.outbox_retention_days = 3).await;
     app.admin().await;
     let dead = |id: &str, age_days: i64| OutboxRow {
         id: id.into(),

@@ -80,7 +80,7 @@ pub struct Config {
     pub reminder_before_expiry_hours: i64,
     /// Days a dead outbox item (an email or webhook that exhausted its retries) is kept for
     /// administrators to retry before it is deleted with its payload.
-    pub outbox_dead_retention_days: i64,
+    pub outbox_retention_days: i64,
     /// Days audit events, and sessions after they end, are kept before the scheduled jobs
     /// delete them (1 to 36,500).
     pub audit_retention_days: i64,
@@ -206,7 +206,7 @@ impl Default for Config {
             email_verification_ttl_hours: 24,
             password_reset_ttl_minutes: 60,
             reminder_before_expiry_hours: 48,
-            outbox_dead_retention_days: 14,
+            outbox_retention_days: 14,
             audit_retention_days: 365,
             jobs_interval_seconds: 60,
             secret_keys: vec![],
@@ -284,7 +284,12 @@ impl Config {
             Err(errors) => {
                 problems.extend(errors.into_iter().map(|e| {
                     let key = e.path.join(".");
-                    let msg = e.kind.to_string();
+                    let mut msg = e.kind.to_string();
+                    for (old, new) in variables::RENAMED {
+                        if msg.starts_with(&format!("unknown field `{old}`")) {
+                            msg = format!("`{old}` was renamed to `{new}`");
+                        }
+                    }
                     if key.is_empty() {
                         msg
                     } else {

@@ -134,9 +134,9 @@ impl Config {
                 "must be between 1 and 720",
             ));
         }
-        if !(1..=3650).contains(&self.outbox_dead_retention_days) {
+        if !(1..=3650).contains(&self.outbox_retention_days) {
             problems.push(problem(
-                "outbox_dead_retention_days",
+                "outbox_retention_days",
                 "must be between 1 and 3650",
             ));
         }

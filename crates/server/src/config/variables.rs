@@ -16,6 +16,9 @@ pub const NOT_SETTINGS: [&str; 8] = [
     "INVITEGATE_OPENAPI_VALIDATOR",
 ];
 
+/// Keys that were renamed, old and new: the old name is refused with the new one named.
+pub const RENAMED: [(&str, &str); 1] = [("outbox_dead_retention_days", "outbox_retention_days")];
+
 /// Whether `rest` (after `INVITEGATE_`) is one of the variables Kubernetes gives every pod for a
 /// Service whose name starts with `invitegate` (`enableServiceLinks`, on by default):
 /// `…SERVICE_HOST`, `…SERVICE_PORT[_NAME]`, `…PORT`, `…PORT_8080_TCP[_ADDR|_PORT|_PROTO]`.
@@ -65,6 +68,10 @@ where
         if keys.contains(&key) {
             continue;
         }
+        if let Some((_, new)) = RENAMED.iter().find(|(old, _)| *old == key) {
+            problems.push(format!("`{name}` was renamed to `{}`", variable_of(new)));
+            continue;
+        }
         let closest = keys
             .iter()
             .map(|k| (strsim::levenshtein(k, &key), k))
@@ -108,12 +115,14 @@ mod tests {
                 "INVITEGATE_PORT_8080_TCP",
                 "INVITEGATE_PORT_8080_TCP_ADDR",
                 "INVITEGATE_DB_PORT_5432_TCP_PROTO",
+                "INVITEGATE_OUTBOX_DEAD_RETENTION_DAYS",
             ],
             &keys,
         );
         assert_eq!(
             problems,
             [
+                "`INVITEGATE_OUTBOX_DEAD_RETENTION_DAYS` was renamed to `INVITEGATE_OUTBOX_RETENTION_DAYS`",
                 "`INVITEGATE_PUBLIC_BASEURL` is not a setting; did you mean `INVITEGATE_PUBLIC_BASE_URL` (`public_base_url`)?",
                 "`INVITEGATE_WHATEVER_THIS_IS` is not a setting (docs/configuration.md lists them all)",
             ]
