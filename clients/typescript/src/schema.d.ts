@@ -447,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * Changes the password.
-         * @description Changes the password. Every other session ends (this one continues, with a fresh access token), and pending password-reset links stop working.
+         * @description Changes the password. Every session ends, this one included, and a new one starts (a new access token and refresh cookie); pending password-reset links stop working.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -4750,7 +4750,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed; a fresh access token for this session */
+            /** @description Changed; the new session (sets a new refresh cookie) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4789,7 +4789,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (wrong passwords count like failed sign-ins) */
+            /** @description `rate_limited` (wrong passwords count like failed sign-ins, per client and per account) */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -6754,7 +6754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Needs an admin or `users:write`; you cannot disable yourself */
+            /** @description Needs an admin or `users:write` (`admin` for an administrator's account); you cannot disable yourself */
             403: {
                 headers: {
                     [name: string]: unknown;

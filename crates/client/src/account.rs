@@ -164,6 +164,15 @@ impl Client {
         self.get("/me/export").await
     }
 
+    /// `GET /me/export` as the server wrote it (JSON text), for saving to a file as it is.
+    pub async fn export_my_data_json(&self) -> Result<String, ClientError> {
+        Ok(self
+            .send(self.request(Method::GET, "/me/export"))
+            .await?
+            .text()
+            .await?)
+    }
+
     /// `DELETE /me` with the password.
     pub async fn delete_my_account(&self, password: &str) -> Result<(), ClientError> {
         self.send(

@@ -140,7 +140,13 @@ fn the_image_builds_with_the_script_ci_runs() {
         "the build commands live in deploy/build.sh"
     );
     assert!(ci.contains("sh deploy/build.sh") && ci.contains("sh deploy/smoke.sh"));
-    for copied in ["/usr/local/bin/invitegate", "/usr/local/share/invitegate-web"] {
-        assert!(dockerfile.contains(&format!("COPY --from=build {copied}")), "{copied}");
+    for copied in [
+        "/usr/local/bin/invitegate",
+        "/usr/local/share/invitegate-web",
+    ] {
+        assert!(
+            dockerfile.contains(&format!("COPY --from=build {copied}")),
+            "{copied}"
+        );
     }
 }

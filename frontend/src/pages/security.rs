@@ -5,7 +5,6 @@ use invitegate_core::api::SessionInfo;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::errors::{Limits, describe};
 use crate::session::ctx;
 use crate::ui::*;
 use crate::util::{download, fmt_time};
@@ -13,20 +12,22 @@ use crate::util::{download, fmt_time};
 /// The security page.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
+    // Bumped when the password changes here: the sessions list reloads.
+    let changed = RwSignal::new(0u32);
     view! {
         <section class="card">
             <h1>"Security and your data"</h1>
             <p><a href="/app">"Back to your account"</a></p>
         </section>
-        <ChangePassword />
-        <Sessions />
+        <ChangePassword changed=changed />
+        <Sessions changed=changed />
         <ExportData />
         <DeleteAccount />
     }
 }
 
 #[component]
-fn ChangePassword() -> impl IntoView {
+fn ChangePassword(changed: RwSignal<u32>) -> impl IntoView {
     let ctx = ctx();
     let limits = ctx.limits;
     let current = RwSignal::new(String::new());
@@ -62,6 +63,7 @@ fn ChangePassword() -> impl IntoView {
             |c, (old, new)| async move { c.change_password(&old, &new).await },
             move |session| {
                 ctx.signed_in(session);
+                changed.update(|n| *n += 1);
                 for s in [current, password, confirm] {
                     s.set(String::new());
                 }
@@ -99,7 +101,7 @@ fn describe_session(s: &SessionInfo) -> String {
 }
 
 #[component]
-fn Sessions() -> impl IntoView {
+fn Sessions(changed: RwSignal<u32>) -> impl IntoView {
     let ctx = ctx();
     let sessions = RwSignal::new(Vec::<SessionInfo>::new());
     let error = RwSignal::new(None::<String>);
@@ -113,9 +115,9 @@ fn Sessions() -> impl IntoView {
         )
     };
     load();
-    // A password change elsewhere on the page ends the other sessions: show that.
+    // A password change on this page ends the other sessions: show that.
     Effect::new(move |previous: Option<()>| {
-        ctx.session.track();
+        changed.track();
         if previous.is_some() {
             load();
         }
@@ -167,11 +169,8 @@ fn ExportData() -> impl IntoView {
             busy,
             error,
             (),
-            |c, ()| async move { c.export_my_data().await },
-            move |data| {
-                let json = serde_json::to_string_pretty(&data).unwrap_or_default();
-                download("invitegate-export.json", "application/json", &json);
-            },
+            |c, ()| async move { c.export_my_data_json().await },
+            move |json| download("invitegate-export.json", "application/json", &json),
         );
     };
     view! {
@@ -204,22 +203,16 @@ fn DeleteAccount() -> impl IntoView {
             return;
         }
         let navigate = navigate.clone();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match ctx
-                .call_with(pw, |c, pw| async move { c.delete_my_account(&pw).await })
-                .await
-            {
-                Ok(()) => {
-                    ctx.forget();
-                    navigate("/login?deleted=1", Default::default());
-                }
-                Err(e) => {
-                    busy.set(false);
-                    error.set(Some(describe(&e, Limits::default())));
-                }
-            }
-        });
+        ctx.act_busy(
+            busy,
+            error,
+            pw,
+            |c, pw| async move { c.delete_my_account(&pw).await },
+            move |()| {
+                ctx.forget();
+                navigate("/login?deleted=1", Default::default());
+            },
+        );
     };
     view! {
         <section class="card">

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use crate::webhooks::receiver;
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
-use invitegate_core::model::{Role, Scope};
+use invitegate_core::model::{OrganizationRole, Role, Scope};
 
 const NEW_PASSWORD: &str = "a different long passphrase";
 
@@ -73,9 +73,41 @@ async fn an_admin_enables_and_changes_accounts(b: Backend) {
             .access_token,
     );
     ann.list_users(&Default::default()).await.unwrap();
+    let ann_key = app.api_key(&ann, &[Scope::Admin]).await;
+    let ann_invite = ann
+        .create_invitation(&CreateInvitationRequest {
+            role: Some(Role::Admin),
+            ..email_req("second-admin@example.com")
+        })
+        .await
+        .unwrap();
+    let to = |role| UpdateUserRequest {
+        role: Some(role),
+        ..Default::default()
+    };
+    owner.update_user(&ann_id, &to(Role::Member)).await.unwrap();
+    // Demoted: no admin authority is left, through the session, the key or the invitation.
+    assert_problem(
+        ann.list_users(&Default::default()).await,
+        403,
+        ErrorCode::Forbidden,
+    );
+    assert_problem(
+        ann_key.list_users(&Default::default()).await,
+        401,
+        ErrorCode::Unauthenticated,
+    );
+    assert_problem(
+        app.api.verify_invitation(&ann_invite.token).await,
+        410,
+        ErrorCode::InvitationRevoked,
+    );
+    owner.update_user(&ann_id, &to(Role::Admin)).await.unwrap();
     let role_events = events(&owner, "user.role_changed", &ann_id).await;
-    assert_eq!(role_events[0].details["from"], "member");
-    assert_eq!(role_events[0].details["to"], "admin");
+    assert_eq!(role_events.len(), 3);
+    assert_eq!(role_events[1].details["from"], "admin");
+    assert_eq!(role_events[1].details["to"], "member");
+    assert_eq!(role_events[1].details["api_keys_revoked"], 1);
     assert_problem(
         owner
             .update_user(
@@ -91,7 +123,8 @@ async fn an_admin_enables_and_changes_accounts(b: Backend) {
     );
 
     let key = app.api_key(&owner, &[Scope::UsersWrite]).await;
-    key.disable_user(&ann_id).await.unwrap();
+    assert_problem(key.disable_user(&ann_id).await, 403, ErrorCode::Forbidden);
+    owner.disable_user(&ann_id).await.unwrap();
     assert_problem(key.enable_user(&ann_id).await, 403, ErrorCode::Forbidden);
     assert_problem(
         key.update_user(
@@ -192,6 +225,8 @@ async fn the_last_admin_stays(b: Backend) {
         ErrorCode::LastAdmin,
     );
     let key = app.api_key(&owner, &[Scope::UsersWrite]).await;
+    assert_problem(key.disable_user(&owner_id).await, 403, ErrorCode::Forbidden);
+    let key = app.api_key(&owner, &[Scope::Admin]).await;
     assert_problem(key.disable_user(&owner_id).await, 409, ErrorCode::LastAdmin);
 
     for round in 0..3 {
@@ -283,9 +318,11 @@ async fn changing_the_password_ends_the_other_sessions(b: Backend) {
         other => panic!("{other:?}"),
     }
     let fresh = here.change_password(PASSWORD, NEW_PASSWORD).await.unwrap();
-    here.me().await.unwrap();
-    app.api.with_bearer(&fresh.access_token).me().await.unwrap();
+    // Every session ends, this one too; the answer is a new session.
+    assert_problem(here.me().await, 401, ErrorCode::Unauthenticated);
     assert_problem(elsewhere.me().await, 401, ErrorCode::Unauthenticated);
+    let here = app.api.with_bearer(&fresh.access_token);
+    assert_eq!(here.my_sessions().await.unwrap().len(), 1);
     assert_problem(
         app.api.login("ann@example.com", PASSWORD).await,
         401,
@@ -300,7 +337,7 @@ async fn changing_the_password_ends_the_other_sessions(b: Backend) {
     assert_eq!(
         changed
             .iter()
-            .filter(|e| e.details["sessions_ended"] == 1)
+            .filter(|e| e.details["other_sessions_ended"] == 1)
             .count(),
         1
     );
@@ -411,6 +448,64 @@ async fn a_person_deletes_their_account_with_the_password(b: Backend) {
     app.member(&owner, "ann@example.com").await;
 }
 
+/// The last owner of an organisation that still has other members is not deleted (by an
+/// administrator or by themselves) until someone else owns it or they are alone in it.
+async fn the_last_owner_of_an_organisation_with_members_stays(b: Backend) {
+    let app = spawn_app(b).await;
+    let owner = app.admin().await;
+    let owner_id = owner.me().await.unwrap().user.id;
+    let org = owner
+        .create_organization(&CreateOrganizationRequest {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut ids = Vec::new();
+    for (email, role) in [
+        ("olive@example.com", OrganizationRole::Owner),
+        ("ann@example.com", OrganizationRole::Member),
+    ] {
+        let inv = owner
+            .create_invitation(&CreateInvitationRequest {
+                organization_id: Some(org.clone()),
+                organization_role: Some(role),
+                ..email_req(email)
+            })
+            .await
+            .unwrap();
+        match app
+            .api
+            .register(&register_req(email, Some(&inv.token)))
+            .await
+            .unwrap()
+        {
+            invitegate_client::Registration::SignedIn(s) => {
+                ids.push((s.user.id.clone(), app.api.with_bearer(&s.access_token)))
+            }
+            _ => unreachable!(),
+        }
+    }
+    owner
+        .remove_organization_member(&org, &owner_id)
+        .await
+        .unwrap();
+    let (olive_id, olive) = &ids[0];
+    assert_problem(owner.delete_user(olive_id).await, 409, ErrorCode::LastOwner);
+    assert_problem(
+        olive.delete_my_account(PASSWORD).await,
+        409,
+        ErrorCode::LastOwner,
+    );
+    olive.me().await.unwrap();
+    owner
+        .remove_organization_member(&org, &ids[1].0)
+        .await
+        .unwrap();
+    owner.delete_user(olive_id).await.unwrap();
+}
+
 /// Each lifecycle event reaches a webhook subscribed to it.
 async fn lifecycle_events_reach_webhooks(b: Backend) {
     let (url, got) = receiver(0).await;
@@ -442,7 +537,12 @@ async fn lifecycle_events_reach_webhooks(b: Backend) {
             .access_token,
     );
     app.api.login("ann@example.com", PASSWORD).await.unwrap();
-    ann.change_password(PASSWORD, NEW_PASSWORD).await.unwrap();
+    let ann = app.api.with_bearer(
+        &ann.change_password(PASSWORD, NEW_PASSWORD)
+            .await
+            .unwrap()
+            .access_token,
+    );
     app.api
         .login("ann@example.com", NEW_PASSWORD)
         .await
@@ -500,4 +600,5 @@ both_backends!(
     the_export_holds_what_is_kept_about_me,
     a_person_deletes_their_account_with_the_password,
     lifecycle_events_reach_webhooks,
+    the_last_owner_of_an_organisation_with_members_stays,
 );

@@ -4,7 +4,7 @@
 pub mod service;
 
 use crate::auth::Principal;
-use crate::auth::session;
+use crate::auth::session::{self, SignedIn};
 use crate::error::ApiResult;
 use crate::http::{Json, RequestMeta};
 use crate::state::AppState;
@@ -15,19 +15,19 @@ use invitegate_core::api::{
     SessionResponse,
 };
 
-/// Changes the password. Every other session ends (this one continues, with a fresh access
-/// token), and pending password-reset links stop working.
+/// Changes the password. Every session ends, this one included, and a new one starts (a new
+/// access token and refresh cookie); pending password-reset links stop working.
 #[utoipa::path(
     operation_id = "changePassword",
     tag = "account",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 200, description = "Changed; a fresh access token for this session", body = SessionResponse),
+        (status = 200, description = "Changed; the new session (sets a new refresh cookie)", body = SessionResponse),
         (status = 401, description = "`invalid_credentials` (wrong current password) or no valid session", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`new_password`: `too_short`, `too_long`, `too_common`, `contains_email`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (wrong passwords count like failed sign-ins)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+        (status = 429, description = "`rate_limited` (wrong passwords count like failed sign-ins, per client and per account)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[post("/me/password")]
@@ -36,10 +36,16 @@ pub async fn change_password(
     principal: Principal,
     meta: RequestMeta,
     body: Json<ChangePasswordRequest>,
-) -> ApiResult<web::Json<SessionResponse>> {
-    let (user, sid) = principal.require_session()?;
-    let body = service::change_password(&state, &meta, user, sid, body.into_inner()).await?;
-    Ok(web::Json(body))
+) -> ApiResult<HttpResponse> {
+    let (user, _) = principal.require_session()?;
+    let started = service::change_password(&state, &meta, user, body.into_inner()).await?;
+    let SignedIn { body, cookie } = session::signed_in(
+        &state,
+        &started.user,
+        &started.session_id,
+        &started.refresh_token,
+    );
+    Ok(HttpResponse::Ok().cookie(cookie).json(body))
 }
 
 /// The caller's live sessions, newest first; `current` marks the one making the request.

@@ -9,11 +9,12 @@ use crate::auth::policy::password_issues;
 use crate::auth::session;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
-use crate::ratelimit::ClientLimit;
+use crate::ratelimit::{self, ClientLimit};
+use crate::sessions::service::Started;
 use crate::state::AppState;
 use crate::storage::models::UserRow;
 use crate::storage::{self, accounts, organizations, password_resets, sessions, users};
-use invitegate_core::api::{AccountExport, ChangePasswordRequest, SessionInfo, SessionResponse};
+use invitegate_core::api::{AccountExport, ChangePasswordRequest, SessionInfo};
 use invitegate_core::model::{ActorRef, ActorType, AuditAction};
 use invitegate_core::{Email, ErrorCode, password};
 
@@ -24,90 +25,108 @@ fn as_actor(user: &UserRow) -> ActorRef {
     }
 }
 
-/// 401 `invalid_credentials` unless `given` is `user`'s password (503 when the hashing pool
-/// is full).
-async fn check_password(state: &AppState, user: &UserRow, given: &str) -> ApiResult<()> {
-    let candidate = if given.len() > state.config.password_max_length * 4 {
-        String::new()
-    } else {
-        password::normalize(given)
+/// 401 `invalid_credentials` unless `given` is `user`'s password, under the same limits as a
+/// sign-in: the client's failures (`AuthFailures`) and the account's login limit, so a stolen
+/// session cannot guess its way to the password from many addresses. A wrong password is
+/// audited as `authentication.failed` with the `operation` it was for. Errors: 401, 429, 503.
+async fn reauthenticate(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &UserRow,
+    given: &str,
+    operation: &'static str,
+) -> ApiResult<()> {
+    let check = async {
+        let attempt = ratelimit::take_login(
+            state,
+            &user.email,
+            Some(user.id.clone()),
+            meta.ip_or_unspecified(),
+        )
+        .await?;
+        let candidate = if given.len() > state.config.password_max_length * 4 {
+            String::new()
+        } else {
+            password::normalize(given)
+        };
+        match state
+            .hasher
+            .verify(candidate, Some(user.password_hash.clone()))
+            .await
+        {
+            Ok(Verified::No) => Err(ApiError::new(ErrorCode::InvalidCredentials)),
+            Ok(_) => ratelimit::refund_login(state, attempt).await,
+            Err(e) => {
+                ratelimit::refund_login(state, attempt).await?;
+                Err(ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))
+            }
+        }
     };
-    match state
-        .hasher
-        .verify(candidate, Some(user.password_hash.clone()))
+    (state.limits)
+        .guarded(state, ClientLimit::AuthFailures, meta, check, |e| {
+            let entry = AuditEntry::failure(AuditAction::AuthenticationFailed)
+                .actor(Some(as_actor(user)))
+                .target("user", user.id.clone())
+                .details(serde_json::json!({"operation": operation, "reason": e.code}));
+            (entry, false)
+        })
         .await
-    {
-        Ok(Verified::No) => Err(ApiError::new(ErrorCode::InvalidCredentials)),
-        Ok(_) => Ok(()),
-        Err(e) => Err(ApiError::new(ErrorCode::Unavailable).detail(e.to_string())),
-    }
 }
 
-/// Changes the password of `user`, signed in as session `session_id`: every other session
-/// ends, and so do pending password-reset links (NIST SP 800-63B §4.1.3: a changed secret
-/// ends the sessions it let in). Returns a fresh access token for the current session.
-/// Errors: 401 `invalid_credentials` (wrong current password, counted like a failed
-/// sign-in), 422 `new_password` (`too_short`, `too_long`, `too_common`, `contains_email`),
-/// 429 `rate_limited`.
+/// Changes the password of `user`, signed in as session `session_id`: every session ends, this
+/// one included, and a new one starts (a stolen refresh cookie does not outlive the change);
+/// pending password-reset links stop working too (NIST SP 800-63B §4.1.3: a changed secret
+/// ends the sessions it let in). Returns the new session. Errors: 401 `invalid_credentials`
+/// (wrong current password, counted like a failed sign-in), 422 `new_password` (`too_short`,
+/// `too_long`, `too_common`, `contains_email`), 429 `rate_limited`, 503.
 pub async fn change_password(
     state: &AppState,
     meta: &RequestMeta,
     user: &UserRow,
-    session_id: &str,
     req: ChangePasswordRequest,
-) -> ApiResult<SessionResponse> {
-    let work = async {
-        check_password(state, user, &req.current_password).await?;
-        let issues = password_issues(
-            state,
-            &req.new_password,
-            Email::parse(&user.email).ok().as_ref(),
-        );
-        if !issues.is_empty() {
-            return Err(ApiError::fields(
-                [(
-                    "new_password".to_string(),
-                    issues.iter().map(|i| i.code()).collect(),
-                )]
-                .into(),
-            ));
-        }
-        let hash = state
-            .hasher
-            .hash(password::normalize(&req.new_password))
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
-        let (uid, sid, m) = (user.id.clone(), session_id.to_string(), meta.clone());
-        state
-            .db(move |conn| {
-                storage::write_tx(conn, |conn| {
-                    let now = storage::now();
-                    users::set_password_hash(conn, &uid, &hash)?;
-                    password_resets::consume_all_for_user(conn, &uid, now)?;
-                    let ended = sessions::revoke_others(conn, &uid, &sid, now)?;
-                    AuditEntry::success(AuditAction::UserPasswordChanged)
-                        .actor(Some(ActorRef {
-                            kind: ActorType::User,
-                            id: uid.clone(),
-                        }))
-                        .target("user", uid.clone())
-                        .details(serde_json::json!({"sessions_ended": ended}))
-                        .write(conn, &m)?;
-                    Ok::<_, ApiError>(())
-                })
-            })
-            .await
+) -> ApiResult<Started> {
+    reauthenticate(state, meta, user, &req.current_password, "change_password").await?;
+    let email = Email::parse(&user.email).ok();
+    let issues = password_issues(state, &req.new_password, email.as_ref());
+    if !issues.is_empty() {
+        return Err(ApiError::fields(
+            [(
+                "new_password".to_string(),
+                issues.iter().map(|i| i.code()).collect(),
+            )]
+            .into(),
+        ));
+    }
+    let hash = state
+        .hasher
+        .hash(password::normalize(&req.new_password))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable).detail(e.to_string()))?;
+    let new_session = session::new_session(state, &user.id, meta);
+    let started = Started {
+        user: user.clone(),
+        session_id: new_session.row.id.clone(),
+        refresh_token: new_session.refresh_token.clone(),
     };
-    (state.limits)
-        .guarded(state, ClientLimit::AuthFailures, meta, work, |e| {
-            let entry = AuditEntry::failure(AuditAction::UserPasswordChanged)
-                .actor(Some(as_actor(user)))
-                .target("user", user.id.clone())
-                .details(serde_json::json!({"reason": e.code}));
-            (entry, false)
+    let (uid, actor, m) = (user.id.clone(), as_actor(user), meta.clone());
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                users::set_password_hash(conn, &uid, &hash)?;
+                password_resets::consume_all_for_user(conn, &uid, now)?;
+                let ended = sessions::revoke_all_for_user(conn, &uid, now)?;
+                session::insert(conn, &new_session)?;
+                AuditEntry::success(AuditAction::UserPasswordChanged)
+                    .actor(Some(actor))
+                    .target("user", uid.clone())
+                    .details(serde_json::json!({"other_sessions_ended": ended.saturating_sub(1)}))
+                    .write(conn, &m)?;
+                Ok::<_, ApiError>(())
+            })
         })
         .await?;
-    Ok(session::session_body(state, user, session_id))
+    Ok(started)
 }
 
 /// `user`'s live sessions, newest first; `current` marks `session_id`.
@@ -167,7 +186,19 @@ pub async fn export(state: &AppState, user: &UserRow) -> ApiResult<AccountExport
                 sessions: rows.sessions.iter().map(|s| s.to_api(false)).collect(),
                 invitations_sent: rows.sent.iter().map(|i| i.to_api(now)).collect(),
                 invitations_received: rows.received.iter().map(|i| i.to_api(now)).collect(),
-                audit_events: rows.audit.iter().map(|a| a.to_api()).collect(),
+                audit_events: rows
+                    .audit
+                    .iter()
+                    .map(|a| {
+                        let mut event = a.to_api();
+                        // Where someone else acted on the account, their address is theirs.
+                        if a.actor_id.as_deref() != Some(me.id.as_str()) {
+                            event.ip = None;
+                            event.user_agent = None;
+                        }
+                        event
+                    })
+                    .collect(),
             })
         })
         .await
@@ -182,26 +213,13 @@ pub async fn delete(
     user: &UserRow,
     password_given: String,
 ) -> ApiResult<()> {
-    let work = async {
-        check_password(state, user, &password_given).await?;
-        let (uid, actor, m) = (user.id.clone(), as_actor(user), meta.clone());
-        state
-            .db(move |conn| {
-                storage::write_tx(conn, |conn| {
-                    let me = users::find(conn, &uid)?
-                        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-                    crate::users::service::erase_in(conn, &me, &actor, &m)
-                })
+    reauthenticate(state, meta, user, &password_given, "delete_account").await?;
+    let (uid, actor, m) = (user.id.clone(), as_actor(user), meta.clone());
+    state
+        .db(move |conn| {
+            storage::write_tx(conn, |conn| {
+                crate::users::service::erase_in(conn, &uid, &actor, &m)
             })
-            .await
-    };
-    (state.limits)
-        .guarded(state, ClientLimit::AuthFailures, meta, work, |e| {
-            let entry = AuditEntry::failure(AuditAction::UserDeleted)
-                .actor(Some(as_actor(user)))
-                .target("user", user.id.clone())
-                .details(serde_json::json!({"reason": e.code}));
-            (entry, false)
         })
         .await
 }

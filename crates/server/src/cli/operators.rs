@@ -12,7 +12,7 @@ use crate::storage::{self, Backend, ConnectionManager, DbConn};
 use clap::Subcommand;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use invitegate_core::model::{ActorRef, ActorType, InvitationState, Role, Scope};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// `--role`: only the roles that exist (`member`, `admin`).
@@ -152,6 +152,15 @@ fn print_json<T: serde::Serialize>(items: &[T]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Says on standard error that a list stopped at `limit` (the page holds one row more).
+fn more_than(rows: usize, limit: u32) {
+    if rows > limit as usize {
+        eprintln!(
+            "showing the newest {limit}; narrow with --email or --state, or raise --limit (up to 500)"
+        );
+    }
+}
+
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -165,6 +174,7 @@ pub async fn users(config: Config, command: UsersCommand) -> anyhow::Result<Exit
         UsersCommand::List { email, limit, json } => {
             let page = PageRequest::parse(Some(limit), None).map_err(fail)?;
             let mut rows = service::list(&state, email, &page).await.map_err(fail)?;
+            more_than(rows.len(), limit);
             rows.truncate(limit as usize);
             let users: Vec<_> = rows.iter().map(|r| r.to_api()).collect();
             if json {
@@ -187,7 +197,7 @@ pub async fn users(config: Config, command: UsersCommand) -> anyhow::Result<Exit
             }
         }
         UsersCommand::Disable { id } => {
-            let user = service::disable(&state, id, operator(), None, &meta)
+            let user = service::disable(&state, id, operator(), None, true, &meta)
                 .await
                 .map_err(fail)?;
             eprintln!("disabled {} ({})", user.email, user.id);
@@ -233,6 +243,7 @@ pub async fn invitations(config: Config, command: InvitationsAdmin) -> anyhow::R
             let listed = service::list_filtered(&state, filter, &page)
                 .await
                 .map_err(fail)?;
+            more_than(listed.rows.len(), limit);
             let views: Vec<_> = listed
                 .rows
                 .iter()
@@ -317,7 +328,8 @@ pub async fn api_keys(config: Config, command: ApiKeyAdmin) -> anyhow::Result<Ex
 
 /// `backup FILE`: a consistent copy of a SQLite database while the server runs (`VACUUM
 /// INTO`, which also compacts it), without migrating it first, so a backup taken before an
-/// upgrade holds the old schema. Refuses to overwrite a file. PostgreSQL has `pg_dump`.
+/// upgrade holds the old schema. The copy is readable by its owner only; an existing file is
+/// never overwritten. PostgreSQL has `pg_dump`.
 pub fn backup(config: &Config, file: PathBuf) -> anyhow::Result<ExitCode> {
     let url = config.database_url();
     if Backend::from_url(&url) == Some(Backend::Postgres) {
@@ -326,21 +338,38 @@ pub fn backup(config: &Config, file: PathBuf) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    if file.exists() {
-        anyhow::bail!("{} exists; choose a new file", file.display());
+    let source = url.trim_start_matches("sqlite://");
+    if !Path::new(source).exists() {
+        anyhow::bail!("there is no database at {source}");
     }
+    // Created empty first, readable by the owner only (the database holds webhook secrets and
+    // queued links); `create_new` refuses an existing file. VACUUM INTO fills an empty file.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&file)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
     let target = file
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the backup path must be UTF-8"))?
         .to_string();
-    let mut conn = ConnectionManager::new(&url)?.establish()?;
-    let DbConn::Sqlite(c) = &mut conn else {
-        anyhow::bail!("not a SQLite database");
-    };
-    use diesel::RunQueryDsl;
-    diesel::sql_query("VACUUM INTO ?")
-        .bind::<diesel::sql_types::Text, _>(&target)
-        .execute(c)?;
+    let copied = (|| -> anyhow::Result<()> {
+        let mut conn = ConnectionManager::new(&url)?.establish()?;
+        let DbConn::Sqlite(c) = &mut conn else {
+            anyhow::bail!("not a SQLite database");
+        };
+        use diesel::RunQueryDsl;
+        diesel::sql_query("VACUUM INTO ?")
+            .bind::<diesel::sql_types::Text, _>(&target)
+            .execute(c)?;
+        Ok(())
+    })();
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&file);
+        return Err(e);
+    }
     eprintln!("backed up {url} to {}", file.display());
     Ok(ExitCode::SUCCESS)
 }

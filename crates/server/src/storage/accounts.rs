@@ -6,9 +6,10 @@ use super::models::*;
 use super::schema::{
     acceptance_proofs as ap, audit_events as a, email_verifications as v, invitations as i,
     join_requests as j, membership_exits as x, memberships as m, oauth_grants as g,
-    oauth_refresh_tokens as rt, password_resets as r, sessions as s, users as u,
+    oauth_refresh_tokens as rt, outbox as o, password_resets as r, sessions as s, users as u,
 };
 use diesel::prelude::*;
+use invitegate_core::model::OutboxKind;
 
 diesel::define_sql_function! {
     /// SQL `replace(text, from, to)`: the same on PostgreSQL and SQLite.
@@ -20,8 +21,9 @@ pub const ERASED_EMAIL: &str = "[deleted]";
 
 /// Erases account `id` (whose normalised email is `email`) and everything that exists only
 /// for it: sessions with their OpenID Connect grants, memberships and the record of leaving,
-/// join requests, password-reset, acceptance and verification links. Audit events keep the
-/// id; the email in their details becomes [`ERASED_EMAIL`]. Returns whether the account
+/// join requests, password-reset, acceptance and verification links, emails to it not yet sent.
+/// Audit events keep the id; the email in their details, and in queued webhook payloads,
+/// becomes [`ERASED_EMAIL`]. Returns whether the account
 /// existed. Its invitations and API keys are the caller's (they are revoked, not erased).
 pub fn erase(conn: &mut DbConn, id: &str, email: &str) -> QueryResult<bool> {
     let grants = g::table.filter(g::user_id.eq(id)).select(g::id);
@@ -37,15 +39,23 @@ pub fn erase(conn: &mut DbConn, id: &str, email: &str) -> QueryResult<bool> {
     // As a JSON string, so only whole values are replaced (never part of a longer address).
     let quoted = serde_json::Value::from(email).to_string();
     let erased = serde_json::Value::from(ERASED_EMAIL).to_string();
-    diesel::update(
-        a::table.filter(
-            a::details
-                .like(format!("%{}%", super::like_escape(&quoted)))
-                .escape('\\'),
-        ),
+    let mentions = format!("%{}%", super::like_escape(&quoted));
+    diesel::update(a::table.filter(a::details.like(&mentions).escape('\\')))
+        .set(a::details.eq(replace(a::details, &quoted, &erased)))
+        .execute(conn)?;
+    // Emails to the account that are not sent yet are not sent; every other queued payload
+    // (webhook deliveries copy audit events) loses the address like the audit log.
+    let addressed = format!("%{}%", super::like_escape(&format!("\"to\":{quoted}")));
+    diesel::delete(
+        o::table
+            .filter(o::kind.eq(OutboxKind::Email))
+            .filter(o::status.ne(super::outbox::SENT))
+            .filter(o::payload.like(addressed).escape('\\')),
     )
-    .set(a::details.eq(replace(a::details, quoted, erased)))
     .execute(conn)?;
+    diesel::update(o::table.filter(o::payload.like(&mentions).escape('\\')))
+        .set(o::payload.eq(replace(o::payload, &quoted, &erased)))
+        .execute(conn)?;
     Ok(diesel::delete(u::table.filter(u::id.eq(id))).execute(conn)? == 1)
 }
 

@@ -49,7 +49,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The disabled user", body = User),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an admin or `users:write`; you cannot disable yourself", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `users:write` (`admin` for an administrator's account); you cannot disable yourself", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_admin`: the last active administrator stays enabled", body = Problem, content_type = "application/problem+json"),
     )
@@ -63,7 +63,16 @@ pub async fn disable(
 ) -> ApiResult<web::Json<User>> {
     principal.require(Scope::UsersWrite)?;
     let own_id = principal.user().map(|u| u.id.as_str());
-    let user = service::disable(&state, id.into_inner(), principal.actor(), own_id, &meta).await?;
+    let may_manage_admins = principal.has_scope(Scope::Admin);
+    let user = service::disable(
+        &state,
+        id.into_inner(),
+        principal.actor(),
+        own_id,
+        may_manage_admins,
+        &meta,
+    )
+    .await?;
     Ok(web::Json(user.to_api()))
 }
 

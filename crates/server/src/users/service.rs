@@ -40,13 +40,15 @@ pub async fn list(
 /// Disables account `id`: its sessions end, its pending invitations are revoked, and so are the
 /// API keys it created with their pending invitations, in one transaction (GitLab 222349;
 /// security.md, "Revocation is complete"). Disabling a disabled account changes nothing.
-/// `own_id` is the acting user's id. Errors: 403 `forbidden` for oneself, 404 `not_found`, 409
-/// `last_admin`.
+/// `own_id` is the acting user's id; an administrator's account needs `may_manage_admins` (the
+/// `admin` scope), since disabling it revokes every key it made. Errors: 403 `forbidden` for
+/// oneself or without that scope, 404 `not_found`, 409 `last_admin`.
 pub async fn disable(
     state: &AppState,
     id: String,
     actor: ActorRef,
     own_id: Option<&str>,
+    may_manage_admins: bool,
     meta: &RequestMeta,
 ) -> ApiResult<UserRow> {
     if own_id == Some(id.as_str()) {
@@ -59,9 +61,12 @@ pub async fn disable(
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
                 let now = storage::now();
-                let user =
-                    users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-                keep_an_admin(conn, &user)?;
+                let (user, admins) = lock_account(conn, &id)?;
+                if user.role() == Role::Admin && !may_manage_admins {
+                    return Err(ApiError::new(ErrorCode::Forbidden)
+                        .detail("Disabling an administrator needs the `admin` scope."));
+                }
+                keep_an_admin(&user, admins)?;
                 if users::disable(conn, &id, now)? {
                     let ended = sessions::revoke_all_for_user(conn, &id, now)?;
                     let (revoked, keys) =
@@ -78,14 +83,19 @@ pub async fn disable(
         .await
 }
 
-/// 409 `last_admin` when `user` is an active administrator and no other active administrator
-/// would remain; takes the lock that serialises such changes (see
-/// [`users::lock_active_admins`]).
-fn keep_an_admin(conn: &mut storage::DbConn, user: &UserRow) -> ApiResult<()> {
-    if user.role() != Role::Admin || user.disabled_at.is_some() {
-        return Ok(());
-    }
-    if users::lock_active_admins(conn)? <= 1 {
+/// Takes the lock that serialises every change that could leave no active administrator
+/// ([`users::lock_active_admins`]), then reads account `id` afresh: the account and how many
+/// active administrators there are. Every path that removes an administrator calls this first,
+/// so its count sees every earlier removal. Errors: 404 `not_found`.
+fn lock_account(conn: &mut storage::DbConn, id: &str) -> ApiResult<(UserRow, i64)> {
+    let admins = users::lock_active_admins(conn)?;
+    let user = users::find(conn, id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    Ok((user, admins))
+}
+
+/// 409 `last_admin` when `user` is the last active administrator.
+fn keep_an_admin(user: &UserRow, admins: i64) -> ApiResult<()> {
+    if user.role() == Role::Admin && user.disabled_at.is_none() && admins <= 1 {
         return Err(ApiError::new(ErrorCode::LastAdmin));
     }
     Ok(())
@@ -151,8 +161,9 @@ impl UserUpdate {
 
 /// Changes account `id`'s role and display name in one transaction, audited as
 /// `user.role_changed` (details `from`, `to`) and `user.updated`. A demoted administrator's
-/// sessions stay, but their access tokens carry no admin authority: every request reads the
-/// role afresh. Errors: 404 `not_found`, 409 `last_admin`.
+/// sessions stay, with no admin authority (every request reads the role afresh); their pending
+/// invitations and the API keys they created are revoked. Errors: 404 `not_found`, 409
+/// `last_admin`.
 pub async fn update(
     state: &AppState,
     id: String,
@@ -164,15 +175,20 @@ pub async fn update(
     state
         .db(move |conn| {
             storage::write_tx(conn, |conn| {
-                let user =
-                    users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+                let (user, admins) = lock_account(conn, &id)?;
                 if let Some(role) = change.role.filter(|r| *r != user.role()) {
-                    keep_an_admin(conn, &user)?;
+                    keep_an_admin(&user, admins)?;
                     users::set_role(conn, &id, role)?;
+                    // Keys and invitations made with admin authority would outlive it.
+                    let (revoked, keys) = if role == Role::Member {
+                        revoke_authority(conn, &id, &actor, "demoted", &meta)?
+                    } else {
+                        (0, 0)
+                    };
                     AuditEntry::success(AuditAction::UserRoleChanged)
                         .actor(Some(actor.clone()))
                         .target("user", id.clone())
-                        .details(serde_json::json!({"from": user.role(), "to": role}))
+                        .details(serde_json::json!({"from": user.role(), "to": role, "invitations_revoked": revoked, "api_keys_revoked": keys}))
                         .write(conn, &meta)?;
                 }
                 if let Some(name) = change.display_name.filter(|n| *n != user.display_name) {
@@ -205,28 +221,25 @@ pub async fn delete(
     }
     let meta = meta.clone();
     state
-        .db(move |conn| {
-            storage::write_tx(conn, |conn| {
-                let user =
-                    users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-                erase_in(conn, &user, &actor, &meta)
-            })
-        })
+        .db(move |conn| storage::write_tx(conn, |conn| erase_in(conn, &id, &actor, &meta)))
         .await
 }
 
-/// Erases `user` inside the caller's transaction: the last active administrator and the last
-/// owner of an organisation with other members stay (409 `last_admin`, `last_owner`); pending
-/// invitations it sent are revoked, and so are the API keys it created with theirs; then its
-/// rows go ([`storage::accounts::erase`]) and `user.deleted` is audited with the id only.
+/// Erases account `id` inside the caller's transaction: the last active administrator and the
+/// last owner of an organisation with other members stay (409 `last_admin`, `last_owner`);
+/// pending invitations it sent are revoked, and so are the API keys it created with theirs;
+/// each membership ends (`membership.removed`, reason `account_deleted`); then its rows go
+/// ([`storage::accounts::erase`]) and `user.deleted` is audited with the id only. Errors: 404.
 pub fn erase_in(
     conn: &mut storage::DbConn,
-    user: &UserRow,
+    id: &str,
     actor: &ActorRef,
     meta: &RequestMeta,
 ) -> ApiResult<()> {
-    keep_an_admin(conn, user)?;
-    for (membership, org) in storage::organizations::memberships_of(conn, &user.id)? {
+    let (user, admins) = lock_account(conn, id)?;
+    keep_an_admin(&user, admins)?;
+    let memberships = storage::organizations::memberships_of(conn, &user.id)?;
+    for (membership, org) in &memberships {
         if membership.role == OrganizationRole::Owner {
             storage::organizations::lock(conn, &org.id)?;
             if storage::organizations::owner_count(conn, &org.id)? <= 1
@@ -238,6 +251,13 @@ pub fn erase_in(
         }
     }
     let (revoked, keys) = revoke_authority(conn, &user.id, actor, "deleted", meta)?;
+    for (membership, org) in &memberships {
+        AuditEntry::success(AuditAction::MembershipRemoved)
+            .actor(Some(actor.clone()))
+            .target("organization", org.id.clone())
+            .details(serde_json::json!({"user_id": user.id, "role": membership.role, "reason": "account_deleted"}))
+            .write(conn, meta)?;
+    }
     storage::accounts::erase(conn, &user.id, &user.email)?;
     AuditEntry::success(AuditAction::UserDeleted)
         .actor(Some(actor.clone()))

@@ -43,22 +43,14 @@ pub fn AdminUsers() -> impl IntoView {
                             let is_me = me.as_deref() == Some(u.id.as_str());
                             let email = u.email.clone();
                             let other_role = if u.role == Role::Admin { Role::Member } else { Role::Admin };
-                            let confirm = |text: &str| web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false);
-                            let disable = move |_| {
-                                if !confirm("Disable this account? Their sessions end and their pending invitations are revoked.") { return; }
-                                ctx.act(error, id.get_value(), |c, id| async move { c.disable_user(&id).await }, move |_| load(false));
-                            };
-                            let enable = move |_| {
-                                ctx.act(error, id.get_value(), |c, id| async move { c.enable_user(&id).await }, move |_| load(false));
-                            };
-                            let change_role = move |_| {
-                                if other_role == Role::Admin && !confirm("Make this person an administrator? They can then manage every account, key and setting.") { return; }
-                                let req = UpdateUserRequest { role: Some(other_role), ..Default::default() };
-                                ctx.act(error, (id.get_value(), req), |c, (id, req)| async move { c.update_user(&id, &req).await }, move |_| load(false));
-                            };
-                            let delete = move |_| {
-                                if !confirm("Delete this account for good? It cannot be undone: the account, its sessions and memberships are deleted and its pending invitations revoked.") { return; }
-                                ctx.act(error, id.get_value(), |c, id| async move { c.delete_user(&id).await }, move |()| load(false));
+                            // One action handler for the four buttons: one copy of the call machinery in the bundle.
+                            let run = move |action: UserAction| {
+                                if let Some(question) = action.question()
+                                    && !web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+                                {
+                                    return;
+                                }
+                                ctx.act(error, (id.get_value(), action), |c, (id, action)| async move { action.run(&c, &id).await }, move |()| load(false));
                             };
                             let role_text = if other_role == Role::Admin { "Make admin" } else { "Make member" };
                             view! {
@@ -70,12 +62,12 @@ pub fn AdminUsers() -> impl IntoView {
                                     <td>{if active { view! { <span class="badge badge-accepted">"active"</span> } } else { view! { <span class="badge badge-revoked">"disabled"</span> } }}</td>
                                     <td class="actions">{(!is_me).then(|| view! {
                                         {if active {
-                                            view! { <button type="button" class="danger" aria-label=format!("Disable {email}") on:click=disable>"Disable"</button> }.into_any()
+                                            view! { <button type="button" class="danger" aria-label=format!("Disable {email}") on:click=move |_| run(UserAction::Disable)>"Disable"</button> }.into_any()
                                         } else {
-                                            view! { <button type="button" class="secondary" aria-label=format!("Enable {email}") on:click=enable>"Enable"</button> }.into_any()
+                                            view! { <button type="button" class="secondary" aria-label=format!("Enable {email}") on:click=move |_| run(UserAction::Enable)>"Enable"</button> }.into_any()
                                         }}
-                                        <button type="button" class="secondary" aria-label=format!("{role_text}: {email}") on:click=change_role>{role_text}</button>
-                                        <button type="button" class="danger" aria-label=format!("Delete {email}") on:click=delete>"Delete"</button>
+                                        <button type="button" class="secondary" aria-label=format!("{role_text}: {email}") on:click=move |_| run(UserAction::SetRole(other_role))>{role_text}</button>
+                                        <button type="button" class="danger" aria-label=format!("Delete {email}") on:click=move |_| run(UserAction::Delete)>"Delete"</button>
                                     })}</td>
                                 </tr>
                             }
@@ -83,5 +75,54 @@ pub fn AdminUsers() -> impl IntoView {
                     </For>
             </PagedTable>
         </section>
+    }
+}
+
+/// What an administrator does to an account from its row.
+#[derive(Clone, Copy)]
+enum UserAction {
+    Disable,
+    Enable,
+    SetRole(Role),
+    Delete,
+}
+
+impl UserAction {
+    /// The confirmation to ask first, if any.
+    fn question(self) -> Option<&'static str> {
+        match self {
+            Self::Disable => Some(
+                "Disable this account? Their sessions end and their pending invitations are revoked.",
+            ),
+            Self::SetRole(Role::Admin) => Some(
+                "Make this person an administrator? They can then manage every account, key and setting.",
+            ),
+            Self::Delete => Some(
+                "Delete this account for good? It cannot be undone: the account, its sessions and memberships are deleted and its pending invitations revoked.",
+            ),
+            Self::Enable | Self::SetRole(_) => None,
+        }
+    }
+
+    async fn run(
+        self,
+        c: &invitegate_client::Client,
+        id: &str,
+    ) -> Result<(), invitegate_client::ClientError> {
+        match self {
+            Self::Disable => c.disable_user(id).await.map(drop),
+            Self::Enable => c.enable_user(id).await.map(drop),
+            Self::SetRole(role) => c
+                .update_user(
+                    id,
+                    &UpdateUserRequest {
+                        role: Some(role),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map(drop),
+            Self::Delete => c.delete_user(id).await,
+        }
     }
 }
