@@ -12,15 +12,18 @@ RUN sh deploy/build.sh /usr/local
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --home /var/lib/invitegate --create-home invitegate
+ && useradd --system --home /var/lib/invitegate --create-home invitegate \
+ && mkdir /data && chown invitegate:invitegate /data && chmod 700 /data
 COPY --from=build /usr/local/bin/invitegate /usr/local/bin/invitegate
 COPY --from=build /usr/local/share/invitegate-web /usr/share/invitegate/web
 USER invitegate
 WORKDIR /var/lib/invitegate
 ENV INVITEGATE_BIND=0.0.0.0:8080 \
     INVITEGATE_WEB_DIR=/usr/share/invitegate/web \
-    INVITEGATE_DATA_DIR=/var/lib/invitegate/data
-VOLUME ["/var/lib/invitegate/data"]
+    INVITEGATE_DATA_DIR=/data
+# The signing secrets, the SQLite database when no PostgreSQL is configured, and emails
+# written to files: keep this volume.
+VOLUME ["/data"]
 EXPOSE 8080
 # No shell or curl involved: the binary asks `GET /readyz` on the configured bind address
 # (INVITEGATE_BIND, or `bind` in the file INVITEGATE_CONFIG names: pass a file that way, not

@@ -62,7 +62,7 @@ fn production_compose_keeps_secrets_in_env_files_and_waits_for_the_database() {
     assert!(
         volumes
             .iter()
-            .any(|v| v.as_str() == Some("invitegate-data:/var/lib/invitegate/data")),
+            .any(|v| v.as_str() == Some("invitegate-data:/data")),
         "the signing secrets live on a volume"
     );
     for name in [
