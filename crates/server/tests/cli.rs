@@ -36,6 +36,21 @@ fn configuration_errors_name_the_key() {
     ] {
         assert!(err.contains(expected), "{expected:?} in {err}");
     }
+    // Values of the wrong type are named together too, with a misspelt variable.
+    let (out, _, err) = run(invitegate(dir.path())
+        .arg("migrate")
+        .env("INVITEGATE_MAX_INVITES_PER_USER", "lots")
+        .env("INVITEGATE_HTTP_WORKERS", "many")
+        .env("INVITEGATE_REMINDER_BEFORE_EXPIRY_HOUR", "24"));
+    assert!(!out.status.success());
+    for expected in [
+        "3 problems",
+        "`max_invites_per_user`",
+        "`http_workers`",
+        "`INVITEGATE_REMINDER_BEFORE_EXPIRY_HOUR` is not a setting; did you mean `INVITEGATE_REMINDER_BEFORE_EXPIRY_HOURS`",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in {err}");
+    }
     let (out, _, err) = run(invitegate(dir.path())
         .arg("migrate")
         .env("INVITEGATE_LOG", "warn")

@@ -282,20 +282,25 @@ impl Config {
                 Some(config)
             }
             Err(errors) => {
-                problems.extend(errors.into_iter().map(|e| {
-                    let key = e.path.join(".");
-                    let mut msg = e.kind.to_string();
-                    for (old, new) in variables::RENAMED {
-                        if msg.starts_with(&format!("unknown field `{old}`")) {
-                            msg = format!("`{old}` was renamed to `{new}`");
-                        }
+                // serde stops at the first value of the wrong type: try each key on its own
+                // over the defaults, so every such value is named at once.
+                let mut found: Vec<String> = Self::keys()
+                    .iter()
+                    .filter_map(|key| {
+                        let value = figment.find_value(key).ok()?;
+                        Figment::from(Serialized::defaults(Config::default()))
+                            .merge((key.as_str(), value))
+                            .extract::<Config>()
+                            .err()
+                    })
+                    .flat_map(|e| e.into_iter().map(describe_error))
+                    .collect();
+                for e in errors.into_iter().map(describe_error) {
+                    if !found.contains(&e) {
+                        found.push(e);
                     }
-                    if key.is_empty() {
-                        msg
-                    } else {
-                        format!("`{key}`: {msg}")
-                    }
-                }));
+                }
+                problems.extend(found);
                 None
             }
         };
@@ -397,3 +402,19 @@ pub fn normalize_allowlist_entry(entry: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// One line for a figment error: its key and what is wrong, naming the new key of a renamed one.
+fn describe_error(e: figment::Error) -> String {
+    let key = e.path.join(".");
+    let mut msg = e.kind.to_string();
+    for (old, new) in variables::RENAMED {
+        if msg.starts_with(&format!("unknown field `{old}`")) {
+            msg = format!("`{old}` was renamed to `{new}`");
+        }
+    }
+    if key.is_empty() {
+        msg
+    } else {
+        format!("`{key}`: {msg}")
+    }
+}
