@@ -30,19 +30,36 @@ fn Guard(#[prop(default = false)] admin: bool, children: ChildrenFn) -> impl Int
         }
     });
     let children = StoredValue::new(children);
+    // A memo: a renewed token (every few minutes, or after a password change) changes the
+    // session but not the access, and must not rebuild the page and lose what is typed in it.
+    let access = Memo::new(move |_| {
+        if !ctx.ready.get() {
+            Access::Loading
+        } else if ctx.session.with(|s| s.is_none()) {
+            Access::SignedOut
+        } else if admin && !ctx.is_admin() {
+            Access::NotAdmin
+        } else {
+            Access::Granted
+        }
+    });
     view! {
-        {move || {
-            if !ctx.ready.get() {
-                view! { <p class="muted" aria-busy="true">"Loading…"</p> }.into_any()
-            } else if ctx.session.with(|s| s.is_none()) {
-                view! { <p class="muted">"Redirecting to sign in…"</p> }.into_any()
-            } else if admin && !ctx.is_admin() {
-                view! { <section class="card"><h1>"Administrators only"</h1><p>"This part of the console is for administrators. "<a href="/app">"Go to your account"</a></p></section> }.into_any()
-            } else {
-                children.with_value(|c| c()).into_any()
-            }
+        {move || match access.get() {
+            Access::Loading => view! { <p class="muted" aria-busy="true">"Loading…"</p> }.into_any(),
+            Access::SignedOut => view! { <p class="muted">"Redirecting to sign in…"</p> }.into_any(),
+            Access::NotAdmin => view! { <section class="card"><h1>"Administrators only"</h1><p>"This part of the console is for administrators. "<a href="/app">"Go to your account"</a></p></section> }.into_any(),
+            Access::Granted => children.with_value(|c| c()).into_any(),
         }}
     }
+}
+
+/// What [`Guard`] shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Loading,
+    SignedOut,
+    NotAdmin,
+    Granted,
 }
 
 #[component]

@@ -135,7 +135,7 @@ fn Sessions(changed: RwSignal<u32>) -> impl IntoView {
                         {
                             let id = StoredValue::new(s.id.clone());
                             let what = describe_session(&s);
-                            let label = format!("End the session on {what}");
+                            let label = format!("End session: {what}");
                             let end = move |_| {
                                 ctx.act(error, id.get_value(), |c, id| async move { c.end_my_session(&id).await }, move |()| {
                                     status.set(Some("Session ended.".into()));
@@ -209,8 +209,10 @@ fn DeleteAccount() -> impl IntoView {
             pw,
             |c, pw| async move { c.delete_my_account(&pw).await },
             move |()| {
-                ctx.forget();
                 navigate("/login?deleted=1", Default::default());
+                // Once this page is gone: forgetting the session while it is shown would send
+                // the page's guard to the sign-in page without the notice.
+                set_timeout(move || ctx.forget(), std::time::Duration::ZERO);
             },
         );
     };

@@ -9,6 +9,7 @@ mod at_rest;
 mod concurrency;
 mod conformance;
 mod delivery;
+mod erasure;
 mod errors;
 mod hardening;
 mod invitations;

@@ -42,7 +42,7 @@ async fn a_member_changes_the_password_ends_a_session_and_deletes_the_account() 
 
     // End the other session: it stops working at once.
     elsewhere.me().await.unwrap();
-    b.el("[aria-label^='End the session on Unknown browser']")
+    b.el("[aria-label^='End session: Unknown browser']")
         .await
         .click()
         .await
