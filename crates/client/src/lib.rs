@@ -103,8 +103,12 @@ impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
         let builder = reqwest::Client::builder();
+        // Idle connections are dropped before the server's keep-alive (actix: 5 s) closes them,
+        // so a request never goes out on a connection the server is closing at that moment.
         #[cfg(not(target_arch = "wasm32"))]
-        let builder = builder.cookie_store(true);
+        let builder = builder
+            .cookie_store(true)
+            .pool_idle_timeout(std::time::Duration::from_secs(4));
         Ok(Self {
             base: base_url.trim_end_matches('/').to_string(),
             http: builder.build()?,

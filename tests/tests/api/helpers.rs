@@ -215,7 +215,11 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     TestApp {
         config,
         api: Client::new(&address).expect("client"),
-        http: reqwest::Client::new(),
+        // Below the server's keep-alive (see the typed client): no request on a closing connection.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(4))
+            .build()
+            .expect("client"),
         address,
         state,
         owner_token,
@@ -228,6 +232,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
 /// of per-client limits never share a client with other tests.
 pub fn http_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(4))
         .local_address(Some(ip.parse().expect("an address")))
         .build()
         .expect("client")
