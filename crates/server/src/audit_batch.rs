@@ -9,6 +9,7 @@ use crate::audit_trail::AuditEntry;
 use crate::http::RequestMeta;
 use crate::storage::models::AuditRow;
 use crate::storage::{self, DbPool};
+use invitegate_core::model::{AuditAction, Outcome};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -99,6 +100,16 @@ async fn store(pool: &DbPool, rows: Vec<AuditRow>) {
             storage::write_tx(&mut conn, |conn| {
                 storage::audit::insert_many(conn, &batch)?;
                 storage::webhooks::enqueue_for_all(conn, &batch)?;
+                // The funnel's "opened": the first successful verification of each invitation.
+                let opened: Vec<String> = batch
+                    .iter()
+                    .filter(|r| r.action == AuditAction::InvitationVerified.as_str())
+                    .filter(|r| r.outcome == Outcome::Success.as_str())
+                    .filter(|r| r.target_type.as_deref() == Some("invitation"))
+                    .filter_map(|r| r.target_id.clone())
+                    .collect();
+                let first = batch.first().map_or_else(storage::now, |r| r.occurred_at);
+                storage::invitations::mark_opened(conn, &opened, first)?;
                 Ok::<_, storage::DbError>(())
             })?;
             Ok(())

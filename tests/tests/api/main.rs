@@ -11,6 +11,7 @@ mod conformance;
 mod delivery;
 mod erasure;
 mod errors;
+mod funnel_capture;
 mod hardening;
 mod invitations;
 mod lifecycle;

@@ -92,6 +92,8 @@ fn invitation(run: &str, i: usize, now: chrono::NaiveDateTime) -> InvitationRow 
         organization_role: None,
         declined_at: None,
         client_id: None,
+        delivered_at: None,
+        opened_at: None,
     }
 }
 

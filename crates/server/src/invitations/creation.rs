@@ -280,6 +280,8 @@ pub(super) fn new_row(
         organization_role: new.organization.as_ref().map(|(_, role)| *role),
         declined_at: None,
         client_id: new.client_id.clone(),
+        delivered_at: None,
+        opened_at: None,
     };
     (row, token)
 }
@@ -310,7 +312,7 @@ pub(super) fn message(
     registered: bool,
 ) -> mail::OutgoingEmail {
     let to = row.email.as_deref().unwrap_or_default();
-    if registered {
+    let email = if registered {
         state.templates.existing_account(to, &state.login_link(to))
     } else {
         state.templates.invitation(
@@ -320,5 +322,6 @@ pub(super) fn message(
             utc(row.expires_at),
             row.note.as_deref(),
         )
-    }
+    };
+    email.for_invitation(&row.id)
 }

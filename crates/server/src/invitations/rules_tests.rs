@@ -83,6 +83,8 @@ fn invitation(email: Option<&str>, max_uses: i32) -> InvitationRow {
         organization_role: None,
         declined_at: None,
         client_id: None,
+        delivered_at: None,
+        opened_at: None,
     }
 }
 

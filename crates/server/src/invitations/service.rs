@@ -376,7 +376,7 @@ pub async fn resend(
                             updated.note.as_deref(),
                         )
                     };
-                    crate::mail::enqueue(conn, &message)?;
+                    crate::mail::enqueue(conn, &message.for_invitation(&updated.id))?;
                 }
                 Ok(rules::with_token(conn, &st, &updated, token, now)?)
             })

@@ -25,6 +25,19 @@ pub struct OutgoingEmail {
     /// HTML body (a plain rendering of `text` when absent).
     #[serde(default)]
     pub html: Option<String>,
+    /// The invitation this email carries: its delivery is the funnel's "delivered".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<String>,
+}
+
+impl OutgoingEmail {
+    /// This email, as the one carrying invitation `id`.
+    pub fn for_invitation(self, id: &str) -> Self {
+        Self {
+            invitation_id: Some(id.to_string()),
+            ..self
+        }
+    }
 }
 
 /// What of a delivered outbox item stays in the database: an email keeps its recipient and
@@ -43,9 +56,13 @@ pub fn scrubbed_email(payload: &str) -> String {
     let email: Option<OutgoingEmail> = serde_json::from_str(payload).ok();
     let kept = OutgoingEmail {
         to: email.as_ref().map(|e| e.to.clone()).unwrap_or_default(),
-        subject: email.map(|e| e.subject).unwrap_or_default(),
+        subject: email
+            .as_ref()
+            .map(|e| e.subject.clone())
+            .unwrap_or_default(),
         text: String::new(),
         html: None,
+        invitation_id: email.and_then(|e| e.invitation_id),
     };
     serde_json::to_string(&kept).expect("serialisable")
 }

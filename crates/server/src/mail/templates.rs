@@ -114,6 +114,7 @@ impl Templates {
             subject,
             text: render("txt")?,
             html: Some(html),
+            invitation_id: None,
         })
     }
 
@@ -125,6 +126,7 @@ impl Templates {
                 subject: self.product_name.clone(),
                 text: format!("{url}\n"),
                 html: None,
+                invitation_id: None,
             }
         })
     }

@@ -71,6 +71,10 @@ pub async fn run_worker(state: Arc<AppState>) {
             let id = item.id.clone();
             let attempts = item.attempts + 1;
             let kept = at_rest(&item);
+            let delivered = (item.kind == invitegate_core::model::OutboxKind::Email)
+                .then(|| serde_json::from_str::<crate::mail::OutgoingEmail>(&item.payload).ok())
+                .flatten()
+                .and_then(|e| e.invitation_id);
             backlog |= full && outcome.is_ok();
             let result = state
                 .db(move |conn| {
@@ -78,7 +82,13 @@ pub async fn run_worker(state: Arc<AppState>) {
                         storage::webhooks::set_response_status(conn, &id, response_status)?;
                     }
                     match &outcome {
-                        Ok(()) => outbox::mark_sent(conn, &id, storage::now(), &kept)?,
+                        Ok(()) => {
+                            let now = storage::now();
+                            outbox::mark_sent(conn, &id, now, &kept)?;
+                            if let Some(invitation) = &delivered {
+                                storage::invitations::mark_delivered(conn, invitation, now)?;
+                            }
+                        }
                         Err(e) => {
                             let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
                             tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");

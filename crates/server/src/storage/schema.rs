@@ -41,6 +41,8 @@ diesel::table! {
         organization_role -> Nullable<Text>,
         declined_at -> Nullable<Timestamp>,
         client_id -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
     }
 }
 

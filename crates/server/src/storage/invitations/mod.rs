@@ -352,3 +352,30 @@ pub fn list(
     };
     q.order(i::id.desc()).limit(limit + 1).load(conn)
 }
+
+/// Records the first opening of each of `ids` (a successful verification) at `at`; later ones
+/// change nothing. One statement.
+pub fn mark_opened(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        i::invitations
+            .filter(i::id.eq_any(ids))
+            .filter(i::opened_at.is_null()),
+    )
+    .set(i::opened_at.eq(Some(at)))
+    .execute(conn)
+}
+
+/// Records that the email of invitation `id` was delivered at `at` (the first delivery only:
+/// a resend's email does not move it).
+pub fn mark_delivered(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        i::invitations
+            .filter(i::id.eq(id))
+            .filter(i::delivered_at.is_null()),
+    )
+    .set(i::delivered_at.eq(Some(at)))
+    .execute(conn)
+}

@@ -39,6 +39,10 @@ pub struct InvitationRow {
     pub declined_at: Option<NaiveDateTime>,
     /// The app (OAuth `client_id`) the invitee continues to after registering.
     pub client_id: Option<String>,
+    /// When its email was accepted by the mail server (or written to a file).
+    pub delivered_at: Option<NaiveDateTime>,
+    /// When it was first opened (verified successfully).
+    pub opened_at: Option<NaiveDateTime>,
 }
 
 impl InvitationRow {

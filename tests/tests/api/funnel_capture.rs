@@ -1,0 +1,61 @@
+//! What the insights funnel (issue 14) is counted from: an invitation records when its email
+//! was delivered and when it was first opened (verified), without tracking pixels or rewritten
+//! links.
+
+use crate::both_backends;
+use crate::helpers::*;
+use diesel::prelude::*;
+use invitegate_server::storage::schema::invitations as i;
+
+both_backends!(an_invitation_records_its_delivery_and_its_first_opening);
+
+type Marks = (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
+
+async fn marks(app: &TestApp, id: &str) -> Marks {
+    let id = id.to_string();
+    app.db(move |c| {
+        Ok(i::table
+            .filter(i::id.eq(id))
+            .select((i::delivered_at, i::opened_at))
+            .first::<Marks>(c)?)
+    })
+    .await
+}
+
+async fn an_invitation_records_its_delivery_and_its_first_opening(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let emailed = admin
+        .create_invitation(&email_req("ann@example.com"))
+        .await
+        .unwrap();
+    let link_only = admin
+        .create_invitation(&domain_req("example.org", 3))
+        .await
+        .unwrap();
+    app.emails().await;
+    let (delivered, opened) = marks(&app, &emailed.invitation.id).await;
+    assert!(delivered.is_some(), "the email was written to its file");
+    assert!(opened.is_none(), "nobody opened it yet");
+    assert_eq!(marks(&app, &link_only.invitation.id).await, (None, None));
+
+    app.api.verify_invitation(&emailed.token).await.unwrap();
+    let first = eventually("the opening is recorded", || async {
+        marks(&app, &emailed.invitation.id).await.1
+    })
+    .await;
+    app.api.verify_invitation(&emailed.token).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        marks(&app, &emailed.invitation.id).await.1,
+        Some(first),
+        "the first opening stays"
+    );
+    // A forged token opens nothing.
+    let _ = app
+        .api
+        .verify_invitation(&format!("{}x", link_only.token))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(marks(&app, &link_only.invitation.id).await.1, None);
+}
