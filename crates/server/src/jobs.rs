@@ -106,12 +106,15 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
                         let to = inv.email.clone().unwrap_or_default();
                         mail::enqueue(
                             conn,
-                            &st.templates.reminder(
-                                &to,
-                                &inviter,
-                                &st.link("/invite", &token),
-                                utc(inv.expires_at),
-                            ),
+                            // Its link is the only working one now: its delivery counts.
+                            &st.templates
+                                .reminder(
+                                    &to,
+                                    &inviter,
+                                    &st.link("/invite", &token),
+                                    utc(inv.expires_at),
+                                )
+                                .for_invitation(&inv.id),
                         )?;
                         Ok::<_, crate::storage::DbError>(true)
                     })?;

@@ -82,13 +82,15 @@ pub async fn run_worker(state: Arc<AppState>) {
                         storage::webhooks::set_response_status(conn, &id, response_status)?;
                     }
                     match &outcome {
-                        Ok(()) => {
+                        // Together: the funnel's "delivered" is never missing for a sent email.
+                        Ok(()) => storage::write_tx(conn, |conn| {
                             let now = storage::now();
                             outbox::mark_sent(conn, &id, now, &kept)?;
                             if let Some(invitation) = &delivered {
                                 storage::invitations::mark_delivered(conn, invitation, now)?;
                             }
-                        }
+                            Ok::<_, storage::DbError>(())
+                        })?,
                         Err(e) => {
                             let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
                             tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");
