@@ -188,6 +188,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/insights/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What became of the invitations created in the period: created, delivered, opened (verified at least once; no tracking pixels), accepted, expired, revoked, declined, and the median time to acceptance.
+         * @description What became of the invitations created in the period: created, delivered, opened (verified at least once; no tracking pixels), accepted, expired, revoked, declined, and the median time to acceptance.
+         */
+        get: operations["getInsightsFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -1765,6 +1785,63 @@ export interface components {
          * @enum {string}
          */
         FieldCode: "invalid" | "empty" | "required" | "too_many" | "out_of_range" | "too_short" | "too_long" | "too_common" | "contains_email" | "conflicts_with_email" | "conflicts_with_signup_mode" | "must_be_1_for_email" | "requires_email" | "private_address" | "public_email_domain" | "insecure_scheme" | "not_exact";
+        /**
+         * @description `GET /api/v1/insights/funnel`: what became of the invitations created in the period (the
+         *     owner invitation excluded). Each count is of invitations, not of events.
+         * @example {
+         *       "accepted": 64,
+         *       "created": 120,
+         *       "declined": 2,
+         *       "delivered": 96,
+         *       "expired": 20,
+         *       "median_seconds_to_accept": 5400,
+         *       "opened": 81,
+         *       "revoked": 4
+         *     }
+         */
+        Funnel: {
+            /**
+             * Format: int64
+             * @description Used at least once (an account registered or a membership accepted with it).
+             */
+            accepted: number;
+            /**
+             * Format: int64
+             * @description Invitations created in the period.
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description Declined by the invitee.
+             */
+            declined: number;
+            /**
+             * Format: int64
+             * @description Of those, whose email the mail server accepted (or that was written to a file).
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Never used, not revoked, and past their expiry.
+             */
+            expired: number;
+            /**
+             * Format: double
+             * @description Median time from creation to acceptance, in seconds (a single-use invitation is accepted
+             *     at its use, a counted one at its last); null when none was accepted.
+             */
+            median_seconds_to_accept?: number | null;
+            /**
+             * Format: int64
+             * @description Opened: verified at least once, or used (no tracking pixels, no rewritten links).
+             */
+            opened: number;
+            /**
+             * Format: int64
+             * @description Revoked by an inviter or an administrator (declined ones not included).
+             */
+            revoked: number;
+        };
         /**
          * @description An invitation.
          * @example {
@@ -3777,6 +3854,74 @@ export interface operations {
                 };
             };
             /** @description `rate_limited` (per IP and per address) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getInsightsFunnel: {
+        parameters: {
+            query?: {
+                /** @description Start of the period, inclusive (RFC 3339). */
+                since?: string;
+                /** @description End of the period, exclusive (RFC 3339). */
+                until?: string;
+                /** @description Only invitations into this organisation. */
+                organization_id?: string;
+                /** @description Only invitations issued by this actor (a user or an API key id). */
+                inviter_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The funnel of the period */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Funnel"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `audit:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `until` `out_of_range`: not after `since`, or more than 366 days after it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */

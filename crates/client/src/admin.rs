@@ -43,6 +43,12 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `GET /insights/funnel`.
+    pub async fn insights_funnel(&self, query: &InsightsQuery) -> Result<Funnel, ClientError> {
+        self.json(self.request(Method::GET, "/insights/funnel").query(query))
+            .await
+    }
+
     /// `GET /audit-events`: a page of events, newest first.
     pub async fn list_audit_events(
         &self,

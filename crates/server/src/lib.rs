@@ -17,6 +17,7 @@ pub mod egress;
 pub mod error;
 pub mod hashing;
 pub mod http;
+pub mod insights;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;

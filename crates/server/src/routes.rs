@@ -1,8 +1,9 @@
 //! Every route in one place, and the OpenAPI document they produce.
 
 use crate::{
-    account, api_keys, audit, invitations, oauth_clients, oidc, ops, organization_domains,
-    organizations, outbox, password_resets, registration, sessions, settings, users, webhooks,
+    account, api_keys, audit, insights, invitations, oauth_clients, oidc, ops,
+    organization_domains, organizations, outbox, password_resets, registration, sessions, settings,
+    users, webhooks,
 };
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -41,6 +42,7 @@ macro_rules! api_v1_routes {
             .service(account::end_session)
             .service(account::export)
             .service(account::delete_account)
+            .service(insights::funnel)
             .service(audit::export)
             .service(audit::list)
             .service(api_keys::create)
@@ -106,6 +108,7 @@ pub fn api_v1(cfg: &mut actix_web::web::ServiceConfig) {
         (name = "users", description = "User administration"),
         (name = "account", description = "The signed-in person's own account: password, sessions, data export, deletion"),
         (name = "audit", description = "Audit log"),
+        (name = "insights", description = "How invitations turn into members: the funnel of a period"),
         (name = "api_keys", description = "API keys for third-party systems"),
         (name = "settings", description = "Sign-up mode and invitation settings"),
         (name = "outbox", description = "Delivery queue of emails and webhooks: pending, sent, dead; retry"),

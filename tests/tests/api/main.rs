@@ -13,6 +13,7 @@ mod erasure;
 mod errors;
 mod funnel_capture;
 mod hardening;
+mod insights;
 mod invitations;
 mod lifecycle;
 mod limits;

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 mod account;
 mod admin;
+mod insights;
 mod invitations;
 mod lifecycle;
 mod oauth;
@@ -21,6 +22,7 @@ mod queries;
 
 pub use account::*;
 pub use admin::*;
+pub use insights::*;
 pub use invitations::*;
 pub use lifecycle::*;
 pub use oauth::*;

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod counters;
+pub mod insights;
 pub mod invitations;
 pub mod models;
 pub mod oauth;
