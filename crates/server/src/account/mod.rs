@@ -4,7 +4,7 @@
 pub mod service;
 
 use crate::auth::Principal;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::session;
 use crate::error::ApiResult;
 use crate::http::{Json, RequestMeta};
 use crate::state::AppState;
@@ -39,13 +39,7 @@ pub async fn change_password(
 ) -> ApiResult<HttpResponse> {
     let (user, _) = principal.require_session()?;
     let started = service::change_password(&state, &meta, user, body.into_inner()).await?;
-    let SignedIn { body, cookie } = session::signed_in(
-        &state,
-        &started.user,
-        &started.session_id,
-        &started.refresh_token,
-    );
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    Ok(started.respond(&state))
 }
 
 /// The caller's live sessions, newest first; `current` marks the one making the request.

@@ -5,7 +5,7 @@
 
 use crate::audit_trail::AuditEntry;
 use crate::auth::password::Verified;
-use crate::auth::policy::password_issues;
+use crate::auth::policy::{password_issues, sign_in_candidate};
 use crate::auth::session;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
@@ -44,14 +44,12 @@ async fn reauthenticate(
             meta.ip_or_unspecified(),
         )
         .await?;
-        let candidate = if given.len() > state.config.password_max_length * 4 {
-            String::new()
-        } else {
-            password::normalize(given)
-        };
         match state
             .hasher
-            .verify(candidate, Some(user.password_hash.clone()))
+            .verify(
+                sign_in_candidate(state, given),
+                Some(user.password_hash.clone()),
+            )
             .await
         {
             Ok(Verified::No) => Err(ApiError::new(ErrorCode::InvalidCredentials)),

@@ -52,3 +52,14 @@ pub fn parse_new_password(
         None
     }
 }
+
+/// The password typed at a sign-in or a re-check, as it is verified: NFKC-normalised, or empty
+/// when it is over four times the longest allowed (refused after the same hashing work, so a
+/// megabyte of text costs no more than a wrong password).
+pub fn sign_in_candidate(state: &AppState, given: &str) -> String {
+    if given.len() > state.config.password_max_length * 4 {
+        String::new()
+    } else {
+        password::normalize(given)
+    }
+}

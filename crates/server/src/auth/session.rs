@@ -142,6 +142,15 @@ pub struct SignedIn {
     pub cookie: Cookie<'static>,
 }
 
+impl SignedIn {
+    /// The 200 answer: the body, with the refresh cookie set.
+    pub fn ok(self) -> actix_web::HttpResponse {
+        actix_web::HttpResponse::Ok()
+            .cookie(self.cookie)
+            .json(self.body)
+    }
+}
+
 /// The session body: the user and a new access token for `session_id`.
 pub fn session_body(state: &AppState, user: &UserRow, session_id: &str) -> SessionResponse {
     let ttl = state.config.access_token_ttl_seconds;

@@ -5,7 +5,6 @@
 
 pub mod service;
 
-use crate::auth::session::{self, SignedIn};
 use crate::error::ApiResult;
 use crate::http::Json;
 use crate::http::RequestMeta;
@@ -58,11 +57,5 @@ pub async fn confirm_reset(
     body: Json<PasswordResetConfirm>,
 ) -> ApiResult<HttpResponse> {
     let started = service::confirm(&state, &meta, body.into_inner()).await?;
-    let SignedIn { body, cookie } = session::signed_in(
-        &state,
-        &started.user,
-        &started.session_id,
-        &started.refresh_token,
-    );
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    Ok(started.respond(&state))
 }

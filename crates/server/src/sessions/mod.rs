@@ -3,7 +3,7 @@
 pub mod service;
 
 use crate::auth::Principal;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::session;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
 use crate::http::RequestMeta;
@@ -31,13 +31,7 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let started = service::login(&state, &meta, body.into_inner()).await?;
-    let SignedIn { body, cookie } = session::signed_in(
-        &state,
-        &started.user,
-        &started.session_id,
-        &started.refresh_token,
-    );
-    Ok(HttpResponse::Ok().cookie(cookie).json(body))
+    Ok(started.respond(&state))
 }
 
 /// Exchanges the refresh cookie for a new access token and a new refresh token (rotation).
@@ -63,10 +57,7 @@ pub async fn refresh(
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?;
     let (user, sid, new_refresh) = service::refresh(&state, &meta, token).await?;
     match new_refresh {
-        Some(refresh) => {
-            let SignedIn { body, cookie } = session::signed_in(&state, &user, &sid, &refresh);
-            Ok(HttpResponse::Ok().cookie(cookie).json(body))
-        }
+        Some(refresh) => Ok(session::signed_in(&state, &user, &sid, &refresh).ok()),
         None => Ok(HttpResponse::Ok().json(session::session_body(&state, &user, &sid))),
     }
 }

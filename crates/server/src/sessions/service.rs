@@ -15,7 +15,7 @@ use crate::storage::{self, invitations, sessions, users};
 use crate::tokens::hash_token;
 use invitegate_core::api::{InviteQuota, LoginRequest, MeResponse};
 use invitegate_core::model::{ActorRef, ActorType, AuditAction, Role};
-use invitegate_core::{Email, ErrorCode, password};
+use invitegate_core::{Email, ErrorCode};
 
 /// A session that has just started: its user, its id and the raw refresh token for the cookie.
 #[derive(Debug)]
@@ -26,6 +26,13 @@ pub struct Started {
     pub session_id: String,
     /// The refresh token (shown only in the cookie).
     pub refresh_token: String,
+}
+
+impl Started {
+    /// The 200 answer that signs it in: the session body, with the refresh cookie set.
+    pub fn respond(&self, state: &AppState) -> actix_web::HttpResponse {
+        session::signed_in(state, &self.user, &self.session_id, &self.refresh_token).ok()
+    }
 }
 
 /// Signs in with email and password; failures are counted against the client and audited.
@@ -125,11 +132,7 @@ async fn check_credentials(
         None => None,
     };
     let active = user.filter(|u| u.disabled_at.is_none());
-    let candidate = if password_given.len() > state.config.password_max_length * 4 {
-        String::new()
-    } else {
-        password::normalize(&password_given)
-    };
+    let candidate = crate::auth::policy::sign_in_candidate(state, &password_given);
     let verified = state
         .hasher
         .verify(candidate, active.as_ref().map(|u| u.password_hash.clone()))
