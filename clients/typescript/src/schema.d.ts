@@ -197,9 +197,49 @@ export interface paths {
         };
         /**
          * What became of the invitations created in the period: created, delivered, opened (verified at least once; no tracking pixels), accepted, expired, revoked, declined, and the median time to acceptance.
-         * @description What became of the invitations created in the period: created, delivered, opened (verified at least once; no tracking pixels), accepted, expired, revoked, declined, and the median time to acceptance.
+         * @description What became of the invitations created in the period: created, delivered, opened (verified at least once; no tracking pixels), accepted, expired, revoked, declined, and the median time to acceptance. A member's session sees only the invitations they sent (`inviter_id` absent or their own id).
          */
         get: operations["getInsightsFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/inviters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inviters of the period ranked by invitations accepted, then sent.
+         * @description The inviters of the period ranked by invitations accepted, then sent.
+         */
+        get: operations["getInsightsInviters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (audited failures: refused verifications, registrations, sign-ins; with a filter, those aimed at the filtered invitations).
+         * @description A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (audited failures: refused verifications, registrations, sign-ins; with a filter, those aimed at the filtered invitations).
+         */
+        get: operations["getInsightsTimeseries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1843,6 +1883,16 @@ export interface components {
             revoked: number;
         };
         /**
+         * @description The width of a time series' buckets, aligned on UTC.
+         * @enum {string}
+         */
+        InsightsInterval: "day" | "hour";
+        /**
+         * @description What a time series counts.
+         * @enum {string}
+         */
+        InsightsMetric: "registrations" | "invitations_created" | "failed_attempts";
+        /**
          * @description An invitation.
          * @example {
          *       "accepted_at": null,
@@ -2032,6 +2082,53 @@ export interface components {
              * @description Invitations issued that count: pending and accepted.
              */
             used: number;
+        };
+        /** @description Who sent invitations: a user or an API key, with a name to show. */
+        Inviter: {
+            /**
+             * @description The user's display name (their email when they have none) or the key's name; null when
+             *     the account or key is gone.
+             */
+            display_name?: string | null;
+            /** @description The user's or key's id. */
+            id: string;
+            /** @description `user` or `api_key`. */
+            type: components["schemas"]["ActorType"];
+        };
+        /** @description One inviter's figures in the period. */
+        InviterFigures: {
+            /**
+             * Format: int64
+             * @description Of those, used at least once.
+             */
+            accepted: number;
+            /** @description Who. */
+            inviter: components["schemas"]["Inviter"];
+            /**
+             * Format: int64
+             * @description Invitations they created in the period.
+             */
+            sent: number;
+        };
+        /**
+         * @description The inviters ranked by accepted invitations, then by sent ones.
+         * @example {
+         *       "data": [
+         *         {
+         *           "accepted": 9,
+         *           "inviter": {
+         *             "display_name": "Ann Lee",
+         *             "id": "01936b2e-0000-7000-8000-000000000001",
+         *             "type": "user"
+         *           },
+         *           "sent": 12
+         *         }
+         *       ]
+         *     }
+         */
+        InviterRanking: {
+            /** @description Best first. */
+            data: components["schemas"]["InviterFigures"][];
         };
         /**
          * @description A signed-in account's request to join an organisation whose `suggest` domain matches its
@@ -3027,6 +3124,45 @@ export interface components {
             type: string;
         };
         /**
+         * @description A time series: one point per bucket from the one holding `since` to the one before
+         *     `until`, zero-filled (a day without events is a point with `value` 0).
+         * @example {
+         *       "interval": "day",
+         *       "metric": "registrations",
+         *       "points": [
+         *         {
+         *           "t": "2026-12-01T00:00:00Z",
+         *           "value": 4
+         *         },
+         *         {
+         *           "t": "2026-12-02T00:00:00Z",
+         *           "value": 0
+         *         }
+         *       ]
+         *     }
+         */
+        Timeseries: {
+            /** @description The bucket width. */
+            interval: components["schemas"]["InsightsInterval"];
+            /** @description What was counted. */
+            metric: components["schemas"]["InsightsMetric"];
+            /** @description The buckets, oldest first. */
+            points: components["schemas"]["TimeseriesPoint"][];
+        };
+        /** @description One bucket of a time series. */
+        TimeseriesPoint: {
+            /**
+             * Format: date-time
+             * @description Start of the bucket (UTC, on the day or hour).
+             */
+            t: string;
+            /**
+             * Format: int64
+             * @description The count in `[t, t + interval)`, clipped to the period.
+             */
+            value: number;
+        };
+        /**
          * @description A body carrying one token: `{"token": "..."}`.
          * @example {
          *       "token": "k202611251234.Rk9yZ2VkIGV4YW1wbGU.c2lnbmF0dXJlLWV4YW1wbGU"
@@ -3892,6 +4028,148 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Funnel"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `audit:read`, or a member asking about their own invitations */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `until` `out_of_range`: not after `since`, or more than 366 days after it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getInsightsInviters: {
+        parameters: {
+            query?: {
+                /** @description How many inviters, 1–100 (default 10). */
+                limit?: number;
+                /** @description Start of the period, inclusive (RFC 3339). */
+                since?: string;
+                /** @description End of the period, exclusive (RFC 3339). */
+                until?: string;
+                /** @description Only this organisation. */
+                organization_id?: string;
+                /** @description Only this inviter (a user or an API key id). */
+                inviter_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviterRanking"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `audit:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `until` `out_of_range`, or `limit` `out_of_range` (1–100) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getInsightsTimeseries: {
+        parameters: {
+            query: {
+                /** @description What to count. */
+                metric: components["schemas"]["InsightsMetric"];
+                /** @description Bucket width; `day` when absent. */
+                interval?: components["schemas"]["InsightsInterval"];
+                /** @description Start of the period, inclusive (RFC 3339). */
+                since?: string;
+                /** @description End of the period, exclusive (RFC 3339). */
+                until?: string;
+                /** @description Only this organisation. */
+                organization_id?: string;
+                /** @description Only this inviter (a user or an API key id). */
+                inviter_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One point per bucket, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeseries"];
                 };
             };
             /** @description No valid credential */

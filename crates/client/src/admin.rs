@@ -49,6 +49,27 @@ impl Client {
             .await
     }
 
+    /// `GET /insights/timeseries`: one point per day or hour of the period, zero-filled.
+    pub async fn insights_timeseries(
+        &self,
+        query: &TimeseriesQuery,
+    ) -> Result<Timeseries, ClientError> {
+        self.json(
+            self.request(Method::GET, "/insights/timeseries")
+                .query(query),
+        )
+        .await
+    }
+
+    /// `GET /insights/inviters`: the inviters of the period, most accepted first.
+    pub async fn insights_inviters(
+        &self,
+        query: &InvitersQuery,
+    ) -> Result<InviterRanking, ClientError> {
+        self.json(self.request(Method::GET, "/insights/inviters").query(query))
+            .await
+    }
+
     /// `GET /audit-events`: a page of events, newest first.
     pub async fn list_audit_events(
         &self,

@@ -43,6 +43,8 @@ macro_rules! api_v1_routes {
             .service(account::export)
             .service(account::delete_account)
             .service(insights::funnel)
+            .service(insights::timeseries)
+            .service(insights::inviters)
             .service(audit::export)
             .service(audit::list)
             .service(api_keys::create)
@@ -99,8 +101,12 @@ pub fn api_v1(cfg: &mut actix_web::web::ServiceConfig) {
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    // Referenced by the export's `format` parameter; utoipa does not collect parameter schemas.
-    components(schemas(invitegate_core::api::ExportFormat)),
+    // Referenced by query parameters (the export's `format`, the insights' `metric`); utoipa does not collect parameter schemas.
+    components(schemas(
+        invitegate_core::api::ExportFormat,
+        invitegate_core::api::InsightsMetric,
+        invitegate_core::api::InsightsInterval
+    )),
     tags(
         (name = "invitations", description = "Create, verify, list, revoke and resend invitations"),
         (name = "registration", description = "Sign-up with an invitation, email verification"),
@@ -108,7 +114,7 @@ pub fn api_v1(cfg: &mut actix_web::web::ServiceConfig) {
         (name = "users", description = "User administration"),
         (name = "account", description = "The signed-in person's own account: password, sessions, data export, deletion"),
         (name = "audit", description = "Audit log"),
-        (name = "insights", description = "How invitations turn into members: the funnel of a period"),
+        (name = "insights", description = "How invitations turn into members: the funnel, time series and inviter ranking of a period"),
         (name = "api_keys", description = "API keys for third-party systems"),
         (name = "settings", description = "Sign-up mode and invitation settings"),
         (name = "outbox", description = "Delivery queue of emails and webhooks: pending, sent, dead; retry"),

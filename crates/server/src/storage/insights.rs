@@ -18,13 +18,58 @@ pub struct Period {
     pub inviter_id: Option<String>,
 }
 
-/// The funnel's counts and the acceptance delays.
-#[derive(Debug, Default)]
-pub struct FunnelRows {
-    /// Created, delivered, opened, accepted, expired, revoked, declined.
-    pub counts: [i64; 7],
-    /// Seconds from creation to acceptance (the last use) of each accepted invitation, unsorted.
-    pub delays: Vec<f64>,
+/// The funnel's counts and the median acceptance delay.
+#[derive(Debug, Default, QueryableByName)]
+pub struct FunnelRow {
+    /// Invitations created.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub created: i64,
+    /// Of those, delivered.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub delivered: i64,
+    /// Opened (verified or used).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub opened: i64,
+    /// Used at least once.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub accepted: i64,
+    /// Never used, not revoked, past their expiry.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub expired: i64,
+    /// Revoked, not declined.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub revoked: i64,
+    /// Declined.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub declined: i64,
+    /// Median seconds from creation to acceptance; computed by PostgreSQL, `None` on SQLite
+    /// (see [`acceptance_delays`]).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    pub median: Option<f64>,
+}
+
+/// What became of the invitations created in `period`, as seen at `now`, in one pass over the
+/// `created_at` range. PostgreSQL also computes the median delay (`percentile_cont`).
+pub fn funnel(conn: &mut DbConn, period: &Period, now: NaiveDateTime) -> QueryResult<FunnelRow> {
+    let mut binds = vec![Bind::At(now)];
+    let filter = created_where(period, &mut binds);
+    let median = match conn {
+        DbConn::Pg(_) => {
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(EXTRACT(EPOCH FROM accepted_at - created_at) AS DOUBLE PRECISION)) \
+             FILTER (WHERE accepted_at IS NOT NULL)"
+        }
+        DbConn::Sqlite(_) => "NULL",
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS created, COUNT(delivered_at) AS delivered, \
+         COUNT(CASE WHEN opened_at IS NOT NULL OR uses > 0 THEN 1 END) AS opened, \
+         COUNT(CASE WHEN uses > 0 THEN 1 END) AS accepted, \
+         COUNT(CASE WHEN uses = 0 AND revoked_at IS NULL AND expires_at <= ? THEN 1 END) AS expired, \
+         COUNT(CASE WHEN revoked_at IS NOT NULL AND declined_at IS NULL THEN 1 END) AS revoked, \
+         COUNT(declined_at) AS declined, CAST({median} AS DOUBLE PRECISION) AS median \
+         FROM invitations WHERE {filter}"
+    );
+    Ok(load(conn, &sql, binds)?.pop().unwrap_or_default())
 }
 
 /// The invitations created in `period` (the owner invitation never counts), as a boxed query.
@@ -46,49 +91,230 @@ macro_rules! created_in {
     }};
 }
 
-/// What became of the invitations created in `period`, as seen at `now`: one count per stage
-/// (each an index range on `created_at`), and the delays of the accepted ones.
-pub fn funnel(conn: &mut DbConn, period: &Period, now: NaiveDateTime) -> QueryResult<FunnelRows> {
-    let created = created_in!(period).count().get_result(conn)?;
-    let delivered = created_in!(period)
-        .filter(i::delivered_at.is_not_null())
-        .count()
-        .get_result(conn)?;
-    let opened = created_in!(period)
-        .filter(i::opened_at.is_not_null().or(i::uses.gt(0)))
-        .count()
-        .get_result(conn)?;
-    let accepted = created_in!(period)
-        .filter(i::uses.gt(0))
-        .count()
-        .get_result(conn)?;
-    let expired = created_in!(period)
-        .filter(i::uses.eq(0))
-        .filter(i::revoked_at.is_null())
-        .filter(i::expires_at.le(now))
-        .count()
-        .get_result(conn)?;
-    let revoked = created_in!(period)
-        .filter(i::revoked_at.is_not_null())
-        .filter(i::declined_at.is_null())
-        .count()
-        .get_result(conn)?;
-    let declined = created_in!(period)
-        .filter(i::declined_at.is_not_null())
-        .count()
-        .get_result(conn)?;
+/// Seconds from creation to acceptance of each accepted invitation created in `period`,
+/// unsorted: SQLite has no percentile function, so the service takes the median.
+pub fn acceptance_delays(conn: &mut DbConn, period: &Period) -> QueryResult<Vec<f64>> {
     let times: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = created_in!(period)
         .filter(i::accepted_at.is_not_null())
         .select((i::created_at, i::accepted_at))
         .load(conn)?;
-    let delays = times
+    Ok(times
         .into_iter()
         .filter_map(|(c, a)| a.map(|a| (a - c).num_milliseconds() as f64 / 1000.0))
-        .collect();
-    Ok(FunnelRows {
-        counts: [
-            created, delivered, opened, accepted, expired, revoked, declined,
-        ],
-        delays,
-    })
+        .collect())
+}
+
+/// Which rows a time series counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    /// `users.created_at`.
+    Registrations,
+    /// `invitations.created_at` (owner invitation excluded).
+    InvitationsCreated,
+    /// `audit_events.occurred_at` with outcome `failure`.
+    FailedAttempts,
+}
+
+/// The bucket width of a time series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// `YYYY-MM-DD`.
+    Day,
+    /// `YYYY-MM-DD HH`.
+    Hour,
+}
+
+/// The SQL that turns `column` into its bucket's key, `YYYY-MM-DD` or `YYYY-MM-DD HH`, on
+/// either backend (SQLite keeps timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` text).
+fn bucket_key(conn: &DbConn, column: &str, bucket: Bucket) -> String {
+    match (conn, bucket) {
+        (DbConn::Pg(_), Bucket::Day) => format!("to_char({column}, 'YYYY-MM-DD')"),
+        (DbConn::Pg(_), Bucket::Hour) => format!("to_char({column}, 'YYYY-MM-DD HH24')"),
+        (DbConn::Sqlite(_), Bucket::Day) => format!("substr({column}, 1, 10)"),
+        (DbConn::Sqlite(_), Bucket::Hour) => format!("substr({column}, 1, 13)"),
+    }
+}
+
+/// A value bound into the insights' SQL.
+enum Bind {
+    At(NaiveDateTime),
+    Text(String),
+    Int(i64),
+}
+
+/// The `WHERE` of the invitations created in `period` (owner invitation excluded), over the
+/// columns of `invitations`, with its binds.
+fn created_where(period: &Period, binds: &mut Vec<Bind>) -> String {
+    binds.push(Bind::At(period.since));
+    binds.push(Bind::At(period.until));
+    let mut sql = String::from("created_at >= ? AND created_at < ? AND bootstrap = FALSE");
+    filter_invitations(period, &mut sql, binds);
+    sql
+}
+
+/// Appends the organisation and inviter filters on `invitations` columns.
+fn filter_invitations(period: &Period, sql: &mut String, binds: &mut Vec<Bind>) {
+    if let Some(org) = &period.organization_id {
+        sql.push_str(" AND organization_id = ?");
+        binds.push(Bind::Text(org.clone()));
+    }
+    if let Some(inviter) = &period.inviter_id {
+        sql.push_str(" AND inviter_id = ?");
+        binds.push(Bind::Text(inviter.clone()));
+    }
+}
+
+/// Runs `sql` (with `?` placeholders, numbered for PostgreSQL) with `binds` on either backend.
+fn load<T>(conn: &mut DbConn, sql: &str, binds: Vec<Bind>) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    macro_rules! run {
+        ($c:expr, $backend:ty, $sql:expr) => {{
+            let mut q = diesel::sql_query($sql).into_boxed::<$backend>();
+            for b in binds {
+                q = match b {
+                    Bind::At(t) => q.bind::<Timestamp, _>(t),
+                    Bind::Text(s) => q.bind::<Text, _>(s),
+                    Bind::Int(n) => q.bind::<BigInt, _>(n),
+                };
+            }
+            q.load($c)
+        }};
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let mut numbered = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            run!(c, diesel::pg::Pg, numbered)
+        }
+        DbConn::Sqlite(c) => run!(c, diesel::sqlite::Sqlite, sql.to_owned()),
+    }
+}
+
+/// A bucket's key and count.
+#[derive(QueryableByName)]
+struct BucketCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    bucket: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Counts per bucket key (`YYYY-MM-DD` or `YYYY-MM-DD HH`) of `series` in `period`; buckets
+/// without rows are absent. One index range scan and a group-by.
+pub fn timeseries(
+    conn: &mut DbConn,
+    series: Series,
+    bucket: Bucket,
+    period: &Period,
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut binds = Vec::new();
+    let (column, from, filter) = match series {
+        Series::InvitationsCreated => (
+            "created_at",
+            "invitations",
+            created_where(period, &mut binds),
+        ),
+        Series::Registrations => {
+            binds.push(Bind::At(period.since));
+            binds.push(Bind::At(period.until));
+            let mut sql = String::from("created_at >= ? AND created_at < ?");
+            if let Some(inviter) = &period.inviter_id {
+                sql.push_str(" AND invited_by_id = ?");
+                binds.push(Bind::Text(inviter.clone()));
+            }
+            if let Some(org) = &period.organization_id {
+                sql.push_str(
+                    " AND invitation_id IN (SELECT id FROM invitations WHERE organization_id = ?)",
+                );
+                binds.push(Bind::Text(org.clone()));
+            }
+            ("created_at", "users", sql)
+        }
+        Series::FailedAttempts => {
+            binds.push(Bind::At(period.since));
+            binds.push(Bind::At(period.until));
+            let mut sql =
+                String::from("occurred_at >= ? AND occurred_at < ? AND outcome = 'failure'");
+            if period.organization_id.is_some() || period.inviter_id.is_some() {
+                sql.push_str(
+                    " AND target_type = 'invitation' AND target_id IN \
+                     (SELECT id FROM invitations WHERE TRUE",
+                );
+                filter_invitations(period, &mut sql, &mut binds);
+                sql.push(')');
+            }
+            ("occurred_at", "audit_events", sql)
+        }
+    };
+    let key = bucket_key(conn, column, bucket);
+    let sql =
+        format!("SELECT {key} AS bucket, COUNT(*) AS n FROM {from} WHERE {filter} GROUP BY 1");
+    let rows: Vec<BucketCount> = load(conn, &sql, binds)?;
+    Ok(rows.into_iter().map(|r| (r.bucket, r.n)).collect())
+}
+
+/// One inviter's counts in the period.
+#[derive(Debug, QueryableByName)]
+pub struct InviterCounts {
+    /// `user` or `api_key`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub inviter_type: String,
+    /// The user's or key's id.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub inviter_id: String,
+    /// Invitations created.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub sent: i64,
+    /// Of those, used at least once.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub accepted: i64,
+}
+
+/// The `limit` inviters of the invitations created in `period`, by accepted (used at least
+/// once) then sent, most first.
+pub fn inviters(conn: &mut DbConn, period: &Period, limit: i64) -> QueryResult<Vec<InviterCounts>> {
+    let mut binds = Vec::new();
+    let filter = created_where(period, &mut binds);
+    binds.push(Bind::Int(limit));
+    let sql = format!(
+        "SELECT inviter_type, inviter_id, COUNT(*) AS sent, \
+         COUNT(CASE WHEN uses > 0 THEN 1 END) AS accepted \
+         FROM invitations WHERE {filter} GROUP BY inviter_type, inviter_id \
+         ORDER BY accepted DESC, sent DESC, inviter_id LIMIT ?"
+    );
+    load(conn, &sql, binds)
+}
+
+/// The names to show for these users (display name, else email) and API keys (name), by id.
+pub fn inviter_names(
+    conn: &mut DbConn,
+    user_ids: Vec<String>,
+    key_ids: Vec<String>,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    use super::schema::api_keys::dsl as k;
+    use super::schema::users::dsl as u;
+    let users: Vec<(String, Option<String>, String)> = u::users
+        .filter(u::id.eq_any(user_ids))
+        .select((u::id, u::display_name, u::email))
+        .load(conn)?;
+    let keys: Vec<(String, String)> = k::api_keys
+        .filter(k::id.eq_any(key_ids))
+        .select((k::id, k::name))
+        .load(conn)?;
+    Ok(users
+        .into_iter()
+        .map(|(id, name, email)| (id, name.unwrap_or(email)))
+        .chain(keys)
+        .collect())
 }
