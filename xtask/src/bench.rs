@@ -86,17 +86,7 @@ fn options(args: &[String]) -> Result<Options, String> {
 pub fn bench(args: &[String]) -> Result<(), String> {
     let opts = options(args)?;
     ensure_wrk()?;
-    let mut c = cargo();
-    c.args([
-        "build",
-        "--release",
-        "-p",
-        "invitegate-server",
-        "--bin",
-        "invitegate",
-    ]);
-    status(c)?;
-    let bin = web::target_dir().join("release").join("invitegate");
+    let bin = release_binary()?;
     let work = web::target_dir().join("bench");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     std::fs::write(work.join("bench.lua"), LUA).map_err(|e| e.to_string())?;
@@ -116,6 +106,21 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     }
     println!("{}", table(ceiling, &runs, &opts));
     Ok(())
+}
+
+/// Builds the release server and returns its path.
+pub fn release_binary() -> Result<PathBuf, String> {
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "invitegate-server",
+        "--bin",
+        "invitegate",
+    ]);
+    status(c)?;
+    Ok(web::target_dir().join("release").join("invitegate"))
 }
 
 fn ensure_wrk() -> Result<(), String> {

@@ -15,10 +15,13 @@
 //!   the HTTP floor and the argon2 ceiling of the same run (see [`bench`]). `--duration S`,
 //!   `--connections N`, `--backend sqlite|postgres`, `--seed N` (N invitations and N users
 //!   added first).
+//! - `insights-bench`: times the insights queries on PostgreSQL with 10⁶ seeded invitations
+//!   (`--seed N`, `--reuse` to keep the last run's database).
 //! - `example`: registers the example host app (`examples/host-app`) with the Invitegate that
 //!   `cargo xtask run` serves (same `./data`) and runs it on <http://localhost:3000>.
 
 mod bench;
+mod insights_bench;
 mod web;
 
 use std::env;
@@ -296,9 +299,10 @@ fn main() -> ExitCode {
         "example" => example(),
         "web" => web::build(),
         "bench" => bench::bench(rest),
+        "insights-bench" => insights_bench::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|web|openapi|bench|example> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json\n  bench    measure verify, register and the HTTP floor on SQLite and PostgreSQL (release build, wrk)\n  example  register the example host app with the local Invitegate and run it"
+                "usage: cargo xtask <run|test|web|openapi|bench|insights-bench|example> [args]\n  run      start Invitegate (web app + API, SQLite in ./data)\n  test     run the whole test suite (needs PostgreSQL; installs Chromium when missing)\n  web      build the web app into frontend/dist\n  openapi  regenerate openapi/openapi.json\n  bench    measure verify, register and the HTTP floor on SQLite and PostgreSQL (release build, wrk)\n  insights-bench  time the insights queries on PostgreSQL with 10^6 seeded invitations\n  example  register the example host app with the local Invitegate and run it"
             );
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }

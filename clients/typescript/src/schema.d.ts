@@ -236,8 +236,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (audited failures: refused verifications, registrations, sign-ins; with a filter, those aimed at the filtered invitations).
-         * @description A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (audited failures: refused verifications, registrations, sign-ins; with a filter, those aimed at the filtered invitations).
+         * A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (refused links, registrations, sign-ins and credentials, each forged link counted; with a filter, those aimed at the filtered invitations).
+         * @description A figure per day or hour of the period, zero-filled: `registrations` (accounts created), `invitations_created`, or `failed_attempts` (refused links, registrations, sign-ins and credentials, each forged link counted; with a filter, those aimed at the filtered invitations).
          */
         get: operations["getInsightsTimeseries"];
         put?: never;
@@ -1082,6 +1082,46 @@ export interface paths {
          * @description Enables a disabled account: sign-in works again. What disabling revoked (sessions, invitations, API keys) stays revoked. An administrator's account needs the `admin` scope.
          */
         post: operations["enableUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/invite-tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's invite tree: the accounts registered with its invitations, then with theirs, depth-first (at most 500; `truncated` when the branch holds more).
+         * @description The account's invite tree: the accounts registered with its invitations, then with theirs, depth-first (at most 500; `truncated` when the branch holds more).
+         */
+        get: operations["getInviteTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/invite-tree/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revokes the account's whole branch: it and every account that came in through it, transitively, are disabled (sessions end; their pending invitations and the keys they made are revoked), in one transaction.
+         * @description Revokes the account's whole branch: it and every account that came in through it, transitively, are disabled (sessions end; their pending invitations and the keys they made are revoked), in one transaction.
+         */
+        post: operations["revokeInviteTree"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2082,6 +2122,81 @@ export interface components {
              * @description Invitations issued that count: pending and accepted.
              */
             used: number;
+        };
+        /**
+         * @description `GET /api/v1/users/{id}/invite-tree`: who the account invited, who they invited, and so on,
+         *     as a flat list in depth-first order (each account followed by those it brought in, oldest
+         *     first), so a deep branch stays a shallow document.
+         * @example {
+         *       "nodes": [
+         *         {
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "depth": 0,
+         *           "disabled": false,
+         *           "parent_id": null,
+         *           "pending_invitations": 1,
+         *           "role": "member",
+         *           "user": {
+         *             "display_name": "Ann Lee",
+         *             "email": "ann@example.com",
+         *             "id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01"
+         *           }
+         *         }
+         *       ],
+         *       "truncated": false
+         *     }
+         */
+        InviteTree: {
+            /** @description The root first, then the branch in depth-first order. */
+            nodes: components["schemas"]["InviteTreeNode"][];
+            /** @description Whether the branch holds more than the 500 accounts shown (the nearest levels are). */
+            truncated: boolean;
+        };
+        /** @description One account of an invite tree. */
+        InviteTreeNode: {
+            /**
+             * Format: date-time
+             * @description When it registered.
+             */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description Steps from the root: 0 for the root, 1 for those it invited, and so on.
+             */
+            depth: number;
+            /** @description Whether it is disabled. */
+            disabled: boolean;
+            /** @description The account whose invitation it registered with; null for the tree's root. */
+            parent_id?: string | null;
+            /**
+             * Format: int64
+             * @description Its invitations still pending (not used up, revoked or expired).
+             */
+            pending_invitations: number;
+            /** @description `member` or `admin`. */
+            role: components["schemas"]["Role"];
+            /** @description The account. */
+            user: components["schemas"]["MemberUser"];
+        };
+        /**
+         * @description `POST /api/v1/users/{id}/invite-tree/revoke`: what revoking a branch did.
+         * @example {
+         *       "accounts_disabled": 3,
+         *       "invitations_revoked": 5
+         *     }
+         */
+        InviteTreeRevoked: {
+            /**
+             * Format: int64
+             * @description Accounts disabled (those already disabled are not counted).
+             */
+            accounts_disabled: number;
+            /**
+             * Format: int64
+             * @description Invitations revoked (neither used up nor already revoked), of those accounts and of
+             *     the API keys they made.
+             */
+            invitations_revoked: number;
         };
         /** @description Who sent invitations: a user or an API key, with a name to show. */
         Inviter: {
@@ -7259,6 +7374,139 @@ export interface operations {
             };
             /** @description `not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getInviteTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branch, root first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteTree"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `users:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed attempts (forged or unknown credentials) from this client; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeInviteTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id: the root of the branch */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteTreeRevoked"];
+                };
+            };
+            /** @description No valid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs an admin or `users:write` (`admin` when the branch holds an administrator); your own account cannot be in the branch */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin`: the branch holds every active administrator */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

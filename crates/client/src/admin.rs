@@ -43,6 +43,18 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `GET /users/{id}/invite-tree`: the account's branch, depth-first.
+    pub async fn invite_tree(&self, id: &str) -> Result<InviteTree, ClientError> {
+        self.json(self.request(Method::GET, &format!("/users/{id}/invite-tree")))
+            .await
+    }
+
+    /// `POST /users/{id}/invite-tree/revoke`: disables the account and its whole branch.
+    pub async fn revoke_invite_tree(&self, id: &str) -> Result<InviteTreeRevoked, ClientError> {
+        self.json(self.request(Method::POST, &format!("/users/{id}/invite-tree/revoke")))
+            .await
+    }
+
     /// `GET /insights/funnel`.
     pub async fn insights_funnel(&self, query: &InsightsQuery) -> Result<Funnel, ClientError> {
         self.json(self.request(Method::GET, "/insights/funnel").query(query))

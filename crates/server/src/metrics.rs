@@ -1,8 +1,15 @@
 //! Prometheus metrics, served at `/metrics` in the text format.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the funnel gauges stay fresh: scrapes within it reuse the last figures instead of
+/// querying the database again.
+const FUNNEL_TTL: Duration = Duration::from_secs(30);
 
 /// The service's metrics.
 #[derive(Clone)]
@@ -14,6 +21,14 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// `invitegate_events_total{action,outcome}`: audited actions.
     pub events: IntCounterVec,
+    /// `invitegate_funnel_invitations{stage}`: the funnel of the last 30 days, as
+    /// `GET /api/v1/insights/funnel` answers it.
+    funnel: IntGaugeVec,
+    /// `invitegate_funnel_median_seconds_to_accept`: its median time to acceptance (NaN when
+    /// none was accepted).
+    median: Gauge,
+    /// When the funnel gauges were last set.
+    funnel_at: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Metrics {
@@ -42,6 +57,25 @@ impl Metrics {
             &["action", "outcome"],
         )
         .expect("metric");
+        let funnel = IntGaugeVec::new(
+            Opts::new(
+                "invitegate_funnel_invitations",
+                "Invitations created in the last 30 days, by how far they got",
+            ),
+            &["stage"],
+        )
+        .expect("metric");
+        let median = Gauge::new(
+            "invitegate_funnel_median_seconds_to_accept",
+            "Median seconds from creation to acceptance of the last 30 days' invitations",
+        )
+        .expect("metric");
+        registry
+            .register(Box::new(funnel.clone()))
+            .expect("register");
+        registry
+            .register(Box::new(median.clone()))
+            .expect("register");
         registry
             .register(Box::new(http_requests.clone()))
             .expect("register");
@@ -56,7 +90,40 @@ impl Metrics {
             http_requests,
             http_duration,
             events,
+            funnel,
+            median,
+            funnel_at: Arc::default(),
         }
+    }
+
+    /// Whether the funnel gauges are older than 30 seconds (or unset); claims the refresh, so
+    /// concurrent scrapes query once.
+    pub fn funnel_due(&self) -> bool {
+        let mut at = self.funnel_at.lock().unwrap_or_else(|p| p.into_inner());
+        let due = at.is_none_or(|t| t.elapsed() >= FUNNEL_TTL);
+        if due {
+            *at = Some(Instant::now());
+        }
+        due
+    }
+
+    /// Sets the funnel gauges.
+    pub fn set_funnel(&self, f: &invitegate_core::api::Funnel) {
+        for (stage, n) in [
+            ("created", f.created),
+            ("delivered", f.delivered),
+            ("opened", f.opened),
+            ("accepted", f.accepted),
+            ("expired", f.expired),
+            ("revoked", f.revoked),
+            ("declined", f.declined),
+        ] {
+            self.funnel
+                .with_label_values(&[stage])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        self.median
+            .set(f.median_seconds_to_accept.unwrap_or(f64::NAN));
     }
 
     /// The text exposition.

@@ -49,7 +49,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format. With `metrics_token` configured, 401
+/// Prometheus metrics in the text exposition format, the funnel gauges refreshed at most every
+/// 30 seconds (waiting at most 2 s for the database). With `metrics_token` configured, 401
 /// unless the request carries `Authorization: Bearer <metrics_token>` (compared in constant
 /// time).
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
@@ -61,6 +62,18 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
                 .insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""))
                 .content_type("text/plain")
                 .body("metrics_token required");
+        }
+    }
+    // A slow or unreachable database leaves the last figures in place rather than holding
+    // up the scrape (and every other metric with it).
+    if state.metrics.funnel_due()
+        && let Ok(period) = crate::insights::service::period(&Default::default())
+    {
+        let refresh = crate::insights::service::funnel(&state, period);
+        match tokio::time::timeout(std::time::Duration::from_secs(2), refresh).await {
+            Ok(Ok(f)) => state.metrics.set_funnel(&f),
+            Ok(Err(e)) => tracing::warn!(error = %e, "the funnel gauges could not be refreshed"),
+            Err(_) => tracing::warn!("the funnel gauges were not refreshed within 2 s"),
         }
     }
     HttpResponse::Ok()

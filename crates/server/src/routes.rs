@@ -42,6 +42,8 @@ macro_rules! api_v1_routes {
             .service(account::end_session)
             .service(account::export)
             .service(account::delete_account)
+            .service(users::invite_tree)
+            .service(users::revoke_invite_tree)
             .service(insights::funnel)
             .service(insights::timeseries)
             .service(insights::inviters)

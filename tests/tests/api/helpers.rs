@@ -373,6 +373,31 @@ impl TestApp {
         }
     }
 
+    /// Like [`TestApp::member`], for any inviter: a member's email-bound invitation asks the
+    /// invitee to prove the address, which this does through the emailed link.
+    pub async fn invited(&self, by: &Client, email: &str) -> (Client, SessionResponse) {
+        let inv = by
+            .create_invitation(&email_req(email))
+            .await
+            .expect("invitation");
+        let session = match self
+            .api
+            .register(&register_req(email, Some(&inv.token)))
+            .await
+            .expect("registers")
+        {
+            Registration::SignedIn(s) => *s,
+            Registration::VerificationPending => {
+                let proof = self.link_token_for(email, "/verify-email").await;
+                self.api
+                    .confirm_email(&proof, PASSWORD)
+                    .await
+                    .expect("confirms")
+            }
+        };
+        (self.api.with_bearer(&session.access_token), session)
+    }
+
     /// Creates an API key with `scopes` through `admin`.
     pub async fn api_key(
         &self,

@@ -238,22 +238,14 @@ async fn time_series_have_a_point_per_bucket_and_inviters_are_ranked_by_acceptan
     let mut registered = Vec::new();
     let mut by_mia = Vec::new();
     for email in ["m1@example.com", "m2@example.com"] {
-        let inv = mia.create_invitation(&email_req(email)).await.unwrap();
-        let user = match app
-            .api
-            .register(&register_req(email, Some(&inv.token)))
-            .await
-            .unwrap()
-        {
-            invitegate_client::Registration::SignedIn(s) => s.user,
-            // A member's invitation asks the invitee to prove the address first.
-            invitegate_client::Registration::VerificationPending => {
-                let proof = app.link_token_for(email, "/verify-email").await;
-                app.api.confirm_email(&proof, PASSWORD).await.unwrap().user
-            }
-        };
-        registered.push(user.id);
-        by_mia.push(inv.invitation.id);
+        let (_, session) = app.invited(&mia, email).await;
+        registered.push(session.user.id.clone());
+        by_mia.push(
+            session
+                .user
+                .invitation_id
+                .expect("registered with an invitation"),
+        );
     }
     let key = app.api_key(&admin, &[Scope::InvitationsWrite]).await;
     let k1 = key

@@ -109,6 +109,17 @@ async fn forged_tokens_are_limited_per_client_and_audited_in_aggregate(backend: 
     );
     assert_eq!(events.data[0].ip.as_deref(), Some("127.0.30.1"));
     assert_eq!(events.data[0].details["reason"], "aggregated");
+    let failed = admin
+        .insights_timeseries(&invitegate_core::api::TimeseriesQuery::new(
+            invitegate_core::api::InsightsMetric::FailedAttempts,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.points.iter().map(|p| p.value).sum::<u64>(),
+        5,
+        "the insights count each forged link, not each audit row"
+    );
 }
 
 /// Forged bearer credentials are failed attempts of the client: past the limit even a valid

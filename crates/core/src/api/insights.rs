@@ -62,8 +62,9 @@ pub enum InsightsMetric {
     Registrations,
     /// Invitations created (the owner invitation never counts).
     InvitationsCreated,
-    /// Audited actions that failed: refused verifications, registrations and sign-ins (with a
-    /// filter, only those aimed at the filtered invitations).
+    /// Refused attempts: every audited failure (links, registrations, sign-ins, credentials)
+    /// but security alerts, each forged link counted; with a filter, only those aimed at the
+    /// filtered invitations.
     FailedAttempts,
 }
 

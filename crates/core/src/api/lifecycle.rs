@@ -79,3 +79,51 @@ pub struct AccountExport {
     /// Audit events it acted in or that are about it, newest first (at most 10,000).
     pub audit_events: Vec<AuditEvent>,
 }
+
+/// Most accounts an invite tree shows; a larger branch is cut off (`truncated`).
+pub const INVITE_TREE_MAX: usize = 500;
+
+/// One account of an invite tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InviteTreeNode {
+    /// The account.
+    pub user: MemberUser,
+    /// The account whose invitation it registered with; null for the tree's root.
+    pub parent_id: Option<String>,
+    /// Steps from the root: 0 for the root, 1 for those it invited, and so on.
+    pub depth: u32,
+    /// `member` or `admin`.
+    pub role: Role,
+    /// When it registered.
+    pub created_at: DateTime<Utc>,
+    /// Whether it is disabled.
+    pub disabled: bool,
+    /// Its invitations still pending (not used up, revoked or expired).
+    pub pending_invitations: u64,
+}
+
+/// `GET /api/v1/users/{id}/invite-tree`: who the account invited, who they invited, and so on,
+/// as a flat list in depth-first order (each account followed by those it brought in, oldest
+/// first), so a deep branch stays a shallow document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"nodes": [{"user": {"id": "01936b2e-8c5a-7f00-9d1e-4c6b7a8e9f01", "email": "ann@example.com", "display_name": "Ann Lee"}, "parent_id": null, "depth": 0, "role": "member", "created_at": "2026-11-25T09:30:00Z", "disabled": false, "pending_invitations": 1}], "truncated": false})))]
+pub struct InviteTree {
+    /// The root first, then the branch in depth-first order.
+    pub nodes: Vec<InviteTreeNode>,
+    /// Whether the branch holds more than the 500 accounts shown (the nearest levels are).
+    pub truncated: bool,
+}
+
+/// `POST /api/v1/users/{id}/invite-tree/revoke`: what revoking a branch did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"accounts_disabled": 3, "invitations_revoked": 5})))]
+pub struct InviteTreeRevoked {
+    /// Accounts disabled (those already disabled are not counted).
+    pub accounts_disabled: u64,
+    /// Invitations revoked (neither used up nor already revoked), of those accounts and of
+    /// the API keys they made.
+    pub invitations_revoked: u64,
+}

@@ -12,8 +12,9 @@ use std::process::ExitCode;
 /// PostgreSQL, under its 65,535).
 const BATCH: usize = 1_000;
 
-/// Inserts `n_invitations` invitations (a quarter each pending, accepted, expired and revoked,
-/// by the system) and `n_users` members sharing one password hash, in batches.
+/// Inserts `n_invitations` invitations (a quarter each pending, accepted, expired and revoked;
+/// one every 30 seconds back from now, so 10⁶ span about a year; from 997 inviters; four in
+/// five delivered) and `n_users` members sharing one password hash, in batches.
 pub(super) async fn run(
     config: Config,
     n_invitations: usize,
@@ -61,7 +62,7 @@ pub(super) async fn run(
 }
 
 fn invitation(run: &str, i: usize, now: chrono::NaiveDateTime) -> InvitationRow {
-    let created_at = now - chrono::Duration::seconds(i as i64);
+    let created_at = now - chrono::Duration::seconds(30 * i as i64);
     let email = format!("seed-{run}-{i}@example.com");
     let kind = i % 4;
     InvitationRow {
@@ -79,10 +80,11 @@ fn invitation(run: &str, i: usize, now: chrono::NaiveDateTime) -> InvitationRow 
             now + chrono::Duration::days(30)
         },
         created_at,
-        accepted_at: (kind == 1).then_some(created_at),
+        accepted_at: (kind == 1)
+            .then(|| created_at + chrono::Duration::seconds((i % 7_200) as i64)),
         revoked_at: (kind == 3).then_some(created_at),
-        inviter_type: ActorType::System,
-        inviter_id: "system".into(),
+        inviter_type: ActorType::User,
+        inviter_id: format!("seed-{run}-inviter-{}", i % 997),
         note: None,
         bootstrap: false,
         reminded_at: None,
@@ -92,8 +94,8 @@ fn invitation(run: &str, i: usize, now: chrono::NaiveDateTime) -> InvitationRow 
         organization_role: None,
         declined_at: None,
         client_id: None,
-        delivered_at: None,
-        opened_at: None,
+        delivered_at: (!i.is_multiple_of(5)).then_some(created_at),
+        opened_at: (kind == 1 || i.is_multiple_of(8)).then_some(created_at),
     }
 }
 

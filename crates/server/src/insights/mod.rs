@@ -48,8 +48,9 @@ pub async fn funnel(
 }
 
 /// A figure per day or hour of the period, zero-filled: `registrations` (accounts created),
-/// `invitations_created`, or `failed_attempts` (audited failures: refused verifications,
-/// registrations, sign-ins; with a filter, those aimed at the filtered invitations).
+/// `invitations_created`, or `failed_attempts` (refused links, registrations, sign-ins and
+/// credentials, each forged link counted; with a filter, those aimed at the filtered
+/// invitations).
 #[utoipa::path(
     operation_id = "getInsightsTimeseries",
     tag = "insights",

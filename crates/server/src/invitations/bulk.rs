@@ -173,10 +173,19 @@ pub async fn process_chunk(
             }
         })
         .await?;
+    let created = processed
+        .iter()
+        .filter(|r| r.status == BulkStatus::Created)
+        .count();
     results.extend(processed);
     results.sort_by_key(|r| r.index);
     if !dry_run {
         state.outbox_wakeup.notify_one();
+        state
+            .metrics
+            .events
+            .with_label_values(&["invitation.created", "success"])
+            .inc_by(created as u64);
     }
     Ok(results)
 }

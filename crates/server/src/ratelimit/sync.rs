@@ -130,6 +130,11 @@ impl RateLimiters {
             }
         };
         for ip in alerts {
+            state
+                .metrics
+                .events
+                .with_label_values(&["security.alert", "failure"])
+                .inc();
             tracing::warn!(ip = %ip, threshold, "security alert: repeated failures from one client");
         }
         // `push` answers a total per counter it was given, in the same order.

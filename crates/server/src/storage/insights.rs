@@ -111,7 +111,8 @@ pub enum Series {
     Registrations,
     /// `invitations.created_at` (owner invitation excluded).
     InvitationsCreated,
-    /// `audit_events.occurred_at` with outcome `failure`.
+    /// `audit_events.occurred_at` with outcome `failure` (alerts excluded), aggregated rows
+    /// counting their `failures`.
     FailedAttempts,
 }
 
@@ -219,6 +220,7 @@ pub fn timeseries(
     period: &Period,
 ) -> QueryResult<Vec<(String, i64)>> {
     let mut binds = Vec::new();
+    let mut value = "COUNT(*)".to_string();
     let (column, from, filter) = match series {
         Series::InvitationsCreated => (
             "created_at",
@@ -244,8 +246,20 @@ pub fn timeseries(
         Series::FailedAttempts => {
             binds.push(Bind::At(period.since));
             binds.push(Bind::At(period.until));
-            let mut sql =
-                String::from("occurred_at >= ? AND occurred_at < ? AND outcome = 'failure'");
+            let mut sql = String::from(
+                "occurred_at >= ? AND occurred_at < ? AND outcome = 'failure' \
+                 AND action <> 'security.alert'",
+            );
+            // Failures with forged tokens are audited as one row per client and sync period,
+            // holding their number (ratelimit::sync): each counts as many attempts.
+            let failures = match conn {
+                DbConn::Pg(_) => "(details::jsonb->>'failures')::bigint",
+                DbConn::Sqlite(_) => "CAST(json_extract(details, '$.failures') AS INTEGER)",
+            };
+            value = format!(
+                "CAST(SUM(CASE WHEN details LIKE '%\"aggregated\"%' \
+                 THEN COALESCE({failures}, 1) ELSE 1 END) AS BIGINT)"
+            );
             if period.organization_id.is_some() || period.inviter_id.is_some() {
                 sql.push_str(
                     " AND target_type = 'invitation' AND target_id IN \
@@ -258,8 +272,7 @@ pub fn timeseries(
         }
     };
     let key = bucket_key(conn, column, bucket);
-    let sql =
-        format!("SELECT {key} AS bucket, COUNT(*) AS n FROM {from} WHERE {filter} GROUP BY 1");
+    let sql = format!("SELECT {key} AS bucket, {value} AS n FROM {from} WHERE {filter} GROUP BY 1");
     let rows: Vec<BucketCount> = load(conn, &sql, binds)?;
     Ok(rows.into_iter().map(|r| (r.bucket, r.n)).collect())
 }

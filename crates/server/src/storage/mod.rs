@@ -9,6 +9,7 @@ pub mod audit;
 pub mod counters;
 pub mod insights;
 pub mod invitations;
+pub mod invite_tree;
 pub mod models;
 pub mod oauth;
 pub mod organization_domains;

@@ -1,6 +1,8 @@
-//! User administration: list, disable, enable, change (role, display name) and delete.
+//! User administration: list, disable, enable, change (role, display name), delete, and
+//! invite trees (see and revoke a branch).
 
 pub mod service;
+pub mod tree;
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -9,7 +11,9 @@ use crate::http::RequestMeta;
 use crate::paging::PageRequest;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use invitegate_core::api::{Page, Problem, UpdateUserRequest, User, UserListQuery};
+use invitegate_core::api::{
+    InviteTree, InviteTreeRevoked, Page, Problem, UpdateUserRequest, User, UserListQuery,
+};
 use invitegate_core::model::Scope;
 
 /// Lists users, newest first.
@@ -167,4 +171,66 @@ pub async fn remove(
     let own_id = principal.user().map(|u| u.id.as_str());
     service::delete(&state, id.into_inner(), principal.actor(), own_id, &meta).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The account's invite tree: the accounts registered with its invitations, then with theirs,
+/// depth-first (at most 500; `truncated` when the branch holds more).
+#[utoipa::path(
+    operation_id = "getInviteTree",
+    tag = "users",
+    security(("bearer" = ["users:read"])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The branch, root first", body = InviteTree),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}/invite-tree")]
+pub async fn invite_tree(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<InviteTree>> {
+    principal.require(Scope::UsersRead)?;
+    Ok(web::Json(tree::tree(&state, id.into_inner()).await?))
+}
+
+/// Revokes the account's whole branch: it and every account that came in through it,
+/// transitively, are disabled (sessions end; their pending invitations and the keys they made
+/// are revoked), in one transaction.
+#[utoipa::path(
+    operation_id = "revokeInviteTree",
+    tag = "users",
+    security(("bearer" = ["users:write"])),
+    params(("id" = String, Path, description = "User id: the root of the branch")),
+    responses(
+        (status = 200, description = "What was revoked", body = InviteTreeRevoked),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs an admin or `users:write` (`admin` when the branch holds an administrator); your own account cannot be in the branch", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`: the branch holds every active administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/invite-tree/revoke")]
+pub async fn revoke_invite_tree(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<InviteTreeRevoked>> {
+    principal.require(Scope::UsersWrite)?;
+    let own_id = principal.user().map(|u| u.id.clone());
+    let may_manage_admins = principal.has_scope(Scope::Admin);
+    let done = tree::revoke(
+        &state,
+        id.into_inner(),
+        principal.actor(),
+        own_id,
+        may_manage_admins,
+        &meta,
+    )
+    .await?;
+    Ok(web::Json(done))
 }

@@ -269,15 +269,16 @@ pub fn erase_in(
 
 /// Revokes what carries account `id`'s authority: its pending invitations, and the API keys it
 /// created with theirs (the keys would keep its authority alive). `why` (`disabled`,
-/// `deleted`) goes into the reasons audited. Returns how many invitations and keys.
-fn revoke_authority(
+/// `deleted`) goes into the reasons audited. Returns how many invitations (its own and its
+/// keys') and keys.
+pub(super) fn revoke_authority(
     conn: &mut storage::DbConn,
     id: &str,
     actor: &ActorRef,
     why: &str,
     meta: &RequestMeta,
 ) -> ApiResult<(usize, usize)> {
-    let revoked = revoke_all_of_inviter(conn, id, actor, &format!("inviter_{why}"), meta)?;
+    let mut revoked = revoke_all_of_inviter(conn, id, actor, &format!("inviter_{why}"), meta)?;
     let keys = storage::api_keys::revoke_all_created_by(conn, id, storage::now())?;
     for key in &keys {
         AuditEntry::success(AuditAction::ApiKeyRevoked)
@@ -285,7 +286,7 @@ fn revoke_authority(
             .target("api_key", key.clone())
             .details(serde_json::json!({"reason": format!("creator_{why}")}))
             .write(conn, meta)?;
-        revoke_all_of_inviter(conn, key, actor, "api_key_revoked", meta)?;
+        revoked += revoke_all_of_inviter(conn, key, actor, "api_key_revoked", meta)?;
     }
     Ok((revoked, keys.len()))
 }

@@ -1,0 +1,84 @@
+//! Queries behind invite trees: the accounts an account brought in, transitively.
+
+use super::DbConn;
+use super::schema::invitations::dsl as i;
+use super::schema::users::dsl as u;
+use super::users::UserRow;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// Ids per `IN (...)` list: well under SQLite's and PostgreSQL's bind limits.
+const CHUNK: usize = 500;
+
+/// Account `root` and the accounts registered with its invitations, then with theirs, level
+/// by level (each oldest first), at most `max` in all; `None` when `root` does not exist.
+/// The flag says whether the branch holds more than `max`.
+pub fn branch(
+    conn: &mut DbConn,
+    root: &str,
+    max: usize,
+) -> QueryResult<Option<(Vec<UserRow>, bool)>> {
+    let Some(first) = u::users
+        .filter(u::id.eq(root))
+        .first::<UserRow>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut seen: HashSet<String> = HashSet::from([first.id.clone()]);
+    let mut frontier = vec![first.id.clone()];
+    let mut all = vec![first];
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for user in invitees(conn, &frontier)? {
+            if !seen.insert(user.id.clone()) {
+                continue;
+            }
+            if all.len() == max {
+                return Ok(Some((all, true)));
+            }
+            next.push(user.id.clone());
+            all.push(user);
+        }
+        frontier = next;
+    }
+    Ok(Some((all, false)))
+}
+
+/// The accounts registered with an invitation of one of `inviters` (user ids), oldest first
+/// per chunk of ids.
+pub fn invitees(conn: &mut DbConn, inviters: &[String]) -> QueryResult<Vec<UserRow>> {
+    let mut found = Vec::new();
+    for ids in inviters.chunks(CHUNK) {
+        let level: Vec<UserRow> = u::users
+            .filter(u::invited_by_type.eq("user"))
+            .filter(u::invited_by_id.eq_any(ids))
+            .order((u::created_at, u::id))
+            .load(conn)?;
+        found.extend(level);
+    }
+    Ok(found)
+}
+
+/// How many invitations of each of `inviters` are pending at `now`, by inviter id (absent: 0).
+pub fn pending_counts(
+    conn: &mut DbConn,
+    inviters: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<String, i64>> {
+    let mut counts = HashMap::new();
+    for ids in inviters.chunks(CHUNK) {
+        let rows: Vec<(String, i64)> = i::invitations
+            .filter(i::inviter_type.eq("user"))
+            .filter(i::inviter_id.eq_any(ids))
+            .filter(i::revoked_at.is_null())
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::expires_at.gt(now))
+            .group_by(i::inviter_id)
+            .select((i::inviter_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        counts.extend(rows);
+    }
+    Ok(counts)
+}
