@@ -155,7 +155,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/end-session") view=EndSessionPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
                     <Route path=path!("/app/security") view=|| view! { <Guard><SecurityPage /></Guard> } />
-                    <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
+                    <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminOverview /></Guard> } />
+                    <Route path=path!("/admin/invitations") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
                     <Route path=path!("/admin/organizations") view=|| view! { <Guard admin=true><AdminOrganizations /></Guard> } />
                     <Route path=path!("/admin/import") view=|| view! { <Guard admin=true><AdminImport /></Guard> } />
                     <Route path=path!("/admin/users") view=|| view! { <Guard admin=true><AdminUsers /></Guard> } />

@@ -9,6 +9,8 @@
 
 #[cfg(feature = "console")]
 mod app;
+#[cfg(feature = "console")]
+mod charts;
 #[cfg_attr(not(feature = "console"), allow(dead_code))]
 mod errors;
 #[cfg(feature = "console")]

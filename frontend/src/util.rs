@@ -26,6 +26,7 @@ pub const RETURN_ROUTES: &[&str] = &[
     "/invite",
     "/accept-invitation",
     "/admin",
+    "/admin/invitations",
     "/admin/organizations",
     "/admin/import",
     "/admin/users",

@@ -23,12 +23,20 @@ pub fn MemberPage() -> impl IntoView {
     let links = RwSignal::new(HashMap::<String, String>::new());
     let error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<(String, String)>);
+    let funnel = RwSignal::new(None::<invitegate_core::api::Funnel>);
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match ctx.call(|c| async move { c.me().await }).await {
-                Ok(m) => me.set(Some(m)),
-                Err(e) => error.set(Some(describe(&e, Limits::default()))),
-            }
+            let my_id = match ctx.call(|c| async move { c.me().await }).await {
+                Ok(m) => {
+                    let id = m.user.id.clone();
+                    me.set(Some(m));
+                    Some(id)
+                }
+                Err(e) => {
+                    error.set(Some(describe(&e, Limits::default())));
+                    None
+                }
+            };
             match ctx
                 .call(|c| async move {
                     c.list_invitations(&invitegate_core::api::InvitationListQuery {
@@ -41,6 +49,18 @@ pub fn MemberPage() -> impl IntoView {
             {
                 Ok(p) => invitations.set(p.data),
                 Err(e) => error.set(Some(describe(&e, Limits::default()))),
+            }
+            // An administrator's own funnel too: without `inviter_id` they would get everyone's.
+            let year = invitegate_core::api::InsightsQuery {
+                since: Some(chrono::Utc::now() - chrono::Duration::days(365)),
+                inviter_id: my_id,
+                ..Default::default()
+            };
+            if let Ok(f) = ctx
+                .call_with(year, |c, q| async move { c.insights_funnel(&q).await })
+                .await
+            {
+                funnel.set(Some(f));
             }
         });
     };
@@ -102,6 +122,10 @@ pub fn MemberPage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Your invitations"</h2>
+            {move || funnel.get().filter(|f| f.created > 0).map(|f| view! {
+                <crate::charts::BarsChart id="my-funnel" title="Your invitations of the last 365 days"
+                    figures=vec![("Sent".into(), f.created), ("Opened".into(), f.opened), ("Accepted".into(), f.accepted)] />
+            })}
             <Show when=move || !invitations.with(|i| i.is_empty()) fallback=|| view! { <p class="muted">"You have not invited anyone yet."</p> }>
                 <div class="table-wrap">
                 <table>

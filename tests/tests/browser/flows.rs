@@ -246,6 +246,11 @@ async fn member_invites_a_friend_then_hits_the_quota() {
         "{page}"
     );
     assert!(page.contains("friend@example.com"), "listed: {page}");
+    // The member's own small funnel: one sent, not yet opened or accepted.
+    assert_eq!(
+        b.text_of("my-funnel-desc").await,
+        "Sent: 1, Opened: 0, Accepted: 0"
+    );
     b.screen("member-quota-reached").await;
     assert!(!page.contains("Admin\n"), "no console link for members");
     b.open(&app.url("/admin")).await;
@@ -270,6 +275,9 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
     b.wait_path("/app").await;
     b.click_link("Admin").await;
     b.wait_path("/admin").await;
+    b.wait_text("Top inviters").await;
+    b.click_link("Invitations").await;
+    b.wait_path("/admin/invitations").await;
     b.wait_text("All invitations").await;
 
     b.fill("#new-email", "zoe@example.com").await;

@@ -71,6 +71,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium window of `width`×900 CSS pixels.
     /// `name` prefixes this test's screenshots.
     pub async fn start(name: &str, width: u32) -> Browser {
+        Self::start_with(name, width, &[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium switches (`--force-dark-mode` for the dark theme).
+    pub async fn start_with(name: &str, width: u32, switches: &[&str]) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -81,20 +86,33 @@ impl Browser {
                 "chromedriver (apt-get install chromium-driver; `cargo xtask test` installs it)",
             );
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--lang=en-GB".into(),
+            format!("--window-size={width},900"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        args.extend(switches.iter().map(|s| s.to_string()));
+        let mut options = json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": args,
+        });
+        // A window is never narrower than about 500 px: a phone's width needs the device
+        // emulation, or a "375 px" test would look at 485.
+        if width < 500 {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 2.0}});
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--lang=en-GB",
-                    format!("--window-size={width},900"),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         let deadline = Instant::now() + WAIT;
         let c = loop {
             let attempt =
@@ -224,6 +242,27 @@ impl Browser {
                     self.body_text().await
                 );
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the element `id`, once it exists (an SVG `<desc>` is not rendered, so it is
+    /// no "visible text" for WebDriver).
+    pub async fn text_of(&self, id: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self
+                .c
+                .execute(
+                    "const e = document.getElementById(arguments[0]); return e && e.textContent;",
+                    vec![json!(id)],
+                )
+                .await
+                .expect("script runs");
+            if let Some(s) = v.as_str() {
+                return s.to_string();
+            }
+            assert!(Instant::now() < deadline, "no #{id} on the page");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

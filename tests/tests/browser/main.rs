@@ -15,5 +15,6 @@ mod oidc;
 mod oidc_support;
 mod organization_screens;
 mod organizations;
+mod overview;
 mod serving;
 mod widget_events;

@@ -5,8 +5,10 @@ mod apps;
 mod audit;
 mod import;
 mod invitations;
+mod invite_tree;
 mod organizations;
 mod outbox;
+mod overview;
 mod settings;
 mod users;
 mod webhooks;
@@ -16,8 +18,10 @@ pub use apps::*;
 pub use audit::*;
 pub use import::*;
 pub use invitations::*;
+pub use invite_tree::*;
 pub use organizations::*;
 pub use outbox::*;
+pub use overview::*;
 pub use settings::*;
 pub use users::*;
 pub use webhooks::*;
@@ -155,7 +159,8 @@ fn PagedTable(
 pub fn AdminNav() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let tabs = [
-        ("/admin", "Invitations"),
+        ("/admin", "Overview"),
+        ("/admin/invitations", "Invitations"),
         ("/admin/import", "Import"),
         ("/admin/users", "Users"),
         ("/admin/organizations", "Organisations"),
