@@ -385,7 +385,7 @@ pub struct BundleSizes {
 /// bundles from growing unnoticed; issue 10's targets (350 and 150 KB) are lower still. The
 /// app's was 430 until the account security page and the console's user actions (issue 11)
 /// took it to 431, and the Overview (issue 14: charts, insights and invite-tree client calls
-/// and their types, CSV writing) to 473.
+/// and their types, CSV writing) to 471.
 const BUDGET_KIB: (u64, u64) = (478, 200);
 
 /// Fails when a built bundle is over its budget ([`BUDGET_KIB`]).

@@ -107,6 +107,12 @@ impl Metrics {
         due
     }
 
+    /// Gives back the refresh claimed by [`Metrics::funnel_due`] when it failed, so the next
+    /// scrape tries again instead of 30 seconds later.
+    pub fn funnel_failed(&self) {
+        *self.funnel_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// Sets the funnel gauges.
     pub fn set_funnel(&self, f: &invitegate_core::api::Funnel) {
         for (stage, n) in [

@@ -72,8 +72,14 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
         let refresh = crate::insights::service::funnel(&state, period);
         match tokio::time::timeout(std::time::Duration::from_secs(2), refresh).await {
             Ok(Ok(f)) => state.metrics.set_funnel(&f),
-            Ok(Err(e)) => tracing::warn!(error = %e, "the funnel gauges could not be refreshed"),
-            Err(_) => tracing::warn!("the funnel gauges were not refreshed within 2 s"),
+            Ok(Err(e)) => {
+                state.metrics.funnel_failed();
+                tracing::warn!(error = %e, "the funnel gauges could not be refreshed");
+            }
+            Err(_) => {
+                state.metrics.funnel_failed();
+                tracing::warn!("the funnel gauges were not refreshed within 2 s");
+            }
         }
     }
     HttpResponse::Ok()

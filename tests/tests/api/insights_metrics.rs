@@ -34,7 +34,7 @@ async fn the_funnel_is_exported_as_gauges_a_dashboard_can_chart(b: Backend) {
     );
     let metrics = eventually("the failed sign-in is counted", || async {
         let m = scrape(&app).await;
-        m.contains("outcome=\"failure\"").then_some(m)
+        (m.contains("outcome=\"failure\"") && m.contains("stage=\"created\"")).then_some(m)
     })
     .await;
     for line in [

@@ -4,8 +4,12 @@ use crate::both_backends;
 use crate::helpers::*;
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
+use invitegate_core::model::Scope;
 
-both_backends!(a_branch_is_shown_depth_first_and_revoked_as_a_whole);
+both_backends!(
+    a_branch_is_shown_depth_first_and_revoked_as_a_whole,
+    accounts_that_came_through_a_key_belong_to_the_branch_of_its_maker,
+);
 
 async fn a_branch_is_shown_depth_first_and_revoked_as_a_whole(b: Backend) {
     let app = spawn_app(b).await;
@@ -112,5 +116,58 @@ async fn a_branch_is_shown_depth_first_and_revoked_as_a_whole(b: Backend) {
     assert_eq!(
         again.accounts_disabled, 0,
         "already disabled accounts stay as they are"
+    );
+}
+
+async fn accounts_that_came_through_a_key_belong_to_the_branch_of_its_maker(b: Backend) {
+    let app = spawn_app(b).await;
+    let owner = app.admin().await;
+    let invitation = owner
+        .create_invitation(&CreateInvitationRequest {
+            role: Some(invitegate_core::model::Role::Admin),
+            ..email_req("ada@example.com")
+        })
+        .await
+        .unwrap();
+    let ada_session = match app
+        .api
+        .register(&register_req("ada@example.com", Some(&invitation.token)))
+        .await
+        .unwrap()
+    {
+        invitegate_client::Registration::SignedIn(s) => *s,
+        invitegate_client::Registration::VerificationPending => panic!("signed in at once"),
+    };
+    let ada = app.api.with_bearer(&ada_session.access_token);
+    let key = app.api_key(&ada, &[Scope::InvitationsWrite]).await;
+    app.invited(&key, "kay@example.com").await;
+
+    let tree = owner.invite_tree(&ada_session.user.id).await.unwrap();
+    let shape: Vec<_> = tree
+        .nodes
+        .iter()
+        .map(|n| (n.user.email.as_str(), n.depth, n.parent_id.clone()))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            ("ada@example.com", 0, None),
+            ("kay@example.com", 1, Some(ada_session.user.id.clone())),
+        ]
+    );
+    let done = owner
+        .revoke_invite_tree(&ada_session.user.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.accounts_disabled, 2,
+        "Ada, and Kay who came through Ada's key"
+    );
+    assert!(app.api.login("kay@example.com", PASSWORD).await.is_err());
+    assert!(
+        key.create_invitation(&email_req("late@example.com"))
+            .await
+            .is_err(),
+        "Ada's key went with her"
     );
 }

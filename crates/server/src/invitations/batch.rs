@@ -12,6 +12,7 @@ use crate::ratelimit::{EmailClass, email_budgets};
 use crate::state::AppState;
 use crate::storage::models::InvitationRow;
 use crate::storage::{self, DbConn, invitations, users, webhooks};
+use invitegate_core::model::ActorType;
 use std::collections::HashMap;
 
 /// One row's outcome: the invitation and its raw token, or why it was not created.
@@ -39,6 +40,7 @@ pub fn create_many_in_tx(
                     Err(
                         e @ (CreateError::QuotaExceeded
                         | CreateError::OrganizationForbidden
+                        | CreateError::InviterInactive
                         | CreateError::Db(_)),
                     ) => Err(e),
                     outcome => Ok(outcome),
@@ -63,11 +65,13 @@ fn at_once(
         .collect();
     // The quota lock first, as in `create_in_tx`, so the two paths take locks in one order. The
     // count covers what is stored; the rows of this set are added as they are made.
+    if inviter.actor.kind == ActorType::User
+        && !users::lock_active_inviter(conn, &inviter.actor.id)?
+    {
+        return Err(CreateError::InviterInactive);
+    }
     let quota_base = match inviter.quota {
-        Some(_) => {
-            users::lock_for_quota(conn, &inviter.actor.id)?;
-            invitations::count_for_quota(conn, &inviter.actor.id, now)?
-        }
+        Some(_) => invitations::count_for_quota(conn, &inviter.actor.id, now)?,
         None => 0,
     };
     let registered = users::existing_emails(conn, &emails)?;

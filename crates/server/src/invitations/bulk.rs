@@ -153,6 +153,7 @@ pub async fn process_chunk(
                         Err(
                             e @ (CreateError::QuotaExceeded
                             | CreateError::OrganizationForbidden
+                            | CreateError::InviterInactive
                             | CreateError::Db(_)),
                         ) => return Err(e.into()),
                     });

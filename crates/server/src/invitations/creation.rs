@@ -33,6 +33,8 @@ pub enum CreateError {
     OrganizationForbidden,
     /// No registered client has this `client_id`, or it has no `initiate_login_uri`.
     ClientNotFound,
+    /// The inviting account was disabled (or deleted) while the request ran.
+    InviterInactive,
     /// Database failure.
     Db(crate::storage::DbError),
 }
@@ -59,6 +61,9 @@ impl From<CreateError> for ApiError {
             CreateError::OrganizationForbidden => ApiError::new(ErrorCode::Forbidden)
                 .detail("You may not invite into this organisation with this role."),
             CreateError::ClientNotFound => ApiError::field("client_id", FieldCode::Invalid),
+            CreateError::InviterInactive => {
+                ApiError::new(ErrorCode::Forbidden).detail("Your account is disabled.")
+            }
             CreateError::Db(e) => e.into(),
         }
     }
@@ -169,12 +174,18 @@ pub fn create_in_tx(
         Some((org, role)) => may_invite_into(conn, inviter, org, *role)?,
         None => false,
     };
+    // The account's row lock: a disable racing with this request either wins (nothing is
+    // made) or waits and then revokes what was (security.md, "Revocation is complete").
+    if inviter.actor.kind == ActorType::User
+        && !users::lock_active_inviter(conn, &inviter.actor.id)?
+    {
+        return Err(CreateError::InviterInactive);
+    }
     // Organisation owners and admins invite into it under the rate limits, without a quota.
-    if let Some(limit) = inviter.quota.filter(|_| !org_manager) {
-        users::lock_for_quota(conn, &inviter.actor.id)?;
-        if invitations::count_for_quota(conn, &inviter.actor.id, now)? >= i64::from(limit) {
-            return Err(CreateError::QuotaExceeded);
-        }
+    if let Some(limit) = inviter.quota.filter(|_| !org_manager)
+        && invitations::count_for_quota(conn, &inviter.actor.id, now)? >= i64::from(limit)
+    {
+        return Err(CreateError::QuotaExceeded);
     }
     let email = new.email().map(|e| e.as_str().to_string());
     // Whether the invitation reserves its address (one live invitation per address) and

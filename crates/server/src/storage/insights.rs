@@ -252,12 +252,18 @@ pub fn timeseries(
             );
             // Failures with forged tokens are audited as one row per client and sync period,
             // holding their number (ratelimit::sync): each counts as many attempts.
-            let failures = match conn {
-                DbConn::Pg(_) => "(details::jsonb->>'failures')::bigint",
-                DbConn::Sqlite(_) => "CAST(json_extract(details, '$.failures') AS INTEGER)",
+            let (reason, failures) = match conn {
+                DbConn::Pg(_) => (
+                    "details::jsonb->>'reason'",
+                    "(details::jsonb->>'failures')::bigint",
+                ),
+                DbConn::Sqlite(_) => (
+                    "json_extract(details, '$.reason')",
+                    "CAST(json_extract(details, '$.failures') AS INTEGER)",
+                ),
             };
             value = format!(
-                "CAST(SUM(CASE WHEN details LIKE '%\"aggregated\"%' \
+                "CAST(SUM(CASE WHEN details LIKE '%\"aggregated\"%' AND {reason} = 'aggregated' \
                  THEN COALESCE({failures}, 1) ELSE 1 END) AS BIGINT)"
             );
             if period.organization_id.is_some() || period.inviter_id.is_some() {

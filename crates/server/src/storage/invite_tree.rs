@@ -11,14 +11,18 @@ use std::collections::{HashMap, HashSet};
 /// Ids per `IN (...)` list: well under SQLite's and PostgreSQL's bind limits.
 const CHUNK: usize = 500;
 
-/// Account `root` and the accounts registered with its invitations, then with theirs, level
-/// by level (each oldest first), at most `max` in all; `None` when `root` does not exist.
-/// The flag says whether the branch holds more than `max`.
+/// An account of a branch and the account it came in through (`None` for the root).
+pub type Member = (UserRow, Option<String>);
+
+/// Account `root` and the accounts that came in through it, level by level: registered with
+/// its invitations or with those of an API key it made, then through theirs, and so on; at
+/// most `max` in all, each with the account it came through (`None` for the root). `None`
+/// when `root` does not exist; the flag says whether the branch holds more than `max`.
 pub fn branch(
     conn: &mut DbConn,
     root: &str,
     max: usize,
-) -> QueryResult<Option<(Vec<UserRow>, bool)>> {
+) -> QueryResult<Option<(Vec<Member>, bool)>> {
     let Some(first) = u::users
         .filter(u::id.eq(root))
         .first::<UserRow>(conn)
@@ -28,10 +32,10 @@ pub fn branch(
     };
     let mut seen: HashSet<String> = HashSet::from([first.id.clone()]);
     let mut frontier = vec![first.id.clone()];
-    let mut all = vec![first];
+    let mut all = vec![(first, None)];
     while !frontier.is_empty() {
         let mut next = Vec::new();
-        for user in invitees(conn, &frontier)? {
+        for (user, parent) in invitees(conn, &frontier)? {
             if !seen.insert(user.id.clone()) {
                 continue;
             }
@@ -39,24 +43,42 @@ pub fn branch(
                 return Ok(Some((all, true)));
             }
             next.push(user.id.clone());
-            all.push(user);
+            all.push((user, Some(parent)));
         }
         frontier = next;
     }
     Ok(Some((all, false)))
 }
 
-/// The accounts registered with an invitation of one of `inviters` (user ids), oldest first
-/// per chunk of ids.
-pub fn invitees(conn: &mut DbConn, inviters: &[String]) -> QueryResult<Vec<UserRow>> {
+/// The accounts registered with an invitation of one of `inviters` (user ids) or of an API
+/// key one of them created, each with that user's id; oldest first per chunk of ids.
+pub fn invitees(conn: &mut DbConn, inviters: &[String]) -> QueryResult<Vec<(UserRow, String)>> {
+    use super::schema::api_keys::dsl as k;
     let mut found = Vec::new();
     for ids in inviters.chunks(CHUNK) {
+        let keys: HashMap<String, String> = k::api_keys
+            .filter(k::created_by.eq_any(ids))
+            .select((k::id, k::created_by.assume_not_null()))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        let key_ids: Vec<&String> = keys.keys().collect();
         let level: Vec<UserRow> = u::users
-            .filter(u::invited_by_type.eq("user"))
-            .filter(u::invited_by_id.eq_any(ids))
+            .filter(
+                u::invited_by_type
+                    .eq("user")
+                    .and(u::invited_by_id.eq_any(ids))
+                    .or(u::invited_by_type
+                        .eq("api_key")
+                        .and(u::invited_by_id.eq_any(key_ids))),
+            )
             .order((u::created_at, u::id))
             .load(conn)?;
-        found.extend(level);
+        for user in level {
+            let through = user.invited_by_id.clone().unwrap_or_default();
+            let parent = keys.get(&through).cloned().unwrap_or(through);
+            found.push((user, parent));
+        }
     }
     Ok(found)
 }

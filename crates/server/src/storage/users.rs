@@ -105,6 +105,20 @@ pub fn active_admin_exists(conn: &mut DbConn) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
+/// Takes the row lock of an active account that creates invitations: false when the account
+/// is disabled or gone. A disable that committed first is seen here; one that comes later
+/// waits for this transaction and then revokes what it made.
+pub fn lock_active_inviter(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        u::users
+            .filter(u::id.eq(id))
+            .filter(u::disabled_at.is_null()),
+    )
+    .set(u::invitation_serial.eq(u::invitation_serial + 1))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Takes the row lock that serialises a user's invitation creations (quota checks).
 pub fn lock_for_quota(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     let n = diesel::update(u::users.filter(u::id.eq(id)))

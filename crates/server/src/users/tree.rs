@@ -21,7 +21,7 @@ pub async fn tree(state: &AppState, id: String) -> ApiResult<InviteTree> {
         .db(move |conn| {
             let (rows, truncated) = invite_tree::branch(conn, &id, INVITE_TREE_MAX)?
                 .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-            let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().map(|(u, _)| u.id.clone()).collect();
             let pending = invite_tree::pending_counts(conn, &ids, storage::now())?;
             Ok((rows, truncated, pending))
         })
@@ -32,18 +32,21 @@ pub async fn tree(state: &AppState, id: String) -> ApiResult<InviteTree> {
     })
 }
 
-/// `rows` (root first, each account after the one that invited it) in depth-first order.
-fn depth_first(rows: Vec<UserRow>, pending: &HashMap<String, i64>) -> Vec<InviteTreeNode> {
+/// `rows` (root first, each account after the one it came through) in depth-first order.
+fn depth_first(
+    rows: Vec<(UserRow, Option<String>)>,
+    pending: &HashMap<String, i64>,
+) -> Vec<InviteTreeNode> {
     let mut children: HashMap<String, Vec<usize>> = HashMap::new();
-    for (n, row) in rows.iter().enumerate().skip(1) {
-        if let Some(parent) = &row.invited_by_id {
+    for (n, (_, parent)) in rows.iter().enumerate().skip(1) {
+        if let Some(parent) = parent {
             children.entry(parent.clone()).or_default().push(n);
         }
     }
     let mut out = Vec::with_capacity(rows.len());
     let mut stack = vec![(0_usize, 0_u32)];
     while let Some((n, depth)) = stack.pop() {
-        let row = &rows[n];
+        let (row, parent) = &rows[n];
         if let Some(kids) = children.get(&row.id) {
             stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
         }
@@ -53,7 +56,7 @@ fn depth_first(rows: Vec<UserRow>, pending: &HashMap<String, i64>) -> Vec<Invite
                 email: row.email.clone(),
                 display_name: row.display_name.clone(),
             },
-            parent_id: (depth > 0).then(|| row.invited_by_id.clone()).flatten(),
+            parent_id: parent.clone(),
             depth,
             role: row.role(),
             created_at: row.created_at.and_utc(),
@@ -130,6 +133,7 @@ pub async fn revoke(
                     let ids: Vec<String> = level.iter().map(|u| u.id.clone()).collect();
                     level = invite_tree::invitees(conn, &ids)?
                         .into_iter()
+                        .map(|(u, _)| u)
                         .filter(|u| seen.insert(u.id.clone()))
                         .collect();
                 }

@@ -89,9 +89,7 @@ pub fn InviteTreeSection() -> impl IntoView {
                                     {parent.map(|p| view! { <span class="muted small">{format!("invited by {p}")}</span> })}
                                     {disabled.then(|| view! { <span class="badge">"disabled"</span> })}
                                     {(pending > 0).then(|| view! { <span class="muted">{format!(" · {pending} pending")}</span> })}
-                                    {(!disabled).then(|| view! {
-                                        <button type="button" class="danger small" aria-label=label on:click=move |_| revoke(n.clone())>"Revoke branch"</button>
-                                    })}
+                                    <button type="button" class="danger small" aria-label=label on:click=move |_| revoke(n.clone())>"Revoke branch"</button>
                                 </li>
                             }
                         }).collect_view()}
@@ -114,7 +112,7 @@ async fn find_tree(
     let page = c
         .list_users(&UserListQuery {
             email: Some(email.clone()),
-            limit: Some(20),
+            limit: Some(500),
             ..Default::default()
         })
         .await?;

@@ -94,10 +94,10 @@ pub fn AdminOverview() -> impl IntoView {
         generation.update_value(|g| *g += 1);
         let current = generation.get_value();
         error.set(None);
-        let until = chrono::Utc::now();
+        // The server's clock ends the period: a client's slow clock would hide the newest.
         let filters = InsightsQuery {
-            since: Some(until - chrono::Duration::days(days.get_untracked())),
-            until: Some(until),
+            since: Some(chrono::Utc::now() - chrono::Duration::days(days.get_untracked())),
+            until: None,
             organization_id: Some(org.get_untracked()).filter(|o| !o.is_empty()),
             inviter_id: None,
         };
