@@ -1,7 +1,6 @@
 //! Queries behind the insights: what became of the invitations created in a period.
 
 use super::DbConn;
-use super::schema::invitations::dsl as i;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -72,36 +71,29 @@ pub fn funnel(conn: &mut DbConn, period: &Period, now: NaiveDateTime) -> QueryRe
     Ok(load(conn, &sql, binds)?.pop().unwrap_or_default())
 }
 
-/// The invitations created in `period` (the owner invitation never counts), as a boxed query.
-macro_rules! created_in {
-    ($period:expr) => {{
-        let p = $period;
-        let mut q = i::invitations
-            .filter(i::created_at.ge(p.since))
-            .filter(i::created_at.lt(p.until))
-            .filter(i::bootstrap.eq(false))
-            .into_boxed();
-        if let Some(org) = &p.organization_id {
-            q = q.filter(i::organization_id.eq(org.clone()));
-        }
-        if let Some(inviter) = &p.inviter_id {
-            q = q.filter(i::inviter_id.eq(inviter.clone()));
-        }
-        q
-    }};
-}
-
 /// Seconds from creation to acceptance of each accepted invitation created in `period`,
 /// unsorted: SQLite has no percentile function, so the service takes the median.
 pub fn acceptance_delays(conn: &mut DbConn, period: &Period) -> QueryResult<Vec<f64>> {
-    let times: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = created_in!(period)
-        .filter(i::accepted_at.is_not_null())
-        .select((i::created_at, i::accepted_at))
-        .load(conn)?;
-    Ok(times
+    let mut binds = Vec::new();
+    let filter = created_where(period, &mut binds);
+    let sql = format!(
+        "SELECT created_at, accepted_at FROM invitations \
+         WHERE {filter} AND accepted_at IS NOT NULL"
+    );
+    let rows: Vec<Accepted> = load(conn, &sql, binds)?;
+    Ok(rows
         .into_iter()
-        .filter_map(|(c, a)| a.map(|a| (a - c).num_milliseconds() as f64 / 1000.0))
+        .map(|r| (r.accepted_at - r.created_at).num_milliseconds() as f64 / 1000.0)
         .collect())
+}
+
+/// An accepted invitation's creation and acceptance.
+#[derive(QueryableByName)]
+struct Accepted {
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    accepted_at: NaiveDateTime,
 }
 
 /// Which rows a time series counts.
@@ -220,12 +212,13 @@ pub fn timeseries(
     period: &Period,
 ) -> QueryResult<Vec<(String, i64)>> {
     let mut binds = Vec::new();
-    let mut value = "COUNT(*)".to_string();
-    let (column, from, filter) = match series {
+    const COUNT: &str = "COUNT(*)";
+    let (column, from, filter, value) = match series {
         Series::InvitationsCreated => (
             "created_at",
             "invitations",
             created_where(period, &mut binds),
+            COUNT.to_string(),
         ),
         Series::Registrations => {
             binds.push(Bind::At(period.since));
@@ -241,7 +234,7 @@ pub fn timeseries(
                 );
                 binds.push(Bind::Text(org.clone()));
             }
-            ("created_at", "users", sql)
+            ("created_at", "users", sql, COUNT.to_string())
         }
         Series::FailedAttempts => {
             binds.push(Bind::At(period.since));
@@ -262,7 +255,7 @@ pub fn timeseries(
                     "CAST(json_extract(details, '$.failures') AS INTEGER)",
                 ),
             };
-            value = format!(
+            let value = format!(
                 "CAST(SUM(CASE WHEN details LIKE '%\"aggregated\"%' AND {reason} = 'aggregated' \
                  THEN COALESCE({failures}, 1) ELSE 1 END) AS BIGINT)"
             );
@@ -274,7 +267,7 @@ pub fn timeseries(
                 filter_invitations(period, &mut sql, &mut binds);
                 sql.push(')');
             }
-            ("occurred_at", "audit_events", sql)
+            ("occurred_at", "audit_events", sql, value)
         }
     };
     let key = bucket_key(conn, column, bucket);

@@ -67,20 +67,40 @@ pub async fn disable(
                         .detail("Disabling an administrator needs the `admin` scope."));
                 }
                 keep_an_admin(&user, admins)?;
-                if users::disable(conn, &id, now)? {
-                    let ended = sessions::revoke_all_for_user(conn, &id, now)?;
-                    let (revoked, keys) =
-                        revoke_authority(conn, &id, &actor, "disabled", &meta)?;
-                    AuditEntry::success(AuditAction::UserDisabled)
-                        .actor(Some(actor.clone()))
-                        .target("user", id.clone())
-                        .details(serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked, "api_keys_revoked": keys}))
-                        .write(conn, &meta)?;
-                }
+                disable_in_tx(conn, &id, &actor, None, now, &meta)?;
                 users::find(conn, &id)?.ok_or_else(|| ApiError::new(ErrorCode::NotFound))
             })
         })
         .await
+}
+
+/// Disables account `id` in the caller's transaction if it is active: its sessions end, what
+/// carries its authority is revoked ([`revoke_authority`]), and `user.disabled` is audited
+/// (with `branch_of` when the account goes with the invite tree of that one). Returns how
+/// many invitations were revoked, or `None` when the account was already disabled.
+pub(super) fn disable_in_tx(
+    conn: &mut storage::DbConn,
+    id: &str,
+    actor: &ActorRef,
+    branch_of: Option<&str>,
+    now: chrono::NaiveDateTime,
+    meta: &RequestMeta,
+) -> ApiResult<Option<usize>> {
+    if !users::disable(conn, id, now)? {
+        return Ok(None);
+    }
+    let ended = sessions::revoke_all_for_user(conn, id, now)?;
+    let (revoked, keys) = revoke_authority(conn, id, actor, "disabled", meta)?;
+    let mut details = serde_json::json!({"sessions_ended": ended, "invitations_revoked": revoked, "api_keys_revoked": keys});
+    if let Some(root) = branch_of {
+        details["branch_of"] = root.into();
+    }
+    AuditEntry::success(AuditAction::UserDisabled)
+        .actor(Some(actor.clone()))
+        .target("user", id.to_string())
+        .details(details)
+        .write(conn, meta)?;
+    Ok(Some(revoked))
 }
 
 /// Takes the lock that serialises every change that could leave no active administrator
@@ -271,7 +291,7 @@ pub fn erase_in(
 /// created with theirs (the keys would keep its authority alive). `why` (`disabled`,
 /// `deleted`) goes into the reasons audited. Returns how many invitations (its own and its
 /// keys') and keys.
-pub(super) fn revoke_authority(
+fn revoke_authority(
     conn: &mut storage::DbConn,
     id: &str,
     actor: &ActorRef,

@@ -1,17 +1,16 @@
 //! Invite trees: who an account brought in, transitively, and revoking a whole branch at once
 //! (when an invitation reached the wrong hands, everything that came through it goes too).
 
-use crate::audit_trail::AuditEntry;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage::models::UserRow;
-use crate::storage::{self, invite_tree, sessions, users};
+use crate::storage::{self, invite_tree, users};
 use invitegate_core::ErrorCode;
 use invitegate_core::api::{
     INVITE_TREE_MAX, InviteTree, InviteTreeNode, InviteTreeRevoked, MemberUser,
 };
-use invitegate_core::model::{ActorRef, AuditAction, Role};
+use invitegate_core::model::{ActorRef, Role};
 use std::collections::{HashMap, HashSet};
 
 /// The branch of account `id`: the root, then depth-first the accounts each brought in (oldest
@@ -115,20 +114,18 @@ pub async fn revoke(
                                 return Err(ApiError::new(ErrorCode::LastAdmin));
                             }
                         }
-                        if !users::disable(conn, &user.id, now)? {
-                            continue;
-                        }
-                        let ended = sessions::revoke_all_for_user(conn, &user.id, now)?;
-                        let (revoked, keys) = super::service::revoke_authority(
-                            conn, &user.id, &actor, "disabled", &meta,
+                        let disabled = super::service::disable_in_tx(
+                            conn,
+                            &user.id,
+                            &actor,
+                            Some(&id),
+                            now,
+                            &meta,
                         )?;
-                        AuditEntry::success(AuditAction::UserDisabled)
-                            .actor(Some(actor.clone()))
-                            .target("user", user.id.clone())
-                            .details(serde_json::json!({"branch_of": id, "sessions_ended": ended, "invitations_revoked": revoked, "api_keys_revoked": keys}))
-                            .write(conn, &meta)?;
-                        done.accounts_disabled += 1;
-                        done.invitations_revoked += revoked as u64;
+                        if let Some(revoked) = disabled {
+                            done.accounts_disabled += 1;
+                            done.invitations_revoked += revoked as u64;
+                        }
                     }
                     let ids: Vec<String> = level.iter().map(|u| u.id.clone()).collect();
                     level = invite_tree::invitees(conn, &ids)?
