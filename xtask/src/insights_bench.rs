@@ -82,6 +82,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if key.is_empty() {
         return Err("api-key create printed no key".into());
     }
+    let mut c = Command::new("psql");
+    c.args([
+        URL,
+        "-Atc",
+        "SELECT inviter_id FROM invitations WHERE NOT bootstrap LIMIT 1",
+    ]);
+    let inviter = c.output().map_err(|e| e.to_string())?;
+    let inviter = String::from_utf8_lossy(&inviter.stdout).trim().to_string();
     let year = days_ago(365);
     if year.is_empty() {
         return Err("`date -u -d '365 days ago'` (GNU date) printed nothing".into());
@@ -104,6 +112,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ("funnel, last 30 days", "funnel".to_string()),
         ("funnel, last 365 days", format!("funnel?since={year}")),
         (
+            "funnel of one inviter, 365 days",
+            format!("funnel?since={year}&inviter_id={inviter}"),
+        ),
+        (
             "registrations by day, 30 days",
             "timeseries?metric=registrations".into(),
         ),
@@ -114,6 +126,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         (
             "invitations created by hour, 30 days",
             "timeseries?metric=invitations_created&interval=hour".into(),
+        ),
+        (
+            "invitations created by hour, 365 days",
+            format!("timeseries?metric=invitations_created&interval=hour&since={year}"),
         ),
         (
             "failed attempts by day, 30 days",

@@ -14,6 +14,7 @@ mod errors;
 mod funnel_capture;
 mod hardening;
 mod insights;
+mod insights_counts;
 mod insights_metrics;
 mod invitations;
 mod invite_tree;

@@ -1,8 +1,12 @@
 //! Queries behind the insights: what became of the invitations created in a period.
 
+mod counts;
+
 use super::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+pub use counts::{compact, funnel, inviters};
 
 /// The period and filters of an insights query, parsed.
 #[derive(Debug, Clone)]
@@ -45,30 +49,6 @@ pub struct FunnelRow {
     /// (see [`acceptance_delays`]).
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
     pub median: Option<f64>,
-}
-
-/// What became of the invitations created in `period`, as seen at `now`, in one pass over the
-/// `created_at` range. PostgreSQL also computes the median delay (`percentile_cont`).
-pub fn funnel(conn: &mut DbConn, period: &Period, now: NaiveDateTime) -> QueryResult<FunnelRow> {
-    let mut binds = vec![Bind::At(now)];
-    let filter = created_where(period, &mut binds);
-    let median = match conn {
-        DbConn::Pg(_) => {
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(EXTRACT(EPOCH FROM accepted_at - created_at) AS DOUBLE PRECISION)) \
-             FILTER (WHERE accepted_at IS NOT NULL)"
-        }
-        DbConn::Sqlite(_) => "NULL",
-    };
-    let sql = format!(
-        "SELECT COUNT(*) AS created, COUNT(delivered_at) AS delivered, \
-         COUNT(CASE WHEN opened_at IS NOT NULL OR uses > 0 THEN 1 END) AS opened, \
-         COUNT(CASE WHEN uses > 0 THEN 1 END) AS accepted, \
-         COUNT(CASE WHEN uses = 0 AND revoked_at IS NULL AND expires_at <= ? THEN 1 END) AS expired, \
-         COUNT(CASE WHEN revoked_at IS NOT NULL AND declined_at IS NULL THEN 1 END) AS revoked, \
-         COUNT(declined_at) AS declined, CAST({median} AS DOUBLE PRECISION) AS median \
-         FROM invitations WHERE {filter}"
-    );
-    Ok(load(conn, &sql, binds)?.pop().unwrap_or_default())
 }
 
 /// Seconds from creation to acceptance of each accepted invitation created in `period`,
@@ -157,7 +137,8 @@ fn filter_invitations(period: &Period, sql: &mut String, binds: &mut Vec<Bind>) 
     }
 }
 
-/// Runs `sql` (with `?` placeholders, numbered for PostgreSQL) with `binds` on either backend.
+/// Runs `sql` (with `?` placeholders, numbered for PostgreSQL) with `binds` on either backend;
+/// on PostgreSQL in a transaction that gives it 32 MB of sort and hash memory.
 fn load<T>(conn: &mut DbConn, sql: &str, binds: Vec<Bind>) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
@@ -188,7 +169,12 @@ where
                     numbered.push(ch);
                 }
             }
-            run!(c, diesel::pg::Pg, numbered)
+            // A year's inviter ranking hashes ~10⁵ count rows and the median sorts every
+            // acceptance of the period: with the default 4 MB both spill to disk.
+            c.transaction(|c| {
+                diesel::sql_query("SET LOCAL work_mem = '32MB'").execute(c)?;
+                run!(c, diesel::pg::Pg, numbered)
+            })
         }
         DbConn::Sqlite(c) => run!(c, diesel::sqlite::Sqlite, sql.to_owned()),
     }
@@ -211,6 +197,11 @@ pub fn timeseries(
     bucket: Bucket,
     period: &Period,
 ) -> QueryResult<Vec<(String, i64)>> {
+    if series == Series::InvitationsCreated
+        && let Some(counted) = counts::invitations_created(conn, bucket, period)
+    {
+        return counted;
+    }
     let mut binds = Vec::new();
     const COUNT: &str = "COUNT(*)";
     let (column, from, filter, value) = match series {
@@ -291,21 +282,6 @@ pub struct InviterCounts {
     /// Of those, used at least once.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub accepted: i64,
-}
-
-/// The `limit` inviters of the invitations created in `period`, by accepted (used at least
-/// once) then sent, most first.
-pub fn inviters(conn: &mut DbConn, period: &Period, limit: i64) -> QueryResult<Vec<InviterCounts>> {
-    let mut binds = Vec::new();
-    let filter = created_where(period, &mut binds);
-    binds.push(Bind::Int(limit));
-    let sql = format!(
-        "SELECT inviter_type, inviter_id, COUNT(*) AS sent, \
-         COUNT(CASE WHEN uses > 0 THEN 1 END) AS accepted \
-         FROM invitations WHERE {filter} GROUP BY inviter_type, inviter_id \
-         ORDER BY accepted DESC, sent DESC, inviter_id LIMIT ?"
-    );
-    load(conn, &sql, binds)
 }
 
 /// The names to show for these users (display name, else email) and API keys (name), by id.

@@ -1,0 +1,10 @@
+DROP TRIGGER invitation_counts_delete ON invitations;
+DROP TRIGGER invitation_counts_update ON invitations;
+DROP TRIGGER invitation_counts_insert ON invitations;
+DROP FUNCTION invitation_counts_track();
+DROP FUNCTION invitation_count_change(INTEGER, TIMESTAMP, TIMESTAMP, INTEGER, TIMESTAMP, TIMESTAMP, TIMESTAMP);
+DROP INDEX invitations_accepted_by_creation;
+DROP INDEX invitations_unmarked_expiry;
+DROP TABLE invitation_count_deltas;
+DROP TABLE invitation_counts_daily;
+DROP TABLE invitation_counts_hourly;
