@@ -56,6 +56,8 @@ pub async fn run(state: Arc<AppState>) {
 
 /// One pass of every job; returns (invitations marked expired, reminders sent).
 pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
+    // First, so that a failing job below never stalls it, and last, for the jobs' own changes.
+    fold_counts(state).await;
     let expired = state
         .db(|conn| {
             let now = storage::now();
@@ -144,23 +146,6 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
     if purged > 0 {
         tracing::info!(purged, "dead outbox items past their retention deleted");
     }
-    // The insights read the unfolded deltas too: folding them keeps those reads short.
-    if let Err(e) = state
-        .db(|conn| {
-            let mut folded = 0;
-            for _ in 0..PRUNE_ROUNDS {
-                let n = storage::insights::compact(conn, COMPACT_BATCH)?;
-                folded += n;
-                if (n as i64) < COMPACT_BATCH {
-                    break;
-                }
-            }
-            Ok(folded)
-        })
-        .await
-    {
-        tracing::warn!(error = %e, "invitation count deltas could not be folded");
-    }
     let now = storage::now();
     let kept = now - chrono::Duration::days(state.config.audit_retention_days);
     let stale = now - chrono::Duration::days(LINK_GRACE_DAYS);
@@ -177,7 +162,29 @@ pub async fn run_once(state: &Arc<AppState>) -> ApiResult<(usize, usize)> {
         retention::links(c, now, stale, n)
     })
     .await;
+    fold_counts(state).await;
     Ok((expired, reminded))
+}
+
+/// Folds the invitation count deltas into the insights' count tables: the insights read the
+/// unfolded ones too, and folding them keeps those reads short. A failure is logged.
+async fn fold_counts(state: &Arc<AppState>) {
+    if let Err(e) = state
+        .db(|conn| {
+            let mut folded = 0;
+            for _ in 0..PRUNE_ROUNDS {
+                let n = storage::insights::compact(conn, COMPACT_BATCH)?;
+                folded += n;
+                if (n as i64) < COMPACT_BATCH {
+                    break;
+                }
+            }
+            Ok(folded)
+        })
+        .await
+    {
+        tracing::warn!(error = %e, "invitation count deltas could not be folded");
+    }
 }
 
 /// Days an expired, unused link is kept: "send a new link" renews it, and it answers

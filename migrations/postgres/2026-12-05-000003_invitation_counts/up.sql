@@ -2,10 +2,13 @@
 -- organisation and per day, organisation and inviter, so a year's funnel sums a few thousand
 -- rows instead of scanning a million. A statement trigger appends each statement's change to
 -- invitation_count_deltas (insert-only, so concurrent writers never wait on a shared counter
--- row); the jobs fold the deltas into the two tables (storage::insights_counts::compact), and
--- the queries read both. "expired" counts invitations the expiry job has marked; those whose
--- time passed since are counted from invitations itself.
-LOCK TABLE invitations IN SHARE MODE;
+-- row); the jobs fold the deltas into the two tables (storage::insights::compact), and the
+-- queries read both. "expired" counts invitations the expiry job has marked; those whose time
+-- passed since are counted from invitations itself.
+-- Writers wait until the counts are filled (no change may fall between the backfill and the
+-- trigger); the mode conflicts with itself, so a second process migrating at once waits too
+-- instead of deadlocking on a lock upgrade at CREATE TRIGGER.
+LOCK TABLE invitations IN SHARE ROW EXCLUSIVE MODE;
 
 CREATE TABLE invitation_counts_hourly (
     hour TIMESTAMP NOT NULL,

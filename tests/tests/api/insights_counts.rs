@@ -103,7 +103,7 @@ async fn the_counted_funnel_agrees_with_the_invitations_at_every_cut(b: Backend)
         )
     };
 
-    // Whole hours and days, the counts alone.
+    // Whole hours and days from the counts (the part hour at each end holds nothing).
     let all = funnel(base - Duration::days(1), now, None, None).await;
     assert_eq!(figures(&all), figures(&now_funnel), "{all:?}");
     let delay = all.median_seconds_to_accept.expect("ann's was accepted");
@@ -115,7 +115,8 @@ async fn the_counted_funnel_agrees_with_the_invitations_at_every_cut(b: Backend)
     let in_org = funnel(base - Duration::days(1), now, Some(&org), None).await;
     assert_eq!((in_org.created, in_org.revoked), (1, 0));
 
-    // Each invitation alone, from inside its hour: what became of it.
+    // Each invitation alone, from its whole hour (the counts) and from inside it (the
+    // invitations): what became of it.
     let alone = [
         ("ann", (1, 1, 0, 0)),
         ("bob", (1, 0, 0, 0)),
@@ -125,12 +126,14 @@ async fn the_counted_funnel_agrees_with_the_invitations_at_every_cut(b: Backend)
     ];
     for (k, (who, (opened, accepted, expired, revoked))) in alone.into_iter().enumerate() {
         let k = k as i64;
-        let f = funnel(at(k, 15), at(k, 45), None, None).await;
-        assert_eq!(
-            (f.created, f.opened, f.accepted, f.expired, f.revoked),
-            (1, opened, accepted, expired, revoked),
-            "{who} alone: {f:?}"
-        );
+        for (since, until) in [(at(k, 0), at(k + 1, 0)), (at(k, 15), at(k, 45))] {
+            let f = funnel(since, until, None, None).await;
+            assert_eq!(
+                (f.created, f.opened, f.accepted, f.expired, f.revoked),
+                (1, opened, accepted, expired, revoked),
+                "{who} alone from {since}: {f:?}"
+            );
+        }
         // Cut inside an hour: whole hours on one side, a part hour on the other.
         let before = funnel(base, at(k, 45), None, None).await;
         let after = funnel(at(k, 45), base + Duration::days(2), None, None).await;
@@ -139,9 +142,15 @@ async fn the_counted_funnel_agrees_with_the_invitations_at_every_cut(b: Backend)
             (k as u64 + 1, 4 - k as u64)
         );
         // The administrator's, by day: whole days and part days.
-        let theirs = funnel(at(k, 15), now, None, Some(&admin_id(&admin).await)).await;
+        let by_admin = Some(admin.me().await.unwrap().user.id);
+        let theirs = funnel(at(k, 15), now, None, by_admin.as_deref()).await;
         assert_eq!(theirs.created, 4 - k.min(4) as u64, "{who}");
     }
+
+    // The administrator's whole day, from the daily counts.
+    let admin_id = admin_id(&admin).await;
+    let day = funnel(base, base + Duration::days(1), None, Some(&admin_id)).await;
+    assert_eq!((day.created, day.accepted, day.revoked), (4, 1, 1));
 
     // The jobs mark dan's invitation expired and fold the changes: nothing moves.
     invitegate_server::jobs::run_once(&app.state).await.unwrap();
@@ -150,22 +159,41 @@ async fn the_counted_funnel_agrees_with_the_invitations_at_every_cut(b: Backend)
     assert_eq!(folded, all);
     let moved = funnel(at(3, 0), at(4, 0), None, None).await;
     assert_eq!((moved.created, moved.expired), (1, 1));
-    let ranking = admin
-        .insights_inviters(&InvitersQuery {
-            since: Some(at(0, 45).and_utc()),
-            until: Some(now.and_utc()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let ranking = |since: NaiveDateTime| {
+        let admin = &admin;
+        async move {
+            admin
+                .insights_inviters(&InvitersQuery {
+                    since: Some(since.and_utc()),
+                    until: Some((base + Duration::days(1)).and_utc()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .data
+                .into_iter()
+                .map(|r| (r.inviter.id, r.sent, r.accepted))
+                .collect::<Vec<_>>()
+        }
+    };
+    // From the daily counts; then with a part day, from the invitations.
     assert_eq!(
-        ranking
-            .data
-            .iter()
-            .map(|r| (r.inviter.id.clone(), r.sent, r.accepted))
-            .collect::<Vec<_>>(),
-        vec![(admin_id(&admin).await, 3, 0), (key_id, 1, 0)]
+        ranking(base).await,
+        vec![(admin_id.clone(), 4, 1), (key_id.clone(), 1, 0)]
     );
+    assert_eq!(
+        ranking(at(0, 45)).await,
+        vec![(admin_id.clone(), 3, 0), (key_id.clone(), 1, 0)]
+    );
+
+    // A change to counts already folded adds to them.
+    admin.revoke_invitation(&eve.invitation.id).await.unwrap();
+    invitegate_server::jobs::run_once(&app.state).await.unwrap();
+    assert_eq!(unfolded(&app).await, 0);
+    let day = funnel(base, base + Duration::days(1), None, None).await;
+    assert_eq!((day.created, day.revoked, day.expired), (5, 2, 1));
+    let by_key = funnel(base, base + Duration::days(1), None, Some(&key_id)).await;
+    assert_eq!((by_key.created, by_key.revoked), (1, 1));
 }
 
 async fn admin_id(admin: &invitegate_client::Client) -> String {

@@ -160,7 +160,8 @@ pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bo
 }
 
 /// Replaces the token hash and expiry of a not-yet-accepted, not-revoked invitation (pending or
-/// expired), which kills the old token at once. Returns whether it did.
+/// expired), which kills the old token at once. Returns whether it did. It clears `expired_at`:
+/// a marked expiry must lie in the past, as the insights' counts assume (`storage::insights`).
 pub fn replace_token(
     conn: &mut DbConn,
     id: &str,
