@@ -14,6 +14,11 @@ use diesel::QueryResult;
 /// The counts each row of the count tables holds.
 const COUNTS: &str = "created, delivered, opened, accepted, expired, revoked, declined";
 
+/// `sql` of each of [`COUNTS`], comma-separated.
+fn each_count(sql: impl Fn(&str) -> String) -> String {
+    COUNTS.split(", ").map(sql).collect::<Vec<_>>().join(", ")
+}
+
 /// The width of the rows a query sums.
 #[derive(Debug, Clone, Copy)]
 enum Grain {
@@ -179,11 +184,9 @@ pub fn funnel(conn: &mut DbConn, period: &Period, now: NaiveDateTime) -> QueryRe
         ));
         binds.extend(edge_binds);
     }
-    let sum = |c: &str| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}");
-    let sums: Vec<String> = COUNTS.split(", ").map(sum).collect();
     let sql = format!(
         "SELECT {}, CAST({median} AS DOUBLE PRECISION) AS median FROM ({}) t",
-        sums.join(", "),
+        each_count(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")),
         parts.join(" UNION ALL ")
     );
     Ok(load(conn, &sql, binds)?.pop().unwrap_or_default())
@@ -268,16 +271,8 @@ pub fn compact(conn: &mut DbConn, limit: i64) -> QueryResult<usize> {
     if matches!(conn, DbConn::Sqlite(_)) {
         return Ok(0);
     }
-    let add = COUNTS
-        .split(", ")
-        .map(|c| format!("{c} = t.{c} + EXCLUDED.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sums = COUNTS
-        .split(", ")
-        .map(|c| format!("SUM({c})"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let add = each_count(|c| format!("{c} = t.{c} + EXCLUDED.{c}"));
+    let sums = each_count(|c| format!("SUM({c})"));
     let sql = format!(
         "WITH moved AS (DELETE FROM invitation_count_deltas WHERE id IN \
            (SELECT id FROM invitation_count_deltas ORDER BY id LIMIT ?) RETURNING *), \
