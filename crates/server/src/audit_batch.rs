@@ -97,7 +97,7 @@ async fn store(pool: &DbPool, rows: Vec<AuditRow>) {
         let (pool, batch) = (pool.clone(), rows.clone());
         let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
-            storage::write_tx(&mut conn, |conn| {
+            let stored = storage::write_tx(&mut conn, |conn| {
                 storage::audit::insert_many(conn, &batch)?;
                 storage::webhooks::enqueue_for_all(conn, &batch)?;
                 // The funnel's "opened": the first successful verification of each invitation.
@@ -111,8 +111,11 @@ async fn store(pool: &DbPool, rows: Vec<AuditRow>) {
                 let first = batch.first().map_or_else(storage::now, |r| r.occurred_at);
                 storage::invitations::mark_opened(conn, &opened, first)?;
                 Ok::<_, storage::DbError>(())
-            })?;
-            Ok(())
+            });
+            if stored.is_err() {
+                conn.mark_suspect();
+            }
+            Ok(stored?)
         })
         .await;
         match stored {

@@ -7,6 +7,7 @@ use crate::hashing::HasherPool;
 use crate::metrics::Metrics;
 use crate::storage::{DbConn, DbPool, StorageError};
 use crate::tokens::KeyRing;
+use invitegate_core::ErrorCode;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -69,7 +70,13 @@ impl AppState {
             let mut conn = pool
                 .get_timeout(wait)
                 .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            if let Err(e) = &result
+                && matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable)
+            {
+                conn.mark_suspect();
+            }
+            result
         })
         .await?
     }

@@ -214,7 +214,7 @@ fn pending_after_a_failed_attempt(dir: &Path) -> i64 {
         .filter(attempts.ge(1))
         .filter(locked_until.is_null())
         .count()
-        .get_result(&mut *conn)
+        .get_result(&mut **conn)
         .unwrap()
 }
 

@@ -196,6 +196,47 @@ mod postgres_outage {
         admin.list_invitations(&Default::default()).await.unwrap();
         app.api.login("owner@example.com", PASSWORD).await.unwrap();
     }
+
+    /// The pool trusts a connection used moments ago without asking the database
+    /// (`storage::TRUSTED_FOR`): one the database dropped fails at most once per pooled
+    /// connection, is checked before its next use and replaced; an idle one is checked before
+    /// it is handed out, so no request fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_the_database_dropped_are_replaced_without_a_restart() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.database_timeout_seconds = 2).await;
+        let admin = app.admin().await;
+        let db = app.pg_database().unwrap();
+        let kill = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        );
+        for _ in 0..3 {
+            admin.list_invitations(&Default::default()).await.unwrap();
+        }
+        app.pg_admin_sql(&kill);
+        tokio::time::sleep(invitegate_server::storage::TRUSTED_FOR * 2).await;
+        admin
+            .list_invitations(&Default::default())
+            .await
+            .expect("an idle connection is checked, and replaced, before use");
+
+        app.pg_admin_sql(&kill);
+        let pooled = app.config.database_pool_size as usize;
+        let mut failed = 0;
+        for _ in 0..pooled {
+            if let Err(e) = admin.list_invitations(&Default::default()).await {
+                assert_eq!(e.status(), Some(503), "{e:?}");
+                failed += 1;
+            }
+        }
+        assert!(failed < pooled, "{failed} failures in {pooled} requests");
+        for _ in 0..10 {
+            admin
+                .list_invitations(&Default::default())
+                .await
+                .expect("the pool recovered");
+        }
+    }
 }
 
 /// Every JSON route, fed bodies that are not what it takes: a 4xx problem document each time,

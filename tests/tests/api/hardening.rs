@@ -334,7 +334,7 @@ async fn a_panic_inside_a_transaction_does_not_poison_the_pool(backend: Backend)
         invitations
             .filter(email.eq("after-panic@example.com"))
             .count()
-            .get_result::<i64>(&mut *conn)
+            .get_result::<i64>(&mut **conn)
             .unwrap()
     })
     .await

@@ -130,31 +130,88 @@ impl ConnectionManager {
     }
 }
 
+/// How long a connection that went back to the pool after an error-free use is trusted
+/// without asking the database at checkout (HikariCP's `aliveBypassWindowMs` is 500 ms too).
+/// Asking costs a round trip per checkout on PostgreSQL, as much as the one query of a
+/// token verification.
+pub const TRUSTED_FOR: Duration = Duration::from_millis(500);
+
+/// A pooled connection with what the pool knows of its health. Dereferences to [`DbConn`].
+pub struct PoolConn {
+    conn: DbConn,
+    /// When it last answered a check, or went back to the pool after an error-free use.
+    known_good_at: std::time::Instant,
+    /// Its last user saw a server or connection error: the next checkout checks it first.
+    suspect: bool,
+}
+
+impl PoolConn {
+    /// Records that a use of this connection failed in a way a dead connection could cause
+    /// (a 500 or 503): the next checkout asks the database before handing it out.
+    pub fn mark_suspect(&mut self) {
+        self.suspect = true;
+    }
+}
+
+impl std::ops::Deref for PoolConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = PoolConn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
-        self.establish()
-            .map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConn, Self::Error> {
+        let conn = self
+            .establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(PoolConn {
+            conn,
+            known_good_at: std::time::Instant::now(),
+            suspect: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+    /// At checkout: trusted within [`TRUSTED_FOR`] of its last good use unless marked
+    /// suspect; otherwise `SELECT 1` (a failure makes r2d2 drop it and take another).
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), Self::Error> {
+        if !conn.suspect && conn.known_good_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.known_good_at = std::time::Instant::now();
+        conn.suspect = false;
+        Ok(())
     }
 
     /// A connection that unwound from a panic, still holds an open transaction (on SQLite, the
     /// write lock) or whose transaction manager is in an error state never goes back to the
     /// pool: the next user would run inside a transaction that never commits.
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
         use diesel::connection::{Connection, TransactionManager};
-        std::thread::panicking()
+        let broken = std::thread::panicking()
             || !matches!(
-                <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-                    .transaction_depth(),
+                <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(
+                    &mut conn.conn
+                )
+                .transaction_depth(),
                 Ok(None)
-            )
+            );
+        if !conn.suspect {
+            conn.known_good_at = std::time::Instant::now();
+        }
+        broken
     }
 }
 
@@ -291,3 +348,7 @@ pub fn like_escape(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+#[cfg(test)]
+#[path = "storage_tests.rs"]
+mod tests;
