@@ -1,6 +1,8 @@
 //! Password hashing with argon2id on a bounded pool of dedicated threads, off the HTTP workers
 //! and off the database's blocking pool, so cheap requests stay fast while registrations
-//! saturate the CPU. Parameters are OWASP's minimum for argon2id or stronger.
+//! saturate the CPU. On Linux those threads also run at a lower scheduling priority
+//! ([`HASHING_NICE`]), so a request that needs a few microseconds of CPU preempts a hash
+//! instead of queueing behind it. Parameters are OWASP's minimum for argon2id or stronger.
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -60,6 +62,7 @@ impl HasherPool {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("argon2-{i}"))
+            .start_handler(|_| lower_priority())
             .build()?;
         let dummy_hash = dummy_hash()?;
         Ok(Self {
@@ -119,6 +122,38 @@ impl HasherPool {
             }
         })
         .await
+    }
+}
+
+/// The nice value of the hashing threads on Linux (0 is a request thread's; each step is ~1.25×
+/// less CPU when both want it, so a hash gets ~10 % of a core against one busy request thread:
+/// registrations slow down under other load but never stop).
+pub const HASHING_NICE: i32 = 10;
+
+/// Puts the calling thread at [`HASHING_NICE`] under `SCHED_BATCH` (sched(7): treated as
+/// CPU-bound, it does not preempt others on wake-up). Lowering one's own priority needs no
+/// privilege; if the kernel refuses anyway, hashing goes on at normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        use thread_priority::{ThreadPriority, ThreadPriorityValue};
+        // The crate maps 0..=99 linearly onto nice 19..=-20: 22 is nice 10 (checked by a test).
+        let priority = ThreadPriorityValue::try_from(22u8).map(ThreadPriority::Crossplatform);
+        let result = priority.map_err(|e| e.to_string()).and_then(|p| {
+            set_thread_priority_and_policy(
+                thread_native_id(),
+                p,
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+            )
+            .map_err(|e| format!("{e:?}"))
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "hashing thread keeps normal priority");
+        }
     }
 }
 
@@ -296,6 +331,36 @@ mod tests {
                 Verified::No
             );
         }
+    }
+
+    /// Field 19 of `/proc/thread-self/stat` (proc(5)): the thread's nice value.
+    #[cfg(target_os = "linux")]
+    fn own_nice() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) may hold spaces; the fields after it are plain.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_to_request_threads() {
+        let caller = own_nice();
+        let pool = HasherPool::new(1, 4).unwrap();
+        let on_pool = pool.run(own_nice).await.unwrap();
+        assert_eq!(on_pool, HASHING_NICE, "hashing thread");
+        assert_eq!(own_nice(), caller, "the calling thread is untouched");
+        let policy = pool
+            .run(thread_priority::unix::thread_schedule_policy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            policy,
+            thread_priority::unix::ThreadSchedulePolicy::Normal(
+                thread_priority::unix::NormalThreadSchedulePolicy::Batch
+            )
+        );
     }
 
     #[test]
