@@ -112,9 +112,7 @@ async fn store(pool: &DbPool, rows: Vec<AuditRow>) {
                 storage::invitations::mark_opened(conn, &opened, first)?;
                 Ok::<_, storage::DbError>(())
             });
-            if stored.is_err() {
-                conn.mark_suspect();
-            }
+            conn.report(stored.is_ok());
             Ok(stored?)
         })
         .await;

@@ -1,7 +1,8 @@
 //! Password hashing with argon2id on a bounded pool of dedicated threads, off the HTTP workers
 //! and off the database's blocking pool, so cheap requests stay fast while registrations
 //! saturate the CPU. On Linux those threads also run under `SCHED_IDLE`, so a request that
-//! needs a few microseconds of CPU preempts a hash instead of queueing behind it. Parameters are OWASP's minimum for argon2id or stronger.
+//! needs a few microseconds of CPU preempts a hash instead of queueing behind it. Parameters
+//! are OWASP's minimum for argon2id or stronger.
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -35,6 +36,9 @@ pub enum HashError {
     #[error("password hashing failed: {0}")]
     Failed(String),
 }
+
+/// How long a caller waits for its hash before giving up with [`HashError::Busy`] (503).
+pub const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A bounded pool of hashing threads.
 #[derive(Clone)]
@@ -71,21 +75,31 @@ impl HasherPool {
         })
     }
 
+    /// Runs `f` on a hashing thread. The queue slot is held until the job ends, not until the
+    /// caller stops waiting, so `queue` bounds the work even when clients give up; a job whose
+    /// caller has gone (client timeout, [`WAIT_LIMIT`]) is skipped. Busy past `queue` jobs or
+    /// after waiting [`WAIT_LIMIT`] (the threads are starved of CPU: see [`lower_priority`]).
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
+        let permit = self
             .queue
             .clone()
             .try_acquire_owned()
             .map_err(|_| HashError::Busy)?;
         let (tx, rx) = oneshot::channel();
         self.pool.spawn(move || {
-            let _ = tx.send(f());
+            let _held = permit;
+            if !tx.is_closed() {
+                let _ = tx.send(f());
+            }
         });
-        rx.await
-            .map_err(|_| HashError::Failed("hashing thread ended".into()))
+        match tokio::time::timeout(WAIT_LIMIT, rx).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) => Err(HashError::Failed("hashing thread ended".into())),
+            Err(_) => Err(HashError::Busy),
+        }
     }
 
     /// Hashes an (already NFKC-normalised) password into a PHC string.
@@ -124,14 +138,14 @@ impl HasherPool {
     }
 }
 
-/// Puts the calling thread under `SCHED_IDLE` (sched(7)): it runs on CPU time no other thread
-/// wants, and any request thread that wakes up preempts it at once. Measured on 2 cores with
-/// PostgreSQL (`cargo xtask bench`, verifications while 32 connections register): nice 10
-/// left 0.9k verifications/s, nice 19 1.4k, `SCHED_IDLE` 4-5k, since a woken thread waits out
-/// a niced thread's time slice but not an idle one's. The cost: while requests keep every
-/// core busy, hashes (sign-ups, sign-ins) wait, and the bounded queue answers 503 beyond
-/// `hash_queue`. Lowering one's own priority needs no privilege; if the kernel refuses anyway,
-/// hashing goes on at normal priority.
+/// Puts the calling thread under `SCHED_IDLE` (sched(7)): it gets the CPU time request
+/// threads leave (a weight of 3 against their 1024 when both want it), and any request thread
+/// that wakes up preempts it at once. Measured on 2 cores with PostgreSQL (`cargo xtask
+/// bench`, verifications while 32 connections register): nice 10 left 0.9k verifications/s,
+/// nice 19 1.4k, `SCHED_IDLE` 4-5k, as a woken thread waits out a niced thread's time slice
+/// but not an idle one's. The cost: while requests keep every core busy, hashes (sign-ups,
+/// sign-ins) wait; past `hash_queue` waiting jobs or [`WAIT_LIMIT`] the caller gets 503.
+/// Lowering one's own priority needs no privilege; a refusal is logged and hashing goes on.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -145,7 +159,7 @@ fn lower_priority() {
             ThreadPriority::Min,
             ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
         ) {
-            tracing::warn!(error = ?e, "hashing thread keeps normal priority");
+            tracing::warn!(error = ?e, "hashing thread priority not (fully) lowered");
         }
     }
 }
@@ -342,6 +356,45 @@ mod tests {
             thread_schedule_policy().unwrap(),
             ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
             "the calling thread is untouched"
+        );
+    }
+
+    /// A caller that stops waiting does not free its queue slot while its job is still
+    /// queued or running; the job of a caller that has gone is skipped.
+    #[tokio::test]
+    async fn the_queue_bounds_work_even_when_callers_give_up() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let pool = HasherPool::new(1, 2).unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(move || gate.recv().is_ok()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let counted = ran.clone();
+        let abandoned = pool.run(move || counted.fetch_add(1, Ordering::SeqCst));
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(50), abandoned).await;
+        assert!(gave_up.is_err(), "still queued behind the blocker");
+        assert!(
+            matches!(pool.run(|| ()).await, Err(HashError::Busy)),
+            "the abandoned job still holds its slot"
+        );
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        let mut freed = false;
+        for _ in 0..100 {
+            if pool.run(|| ()).await.is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(freed, "the slots free once the jobs ended");
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "the abandoned job was skipped"
         );
     }
 

@@ -35,7 +35,11 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let ready = web::block(move || match pool.get() {
-        Ok(mut conn) => storage::migrations_complete(&mut conn),
+        Ok(mut conn) => {
+            let ready = storage::migrations_complete(&mut conn);
+            conn.report(ready);
+            ready
+        }
         Err(_) => false,
     })
     .await

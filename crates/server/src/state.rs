@@ -71,11 +71,10 @@ impl AppState {
                 .get_timeout(wait)
                 .map_err(|e| ApiError::from(StorageError::Unavailable(e.to_string())))?;
             let result = f(&mut conn);
-            if let Err(e) = &result
-                && matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable)
-            {
-                conn.mark_suspect();
-            }
+            conn.report(!matches!(
+                &result,
+                Err(e) if matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable)
+            ));
             result
         })
         .await?

@@ -97,10 +97,11 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// Most database connections held by this process. Default: twice the CPUs plus one
-    /// (HikariCP's pool-sizing rule): on 2 cores, 10 connections made PostgreSQL's p99
-    /// latency 3-6× worse than 4 for the same throughput, with more backends than cores
-    /// competing for them.
+    /// Most database connections held by this process. Default: twice this host's CPUs plus
+    /// one, at most 20 (HikariCP's pool-sizing rule, which counts the database server's
+    /// cores: with several nodes or a bigger database host, set it). On 2 cores running both,
+    /// 10 connections made PostgreSQL's p99 latency 3-6× that of 4 or 5 at the same
+    /// throughput, with more backends than cores competing for them.
     pub database_pool_size: u32,
     /// Seconds to wait for a database connection before answering 503.
     pub database_timeout_seconds: u64,
@@ -422,8 +423,8 @@ fn describe_error(e: figment::Error) -> String {
     }
 }
 
-/// `2 × CPUs + 1` database connections.
+/// `2 × CPUs + 1` database connections, at most 20.
 fn default_pool_size() -> u32 {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    u32::try_from(2 * cpus + 1).unwrap_or(500).min(500)
+    u32::try_from(2 * cpus + 1).map_or(20, |n| n.min(20))
 }

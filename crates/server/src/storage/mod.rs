@@ -139,7 +139,7 @@ pub const TRUSTED_FOR: Duration = Duration::from_millis(500);
 /// A pooled connection with what the pool knows of its health. Dereferences to [`DbConn`].
 pub struct PoolConn {
     conn: DbConn,
-    /// When it last answered a check, or went back to the pool after an error-free use.
+    /// When it last answered a check, or its user last reported a use that worked.
     known_good_at: std::time::Instant,
     /// Its last user saw a server or connection error: the next checkout checks it first.
     suspect: bool,
@@ -150,6 +150,24 @@ impl PoolConn {
     /// (a 500 or 503): the next checkout asks the database before handing it out.
     pub fn mark_suspect(&mut self) {
         self.suspect = true;
+    }
+
+    /// Records that a use of this connection worked: the next checkout within
+    /// [`TRUSTED_FOR`] hands it out without asking the database. Users that report nothing
+    /// leave it to be checked once the window has passed.
+    pub fn mark_good(&mut self) {
+        if !self.suspect {
+            self.known_good_at = std::time::Instant::now();
+        }
+    }
+
+    /// [`PoolConn::mark_good`] when `worked`, else [`PoolConn::mark_suspect`].
+    pub fn report(&mut self, worked: bool) {
+        if worked {
+            self.mark_good();
+        } else {
+            self.mark_suspect();
+        }
     }
 }
 
@@ -181,8 +199,8 @@ impl ManageConnection for ConnectionManager {
         })
     }
 
-    /// At checkout: trusted within [`TRUSTED_FOR`] of its last good use unless marked
-    /// suspect; otherwise `SELECT 1` (a failure makes r2d2 drop it and take another).
+    /// At checkout: trusted within [`TRUSTED_FOR`] of its last reported good use unless
+    /// marked suspect; otherwise `SELECT 1` (a failure makes r2d2 drop it and take another).
     fn is_valid(&self, conn: &mut PoolConn) -> Result<(), Self::Error> {
         if !conn.suspect && conn.known_good_at.elapsed() < TRUSTED_FOR {
             return Ok(());
@@ -200,18 +218,14 @@ impl ManageConnection for ConnectionManager {
     /// pool: the next user would run inside a transaction that never commits.
     fn has_broken(&self, conn: &mut PoolConn) -> bool {
         use diesel::connection::{Connection, TransactionManager};
-        let broken = std::thread::panicking()
+        std::thread::panicking()
             || !matches!(
                 <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(
                     &mut conn.conn
                 )
                 .transaction_depth(),
                 Ok(None)
-            );
-        if !conn.suspect {
-            conn.known_good_at = std::time::Instant::now();
-        }
-        broken
+            )
     }
 }
 
@@ -294,9 +308,10 @@ pub fn is_rollback(e: &DbError) -> bool {
 
 /// Whether `e` means the connection is gone (a 503, not a 500).
 pub fn is_connection_lost(e: &DbError) -> bool {
+    use diesel::result::DatabaseErrorKind as Kind;
     matches!(
         e,
-        DbError::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
+        DbError::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
             | DbError::BrokenTransactionManager
     )
 }

@@ -30,26 +30,45 @@ fn the_bundled_sqlite_keeps_cached_plans_and_no_allocation_statistics() {
     }
 }
 
-/// A connection is asked `SELECT 1` at checkout only when it has been idle past
-/// [`TRUSTED_FOR`] or its last user saw a server error.
+/// A connection is asked `SELECT 1` at checkout only when its last reported good use is
+/// older than [`TRUSTED_FOR`] or its last user saw a server error; returning it to the pool
+/// renews nothing by itself.
 #[test]
 fn checkout_checks_idle_and_suspect_connections_only() {
     let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
     let mut conn = manager.connect().unwrap();
+    let fresh = conn.known_good_at;
     assert!(manager.is_valid(&mut conn).is_ok());
-    conn.mark_suspect();
-    assert!(conn.suspect);
-    assert!(manager.is_valid(&mut conn).is_ok());
-    assert!(!conn.suspect, "a connection that answered is trusted again");
+    assert_eq!(conn.known_good_at, fresh, "trusted: not asked");
+
     conn.known_good_at -= TRUSTED_FOR * 2;
-    let before = conn.known_good_at;
+    let aged = conn.known_good_at;
     assert!(!manager.has_broken(&mut conn));
-    assert!(
-        conn.known_good_at > before,
-        "an error-free use renews the trust"
+    assert_eq!(
+        conn.known_good_at, aged,
+        "going back to the pool renews nothing"
     );
+    assert!(manager.is_valid(&mut conn).is_ok());
+    assert!(
+        conn.known_good_at > aged,
+        "idle past the window: asked, and trusted again"
+    );
+
     conn.mark_suspect();
     let before = conn.known_good_at;
-    assert!(!manager.has_broken(&mut conn));
-    assert_eq!(conn.known_good_at, before, "a suspect use does not");
+    conn.mark_good();
+    assert_eq!(
+        conn.known_good_at, before,
+        "a suspect is not trusted on its user's word"
+    );
+    assert!(manager.is_valid(&mut conn).is_ok());
+    assert!(!conn.suspect, "a suspect that answered is trusted again");
+    assert!(conn.known_good_at > before);
+
+    conn.known_good_at -= TRUSTED_FOR * 2;
+    conn.report(true);
+    assert!(
+        conn.known_good_at.elapsed() < TRUSTED_FOR,
+        "a reported good use renews"
+    );
 }
