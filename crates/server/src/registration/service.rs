@@ -150,9 +150,8 @@ async fn create_now(
             Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
                 let now = storage::now();
                 take_use(conn, &inv.id, now)?;
-                if users::email_exists(conn, &e)? {
-                    return Err(TxError::Existing);
-                }
+                // An existing account surfaces as the unique violation of the insert (and the
+                // whole transaction, the use included, rolls back): no lookup round trip first.
                 let account = NewAccount {
                     email: &e,
                     display_name,

@@ -117,30 +117,33 @@ pub fn pending_for_emails(
 /// Takes one use of the invitation if it is still pending at `now`:
 /// `UPDATE … SET uses = uses + 1 WHERE id = ? AND uses < max_uses AND revoked_at IS NULL AND
 /// expires_at > now`. Returns `(uses, max_uses)` after the update, or `None` when the guard
-/// refused. When the last use is taken, the invitation becomes accepted.
+/// refused. The statement that takes the last use also marks the invitation accepted (and
+/// frees its address), so a redemption is one round trip.
 pub fn redeem(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Option<(i32, i32)>> {
-    let taken: Option<(i32, i32)> = diesel::update(
+    use diesel::dsl::case_when;
+    use diesel::sql_types::{Nullable, Text, Timestamp};
+    // Every right-hand side reads the row as it was: `uses + 1` is the count after this use.
+    let last_use = (i::uses + 1).ge(i::max_uses);
+    diesel::update(
         i::invitations
             .filter(i::id.eq(id))
             .filter(i::uses.lt(i::max_uses))
             .filter(i::revoked_at.is_null())
             .filter(i::expires_at.gt(now)),
     )
-    .set(i::uses.eq(i::uses + 1))
+    .set((
+        i::uses.eq(i::uses + 1),
+        i::accepted_at
+            .eq(case_when(last_use, now.into_sql::<Nullable<Timestamp>>())
+                .otherwise(i::accepted_at)),
+        i::pending_email.eq(
+            case_when(last_use, None::<String>.into_sql::<Nullable<Text>>())
+                .otherwise(i::pending_email),
+        ),
+    ))
     .returning((i::uses, i::max_uses))
     .get_result(conn)
-    .optional()?;
-    if let Some((uses, max)) = taken
-        && uses >= max
-    {
-        diesel::update(i::invitations.filter(i::id.eq(id)))
-            .set((
-                i::accepted_at.eq(Some(now)),
-                i::pending_email.eq(None::<String>),
-            ))
-            .execute(conn)?;
-    }
-    Ok(taken)
+    .optional()
 }
 
 /// Revokes the invitation if it is pending at `now`; returns whether it did.
