@@ -254,9 +254,11 @@ async fn domain_invitations_verify_the_email_first(b: Backend) {
         session.user.invitation_id.as_deref(),
         Some(inv.invitation.id.as_str())
     );
-    assert_eq!(
-        admin.get_invitation(&inv.invitation.id).await.unwrap().uses,
-        1
+    let partly = admin.get_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!((partly.uses, partly.state), (1, InvitationState::Pending));
+    assert!(
+        partly.accepted_at.is_none(),
+        "a use short of the last leaves the invitation open"
     );
     app.api
         .with_bearer(&session.access_token)

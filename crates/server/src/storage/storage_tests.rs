@@ -37,6 +37,7 @@ fn the_bundled_sqlite_keeps_cached_plans_and_no_allocation_statistics() {
 fn checkout_checks_idle_and_suspect_connections_only() {
     let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
     let mut conn = manager.connect().unwrap();
+    conn.known_good_at = std::time::Instant::now();
     let fresh = conn.known_good_at;
     assert!(manager.is_valid(&mut conn).is_ok());
     assert_eq!(conn.known_good_at, fresh, "trusted: not asked");
