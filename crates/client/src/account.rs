@@ -1,9 +1,8 @@
 //! Sign-up, sign-in and the signed-in account: the public endpoints and the session ones.
 
+use crate::transport::{CREATED, Method};
 use crate::{Client, ClientError, Registration};
 use invitegate_core::api::*;
-use reqwest::Method;
-use reqwest::StatusCode;
 
 impl Client {
     /// `GET /signup-policy`.
@@ -30,7 +29,7 @@ impl Client {
         let res = self
             .send(self.request(Method::POST, "/register").json(req))
             .await?;
-        if res.status() == StatusCode::CREATED {
+        if res.status() == CREATED {
             Ok(Registration::SignedIn(Box::new(res.json().await?)))
         } else {
             Ok(Registration::VerificationPending)

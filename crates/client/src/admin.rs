@@ -1,8 +1,8 @@
 //! Administration: users, the audit log, API keys, webhooks, the delivery queue, settings.
 
+use crate::transport::Method;
 use crate::{Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::Method;
 
 impl Client {
     /// `GET /users`: a page of users, newest first.

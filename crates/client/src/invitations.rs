@@ -1,8 +1,8 @@
 //! Invitations: create, bulk-create, list, get, revoke, resend, redeem.
 
+use crate::transport::Method;
 use crate::{Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::Method;
 
 impl Client {
     /// `POST /invitations`.

@@ -1,5 +1,6 @@
-//! A typed client for the Invitegate HTTP API v1, over `reqwest` (native, with a cookie store
-//! for the refresh cookie; and wasm, where the browser keeps cookies).
+//! A typed client for the Invitegate HTTP API v1: over `reqwest` on native targets (with a
+//! cookie store for the refresh cookie), over the browser's `fetch` on wasm (the browser keeps
+//! the cookies).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), invitegate_client::ClientError> {
@@ -21,12 +22,15 @@ mod invitations;
 mod oauth;
 mod organization_domains;
 mod organizations;
+mod transport;
 
 use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
-use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use transport::{Http, Method, Request, Response};
+
+pub use transport::HttpError;
 
 /// Errors of the client.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +43,9 @@ pub enum ClientError {
         /// The problem document.
         problem: Box<Problem>,
     },
-    /// Transport or decoding failure.
+    /// Transport or decoding failure ([`HttpError`]: `reqwest::Error` on native targets).
     #[error(transparent)]
-    Http(#[from] reqwest::Error),
+    Http(#[from] HttpError),
 }
 
 impl ClientError {
@@ -57,7 +61,7 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } => Some(*status),
-            Self::Http(e) => e.status().map(|s| s.as_u16()),
+            Self::Http(e) => transport::status_of(e),
         }
     }
 }
@@ -94,7 +98,7 @@ impl Acceptance {
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
-    http: reqwest::Client,
+    http: Http,
     bearer: Option<String>,
     origin: Option<String>,
 }
@@ -102,23 +106,17 @@ pub struct Client {
 impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
-        let builder = reqwest::Client::builder();
-        // Idle connections are dropped before the server's keep-alive (actix: 5 s) closes them,
-        // so a request never goes out on a connection the server is closing at that moment.
-        #[cfg(not(target_arch = "wasm32"))]
-        let builder = builder
-            .cookie_store(true)
-            .pool_idle_timeout(std::time::Duration::from_secs(4));
         Ok(Self {
             base: base_url.trim_end_matches('/').to_string(),
-            http: builder.build()?,
+            http: transport::new_http()?,
             bearer: None,
             origin: None,
         })
     }
 
     /// A client for the server at `base_url` over an HTTP client of the caller's (its own
-    /// TLS roots, proxy, timeouts or source address).
+    /// TLS roots, proxy, timeouts or source address). Native targets only.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_http(base_url: &str, http: reqwest::Client) -> Self {
         Self {
             base: base_url.trim_end_matches('/').to_string(),
@@ -149,12 +147,10 @@ impl Client {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let mut rb = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base));
+    fn request(&self, method: Method, path: &str) -> Request {
+        let mut rb = Request::new(&self.http, method, format!("{}/api/v1{path}", self.base));
         if let Some(b) = &self.bearer {
-            rb = rb.bearer_auth(b);
+            rb = rb.bearer(b);
         }
         if let Some(o) = &self.origin {
             rb = rb.header("Origin", o);
@@ -162,12 +158,12 @@ impl Client {
         rb
     }
 
-    async fn send(&self, rb: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+    async fn send(&self, rb: Request) -> Result<Response, ClientError> {
         let res = rb.send().await?;
-        if res.status().is_success() {
+        let status = res.status();
+        if (200..300).contains(&status) {
             return Ok(res);
         }
-        let status = res.status().as_u16();
         let problem = res.json::<Problem>().await?;
         Err(ClientError::Api {
             status,
@@ -175,7 +171,7 @@ impl Client {
         })
     }
 
-    async fn json<T: DeserializeOwned>(&self, rb: RequestBuilder) -> Result<T, ClientError> {
+    async fn json<T: DeserializeOwned>(&self, rb: Request) -> Result<T, ClientError> {
         Ok(self.send(rb).await?.json().await?)
     }
 

@@ -1,9 +1,9 @@
 //! Relying parties of the OpenID Provider, and the web app's half of the authorization and
 //! logout endpoints.
 
+use crate::transport::Method;
 use crate::{Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::Method;
 
 impl Client {
     /// `POST /oauth-clients`: the response carries the secret, shown once.

@@ -1,8 +1,8 @@
 //! Organisation domains and requests to join through them.
 
+use crate::transport::Method;
 use crate::{Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::Method;
 
 impl Client {
     /// `POST /organizations/{id}/domains`.

@@ -1,8 +1,8 @@
 //! Organisations and their members.
 
+use crate::transport::{ACCEPTED, Method};
 use crate::{Acceptance, Client, ClientError};
 use invitegate_core::api::*;
-use reqwest::{Method, StatusCode};
 
 impl Client {
     /// `POST /organizations`.
@@ -117,7 +117,7 @@ impl Client {
                     .json(&body),
             )
             .await?;
-        if res.status() == StatusCode::ACCEPTED {
+        if res.status() == ACCEPTED {
             Ok(Acceptance::VerificationPending)
         } else {
             Ok(Acceptance::Member(Box::new(res.json().await?)))
