@@ -83,14 +83,16 @@ pub fn strength(password: &str, email: &str, limits: Limits) -> (u8, String) {
         };
         return (if length >= limits.min as usize { 1 } else { 0 }, text);
     }
+    // Rust's `char::is_lowercase`, `is_uppercase`, `is_numeric` and not `is_alphanumeric`, as
+    // Unicode property classes (UTS #18) in the browser's `RegExp`: no Unicode tables shipped.
     let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
-        password.chars().any(|c| c.is_numeric()),
-        password.chars().any(|c| !c.is_alphanumeric()),
+        r"\p{Lowercase}",
+        r"\p{Uppercase}",
+        r"\p{N}",
+        r"[^\p{Alphabetic}\p{N}]",
     ]
     .iter()
-    .filter(|b| **b)
+    .filter(|class| js_sys::RegExp::new(class, "u").test(password))
     .count();
     let extra = length.saturating_sub(limits.min as usize);
     let score = if extra >= 10 || (extra >= 5 && classes >= 3) {

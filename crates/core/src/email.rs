@@ -23,7 +23,7 @@ pub struct InvalidEmail;
 impl Email {
     /// Parses and normalises `input`. Errors: [`InvalidEmail`].
     pub fn parse(input: &str) -> Result<Self, InvalidEmail> {
-        let s = input.trim().to_lowercase();
+        let s = crate::text::lowercase(input.trim());
         if s.is_empty() || s.len() > MAX_EMAIL_LENGTH {
             return Err(InvalidEmail);
         }
@@ -95,7 +95,7 @@ pub fn is_domain(s: &str) -> bool {
 
 /// Normalises an email domain (`" Example.COM "` → `example.com`), or `None` when invalid.
 pub fn parse_domain(input: &str) -> Option<String> {
-    let d = input.trim().trim_start_matches('@').to_lowercase();
+    let d = crate::text::lowercase(input.trim().trim_start_matches('@'));
     is_domain(&d).then_some(d)
 }
 

@@ -44,7 +44,7 @@ pub fn parse_invitation_csv(
         Some(r) => r.map_err(describe)?,
         None => return Ok(rows),
     };
-    let header: Vec<String> = first.iter().map(|h| h.to_lowercase()).collect();
+    let header: Vec<String> = first.iter().map(crate::text::lowercase).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let (email_col, has_header) = match col("email") {
         Some(e) => (e, true),
@@ -78,7 +78,7 @@ pub fn parse_invitation_csv(
             get(org_role_col).filter(|r| r.parse::<OrganizationRole>().is_err());
         rows.push(CsvRow {
             invitation,
-            organization: get(org_col).map(|s| s.to_lowercase()),
+            organization: get(org_col).map(|s| crate::text::lowercase(&s)),
             unknown_organization_role,
         });
     };

@@ -17,6 +17,7 @@ pub mod import;
 pub mod model;
 pub mod password;
 pub mod spreadsheet;
+pub mod text;
 
 pub use email::Email;
 pub use error::{ErrorCode, FieldCode};

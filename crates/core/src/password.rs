@@ -93,7 +93,7 @@ impl PasswordPolicy {
         }
         if let Some(local) = email_local_part
             && local.chars().count() >= 3
-            && normalized.to_lowercase().contains(&local.to_lowercase())
+            && crate::text::lowercase(&normalized).contains(&crate::text::lowercase(local))
         {
             issues.push(PasswordIssue::ContainsEmail);
         }
@@ -105,7 +105,7 @@ impl PasswordPolicy {
 /// (`passwordpassword`, `abcabcabcabcabc`): NIST SP 800-63B rev. 4 §3.1.1.2 lists repetitive
 /// values among those to refuse.
 pub fn is_repetitive(password: &str) -> bool {
-    let chars: Vec<char> = password.to_lowercase().chars().collect();
+    let chars: Vec<char> = crate::text::lowercase(password).chars().collect();
     let n = chars.len();
     (1..=n / 2).any(|p| n.is_multiple_of(p) && chars.chunks(p).all(|c| c == &chars[..p]))
 }

@@ -244,7 +244,10 @@ pub fn CopyField(
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let v = StoredValue::new(value.clone());
-    let id = format!("copy-{}", label.to_lowercase().replace(' ', "-"));
+    let id = format!(
+        "copy-{}",
+        invitegate_core::text::lowercase(&label).replace(' ', "-")
+    );
     view! {
         <div class="copy-field">
             <label for=id.clone() class="sr-only">{label}</label>

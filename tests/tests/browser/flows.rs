@@ -554,6 +554,16 @@ async fn widget_on_another_origin_registers_a_user() {
     let mut b = Browser::start("widget", DESKTOP).await;
     b.open(&format!("{host_origin}/")).await;
     b.wait_text("invited you to create an account").await;
+    // The strength meter asks the browser for Unicode case and character classes.
+    b.fill("#password", "xxWiLxxxxxxxxxxxx").await;
+    b.wait_text("The password must not contain your email address.")
+        .await;
+    b.fill("#password", "abcdefghijklmnop").await;
+    b.wait_text("Fair (16 characters)").await;
+    b.fill("#password", "Ébcdefghijklmno٣").await;
+    b.wait_text("Good (16 characters)").await;
+    b.fill("#password", "abcdefghijklmno٣").await;
+    b.wait_text("Fair (16 characters)").await;
     b.screen("widget").await;
     fill_registration(&b, PASSWORD).await;
     b.wait_text("Welcome aboard").await;

@@ -21,7 +21,7 @@ pub fn InviteTreeSection() -> impl IntoView {
     let find = move || {
         ctx.act(
             error,
-            email.get_untracked().trim().to_lowercase(),
+            invitegate_core::text::lowercase(email.get_untracked().trim()),
             find_tree,
             shown,
         );
