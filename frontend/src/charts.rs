@@ -136,13 +136,14 @@ pub fn ColumnsChart(
 }
 
 /// A bucket's label: `2026-12-05` by day, `2026-12-05 14:00` by hour (UTC).
-pub fn bucket_label(series: &Timeseries, t: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Timelike;
+pub fn bucket_label(
+    series: &Timeseries,
+    t: invitegate_core::time::DateTime<invitegate_core::time::Utc>,
+) -> String {
+    let (date, time) = crate::util::utc_date_time(&t);
     match series.interval {
-        invitegate_core::api::InsightsInterval::Day => t.date_naive().to_string(),
-        invitegate_core::api::InsightsInterval::Hour => {
-            format!("{} {:02}:00", t.date_naive(), t.hour())
-        }
+        invitegate_core::api::InsightsInterval::Day => date,
+        invitegate_core::api::InsightsInterval::Hour => format!("{date} {}:00", &time[..2]),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Small browser helpers: fragments, clipboard, dates, downloads.
 
-use chrono::{DateTime, Utc};
+use invitegate_core::time::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 
 /// Reads `token=` from the address bar's fragment and removes the fragment from the address
@@ -69,6 +69,14 @@ pub fn fmt_time(t: &DateTime<Utc>) -> String {
         let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
     }
     date.to_locale_string("default", &opts).into()
+}
+
+/// The UTC date and time of day of `t`: (`2026-12-05`, `14:30`).
+pub fn utc_date_time(t: &DateTime<Utc>) -> (String, String) {
+    let iso = String::from(
+        js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64)).to_iso_string(),
+    );
+    (iso[..10].to_string(), iso[11..16].to_string())
 }
 
 /// "in 3 days", "in 5 hours", "expired".

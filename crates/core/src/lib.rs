@@ -18,6 +18,7 @@ pub mod model;
 pub mod password;
 pub mod spreadsheet;
 pub mod text;
+pub mod time;
 
 pub use email::Email;
 pub use error::{ErrorCode, FieldCode};

@@ -52,7 +52,9 @@ pub fn MemberPage() -> impl IntoView {
             }
             // An administrator's own funnel too: without `inviter_id` they would get everyone's.
             let year = invitegate_core::api::InsightsQuery {
-                since: Some(chrono::Utc::now() - chrono::Duration::days(365)),
+                since: Some(
+                    invitegate_core::time::Utc::now() - invitegate_core::time::Duration::days(365),
+                ),
                 inviter_id: my_id,
                 ..Default::default()
             };

@@ -33,6 +33,12 @@ async fn invite_flow(backend: Backend, width: u32, name: &str) {
         "the inviter is shown: {page}"
     );
     assert!(page.contains("valid until"), "the expiry is shown: {page}");
+    // The browser read the RFC 3339 expiry: seven days ahead, less the seconds since.
+    let year = inv.invitation.expires_at.format("%Y").to_string();
+    assert!(
+        page.contains(&year) && page.contains("(in 6 days)"),
+        "the expiry's date and distance: {page}"
+    );
     let url = b.c.current_url().await.unwrap();
     assert_eq!(
         url.fragment(),

@@ -84,10 +84,20 @@ async fn the_overview_shows_the_funnel_and_revokes_a_branch() {
     );
     let page = b.wait_text("Acceptance rate").await;
     assert!(page.contains("50%"), "2 of 4 accepted: {page}");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let registrations = b.text_of("registrations-desc").await;
     assert!(
         registrations.starts_with("3 in all from "),
         "the owner, Ann and Dan: {registrations}"
+    );
+    // The browser reads the buckets' RFC 3339 times: the last one is today's (UTC).
+    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        registrations.contains(&format!(" to {today}"))
+            || registrations.contains(&format!(" to {an_hour_ago}")),
+        "the last bucket is today's: {registrations}"
     );
     let failures = b.text_of("failed-attempts-desc").await;
     assert!(failures.starts_with("2 in all"), "{failures}");

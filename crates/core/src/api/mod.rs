@@ -4,7 +4,7 @@
 //! error instead of a silently ignored value.
 
 use crate::model::{ActorRef, InvitationState, Outcome, Role, Scope, SignupMode, TargetRef};
-use chrono::{DateTime, Utc};
+use crate::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@ use super::*;
 use crate::charts::{
     BarsChart, ColumnsChart, DataTable, Figure, bucket_label, fmt_duration, percent,
 };
+use invitegate_core::time::{Duration, Utc};
 
 /// The periods offered, in days.
 const PERIODS: &[(i64, &str)] = &[
@@ -96,7 +97,7 @@ pub fn AdminOverview() -> impl IntoView {
         error.set(None);
         // The server's clock ends the period: a client's slow clock would hide the newest.
         let filters = InsightsQuery {
-            since: Some(chrono::Utc::now() - chrono::Duration::days(days.get_untracked())),
+            since: Some(Utc::now() - Duration::days(days.get_untracked())),
             until: None,
             organization_id: Some(org.get_untracked()).filter(|o| !o.is_empty()),
             inviter_id: None,
@@ -275,9 +276,8 @@ fn alert_row(e: &AuditEvent) -> Vec<String> {
     };
     vec![
         {
-            use chrono::Timelike;
-            let t = e.occurred_at;
-            format!("{} {:02}:{:02} UTC", t.date_naive(), t.hour(), t.minute())
+            let (date, time) = crate::util::utc_date_time(&e.occurred_at);
+            format!("{date} {time} UTC")
         },
         detail("reason").replace('_', " "),
         e.target
