@@ -385,7 +385,7 @@ pub struct BundleSizes {
 /// bundles from growing unnoticed. The widget's is issue 10's target, 150 KB (146 KiB); the
 /// app's target, 350 KB, is lower still. Both fell when the wasm stopped carrying reqwest, a
 /// date library and Unicode tables (the browser's `fetch`, `Date` and `RegExp` do that work):
-/// app 472 → 419 KiB, widget 193 → 141 KiB.
+/// app 472 → 420 KiB, widget 193 → 141 KiB.
 const BUDGET_KIB: (u64, u64) = (425, 146);
 
 /// Fails when a built bundle is over its budget ([`BUDGET_KIB`]).

@@ -34,10 +34,9 @@ async fn invite_flow(backend: Backend, width: u32, name: &str) {
     );
     assert!(page.contains("valid until"), "the expiry is shown: {page}");
     // The browser read the RFC 3339 expiry: seven days ahead, less the seconds since.
-    let year = inv.invitation.expires_at.format("%Y").to_string();
     assert!(
-        page.contains(&year) && page.contains("(in 6 days)"),
-        "the expiry's date and distance: {page}"
+        page.contains("(in 6 days)"),
+        "the expiry's distance: {page}"
     );
     let url = b.c.current_url().await.unwrap();
     assert_eq!(
