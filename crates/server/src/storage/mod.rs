@@ -146,27 +146,16 @@ pub struct PoolConn {
 }
 
 impl PoolConn {
-    /// Records that a use of this connection failed in a way a dead connection could cause
-    /// (a 500 or 503): the next checkout asks the database before handing it out.
-    pub fn mark_suspect(&mut self) {
-        self.suspect = true;
-    }
-
-    /// Records that a use of this connection worked: the next checkout within
-    /// [`TRUSTED_FOR`] hands it out without asking the database. Users that report nothing
-    /// leave it to be checked once the window has passed.
-    pub fn mark_good(&mut self) {
-        if !self.suspect {
-            self.known_good_at = std::time::Instant::now();
-        }
-    }
-
-    /// [`PoolConn::mark_good`] when `worked`, else [`PoolConn::mark_suspect`].
+    /// Records how a use of this connection went. One that worked lets the next checkout
+    /// within [`TRUSTED_FOR`] hand it out without asking the database (unless it is already
+    /// suspect: a user's word does not clear that). One that failed in a way a dead
+    /// connection could cause (a 500 or 503) makes the next checkout ask first. Users that
+    /// report nothing leave it to be checked once the window has passed.
     pub fn report(&mut self, worked: bool) {
-        if worked {
-            self.mark_good();
-        } else {
-            self.mark_suspect();
+        if !worked {
+            self.suspect = true;
+        } else if !self.suspect {
+            self.known_good_at = std::time::Instant::now();
         }
     }
 }

@@ -55,9 +55,9 @@ fn checkout_checks_idle_and_suspect_connections_only() {
         "idle past the window: asked, and trusted again"
     );
 
-    conn.mark_suspect();
+    conn.report(false);
     let before = conn.known_good_at;
-    conn.mark_good();
+    conn.report(true);
     assert_eq!(
         conn.known_good_at, before,
         "a suspect is not trusted on its user's word"
