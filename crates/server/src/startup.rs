@@ -88,6 +88,8 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         base_url: config.public_base_url(bound),
         trusted_proxies: config.trusted_proxy_ips(),
         limits: RateLimiters::new(&config.rate_limits),
+        backend: storage::Backend::from_url(&config.database_url())
+            .ok_or_else(|| anyhow::anyhow!("unsupported database URL scheme"))?,
         pool,
         keys,
         oidc_keys,

@@ -1,12 +1,63 @@
 use crate::both_backends;
 use crate::helpers::*;
+use invitegate_core::ErrorCode;
 
 both_backends!(
     every_response_names_its_request,
     hostile_bodies_on_every_json_route_change_nothing,
     bad_input_gets_a_problem_response_and_changes_nothing,
-    every_response_carries_the_security_headers
+    every_response_carries_the_security_headers,
+    a_verification_waits_for_a_busy_pool_and_a_panicking_read_is_a_500
 );
+
+/// The token lookup runs on the request's worker when a connection is free (SQLite) and on
+/// the blocking pool otherwise: with every connection taken, a verification waits for one
+/// instead of failing, and a read that panics is an opaque 500 that leaves the pool serving.
+async fn a_verification_waits_for_a_busy_pool_and_a_panicking_read_is_a_500(b: Backend) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A background job left waiting for the one connection as the test ends holds the
+    // runtime's shutdown for the pool's timeout: keep that short.
+    let app = spawn_app_with(b, |c| {
+        c.database_pool_size = 1;
+        c.database_timeout_seconds = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let created = admin
+        .create_invitation(&email_req("busy-pool@example.com"))
+        .await
+        .unwrap();
+    app.state.audit.flush().await;
+    let (taken, held) = tokio::sync::oneshot::channel();
+    let released = Arc::new(AtomicBool::new(false));
+    let (state, flag) = (app.state.clone(), released.clone());
+    let holder = tokio::spawn(async move {
+        state
+            .db(move |_| {
+                let _ = taken.send(());
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                flag.store(true, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+    });
+    held.await.unwrap();
+    let verified = app.api.verify_invitation(&created.token).await.unwrap();
+    assert_eq!(verified.invitation.id, created.invitation.id);
+    assert!(
+        released.load(Ordering::SeqCst),
+        "the verification read with the one connection only after it was released"
+    );
+    holder.await.unwrap().unwrap();
+
+    let crashed = app
+        .state
+        .db_read(|_| -> invitegate_server::error::ApiResult<()> { panic!("a bug in a read") })
+        .await;
+    assert_eq!(crashed.unwrap_err().code, ErrorCode::Internal);
+    app.api.verify_invitation(&created.token).await.unwrap();
+}
 
 async fn bad_input_gets_a_problem_response_and_changes_nothing(b: Backend) {
     let app = spawn_app(b).await;

@@ -215,7 +215,7 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
         .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
     let hash = hash_token(token);
     let found = state
-        .db(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
+        .db_read(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
     let now = storage::now();
