@@ -119,9 +119,10 @@ impl ConnectionManager {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the one writer; busy_timeout makes writers queue
                 // instead of failing; foreign keys are off by default in SQLite. A checkpoint
-                // every 4,000 pages (SQLite's default: 1,000) copies the index pages that every
-                // audit batch rewrites once for four times as many batches, for a longer pause
-                // at each (measured in docs/performance.md).
+                // every 4,000 pages (16 MiB of WAL; SQLite's default is 1,000) copies the index
+                // pages that every audit batch rewrites once for four times as many batches;
+                // the commit that crosses the mark (any writer's) pays a four times longer
+                // checkpoint (docs/performance.md, "checkpoints").
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
