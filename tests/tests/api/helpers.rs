@@ -426,15 +426,12 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let mut out: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+        // In the order they were written: a file is named by a UUIDv7, which the process mints
+        // in increasing order (two files written within a clock tick share an mtime).
+        let mut out: Vec<(std::ffi::OsString, String)> = std::fs::read_dir(&dir)
             .map(|d| {
                 d.flatten()
-                    .filter_map(|e| {
-                        Some((
-                            e.metadata().ok()?.modified().ok()?,
-                            std::fs::read_to_string(e.path()).ok()?,
-                        ))
-                    })
+                    .filter_map(|e| Some((e.file_name(), std::fs::read_to_string(e.path()).ok()?)))
                     .collect()
             })
             .unwrap_or_default();
