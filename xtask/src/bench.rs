@@ -378,22 +378,34 @@ fn parse(child: Child) -> Result<Measured, String> {
     }
 }
 
+/// The resident memory of the server and of its children (the hashing workers, which hold
+/// the argon2 work areas where they run), in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    let field = |p: &str, name: &str| -> Option<String> {
+        let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        Some(line.trim().trim_end_matches(" kB").trim().to_string())
+    };
+    let kib = |p: &str| field(p, "VmRSS:").and_then(|v| v.parse::<f64>().ok());
+    let children: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|p| field(p, "PPid:").is_some_and(|pp| pp == pid.to_string()))
+        .filter_map(|p| kib(&p))
+        .sum();
+    (kib(&pid.to_string()).unwrap_or(0.0) + children) / 1024.0
 }
 
 fn table(ceiling: f64, runs: &[(&str, Run)], o: &Options) -> String {
     let mut t = String::new();
+    // PostgreSQL's figures under registrations depend on it (docs/performance.md).
+    let autogroup = std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled")
+        .map_or("n/a".into(), |v| v.trim().to_string());
     let _ = writeln!(
         t,
-        "\nwrk, {} connections, {} s per scenario; argon2id ceiling {ceiling:.1} hashes/s; {} seeded invitations and users\n",
+        "\nwrk, {} connections, {} s per scenario; argon2id ceiling {ceiling:.1} hashes/s; {} seeded invitations and users; kernel.sched_autogroup_enabled {autogroup}\n",
         o.connections, o.duration, o.seed
     );
     let _ = write!(t, "| scenario |");

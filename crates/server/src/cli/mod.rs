@@ -81,6 +81,10 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Compute the password hashes of a running server's hashing thread (started by the
+    /// server, spoken to over stdin and stdout).
+    #[command(hide = true)]
+    HashWorker,
     /// Fill the configured database with many invitations and users for `cargo xtask bench
     /// --seed N`. Never on a database with real people in it.
     #[command(hide = true)]
@@ -214,6 +218,16 @@ pub enum KeysCommand {
 /// Parses arguments and runs the command; the exit code is 1 on any error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before logging, configuration and runtime: a worker needs none of them.
+    if let Some(Command::HashWorker) = cli.command {
+        return match crate::hashing::worker::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("hash-worker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let filter =
         std::env::var("INVITEGATE_LOG").unwrap_or_else(|_| "info,actix_server=warn".into());
     // Loaded once, here, for the log format and then for the command; a configuration that
@@ -386,6 +400,7 @@ async fn run(cli: Cli, loaded: Result<Config, ConfigError>) -> anyhow::Result<Ex
         } => keys::rotate(&config),
         Command::Openapi { .. }
         | Command::HashBench { .. }
+        | Command::HashWorker
         | Command::Healthcheck { .. }
         | Command::Completions { .. }
         | Command::Config { .. } => unreachable!("handled above"),
@@ -396,6 +411,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
+    crate::hashing::worker::enable();
     let app = Application::build(config).await?;
     let base = app.state().base_url.clone();
     // Write errors are ignored: a server must keep running when its console goes away. The

@@ -1,6 +1,10 @@
 use super::*;
 use argon2::{PasswordHasher as _, PasswordVerifier as _};
 
+fn argon2() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
 #[test]
 fn hashes_in_the_reused_work_area_are_standard_phc_strings() {
     let pool = rayon::ThreadPoolBuilder::new()

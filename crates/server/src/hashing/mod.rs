@@ -1,14 +1,17 @@
 //! Password hashing with argon2id on a bounded pool of dedicated threads, off the HTTP workers
 //! and off the database's blocking pool, so cheap requests stay fast while registrations
 //! saturate the CPU. On Linux those threads also run under `SCHED_IDLE`, so a request that
-//! needs a few microseconds of CPU preempts a hash instead of queueing behind it. Parameters
-//! are OWASP's minimum for argon2id or stronger.
+//! needs a few microseconds of CPU preempts a hash instead of queueing behind it; where Linux
+//! groups CPU time by session, the hashes themselves run in worker processes of their own
+//! ([`worker`]). Parameters are OWASP's minimum for argon2id or stronger.
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, oneshot};
+
+pub mod worker;
 
 /// argon2id memory cost in KiB (OWASP Password Storage Cheat Sheet: m=19456, t=2, p=1).
 pub const MEMORY_KIB: u32 = 19_456;
@@ -20,10 +23,6 @@ pub const PARALLELISM: u32 = 1;
 /// The production argon2id parameters.
 pub fn params() -> Params {
     Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters")
-}
-
-fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
 }
 
 /// Errors of the hashing pool.
@@ -171,22 +170,59 @@ thread_local! {
     static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// argon2 of `password` and `salt` into `out`, on a hashing thread in its kept work area
-/// (argon2 writes every block before reading it, so the area is not cleared). Elsewhere (the
-/// CLI, tests) and for a stored hash costlier than today's parameters, in an area
-/// of its own: no thread that rarely hashes keeps 19 MiB, and one old hash grows no area.
-fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
-    let blocks = argon.params().block_count();
-    let kept = params().block_count();
-    if blocks > kept || rayon::current_thread_index().is_none() {
-        return argon.hash_password_into(password, salt, out);
+/// argon2 of `password` and `salt` into `out`. On a hashing thread: in its worker process
+/// when workers are on ([`worker`]), else in the thread's kept work area. Elsewhere (the CLI,
+/// tests) in an area of its own: no thread that rarely hashes keeps 19 MiB.
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), String> {
+    if rayon::current_thread_index().is_none() {
+        return compute(algorithm, version, params, password, salt, out, None);
+    }
+    let job = worker::Job {
+        algorithm,
+        version,
+        params: &params,
+        password,
+        salt,
+    };
+    if let Some(done) = worker::hash(&job, out) {
+        return done;
     }
     WORK_AREA.with_borrow_mut(|area| {
-        if area.len() < kept {
-            area.resize(kept, Block::default());
-        }
-        argon.hash_password_into_with_memory(password, salt, out, &mut area[..])
+        compute(algorithm, version, params, password, salt, out, Some(area))
     })
+}
+
+/// argon2 into `out`, in `area` when one is given and the parameters cost no more than
+/// today's (argon2 writes every block before reading it, so the area is not cleared); a stored
+/// hash costlier than today's gets an area of its own, so one old hash grows no kept area.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    area: Option<&mut Vec<Block>>,
+) -> Result<(), String> {
+    let kept = self::params().block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    match area {
+        Some(area) if argon.params().block_count() <= kept => {
+            if area.len() < kept {
+                area.resize(kept, Block::default());
+            }
+            argon.hash_password_into_with_memory(password, salt, out, &mut area[..])
+        }
+        _ => argon.hash_password_into(password, salt, out),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) of `password` with a fresh
@@ -194,8 +230,15 @@ fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> 
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = crate::tokens::random_bytes::<16>();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    argon2_into(&argon2(), password.as_bytes(), &salt, &mut out)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    argon2_into(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params(),
+        password.as_bytes(),
+        &salt,
+        &mut out,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     phc_string(&salt, &out)
 }
 
@@ -261,13 +304,7 @@ fn matches(password: &[u8], stored: &PasswordHash) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    argon2_into(
-        &Argon2::new(algorithm, version, params),
-        password,
-        salt,
-        &mut out,
-    )
-    .is_ok()
+    argon2_into(algorithm, version, params, password, salt, &mut out).is_ok()
         && Output::new(&out).is_ok_and(|o| o == *expected)
 }
 
@@ -280,5 +317,4 @@ fn needs_rehash(parsed: &PasswordHash) -> bool {
 }
 
 #[cfg(test)]
-#[path = "hashing_tests.rs"]
 mod tests;

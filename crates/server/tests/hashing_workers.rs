@@ -1,0 +1,123 @@
+//! Password hashing in worker processes: where Linux groups CPU time by session (autogroup),
+//! the server's hashes run in workers with a session of their own at autogroup nice 19, so they
+//! cannot take a database's share of the CPU; sign-up and sign-in answer the same whether a
+//! worker hashes, has died, or was never started.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn autogroup_on() -> bool {
+    std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled")
+        .is_ok_and(|v| v.trim() == "1")
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name: state, ppid, pgrp, session, …
+fn stat(pid: u32) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = text.rsplit_once(')')?.1;
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+/// The live `hash-worker` processes whose parent is `server`.
+fn workers(server: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let Some(fields) = stat(pid) else { continue };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if fields[1] == server.to_string()
+            && fields[0] != "Z"
+            && String::from_utf8_lossy(&cmdline).contains("hash-worker")
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+async fn login(http: &reqwest::Client, base: &str, password: &str) -> u16 {
+    http.post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashes_run_in_low_priority_workers_and_survive_their_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, owner) = serve(dir.path());
+    let pid = server.0.id();
+    // The server crate's client: reqwest is built without a default TLS crypto provider.
+    let http = invitegate_server::egress::http_client(true).unwrap();
+    register_owner(&http, &base, &owner.expect("an owner link")).await;
+    assert_eq!(login(&http, &base, PASSWORD).await, 200);
+    assert_eq!(login(&http, &base, "not the password at all").await, 401);
+
+    let running = workers(pid);
+    if !autogroup_on() {
+        assert!(
+            running.is_empty(),
+            "no workers without autogroup: {running:?}"
+        );
+        return;
+    }
+    assert!(!running.is_empty(), "the hashes ran in workers");
+    let server_session = &stat(pid).unwrap()[3];
+    for worker in &running {
+        assert_ne!(
+            &stat(*worker).unwrap()[3],
+            server_session,
+            "a session of its own"
+        );
+        let group = std::fs::read_to_string(format!("/proc/{worker}/autogroup")).unwrap();
+        assert!(group.trim_end().ends_with("nice 19"), "{group}");
+    }
+
+    // A worker that dies costs no sign-in: the thread hashes in-process instead.
+    for worker in &running {
+        std::process::Command::new("kill")
+            .args(["-KILL", &worker.to_string()])
+            .status()
+            .unwrap();
+    }
+    assert_eq!(login(&http, &base, PASSWORD).await, 200);
+    assert_eq!(login(&http, &base, "not the password at all").await, 401);
+    assert_eq!(login(&http, &base, PASSWORD).await, 200);
+}
+
+/// Workers end with their server: their input closes when it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_end_with_their_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, owner) = serve(dir.path());
+    // The server crate's client: reqwest is built without a default TLS crypto provider.
+    let http = invitegate_server::egress::http_client(true).unwrap();
+    register_owner(&http, &base, &owner.expect("an owner link")).await;
+    let running = workers(server.0.id());
+    assert_eq!(
+        running.is_empty(),
+        !autogroup_on(),
+        "workers where autogroup is on"
+    );
+    drop(server);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running
+        .iter()
+        .any(|w| stat(*w).is_some_and(|f| f[0] != "Z"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "workers outlived the server: {running:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
