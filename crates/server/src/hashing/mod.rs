@@ -171,7 +171,8 @@ thread_local! {
 }
 
 /// argon2 of `password` and `salt` into `out`. On a hashing thread: in its worker process
-/// when workers are on ([`worker`]), else in the thread's kept work area. Elsewhere (the CLI,
+/// when workers are on ([`worker`]; in an area of its own when that worker fails), else in the
+/// thread's kept work area. Elsewhere (the CLI,
 /// tests) in an area of its own: no thread that rarely hashes keeps 19 MiB.
 fn argon2_into(
     algorithm: Algorithm,
@@ -193,6 +194,10 @@ fn argon2_into(
     };
     if let Some(done) = worker::hash(&job, out) {
         return done;
+    }
+    // Without its worker, a thread keeps no area: the worker that replaces it will hold one.
+    if worker::enabled() {
+        return compute(algorithm, version, params, password, salt, out, None);
     }
     WORK_AREA.with_borrow_mut(|area| {
         compute(algorithm, version, params, password, salt, out, Some(area))

@@ -6,12 +6,18 @@
 //! value to 19 (a weight of 15 against a session's 1024), so it hashes with the CPU time every
 //! other session leaves, the database's included. Measured on 2 cores (docs/performance.md):
 //! verifications on PostgreSQL while 32 connections register, p99 115-185 ms with the threads
-//! in the server's session.
+//! in the server's session (three runs), 19-28 ms with workers (two runs).
+//!
+//! The kernel applies autogroup only to tasks outside cgroups with the CPU controller (in a
+//! container, such a cgroup competes as one group anyway): there the workers change nothing and
+//! cost a pipe round trip per hash.
 //!
 //! Each hashing thread talks to a worker of its own over the worker's stdin and stdout, one
-//! job at a time. A job: the argon2 variant, version, m, t and p, and the salt, the password
-//! and the output length; the answer: the output, or why there is none. Integers are 32-bit
-//! little-endian; byte strings are a length and the bytes.
+//! job at a time. A worker first sends one byte: 1 when its priority is lowered (else the
+//! thread hashes in-process, inside the server's group, rather than in a group of its own at
+//! full weight). A job: the argon2 variant, version, m, t and p, and the salt, the password
+//! and the output length; the answer: 1 and the output, or 0 and why there is none. Integers
+//! are 32-bit little-endian; byte strings are a length and the bytes.
 
 use super::{compute, lower_priority};
 use argon2::{Algorithm, Block, Params, Version};
@@ -28,6 +34,14 @@ static ENABLED: OnceLock<()> = OnceLock::new();
 /// this long before it starts another: a broken spawn costs no time on every hash.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// How long a thread waits for its worker's answer before it gives the worker up: far past
+/// [`super::WAIT_LIMIT`], when no caller waits any longer; a stopped worker frees its thread.
+const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+
+/// The kernel lets an unprivileged process set an autogroup's nice value once per 100 ms
+/// (system-wide), so workers started together retry this many times, 110 ms apart.
+const NICE_ATTEMPTS: u32 = 30;
+
 /// The longest salt, password and output a worker accepts, in bytes (argon2 allows more; no
 /// hash this server makes or checks comes near).
 const MAX_LEN: u32 = 1 << 20;
@@ -43,6 +57,11 @@ pub fn enable() {
     }
 }
 
+/// Whether [`enable`] turned workers on.
+pub(super) fn enabled() -> bool {
+    ENABLED.get().is_some()
+}
+
 /// One hash to compute.
 pub(super) struct Job<'a> {
     pub algorithm: Algorithm,
@@ -52,12 +71,14 @@ pub(super) struct Job<'a> {
     pub salt: &'a [u8],
 }
 
+/// A running worker and its pipes.
 struct Worker {
     child: Child,
     stdin: BufWriter<ChildStdin>,
     stdout: BufReader<ChildStdout>,
 }
 
+/// A hashing thread's worker: none yet, running, or failed (and when).
 enum Slot {
     Idle,
     Running(Worker),
@@ -75,10 +96,15 @@ impl Drop for Worker {
     }
 }
 
-/// `job` hashed into `out` by this thread's worker, started on first use: `None` when workers
-/// are off or none answers (the caller then hashes in-process).
+/// `job` hashed into `out` by this thread's worker, started on first use: `Some(Ok)`, or
+/// `Some(Err)` with argon2's reason; `None` when workers are off, the parameters carry a
+/// secret or associated data (which the protocol does not send), or no worker answers: the
+/// caller then hashes in-process.
 pub(super) fn hash(job: &Job, out: &mut [u8]) -> Option<Result<(), String>> {
     ENABLED.get()?;
+    if !job.params.data().is_empty() || !job.params.keyid().is_empty() {
+        return None;
+    }
     WORKER.with_borrow_mut(|slot| {
         if let Slot::FailedAt(at) = slot
             && at.elapsed() < RETRY_AFTER
@@ -98,7 +124,7 @@ pub(super) fn hash(job: &Job, out: &mut [u8]) -> Option<Result<(), String>> {
         let Slot::Running(worker) = slot else {
             return None;
         };
-        match ask(worker, job, out) {
+        match ask(&mut worker.stdin, &mut worker.stdout, job, out) {
             Ok(answer) => Some(answer),
             Err(e) => {
                 tracing::warn!(error = %e, "hashing worker failed: hashing in-process");
@@ -110,29 +136,50 @@ pub(super) fn hash(job: &Job, out: &mut [u8]) -> Option<Result<(), String>> {
 }
 
 fn start() -> std::io::Result<Worker> {
-    // The running executable, even if an upgrade has replaced the file since.
+    // The running executable, even if an upgrade has replaced the file since. A worker needs
+    // no configuration, so none of its secrets; the malloc setting keeps main from restarting.
+    let arenas = std::env::var_os("MALLOC_ARENA_MAX").unwrap_or_else(|| "4".into());
     let mut child = Command::new("/proc/self/exe")
         .arg("hash-worker")
+        .env_clear()
+        .env("MALLOC_ARENA_MAX", arenas)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
         return Err(std::io::Error::other("worker pipes missing"));
     };
-    Ok(Worker {
+    let mut worker = Worker {
         child,
         stdin: BufWriter::new(stdin),
         stdout: BufReader::new(stdout),
-    })
+    };
+    let mut lowered = [0u8; 1];
+    wait_readable(&worker.stdout, ANSWER_LIMIT)?;
+    worker.stdout.read_exact(&mut lowered)?;
+    if lowered[0] != 1 {
+        return Err(std::io::Error::other(
+            "the worker could not lower its session's priority",
+        ));
+    }
+    Ok(worker)
 }
 
-fn ask(worker: &mut Worker, job: &Job, out: &mut [u8]) -> std::io::Result<Result<(), String>> {
-    let w = &mut worker.stdin;
+/// Sends `job` and reads its answer into `out`. The outer error: the worker is broken (give it
+/// up); the inner one: argon2's reason for not hashing.
+fn ask(
+    w: &mut impl Write,
+    r: &mut BufReader<impl Read + AsFdIfLinux>,
+    job: &Job,
+    out: &mut [u8],
+) -> std::io::Result<Result<(), String>> {
     let variant = match job.algorithm {
         Algorithm::Argon2d => 0,
         Algorithm::Argon2i => 1,
-        _ => 2,
+        Algorithm::Argon2id => 2,
     };
     let params = job.params;
     for n in [
@@ -148,7 +195,7 @@ fn ask(worker: &mut Worker, job: &Job, out: &mut [u8]) -> std::io::Result<Result
     write_bytes(w, job.password)?;
     w.write_all(&len(out.len())?.to_le_bytes())?;
     w.flush()?;
-    let r = &mut worker.stdout;
+    wait_readable(r, ANSWER_LIMIT)?;
     let ok = read_u32(r)? == 1;
     let answer = read_bytes(r)?;
     if !ok {
@@ -161,17 +208,40 @@ fn ask(worker: &mut Worker, job: &Job, out: &mut [u8]) -> std::io::Result<Result
     Ok(Ok(()))
 }
 
-/// `invitegate hash-worker`: answers jobs from stdin on stdout until stdin closes, in a
-/// session of its own whose autogroup runs at nice 19, under `SCHED_IDLE`, in one work area
-/// kept between hashes.
+/// `invitegate hash-worker`: in a session of its own whose autogroup runs at nice 19, under
+/// `SCHED_IDLE`, says whether its priority is lowered, then answers jobs from stdin on stdout
+/// until stdin closes, in one work area kept between hashes.
 pub fn serve() -> std::io::Result<()> {
-    // Each may fail (another system, a container's read-only /proc): the worker still hashes.
-    #[cfg(target_os = "linux")]
-    let _ = rustix::process::setsid();
-    let _ = std::fs::write("/proc/self/autogroup", "19");
+    let lowered = lower_session();
     lower_priority();
-    let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
+    output.write_all(&[u8::from(lowered)])?;
+    output.flush()?;
+    jobs(BufReader::new(std::io::stdin().lock()), output)
+}
+
+/// A session of its own, with its autogroup at nice 19: whether both worked.
+fn lower_session() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        if rustix::process::setsid().is_err() {
+            return false;
+        }
+        for _ in 0..NICE_ATTEMPTS {
+            match std::fs::write("/proc/self/autogroup", "19") {
+                Ok(()) => return true,
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::AGAIN.raw_os_error()) => {
+                    std::thread::sleep(Duration::from_millis(110));
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+    false
+}
+
+/// Answers each job read from `input` on `output`, until `input` ends.
+fn jobs(mut input: impl Read, mut output: impl Write) -> std::io::Result<()> {
     let mut area: Vec<Block> = Vec::new();
     loop {
         let mut head = [0u8; 4];
@@ -227,7 +297,8 @@ fn run_job(
     let algorithm = match variant {
         0 => Algorithm::Argon2d,
         1 => Algorithm::Argon2i,
-        _ => Algorithm::Argon2id,
+        2 => Algorithm::Argon2id,
+        _ => return Err(format!("unknown argon2 variant {variant}")),
     };
     let version = Version::try_from(version).map_err(|e| e.to_string())?;
     let params = Params::new(m, t, p, Some(out.len())).map_err(|e| e.to_string())?;
@@ -261,3 +332,42 @@ fn read_bytes(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
     r.read_exact(&mut bytes)?;
     Ok(bytes)
 }
+
+#[cfg(target_os = "linux")]
+use std::os::fd::AsFd as AsFdIfLinux;
+/// Anything, where there is no `poll` to wait with.
+#[cfg(not(target_os = "linux"))]
+trait AsFdIfLinux {}
+#[cfg(not(target_os = "linux"))]
+impl<T> AsFdIfLinux for T {}
+
+/// Waits until `r` has something to read, at most `limit`: a worker that does not answer
+/// within it is given up (`TimedOut`).
+#[cfg(target_os = "linux")]
+fn wait_readable(r: &BufReader<impl AsFdIfLinux>, limit: Duration) -> std::io::Result<()> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    if !r.buffer().is_empty() {
+        return Ok(());
+    }
+    let mut fds = [PollFd::new(r.get_ref(), PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: i64::try_from(limit.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: 0,
+    };
+    match poll(&mut fds, Some(&timeout))? {
+        0 => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the hashing worker did not answer",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wait_readable(_: &BufReader<impl AsFdIfLinux>, _: Duration) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod tests;

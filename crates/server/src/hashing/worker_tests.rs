@@ -1,0 +1,73 @@
+use super::*;
+
+/// A worker answers what argon2 computes in-process, for every variant, version, cost and
+/// output length a stored hash may carry; a job argon2 refuses comes back as its reason, and
+/// the worker goes on answering until its input closes.
+#[test]
+fn a_worker_answers_what_argon2_computes_in_process() {
+    let (job_r, job_w) = std::io::pipe().unwrap();
+    let (answer_r, answer_w) = std::io::pipe().unwrap();
+    let worker = std::thread::spawn(move || jobs(BufReader::new(job_r), BufWriter::new(answer_w)));
+    let mut to_worker = BufWriter::new(job_w);
+    let mut from_worker = BufReader::new(answer_r);
+    let mut ask_for = |algorithm, version, params: &Params, salt: &[u8], out: &mut [u8]| {
+        let job = Job {
+            algorithm,
+            version,
+            params,
+            password: b"correct horse battery",
+            salt,
+        };
+        ask(&mut to_worker, &mut from_worker, &job, out).expect("the worker answers")
+    };
+    let salt = b"sixteen byte salt";
+    for algorithm in [Algorithm::Argon2d, Algorithm::Argon2i, Algorithm::Argon2id] {
+        for version in [Version::V0x10, Version::V0x13] {
+            for (m, t, p, len) in [
+                (8, 1, 1, 16),
+                (64, 2, 2, 32),
+                (19_456, 2, 1, 32),
+                (256, 3, 1, 64),
+            ] {
+                let params = Params::new(m, t, p, Some(len)).unwrap();
+                let mut answered = vec![0u8; len];
+                ask_for(algorithm, version, &params, salt, &mut answered).unwrap();
+                let mut expected = vec![0u8; len];
+                let password = b"correct horse battery";
+                compute(
+                    algorithm,
+                    version,
+                    params,
+                    password,
+                    salt,
+                    &mut expected,
+                    None,
+                )
+                .unwrap();
+                assert_eq!(
+                    answered, expected,
+                    "{algorithm:?} {version:?} m={m} t={t} p={p}"
+                );
+            }
+        }
+    }
+    let params = Params::new(8, 1, 1, Some(32)).unwrap();
+    let mut out = [0u8; 32];
+    let refused = ask_for(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        &params,
+        b"short",
+        &mut out,
+    );
+    assert!(
+        refused.is_err_and(|why| why.contains("alt")),
+        "argon2 needs 8 salt bytes"
+    );
+    ask_for(Algorithm::Argon2id, Version::V0x13, &params, salt, &mut out).unwrap();
+    drop(to_worker);
+    worker
+        .join()
+        .unwrap()
+        .expect("the worker ends when its input closes");
+}
