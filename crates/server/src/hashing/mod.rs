@@ -170,54 +170,40 @@ thread_local! {
     static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// argon2 of `password` and `salt` into `out`. On a hashing thread: in its worker process
-/// when workers are on ([`worker`]; in an area of its own when that worker fails), else in the
-/// thread's kept work area. Elsewhere (the CLI,
-/// tests) in an area of its own: no thread that rarely hashes keeps 19 MiB.
-fn argon2_into(
+/// One argon2 computation: the variant, version and parameters, the password and the salt.
+struct Job<'a> {
     algorithm: Algorithm,
     version: Version,
     params: Params,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> Result<(), String> {
+    password: &'a [u8],
+    salt: &'a [u8],
+}
+
+/// `job` into `out`. On a hashing thread: in its worker process when workers are on
+/// ([`worker`]; in an area of its own when that worker fails), else in the thread's kept work
+/// area. Elsewhere (the CLI, tests) in an area of its own: no thread that rarely hashes keeps
+/// 19 MiB.
+fn argon2_into(job: &Job, out: &mut [u8]) -> Result<(), String> {
     if rayon::current_thread_index().is_none() {
-        return compute(algorithm, version, params, password, salt, out, None);
+        return compute(job, out, None);
     }
-    let job = worker::Job {
-        algorithm,
-        version,
-        params: &params,
-        password,
-        salt,
-    };
-    if let Some(done) = worker::hash(&job, out) {
+    if let Some(done) = worker::hash(job, out) {
         return done;
     }
     // Without its worker, a thread keeps no area: the worker that replaces it will hold one.
     if worker::enabled() {
-        return compute(algorithm, version, params, password, salt, out, None);
+        return compute(job, out, None);
     }
-    WORK_AREA.with_borrow_mut(|area| {
-        compute(algorithm, version, params, password, salt, out, Some(area))
-    })
+    WORK_AREA.with_borrow_mut(|area| compute(job, out, Some(area)))
 }
 
-/// argon2 into `out`, in `area` when one is given and the parameters cost no more than
-/// today's (argon2 writes every block before reading it, so the area is not cleared); a stored
-/// hash costlier than today's gets an area of its own, so one old hash grows no kept area.
-fn compute(
-    algorithm: Algorithm,
-    version: Version,
-    params: Params,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-    area: Option<&mut Vec<Block>>,
-) -> Result<(), String> {
-    let kept = self::params().block_count();
-    let argon = Argon2::new(algorithm, version, params);
+/// `job` into `out`, in `area` when one is given and the parameters cost no more than today's
+/// (argon2 writes every block before reading it, so the area is not cleared); a stored hash
+/// costlier than today's gets an area of its own, so one old hash grows no kept area.
+fn compute(job: &Job, out: &mut [u8], area: Option<&mut Vec<Block>>) -> Result<(), String> {
+    let kept = params().block_count();
+    let argon = Argon2::new(job.algorithm, job.version, job.params.clone());
+    let (password, salt) = (job.password, job.salt);
     match area {
         Some(area) if argon.params().block_count() <= kept => {
             if area.len() < kept {
@@ -235,15 +221,14 @@ fn compute(
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = crate::tokens::random_bytes::<16>();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    argon2_into(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        params(),
-        password.as_bytes(),
-        &salt,
-        &mut out,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job = Job {
+        algorithm: Algorithm::Argon2id,
+        version: Version::V0x13,
+        params: params(),
+        password: password.as_bytes(),
+        salt: &salt,
+    };
+    argon2_into(&job, &mut out).map_err(|e| anyhow::anyhow!("{e}"))?;
     phc_string(&salt, &out)
 }
 
@@ -309,8 +294,14 @@ fn matches(password: &[u8], stored: &PasswordHash) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    argon2_into(algorithm, version, params, password, salt, &mut out).is_ok()
-        && Output::new(&out).is_ok_and(|o| o == *expected)
+    let job = Job {
+        algorithm,
+        version,
+        params,
+        password,
+        salt,
+    };
+    argon2_into(&job, &mut out).is_ok() && Output::new(&out).is_ok_and(|o| o == *expected)
 }
 
 fn needs_rehash(parsed: &PasswordHash) -> bool {

@@ -19,7 +19,7 @@
 //! and the output length; the answer: 1 and the output, or 0 and why there is none. Integers
 //! are 32-bit little-endian; byte strings are a length and the bytes.
 
-use super::{compute, lower_priority};
+use super::{Job, compute, lower_priority};
 use argon2::{Algorithm, Block, Params, Version};
 use std::cell::RefCell;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -60,15 +60,6 @@ pub fn enable() {
 /// Whether [`enable`] turned workers on.
 pub(super) fn enabled() -> bool {
     ENABLED.get().is_some()
-}
-
-/// One hash to compute.
-pub(super) struct Job<'a> {
-    pub algorithm: Algorithm,
-    pub version: Version,
-    pub params: &'a Params,
-    pub password: &'a [u8],
-    pub salt: &'a [u8],
 }
 
 /// A running worker and its pipes.
@@ -181,7 +172,7 @@ fn ask(
         Algorithm::Argon2i => 1,
         Algorithm::Argon2id => 2,
     };
-    let params = job.params;
+    let params = &job.params;
     for n in [
         variant,
         u32::from(job.version),
@@ -300,9 +291,14 @@ fn run_job(
         2 => Algorithm::Argon2id,
         _ => return Err(format!("unknown argon2 variant {variant}")),
     };
-    let version = Version::try_from(version).map_err(|e| e.to_string())?;
-    let params = Params::new(m, t, p, Some(out.len())).map_err(|e| e.to_string())?;
-    compute(algorithm, version, params, password, salt, out, Some(area))
+    let job = Job {
+        algorithm,
+        version: Version::try_from(version).map_err(|e| e.to_string())?,
+        params: Params::new(m, t, p, Some(out.len())).map_err(|e| e.to_string())?,
+        password,
+        salt,
+    };
+    compute(&job, out, Some(area))
 }
 
 fn len(n: usize) -> std::io::Result<u32> {

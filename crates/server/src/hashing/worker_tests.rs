@@ -10,15 +10,15 @@ fn a_worker_answers_what_argon2_computes_in_process() {
     let worker = std::thread::spawn(move || jobs(BufReader::new(job_r), BufWriter::new(answer_w)));
     let mut to_worker = BufWriter::new(job_w);
     let mut from_worker = BufReader::new(answer_r);
-    let mut ask_for = |algorithm, version, params: &Params, salt: &[u8], out: &mut [u8]| {
-        let job = Job {
-            algorithm,
-            version,
-            params,
-            password: b"correct horse battery",
-            salt,
-        };
-        ask(&mut to_worker, &mut from_worker, &job, out).expect("the worker answers")
+    let job = |algorithm, version, params, salt| Job {
+        algorithm,
+        version,
+        params,
+        password: b"correct horse battery",
+        salt,
+    };
+    let mut ask_for = |job: &Job, out: &mut [u8]| {
+        ask(&mut to_worker, &mut from_worker, job, out).expect("the worker answers")
     };
     let salt = b"sixteen byte salt";
     for algorithm in [Algorithm::Argon2d, Algorithm::Argon2i, Algorithm::Argon2id] {
@@ -30,20 +30,11 @@ fn a_worker_answers_what_argon2_computes_in_process() {
                 (256, 3, 1, 64),
             ] {
                 let params = Params::new(m, t, p, Some(len)).unwrap();
+                let job = job(algorithm, version, params, &salt[..]);
                 let mut answered = vec![0u8; len];
-                ask_for(algorithm, version, &params, salt, &mut answered).unwrap();
+                ask_for(&job, &mut answered).unwrap();
                 let mut expected = vec![0u8; len];
-                let password = b"correct horse battery";
-                compute(
-                    algorithm,
-                    version,
-                    params,
-                    password,
-                    salt,
-                    &mut expected,
-                    None,
-                )
-                .unwrap();
+                compute(&job, &mut expected, None).unwrap();
                 assert_eq!(
                     answered, expected,
                     "{algorithm:?} {version:?} m={m} t={t} p={p}"
@@ -53,18 +44,19 @@ fn a_worker_answers_what_argon2_computes_in_process() {
     }
     let params = Params::new(8, 1, 1, Some(32)).unwrap();
     let mut out = [0u8; 32];
-    let refused = ask_for(
+    let short = job(
         Algorithm::Argon2id,
         Version::V0x13,
-        &params,
-        b"short",
-        &mut out,
+        params.clone(),
+        &b"short"[..],
     );
+    let refused = ask_for(&short, &mut out);
     assert!(
         refused.is_err_and(|why| why.contains("alt")),
         "argon2 needs 8 salt bytes"
     );
-    ask_for(Algorithm::Argon2id, Version::V0x13, &params, salt, &mut out).unwrap();
+    let fine = job(Algorithm::Argon2id, Version::V0x13, params, &salt[..]);
+    ask_for(&fine, &mut out).unwrap();
     drop(to_worker);
     worker
         .join()
