@@ -255,7 +255,8 @@ fn phc_string(salt: &[u8], out: &[u8]) -> anyhow::Result<String> {
 }
 
 /// Password hashes per second that a pool of `threads` hashing threads computes over
-/// `duration`, each hashing as the server's pool does (production parameters, kept work area).
+/// `duration`, each in-process with the production parameters in a kept work area (as the
+/// server's pool does without workers, and as each worker does).
 pub fn ceiling(threads: usize, duration: std::time::Duration) -> anyhow::Result<f64> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

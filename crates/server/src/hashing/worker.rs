@@ -13,9 +13,9 @@
 //! cost a pipe round trip per hash.
 //!
 //! Each hashing thread talks to a worker of its own over the worker's stdin and stdout, one
-//! job at a time. A worker first sends one byte: 1 when its priority is lowered (else the
+//! job at a time. A worker first sends one byte: whether its priority is lowered (else the
 //! thread hashes in-process, inside the server's group, rather than in a group of its own at
-//! full weight). A job: the argon2 variant, version, m, t and p, and the salt, the password
+//! full weight; when it never can be here, workers are turned off). A job: the argon2 variant, version, m, t and p, and the salt, the password
 //! and the output length; the answer: 1 and the output, or 0 and why there is none. Integers
 //! are 32-bit little-endian; byte strings are a length and the bytes.
 
@@ -24,11 +24,17 @@ use argon2::{Algorithm, Block, Params, Version};
 use std::cell::RefCell;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Whether hashing threads hand their hashes to workers: set once, by `serve`.
-static ENABLED: OnceLock<()> = OnceLock::new();
+/// Whether hashing threads hand their hashes to workers: set by `serve`, cleared for good when
+/// a worker reports that its priority cannot be lowered here.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Held while a worker starts, so that workers lower their priority one after another rather
+/// than all retrying against the kernel's rate limit at once.
+static STARTING: Mutex<()> = Mutex::new(());
 
 /// After a worker could not be started or stopped answering, this thread hashes in-process for
 /// this long before it starts another: a broken spawn costs no time on every hash.
@@ -42,6 +48,14 @@ const ANSWER_LIMIT: Duration = Duration::from_secs(60);
 /// (system-wide), so workers started together retry this many times, 110 ms apart.
 const NICE_ATTEMPTS: u32 = 30;
 
+/// A worker's first byte: its session's priority is lowered.
+const LOWERED: u8 = 1;
+/// A worker's first byte: it never will be here (no session of its own, or the autogroup
+/// refused for a reason other than the rate limit): workers are turned off.
+const REFUSED: u8 = 0;
+/// A worker's first byte: the rate limit outlasted its attempts; a later worker may succeed.
+const RATE_LIMITED: u8 = 2;
+
 /// The longest salt, password and output a worker accepts, in bytes (argon2 allows more; no
 /// hash this server makes or checks comes near).
 const MAX_LEN: u32 = 1 << 20;
@@ -53,13 +67,13 @@ const MAX_LEN: u32 = 1 << 20;
 pub fn enable() {
     let autogroup = std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled");
     if autogroup.is_ok_and(|v| v.trim() == "1") {
-        let _ = ENABLED.set(());
+        ENABLED.store(true, Ordering::Relaxed);
     }
 }
 
 /// Whether [`enable`] turned workers on.
 pub(super) fn enabled() -> bool {
-    ENABLED.get().is_some()
+    ENABLED.load(Ordering::Relaxed)
 }
 
 /// A running worker and its pipes.
@@ -88,11 +102,14 @@ impl Drop for Worker {
 }
 
 /// `job` hashed into `out` by this thread's worker, started on first use: `Some(Ok)`, or
-/// `Some(Err)` with argon2's reason; `None` when workers are off, the parameters carry a
-/// secret or associated data (which the protocol does not send), or no worker answers: the
-/// caller then hashes in-process.
+/// `Some(Err)` with argon2's reason or because the worker did not answer in time (the caller
+/// gave up long before); `None` when workers are off, the parameters carry a key id or
+/// associated data (which the protocol does not send), or the worker could not start or
+/// failed: the caller then hashes in-process.
 pub(super) fn hash(job: &Job, out: &mut [u8]) -> Option<Result<(), String>> {
-    ENABLED.get()?;
+    if !enabled() {
+        return None;
+    }
     if !job.params.data().is_empty() || !job.params.keyid().is_empty() {
         return None;
     }
@@ -120,15 +137,17 @@ pub(super) fn hash(job: &Job, out: &mut [u8]) -> Option<Result<(), String>> {
             Err(e) => {
                 tracing::warn!(error = %e, "hashing worker failed: hashing in-process");
                 *slot = Slot::FailedAt(Instant::now());
-                None
+                (e.kind() == std::io::ErrorKind::TimedOut).then(|| Err(e.to_string()))
             }
         }
     })
 }
 
 fn start() -> std::io::Result<Worker> {
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     // The running executable, even if an upgrade has replaced the file since. A worker needs
-    // no configuration, so none of its secrets; the malloc setting keeps main from restarting.
+    // no configuration, so none of its secrets; with the malloc setting, main does not restart
+    // it to set one.
     let arenas = std::env::var_os("MALLOC_ARENA_MAX").unwrap_or_else(|| "4".into());
     let mut child = Command::new("/proc/self/exe")
         .arg("hash-worker")
@@ -151,12 +170,18 @@ fn start() -> std::io::Result<Worker> {
     let mut lowered = [0u8; 1];
     wait_readable(&worker.stdout, ANSWER_LIMIT)?;
     worker.stdout.read_exact(&mut lowered)?;
-    if lowered[0] != 1 {
-        return Err(std::io::Error::other(
-            "the worker could not lower its session's priority",
-        ));
+    match lowered[0] {
+        LOWERED => Ok(worker),
+        REFUSED => {
+            ENABLED.store(false, Ordering::Relaxed);
+            Err(std::io::Error::other(
+                "a worker's priority cannot be lowered here: hashing in-process from now on",
+            ))
+        }
+        _ => Err(std::io::Error::other(
+            "the worker's priority is not lowered yet",
+        )),
     }
-    Ok(worker)
 }
 
 /// Sends `job` and reads its answer into `out`. The outer error: the worker is broken (give it
@@ -206,29 +231,32 @@ pub fn serve() -> std::io::Result<()> {
     let lowered = lower_session();
     lower_priority();
     let mut output = BufWriter::new(std::io::stdout().lock());
-    output.write_all(&[u8::from(lowered)])?;
+    output.write_all(&[lowered])?;
     output.flush()?;
     jobs(BufReader::new(std::io::stdin().lock()), output)
 }
 
-/// A session of its own, with its autogroup at nice 19: whether both worked.
-fn lower_session() -> bool {
+/// A session of its own, with its autogroup at nice 19: [`LOWERED`], [`REFUSED`] or
+/// [`RATE_LIMITED`].
+fn lower_session() -> u8 {
     #[cfg(target_os = "linux")]
     {
         if rustix::process::setsid().is_err() {
-            return false;
+            return REFUSED;
         }
         for _ in 0..NICE_ATTEMPTS {
             match std::fs::write("/proc/self/autogroup", "19") {
-                Ok(()) => return true,
+                Ok(()) => return LOWERED,
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::AGAIN.raw_os_error()) => {
                     std::thread::sleep(Duration::from_millis(110));
                 }
-                Err(_) => return false,
+                Err(_) => return REFUSED,
             }
         }
+        RATE_LIMITED
     }
-    false
+    #[cfg(not(target_os = "linux"))]
+    REFUSED
 }
 
 /// Answers each job read from `input` on `output`, until `input` ends.
@@ -345,17 +373,26 @@ fn wait_readable(r: &BufReader<impl AsFdIfLinux>, limit: Duration) -> std::io::R
     if !r.buffer().is_empty() {
         return Ok(());
     }
-    let mut fds = [PollFd::new(r.get_ref(), PollFlags::IN)];
-    let timeout = Timespec {
-        tv_sec: i64::try_from(limit.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: 0,
-    };
-    match poll(&mut fds, Some(&timeout))? {
-        0 => Err(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "the hashing worker did not answer",
-        )),
-        _ => Ok(()),
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut fds = [PollFd::new(r.get_ref(), PollFlags::IN)];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        // A signal handled on this thread interrupts poll whatever SA_RESTART says.
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the hashing worker did not answer",
+                ));
+            }
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 

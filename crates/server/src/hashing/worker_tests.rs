@@ -63,3 +63,18 @@ fn a_worker_answers_what_argon2_computes_in_process() {
         .unwrap()
         .expect("the worker ends when its input closes");
 }
+
+/// A worker that says nothing is given up after the limit; one whose pipe closed is seen at
+/// once (the read then fails).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_silent_worker_times_out_and_a_closed_one_is_seen_at_once() {
+    let (silent, _writer) = std::io::pipe().unwrap();
+    let waited = wait_readable(&BufReader::new(silent), Duration::from_millis(100));
+    assert_eq!(waited.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    let (closed, writer) = std::io::pipe().unwrap();
+    drop(writer);
+    let mut closed = BufReader::new(closed);
+    wait_readable(&closed, Duration::from_secs(60)).unwrap();
+    assert!(read_u32(&mut closed).is_err());
+}
