@@ -15,9 +15,10 @@
 //! Each hashing thread talks to a worker of its own over the worker's stdin and stdout, one
 //! job at a time. A worker first sends one byte: whether its priority is lowered (else the
 //! thread hashes in-process, inside the server's group, rather than in a group of its own at
-//! full weight; when it never can be here, workers are turned off). A job: the argon2 variant, version, m, t and p, and the salt, the password
-//! and the output length; the answer: 1 and the output, or 0 and why there is none. Integers
-//! are 32-bit little-endian; byte strings are a length and the bytes.
+//! full weight; when it never can be here, workers are turned off). A job: the argon2
+//! variant, version, m, t and p, and the salt, the password and the output length; the
+//! answer: 1 and the output, or 0 and why there is none. Integers are 32-bit little-endian;
+//! byte strings are a length and the bytes.
 
 use super::{Job, compute, lower_priority};
 use argon2::{Algorithm, Block, Params, Version};
