@@ -121,3 +121,64 @@ async fn workers_end_with_their_server() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Anonymous memory of `pid` (its heap and mappings, not the executable's pages), in KiB.
+fn anonymous_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A worker keeps its 19 MiB work area while it hashes and gives it back to the system when
+/// no hash has come for a few seconds; the next sign-in hashes as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_gives_its_work_area_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, owner) = serve(dir.path());
+    let pid = server.0.id();
+    // The server crate's client: reqwest is built without a default TLS crypto provider.
+    let http = invitegate_server::egress::http_client(true).unwrap();
+    register_owner(&http, &base, &owner.expect("an owner link")).await;
+    assert_eq!(login(&http, &base, PASSWORD).await, 200);
+    if !autogroup_on() {
+        assert!(workers(pid).is_empty(), "no workers without autogroup");
+        return;
+    }
+    let area_kib = 19 * 1024;
+    let holding = |running: &[u32]| running.iter().any(|w| anonymous_kib(*w) >= area_kib);
+    assert!(
+        holding(&workers(pid)),
+        "a worker that just hashed holds its area"
+    );
+
+    // Twice: the second time, glibc must not have moved the area onto its heap, where a
+    // freed block of that size stays mapped.
+    for round in 1..=2 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let running = workers(pid);
+            assert!(!running.is_empty(), "idle workers keep running");
+            if running.iter().all(|w| anonymous_kib(*w) < area_kib / 2) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: idle workers kept their areas: {:?}",
+                running
+                    .iter()
+                    .map(|w| anonymous_kib(*w))
+                    .collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(login(&http, &base, PASSWORD).await, 200);
+        assert_eq!(login(&http, &base, "not the password at all").await, 401);
+        assert!(
+            holding(&workers(pid)),
+            "round {round}: the area comes back with the next hash"
+        );
+    }
+}

@@ -57,6 +57,10 @@ const REFUSED: u8 = 0;
 /// A worker's first byte: the rate limit outlasted its attempts; a later worker may succeed.
 const RATE_LIMITED: u8 = 2;
 
+/// A worker that has had no job for this long returns its work area (19 MiB with today's
+/// parameters) to the kernel; the next hash maps it again, for about a millisecond.
+const KEEP_AREA: Duration = Duration::from_secs(5);
+
 /// The longest salt, password and output a worker accepts, in bytes (argon2 allows more; no
 /// hash this server makes or checks comes near).
 const MAX_LEN: u32 = 1 << 20;
@@ -154,6 +158,9 @@ fn start() -> std::io::Result<Worker> {
         .arg("hash-worker")
         .env_clear()
         .env("MALLOC_ARENA_MAX", arenas)
+        // A fixed threshold keeps glibc from raising it to the size of a freed area: the area
+        // stays a mapping of its own, which freeing it unmaps (see `KEEP_AREA`).
+        .env("MALLOC_MMAP_THRESHOLD_", "1048576")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -227,7 +234,7 @@ fn ask(
 
 /// `invitegate hash-worker`: in a session of its own whose autogroup runs at nice 19, under
 /// `SCHED_IDLE`, says whether its priority is lowered, then answers jobs from stdin on stdout
-/// until stdin closes, in one work area kept between hashes.
+/// until stdin closes, in one work area kept between hashes (for [`KEEP_AREA`] when idle).
 pub fn serve() -> std::io::Result<()> {
     let lowered = lower_session();
     lower_priority();
@@ -261,9 +268,18 @@ fn lower_session() -> u8 {
 }
 
 /// Answers each job read from `input` on `output`, until `input` ends.
-fn jobs(mut input: impl Read, mut output: impl Write) -> std::io::Result<()> {
+fn jobs(
+    mut input: BufReader<impl Read + AsFdIfLinux>,
+    mut output: impl Write,
+) -> std::io::Result<()> {
     let mut area: Vec<Block> = Vec::new();
     loop {
+        if !area.is_empty()
+            && let Err(e) = wait_readable(&input, KEEP_AREA)
+            && e.kind() == std::io::ErrorKind::TimedOut
+        {
+            area = Vec::new();
+        }
         let mut head = [0u8; 4];
         match input.read_exact(&mut head) {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
