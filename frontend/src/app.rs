@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, path};
 use wasm_bindgen::prelude::*;
 
 use crate::pages::admin::*;
@@ -113,6 +113,95 @@ fn NotFound() -> impl IntoView {
     view! { <section class="card narrow"><h1>"Page not found"</h1><p><a href="/">"Go to the start page"</a></p></section> }
 }
 
+/// A page of the admin console. Their views are in a module of their own (split off by
+/// `cargo xtask web` at [`console`]), which the browser fetches when an administrator first
+/// opens the console: the pages every invitee and member loads stay a third smaller.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum ConsolePage {
+    Overview,
+    Invitations,
+    Organizations,
+    Import,
+    Users,
+    Audit,
+    ApiKeys,
+    Apps,
+    Webhooks,
+    Outbox,
+    Settings,
+}
+
+/// `page`, for administrators only, from the console's module; `Err` when the module could not
+/// be fetched (offline, or an upgrade replaced the app since this page loaded). Leptos's
+/// `#[lazy]` would panic there, which stops the whole app.
+#[leptos::wasm_split::wasm_split(console, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn console(page: ConsolePage) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    Ok(view! {
+        <Guard admin=true>
+            {match page {
+                ConsolePage::Overview => view! { <AdminOverview /> }.into_any(),
+                ConsolePage::Invitations => view! { <AdminInvitations /> }.into_any(),
+                ConsolePage::Organizations => view! { <AdminOrganizations /> }.into_any(),
+                ConsolePage::Import => view! { <AdminImport /> }.into_any(),
+                ConsolePage::Users => view! { <AdminUsers /> }.into_any(),
+                ConsolePage::Audit => view! { <AdminAudit /> }.into_any(),
+                ConsolePage::ApiKeys => view! { <AdminApiKeys /> }.into_any(),
+                ConsolePage::Apps => view! { <AdminApps /> }.into_any(),
+                ConsolePage::Webhooks => view! { <AdminWebhooks /> }.into_any(),
+                ConsolePage::Outbox => view! { <AdminOutbox /> }.into_any(),
+                ConsolePage::Settings => view! { <AdminSettings /> }.into_any(),
+            }}
+        </Guard>
+    }
+    .into_any())
+}
+
+/// What a console route shows when the console's module could not be fetched.
+#[component]
+fn ConsoleUnavailable() -> impl IntoView {
+    view! {
+        <section class="card narrow" role="alert">
+            <h1>"The admin console could not be loaded"</h1>
+            <p>"The connection may have dropped, or Invitegate was updated since this page opened. Reloading fetches the current version."</p>
+            <button type="button" on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
+        </section>
+    }
+}
+
+/// One route per console page, whose view [`console`] loads.
+macro_rules! console_routes {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            async fn view(_: Self) -> AnyView {
+                console(ConsolePage::$page)
+                    .await
+                    .unwrap_or_else(|_| view! { <ConsoleUnavailable /> }.into_any())
+            }
+        }
+    )*};
+}
+
+console_routes! {
+    OverviewRoute => Overview,
+    InvitationsRoute => Invitations,
+    OrganizationsRoute => Organizations,
+    ImportRoute => Import,
+    UsersRoute => Users,
+    AuditRoute => Audit,
+    ApiKeysRoute => ApiKeys,
+    AppsRoute => Apps,
+    WebhooksRoute => Webhooks,
+    OutboxRoute => Outbox,
+    SettingsRoute => Settings,
+}
+
 /// The whole SPA.
 #[component]
 pub fn App() -> impl IntoView {
@@ -155,17 +244,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/end-session") view=EndSessionPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
                     <Route path=path!("/app/security") view=|| view! { <Guard><SecurityPage /></Guard> } />
-                    <Route path=path!("/admin") view=|| view! { <Guard admin=true><AdminOverview /></Guard> } />
-                    <Route path=path!("/admin/invitations") view=|| view! { <Guard admin=true><AdminInvitations /></Guard> } />
-                    <Route path=path!("/admin/organizations") view=|| view! { <Guard admin=true><AdminOrganizations /></Guard> } />
-                    <Route path=path!("/admin/import") view=|| view! { <Guard admin=true><AdminImport /></Guard> } />
-                    <Route path=path!("/admin/users") view=|| view! { <Guard admin=true><AdminUsers /></Guard> } />
-                    <Route path=path!("/admin/audit") view=|| view! { <Guard admin=true><AdminAudit /></Guard> } />
-                    <Route path=path!("/admin/api-keys") view=|| view! { <Guard admin=true><AdminApiKeys /></Guard> } />
-                    <Route path=path!("/admin/apps") view=|| view! { <Guard admin=true><AdminApps /></Guard> } />
-                    <Route path=path!("/admin/webhooks") view=|| view! { <Guard admin=true><AdminWebhooks /></Guard> } />
-                    <Route path=path!("/admin/outbox") view=|| view! { <Guard admin=true><AdminOutbox /></Guard> } />
-                    <Route path=path!("/admin/settings") view=|| view! { <Guard admin=true><AdminSettings /></Guard> } />
+                    <Route path=path!("/admin") view={Lazy::<OverviewRoute>::new()} />
+                    <Route path=path!("/admin/invitations") view={Lazy::<InvitationsRoute>::new()} />
+                    <Route path=path!("/admin/organizations") view={Lazy::<OrganizationsRoute>::new()} />
+                    <Route path=path!("/admin/import") view={Lazy::<ImportRoute>::new()} />
+                    <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} />
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} />
+                    <Route path=path!("/admin/api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                    <Route path=path!("/admin/apps") view={Lazy::<AppsRoute>::new()} />
+                    <Route path=path!("/admin/webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                    <Route path=path!("/admin/outbox") view={Lazy::<OutboxRoute>::new()} />
+                    <Route path=path!("/admin/settings") view={Lazy::<SettingsRoute>::new()} />
                 </Routes>
             </main>
         </Router>

@@ -278,9 +278,18 @@ async fn owner_link_to_admin_console_create_import_revoke_resend() {
     b.fill("#email", "owner@example.com").await;
     fill_registration(&b, PASSWORD).await;
     b.wait_path("/app").await;
+    b.wait_text("Your invitations").await;
+    assert!(
+        !b.loaded("split_console").await,
+        "the console's module waits for the console"
+    );
     b.click_link("Admin").await;
     b.wait_path("/admin").await;
     b.wait_text("Top inviters").await;
+    assert!(
+        b.loaded("split_console").await,
+        "the console loaded its module"
+    );
     b.click_link("Invitations").await;
     b.wait_path("/admin/invitations").await;
     b.wait_text("All invitations").await;

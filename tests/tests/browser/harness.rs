@@ -140,6 +140,24 @@ impl Browser {
         self.c.goto(url).await.expect("navigates");
     }
 
+    /// Whether the page has fetched a resource whose URL contains `part` (the browser's
+    /// resource timing entries).
+    pub async fn loaded(&self, part: &str) -> bool {
+        let names = self
+            .c
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await
+            .expect("resource timing");
+        names
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains(part)))
+    }
+
     /// Waits until the page's text contains `text`; returns the body text.
     pub async fn wait_text(&self, text: &str) -> String {
         let deadline = Instant::now() + WAIT;

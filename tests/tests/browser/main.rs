@@ -6,6 +6,7 @@
 mod helpers;
 
 mod account_screens;
+mod console_module;
 mod flows;
 mod hardening;
 mod harness;

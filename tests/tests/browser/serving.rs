@@ -3,13 +3,27 @@
 use crate::harness::{spawn_web_app, web_dir};
 use crate::helpers::{Backend, spawn_app};
 
-fn asset(prefix: &str, ext: &str) -> String {
-    std::fs::read_dir(web_dir().join("assets"))
+/// The name of the file in `dir` (under the built app) that starts with `prefix` and ends with
+/// `ext`.
+fn file_in(dir: &str, prefix: &str, ext: &str) -> String {
+    std::fs::read_dir(web_dir().join(dir))
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n.starts_with(prefix) && n.ends_with(ext))
-        .unwrap_or_else(|| panic!("no {prefix}*{ext} asset"))
+        .unwrap_or_else(|| panic!("no {dir}/{prefix}*{ext}"))
+}
+
+fn asset(prefix: &str, ext: &str) -> String {
+    file_in("assets", prefix, ext)
+}
+
+/// `assets/app-<hash>/`, the folder of the app's modules, and the file in it that starts with
+/// `prefix` and ends with `ext`, as a path under `assets/`.
+fn app_module(prefix: &str, ext: &str) -> String {
+    let folder = asset("app-", "");
+    let name = file_in(&format!("assets/{folder}"), prefix, ext);
+    format!("{folder}/{name}")
 }
 
 #[tokio::test]
@@ -46,7 +60,7 @@ async fn hashed_assets_are_cached_for_a_year_and_wasm_has_its_type() {
     let app = spawn_web_app(Backend::Sqlite).await;
     let wasm = app
         .http
-        .get(app.url(&format!("/assets/{}", asset("app-", ".wasm"))))
+        .get(app.url(&format!("/assets/{}", app_module("app_bg", ".wasm"))))
         .send()
         .await
         .unwrap();
@@ -58,7 +72,7 @@ async fn hashed_assets_are_cached_for_a_year_and_wasm_has_its_type() {
     );
     let gz = app
         .http
-        .get(app.url(&format!("/assets/{}", asset("app-", ".js"))))
+        .get(app.url(&format!("/assets/{}", app_module("app", ".js"))))
         .header("accept-encoding", "gzip")
         .send()
         .await
@@ -70,7 +84,7 @@ async fn hashed_assets_are_cached_for_a_year_and_wasm_has_its_type() {
     );
     let missing = app
         .http
-        .get(app.url("/assets/app-0000.js"))
+        .get(app.url("/assets/app-0000/app.js"))
         .send()
         .await
         .unwrap();
@@ -86,7 +100,8 @@ async fn bundles_are_sent_precompressed_to_clients_that_accept_it() {
     use std::io::Read as _;
     let app = spawn_web_app(Backend::Sqlite).await;
     for (dir, name) in [
-        ("assets", asset("app-", ".wasm")),
+        ("assets", app_module("app_bg", ".wasm")),
+        ("assets", app_module("split_console", ".wasm")),
         ("assets", asset("widget-", ".wasm")),
         ("embed", "invitegate-embed.js".to_string()),
     ] {
