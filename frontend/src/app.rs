@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{Lazy, LazyRoute, path};
+use leptos_router::path;
 use wasm_bindgen::prelude::*;
 
 use crate::pages::admin::*;
@@ -132,29 +132,40 @@ enum ConsolePage {
     Settings,
 }
 
-/// `page`, for administrators only, from the console's module; `Err` when the module could not
-/// be fetched (offline, or an upgrade replaced the app since this page loaded). Leptos's
+/// `page` from the console's module; `Err` when the module could not be fetched (offline, or
+/// an upgrade replaced the app since this page loaded; a later call tries again). Leptos's
 /// `#[lazy]` would panic there, which stops the whole app.
 #[leptos::wasm_split::wasm_split(console, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn console(page: ConsolePage) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
-    Ok(view! {
+    Ok(match page {
+        ConsolePage::Overview => view! { <AdminOverview /> }.into_any(),
+        ConsolePage::Invitations => view! { <AdminInvitations /> }.into_any(),
+        ConsolePage::Organizations => view! { <AdminOrganizations /> }.into_any(),
+        ConsolePage::Import => view! { <AdminImport /> }.into_any(),
+        ConsolePage::Users => view! { <AdminUsers /> }.into_any(),
+        ConsolePage::Audit => view! { <AdminAudit /> }.into_any(),
+        ConsolePage::ApiKeys => view! { <AdminApiKeys /> }.into_any(),
+        ConsolePage::Apps => view! { <AdminApps /> }.into_any(),
+        ConsolePage::Webhooks => view! { <AdminWebhooks /> }.into_any(),
+        ConsolePage::Outbox => view! { <AdminOutbox /> }.into_any(),
+        ConsolePage::Settings => view! { <AdminSettings /> }.into_any(),
+    })
+}
+
+/// A console route: the guard stays in the main module, so only an administrator's browser
+/// fetches the console's.
+fn console_route(page: ConsolePage) -> impl IntoView {
+    view! {
         <Guard admin=true>
-            {match page {
-                ConsolePage::Overview => view! { <AdminOverview /> }.into_any(),
-                ConsolePage::Invitations => view! { <AdminInvitations /> }.into_any(),
-                ConsolePage::Organizations => view! { <AdminOrganizations /> }.into_any(),
-                ConsolePage::Import => view! { <AdminImport /> }.into_any(),
-                ConsolePage::Users => view! { <AdminUsers /> }.into_any(),
-                ConsolePage::Audit => view! { <AdminAudit /> }.into_any(),
-                ConsolePage::ApiKeys => view! { <AdminApiKeys /> }.into_any(),
-                ConsolePage::Apps => view! { <AdminApps /> }.into_any(),
-                ConsolePage::Webhooks => view! { <AdminWebhooks /> }.into_any(),
-                ConsolePage::Outbox => view! { <AdminOutbox /> }.into_any(),
-                ConsolePage::Settings => view! { <AdminSettings /> }.into_any(),
-            }}
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+                {Suspend::new(async move {
+                    console(page)
+                        .await
+                        .unwrap_or_else(|_| view! { <ConsoleUnavailable /> }.into_any())
+                })}
+            </Suspense>
         </Guard>
     }
-    .into_any())
 }
 
 /// What a console route shows when the console's module could not be fetched.
@@ -167,39 +178,6 @@ fn ConsoleUnavailable() -> impl IntoView {
             <button type="button" on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
         </section>
     }
-}
-
-/// One route per console page, whose view [`console`] loads.
-macro_rules! console_routes {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        struct $route;
-
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            async fn view(_: Self) -> AnyView {
-                console(ConsolePage::$page)
-                    .await
-                    .unwrap_or_else(|_| view! { <ConsoleUnavailable /> }.into_any())
-            }
-        }
-    )*};
-}
-
-console_routes! {
-    OverviewRoute => Overview,
-    InvitationsRoute => Invitations,
-    OrganizationsRoute => Organizations,
-    ImportRoute => Import,
-    UsersRoute => Users,
-    AuditRoute => Audit,
-    ApiKeysRoute => ApiKeys,
-    AppsRoute => Apps,
-    WebhooksRoute => Webhooks,
-    OutboxRoute => Outbox,
-    SettingsRoute => Settings,
 }
 
 /// The whole SPA.
@@ -244,17 +222,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/end-session") view=EndSessionPage />
                     <Route path=path!("/app") view=|| view! { <Guard><MemberPage /></Guard> } />
                     <Route path=path!("/app/security") view=|| view! { <Guard><SecurityPage /></Guard> } />
-                    <Route path=path!("/admin") view={Lazy::<OverviewRoute>::new()} />
-                    <Route path=path!("/admin/invitations") view={Lazy::<InvitationsRoute>::new()} />
-                    <Route path=path!("/admin/organizations") view={Lazy::<OrganizationsRoute>::new()} />
-                    <Route path=path!("/admin/import") view={Lazy::<ImportRoute>::new()} />
-                    <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} />
-                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} />
-                    <Route path=path!("/admin/api-keys") view={Lazy::<ApiKeysRoute>::new()} />
-                    <Route path=path!("/admin/apps") view={Lazy::<AppsRoute>::new()} />
-                    <Route path=path!("/admin/webhooks") view={Lazy::<WebhooksRoute>::new()} />
-                    <Route path=path!("/admin/outbox") view={Lazy::<OutboxRoute>::new()} />
-                    <Route path=path!("/admin/settings") view={Lazy::<SettingsRoute>::new()} />
+                    <Route path=path!("/admin") view=|| console_route(ConsolePage::Overview) />
+                    <Route path=path!("/admin/invitations") view=|| console_route(ConsolePage::Invitations) />
+                    <Route path=path!("/admin/organizations") view=|| console_route(ConsolePage::Organizations) />
+                    <Route path=path!("/admin/import") view=|| console_route(ConsolePage::Import) />
+                    <Route path=path!("/admin/users") view=|| console_route(ConsolePage::Users) />
+                    <Route path=path!("/admin/audit") view=|| console_route(ConsolePage::Audit) />
+                    <Route path=path!("/admin/api-keys") view=|| console_route(ConsolePage::ApiKeys) />
+                    <Route path=path!("/admin/apps") view=|| console_route(ConsolePage::Apps) />
+                    <Route path=path!("/admin/webhooks") view=|| console_route(ConsolePage::Webhooks) />
+                    <Route path=path!("/admin/outbox") view=|| console_route(ConsolePage::Outbox) />
+                    <Route path=path!("/admin/settings") view=|| console_route(ConsolePage::Settings) />
                 </Routes>
             </main>
         </Router>

@@ -16,8 +16,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The oldest binaryen release whose `wasm-opt` is used (reference types handled correctly).
 const MIN_WASM_OPT: u32 = 118;
 /// The `wasm-split-cli` (crate `wasm_split_cli_support`) that splits the app's module at its
-/// `#[lazy]` functions: the release made with `wasm_split_helpers` 0.2.3 (in `Cargo.lock`,
-/// through Leptos), whose split points it reads.
+/// `#[wasm_split]` functions: the release made with `wasm_split_helpers` 0.2.3 (in
+/// `Cargo.lock`, through Leptos), whose split points it reads.
 const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// Where the built app goes.
@@ -202,6 +202,10 @@ fn optimise(wasm: &Path) -> Result<(), String> {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
+    if !ok {
+        // Else a half-written module would sit beside the app's and ship with them.
+        let _ = fs::remove_file(&out);
+    }
     if !ok && required {
         return Err("wasm-opt failed and INVITEGATE_REQUIRE_WASM_OPT=1".into());
     }
@@ -270,10 +274,10 @@ fn bindgen(wasm: &Path, name: &str, staging: &Path) -> Result<(), String> {
     status(c)
 }
 
-/// The app's last build, split at its `#[lazy]` functions and bound, in `dir`: `app.js` and
-/// `app_bg.wasm` (the main module), `__wasm_split.js` (which the main module imports to load
-/// the others) and one `split_<function>_<hash>.wasm` per lazy function, plus `chunk_<n>.wasm`
-/// for code that only split modules share. The loader fetches them relative to itself, and
+/// The app's last build, split at its `#[wasm_split]` functions, in `dir`: `app.js` and
+/// `app_bg.wasm` (the main module, bound by wasm-bindgen), `__wasm_split.js` (which the main
+/// module imports to load the others) and one `split_<name>.wasm` per split module named in
+/// the source (`console`), plus `chunk_<n>.wasm` for code that only split modules share. The loader fetches them relative to itself, and
 /// imports `./app.js`: they are served from one folder.
 fn split_app(dir: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(dir);
@@ -312,9 +316,17 @@ pub fn build() -> Result<(), String> {
     ensure_wasm_target()?;
     // Binaryen from npm downloads, and `cargo install` builds in a folder of its own, while
     // the app compiles; the app's wasm-opt pass runs while the widget compiles.
-    let tool = std::thread::spawn(wasm_opt);
     let installing = ensure_wasm_bindgen(&lock_version("wasm-bindgen")?)?;
-    let installing_split = ensure_wasm_split()?;
+    let installing_split = match ensure_wasm_split() {
+        Ok(child) => child,
+        Err(e) => {
+            if let Some(child) = installing {
+                let _ = super::wait(child);
+            }
+            return Err(e);
+        }
+    };
+    let tool = std::thread::spawn(wasm_opt);
     let staging = target_dir().join("web-staging");
     let _ = fs::remove_dir_all(&staging);
     let app_dir = staging.join("app");
@@ -403,6 +415,7 @@ pub fn build() -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .replace("{{STYLE}}", &style_css)
         .replace("{{APP_JS}}", &app_js)
+        .replace("{{APP_SPLIT_JS}}", &format!("{app_folder}/__wasm_split.js"))
         .replace("{{APP_WASM}}", &app_wasm)
         .replace("{{BOOT}}", &boot_js);
 
@@ -494,7 +507,7 @@ pub struct BundleSizes {
 /// stop the bundles from growing unnoticed. The app's and the widget's are issue 10's targets,
 /// 350 KB (341 KiB) and 150 KB (146 KiB). Both fell when the wasm stopped carrying reqwest, a
 /// date library and Unicode tables (the browser's `fetch`, `Date` and `RegExp` do that work):
-/// app 472 → 420 KiB, widget 193 → 141 KiB; the app then to 309 KiB when the admin console's
+/// app 472 → 420 KiB, widget 193 → 141 KiB; the app then to 306 KiB when the admin console's
 /// pages moved to a module of their own, loaded by administrators only.
 const BUDGET_KIB: (u64, u64, u64) = (341, 170, 146);
 

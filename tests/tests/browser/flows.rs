@@ -85,8 +85,23 @@ async fn invite_flow(backend: Backend, width: u32, name: &str) {
     // The session survives a reload (silent refresh through the cookie).
     b.open(&app.url("/app")).await;
     b.wait_text("ann@example.com").await;
+    // A member who opens a console address is refused without fetching the console.
+    b.open(&app.url("/admin/users")).await;
+    b.wait_text("Administrators only").await;
+    assert!(
+        !b.loaded("split_console").await,
+        "a member's browser never fetches the console's module"
+    );
+    b.click_link("Go to your account").await;
+    b.wait_text("ann@example.com").await;
     b.click_button("Sign out").await;
     b.wait_path("/login").await;
+    b.open(&app.url("/admin")).await;
+    b.wait_path("/login").await;
+    assert!(
+        !b.loaded("split_console").await,
+        "nor does a signed-out visitor's"
+    );
     b.open(&app.url("/app")).await;
     b.wait_path("/login").await;
     b.close().await;

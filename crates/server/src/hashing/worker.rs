@@ -58,7 +58,7 @@ const REFUSED: u8 = 0;
 const RATE_LIMITED: u8 = 2;
 
 /// A worker that has had no job for this long returns its work area (19 MiB with today's
-/// parameters) to the kernel; the next hash maps it again, for about a millisecond.
+/// parameters) to the kernel; the next hash maps it again (its page faults).
 const KEEP_AREA: Duration = Duration::from_secs(5);
 
 /// The longest salt, password and output a worker accepts, in bytes (argon2 allows more; no
@@ -159,7 +159,8 @@ fn start() -> std::io::Result<Worker> {
         .env_clear()
         .env("MALLOC_ARENA_MAX", arenas)
         // A fixed threshold keeps glibc from raising it to the size of a freed area: the area
-        // stays a mapping of its own, which freeing it unmaps (see `KEEP_AREA`).
+        // stays a mapping of its own, which freeing it unmaps (see `KEEP_AREA`). glibc ignores
+        // it for a binary with file capabilities: there only the first release unmaps.
         .env("MALLOC_MMAP_THRESHOLD_", "1048576")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
