@@ -258,29 +258,27 @@ fn built_wasm() -> PathBuf {
         .join("invitegate_web.wasm")
 }
 
-/// Runs wasm-bindgen on `wasm`, writing `<name>.js` and `<name>_bg.wasm` to `staging`.
-fn bindgen(wasm: &Path, name: &str, staging: &Path) -> Result<(), String> {
+/// Runs wasm-bindgen on `wasm`, writing `<name>.js` and `<name>_bg.wasm` to `staging`;
+/// `split`: the main module of a split build, whose split modules import the linker's exports
+/// (its memory, function table and shared globals) by name.
+fn bindgen(wasm: &Path, name: &str, staging: &Path, split: bool) -> Result<(), String> {
     let mut c = Command::new("wasm-bindgen");
-    c.args([
-        "--target",
-        "web",
-        "--no-typescript",
-        // The split modules import the main module's exports by these names.
-        "--keep-lld-exports",
-        "--out-name",
-        name,
-        "--out-dir",
-    ])
-    .arg(staging)
-    .arg(wasm);
+    c.args(["--target", "web", "--no-typescript"]);
+    if split {
+        c.arg("--keep-lld-exports");
+    }
+    c.args(["--out-name", name, "--out-dir"])
+        .arg(staging)
+        .arg(wasm);
     status(c)
 }
 
 /// The app's last build, split at its `#[wasm_split]` functions, in `dir`: `app.js` and
 /// `app_bg.wasm` (the main module, bound by wasm-bindgen), `__wasm_split.js` (which the main
 /// module imports to load the others) and one `split_<name>.wasm` per split module named in
-/// the source (`console`), plus `chunk_<n>.wasm` for code that only split modules share. The loader fetches them relative to itself, and
-/// imports `./app.js`: they are served from one folder.
+/// the source (`console`), plus `chunk_<n>.wasm` for code that only split modules share. The
+/// loader fetches them relative to itself and imports `./app.js`: they are served from one
+/// folder.
 fn split_app(dir: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(dir);
     let split = dir.with_extension("split");
@@ -290,7 +288,7 @@ fn split_app(dir: &Path) -> Result<(), String> {
         .arg(built_wasm())
         .arg(&split);
     status(c)?;
-    bindgen(&split.join("app.wasm"), "app", dir)?;
+    bindgen(&split.join("app.wasm"), "app", dir, true)?;
     for entry in fs::read_dir(&split).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
         let name = path.file_name().expect("file").to_owned();
@@ -345,7 +343,7 @@ pub fn build() -> Result<(), String> {
     // Every thread is joined before returning, even on an error: none is left writing into
     // the staging folder the next run deletes, or installing binaryen as the process exits.
     let widget = cargo_wasm(&["--no-default-features"], false)
-        .and_then(|()| bindgen(&built_wasm(), "widget", &staging))
+        .and_then(|()| bindgen(&built_wasm(), "widget", &staging, false))
         .and_then(|()| optimise(&staging.join("widget_bg.wasm")));
     let app = app.join().map_err(|_| "wasm-opt of the app panicked")?;
     tool.join().map_err(|_| "finding wasm-opt panicked")?;
