@@ -41,6 +41,15 @@ fn workers(server: u32) -> Vec<u32> {
     found
 }
 
+/// A server whose owner has signed up (its first hash), and a client for it.
+async fn with_owner(dir: &std::path::Path) -> (Server, String, reqwest::Client) {
+    let (server, base, owner) = serve(dir);
+    // The server crate's client: reqwest is built without a default TLS crypto provider.
+    let http = invitegate_server::egress::http_client(true).unwrap();
+    register_owner(&http, &base, &owner.expect("an owner link")).await;
+    (server, base, http)
+}
+
 async fn login(http: &reqwest::Client, base: &str, password: &str) -> u16 {
     http.post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "owner@example.com", "password": password}))
@@ -54,11 +63,8 @@ async fn login(http: &reqwest::Client, base: &str, password: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hashes_run_in_low_priority_workers_and_survive_their_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, base, owner) = serve(dir.path());
+    let (server, base, http) = with_owner(dir.path()).await;
     let pid = server.0.id();
-    // The server crate's client: reqwest is built without a default TLS crypto provider.
-    let http = invitegate_server::egress::http_client(true).unwrap();
-    register_owner(&http, &base, &owner.expect("an owner link")).await;
     assert_eq!(login(&http, &base, PASSWORD).await, 200);
     assert_eq!(login(&http, &base, "not the password at all").await, 401);
 
@@ -98,10 +104,7 @@ async fn hashes_run_in_low_priority_workers_and_survive_their_loss() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_end_with_their_server() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, base, owner) = serve(dir.path());
-    // The server crate's client: reqwest is built without a default TLS crypto provider.
-    let http = invitegate_server::egress::http_client(true).unwrap();
-    register_owner(&http, &base, &owner.expect("an owner link")).await;
+    let (server, _, _) = with_owner(dir.path()).await;
     let running = workers(server.0.id());
     assert_eq!(
         running.is_empty(),
@@ -137,11 +140,8 @@ fn anonymous_kib(pid: u32) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_worker_gives_its_work_area_back() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, base, owner) = serve(dir.path());
+    let (server, base, http) = with_owner(dir.path()).await;
     let pid = server.0.id();
-    // The server crate's client: reqwest is built without a default TLS crypto provider.
-    let http = invitegate_server::egress::http_client(true).unwrap();
-    register_owner(&http, &base, &owner.expect("an owner link")).await;
     assert_eq!(login(&http, &base, PASSWORD).await, 200);
     if !autogroup_on() {
         assert!(workers(pid).is_empty(), "no workers without autogroup");

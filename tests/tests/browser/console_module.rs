@@ -3,8 +3,9 @@
 //! replaced the app since the page loaded, or the connection dropped) is told to reload
 //! rather than left with a stopped app.
 
+use crate::flows::owner_signs_up;
 use crate::harness::{Browser, spawn_web_app_with, web_dir};
-use crate::helpers::{Backend, PASSWORD};
+use crate::helpers::Backend;
 
 /// Copies the built app to `to`, leaving out the console's module (every encoding of it).
 fn copy_without_console(from: &std::path::Path, to: &std::path::Path) {
@@ -27,15 +28,7 @@ async fn a_console_that_cannot_be_fetched_asks_for_a_reload_and_the_app_goes_on(
     let dir = copy.path().to_path_buf();
     let app = spawn_web_app_with(Backend::Sqlite, move |c| c.web_dir = dir).await;
     let mut b = Browser::start("console-module", 1280).await;
-    b.open(&format!("{}/invite#token={}", app.address, app.owner_token))
-        .await;
-    b.wait_text("invited you to create an account").await;
-    b.fill("#email", "owner@example.com").await;
-    b.fill("#password", PASSWORD).await;
-    b.fill("#password-confirm", PASSWORD).await;
-    b.click_button("Create account").await;
-    b.wait_path("/app").await;
-    b.wait_text("Your invitations").await;
+    owner_signs_up(&app, &b).await;
 
     b.click_link("Admin").await;
     b.wait_path("/admin").await;

@@ -282,18 +282,23 @@ async fn member_invites_a_friend_then_hits_the_quota() {
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn owner_link_to_admin_console_create_import_revoke_resend() {
-    let app = spawn_web_app(Backend::Sqlite).await;
-    let mut b = Browser::start("admin", DESKTOP).await;
-    // The owner link printed at start-up, in the browser.
+/// The owner link printed at start-up, in the browser: the owner signs up and lands in the
+/// member area.
+pub(crate) async fn owner_signs_up(app: &crate::helpers::TestApp, b: &Browser) {
     b.open(&format!("{}/invite#token={}", app.address, app.owner_token))
         .await;
     b.wait_text("invited you to create an account").await;
     b.fill("#email", "owner@example.com").await;
-    fill_registration(&b, PASSWORD).await;
+    fill_registration(b, PASSWORD).await;
     b.wait_path("/app").await;
     b.wait_text("Your invitations").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_link_to_admin_console_create_import_revoke_resend() {
+    let app = spawn_web_app(Backend::Sqlite).await;
+    let mut b = Browser::start("admin", DESKTOP).await;
+    owner_signs_up(&app, &b).await;
     assert!(
         !b.loaded("split_console").await,
         "the console's module waits for the console"
