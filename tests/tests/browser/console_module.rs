@@ -39,4 +39,5 @@ async fn a_console_that_cannot_be_fetched_asks_for_a_reload_and_the_app_goes_on(
     b.click_link("My account").await;
     b.wait_path("/app").await;
     b.wait_text("Your invitations").await;
+    b.close().await;
 }
