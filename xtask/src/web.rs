@@ -80,18 +80,7 @@ fn ensure_wasm_bindgen(version: &str) -> Result<Option<std::process::Child>, Str
         "xtask: installing wasm-bindgen-cli {version} (must match Cargo.lock; found: {:?})",
         found.trim()
     );
-    let mut c = cargo();
-    // On the first run's critical path: unoptimised, it compiles in 75 s of CPU instead of
-    // 170 s (opt-level 1) and still binds the app in about a second.
-    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0").args([
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        version,
-    ]);
-    c.spawn()
-        .map(Some)
-        .map_err(|e| format!("cannot start cargo install: {e}"))
+    cargo_install(&["wasm-bindgen-cli", "--version", version]).map(Some)
 }
 
 /// Starts installing `wasm-split-cli` [`WASM_SPLIT_VERSION`] when `cargo install` has not;
@@ -102,19 +91,27 @@ fn ensure_wasm_split() -> Result<Option<std::process::Child>, String> {
         return Ok(None);
     }
     eprintln!("xtask: installing wasm-split-cli {WASM_SPLIT_VERSION}");
-    let mut c = cargo();
-    // Unoptimised, as `ensure_wasm_bindgen` says: 32 s of CPU; it splits the app in 0.6 s.
-    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0").args([
-        "install",
+    cargo_install(&[
         "--locked",
         "wasm_split_cli_support",
         "--features",
         "build-binary",
         "--version",
         WASM_SPLIT_VERSION,
-    ]);
+    ])
+    .map(Some)
+}
+
+/// Starts `cargo install <args>`, unoptimised: both CLIs are on the first run's critical path
+/// and do seconds of work. wasm-bindgen compiles in 75 s of CPU instead of 170 s at
+/// opt-level 1 and still binds the app in about a second; wasm-split-cli in 32 s, splitting
+/// it in 0.6 s.
+fn cargo_install(args: &[&str]) -> Result<std::process::Child, String> {
+    let mut c = cargo();
+    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .arg("install")
+        .args(args);
     c.spawn()
-        .map(Some)
         .map_err(|e| format!("cannot start cargo install: {e}"))
 }
 
@@ -281,22 +278,15 @@ fn bindgen(wasm: &Path, name: &str, staging: &Path, split: bool) -> Result<(), S
 /// folder.
 fn split_app(dir: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(dir);
-    let split = dir.with_extension("split");
-    let _ = fs::remove_dir_all(&split);
     let mut c = Command::new("wasm-split-cli");
     c.args(["--target", "web", "--out-name", "app"])
         .arg(built_wasm())
-        .arg(&split);
+        .arg(dir);
     status(c)?;
-    bindgen(&split.join("app.wasm"), "app", dir, true)?;
-    for entry in fs::read_dir(&split).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path.file_name().expect("file").to_owned();
-        if name != "app.wasm" {
-            fs::rename(&path, dir.join(name)).map_err(|e| e.to_string())?;
-        }
-    }
-    fs::remove_dir_all(&split).map_err(|e| e.to_string())
+    // The split's main module, bound beside itself as `app.js` and `app_bg.wasm`.
+    let main = dir.join("app.wasm");
+    bindgen(&main, "app", dir, true)?;
+    fs::remove_file(&main).map_err(|e| e.to_string())
 }
 
 /// The WebAssembly modules in `dir`.
