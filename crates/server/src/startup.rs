@@ -84,12 +84,19 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let templates = Arc::new(mail::Templates::load(&config)?);
     let outbox_wakeup: Arc<tokio::sync::Notify> = Arc::default();
     let audit = crate::audit_batch::AuditBatcher::start(pool.clone(), outbox_wakeup.clone());
+    let backend = storage::Backend::from_url(&config.database_url())
+        .ok_or_else(|| anyhow::anyhow!("unsupported database URL scheme"))?;
+    let token_lookups = crate::invitations::lookups::TokenLookups::start(
+        &pool,
+        backend == storage::Backend::Postgres,
+        Duration::from_secs(config.database_timeout_seconds),
+    )?;
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         trusted_proxies: config.trusted_proxy_ips(),
         limits: RateLimiters::new(&config.rate_limits),
-        backend: storage::Backend::from_url(&config.database_url())
-            .ok_or_else(|| anyhow::anyhow!("unsupported database URL scheme"))?,
+        backend,
+        token_lookups,
         pool,
         keys,
         oidc_keys,

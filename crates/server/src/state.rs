@@ -45,6 +45,8 @@ pub struct AppState {
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
     /// Audit events stored in batches, off the request path.
     pub audit: crate::audit_batch::AuditBatcher,
+    /// Invitations found by token hash (batched on PostgreSQL).
+    pub token_lookups: crate::invitations::lookups::TokenLookups,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use futures_util::future::join_all;
 use invitegate_client::Registration;
+use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
 
 both_backends!(
@@ -9,6 +10,7 @@ both_backends!(
     twenty_redemptions_of_a_three_use_link_make_three_accounts,
     a_member_racing_past_the_quota_cannot_exceed_it,
     bulk_creations_racing_on_the_same_addresses_invite_each_once,
+    concurrent_verifications_each_show_their_own_invitation,
 );
 
 async fn fifty_registrations_with_one_single_use_token_make_one_account(b: Backend) {
@@ -179,5 +181,95 @@ async fn bulk_creations_racing_on_the_same_addresses_invite_each_once(b: Backend
     for i in [0, 199, 200, 299] {
         let to = format!("To: crowd{i}@example.com");
         assert_eq!(emails.iter().filter(|m| m.contains(&to)).count(), 1, "{to}");
+    }
+}
+
+/// Verifications arriving together are read together on PostgreSQL: each must still get its
+/// own invitation's preview, the right refusal, and a state no older than its request.
+async fn concurrent_verifications_each_show_their_own_invitation(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let org = admin
+        .create_organization(&CreateOrganizationRequest {
+            name: "Acme".into(),
+            slug: None,
+            members_can_invite: None,
+        })
+        .await
+        .unwrap();
+    let key = app
+        .api_key(&admin, &[invitegate_core::model::Scope::InvitationsWrite])
+        .await;
+    let mut made = Vec::new();
+    for i in 0..12 {
+        let by = if i % 2 == 0 { &admin } else { &key };
+        let inv = by
+            .create_invitation(&CreateInvitationRequest {
+                email: Some(format!("guest{i}@example.com")),
+                organization_id: (i % 3 == 0).then(|| org.id.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        made.push(inv);
+    }
+    let revoked = admin
+        .create_invitation(&email_req("gone@example.com"))
+        .await
+        .unwrap();
+    admin
+        .revoke_invitation(&revoked.invitation.id)
+        .await
+        .unwrap();
+    let api = &app.api;
+    let checks = (0..10).flat_map(|_| made.iter()).map(|inv| async move {
+        let got = api.verify_invitation(&inv.token).await.unwrap().invitation;
+        (inv, got)
+    });
+    for (inv, got) in join_all(checks).await {
+        assert_eq!(got.id, inv.invitation.id);
+        assert_eq!(got.email, inv.invitation.email);
+        let by_key = got.email.as_deref().is_some_and(|e| {
+            e.trim_start_matches("guest")
+                .trim_end_matches("@example.com")
+                .parse::<u32>()
+                .is_ok_and(|n| n % 2 == 1)
+        });
+        let inviter = if by_key { "test" } else { "owner@example.com" };
+        assert_eq!(got.inviter_display_name.as_deref(), Some(inviter));
+        let expected = inv.invitation.organization.as_ref();
+        assert!(expected.is_none_or(|o| o.id == org.id && o.slug == org.slug));
+        assert_eq!(got.organization.as_ref(), expected);
+    }
+    let refusals = (0..5).map(|_| app.api.verify_invitation(&revoked.token));
+    for r in join_all(refusals).await {
+        assert_problem(r, 410, ErrorCode::InvitationRevoked);
+    }
+    // Each registration is followed at once by verifications of the same token, some read
+    // with other tokens' lookups: none may show the invitation as still open.
+    for (i, inv) in made.iter().enumerate().take(3) {
+        app.api
+            .register(&register_req(
+                &format!("guest{i}@example.com"),
+                Some(&inv.token),
+            ))
+            .await
+            .unwrap();
+        let after = (0..8).map(|n| {
+            let token = if n % 2 == 0 {
+                &inv.token
+            } else {
+                &made[11 - n].token
+            };
+            app.api.verify_invitation(token)
+        });
+        let results = join_all(after).await;
+        for (n, r) in results.into_iter().enumerate() {
+            if n % 2 == 0 {
+                assert_problem(r, 410, ErrorCode::InvitationUsed);
+            } else {
+                r.unwrap();
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use chrono::NaiveDateTime;
 use invitegate_core::FieldCode;
 use invitegate_core::api::{
     CreateInvitationRequest, InvitationApp, InvitationPreview, InvitationWithToken,
-    MAX_EXPIRY_DAYS, MAX_INVITATION_USES, MAX_NOTE_LENGTH,
+    MAX_EXPIRY_DAYS, MAX_INVITATION_USES, MAX_NOTE_LENGTH, OrganizationRef,
 };
 use invitegate_core::model::{ActorRef, ActorType, InvitationState, OrganizationRole, Role, Scope};
 use invitegate_core::{Email, ErrorCode, email};
@@ -214,8 +214,7 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
         .verify(Purpose::Invitation, token)
         .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
     let hash = hash_token(token);
-    let found = state
-        .db_read(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
+    let found = super::lookups::find(state, hash)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
     let now = storage::now();
@@ -293,7 +292,11 @@ pub fn preview_of(p: &Previewed, issuer: &str) -> InvitationPreview {
         expires_at: utc(row.expires_at),
         inviter_display_name: shown_inviter(p),
         email_verification_required: !row.signs_in_at_once(),
-        organization: p.organization.as_ref().map(|o| o.to_ref()),
+        organization: row
+            .organization_id
+            .clone()
+            .zip(p.organization.clone())
+            .map(|(id, (name, slug))| OrganizationRef { id, name, slug }),
         app: p.app.as_ref().and_then(|(name, initiate_login_uri)| {
             Some(InvitationApp {
                 initiate_login_uri: initiate_login_uri.clone()?,

@@ -6,7 +6,9 @@ mod preview;
 mod row;
 
 pub use invitee::{decline, organization_of, pending_for_account};
-pub use preview::{Previewed, find_previewed, find_previewed_by_token_hash};
+pub use preview::{
+    Previewed, find_previewed, find_previewed_by_token_hash, find_previewed_by_token_hashes,
+};
 pub use row::InvitationRow;
 
 use crate::storage::schema::invitations::dsl as i;

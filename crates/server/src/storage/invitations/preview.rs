@@ -1,9 +1,8 @@
-//! An invitation with what its preview shows, read in one statement: the verify path's only
+//! Invitations with what their previews show, read in one statement: the verify path's only
 //! read.
 
 use super::InvitationRow;
 use crate::storage::DbConn;
-use crate::storage::organizations::OrganizationRow;
 use crate::storage::schema::{
     api_keys::dsl as k, invitations::dsl as i, oauth_clients::dsl as c, organizations::dsl as o,
     users::dsl as u,
@@ -20,69 +19,100 @@ pub struct Previewed {
     pub inviter_user: Option<(Option<String>, String)>,
     /// An API key inviter's name.
     pub inviter_key: Option<String>,
-    /// The organisation it invites into.
-    pub organization: Option<OrganizationRow>,
+    /// The name and slug of the organisation it invites into (its id is the row's).
+    pub organization: Option<(String, String)>,
     /// The app it continues to: its name and initiate-login URI.
     pub app: Option<(String, Option<String>)>,
 }
 
-type Joined = (
+type Read = (
     InvitationRow,
-    Option<(Option<String>, String)>,
+    (Option<String>, Option<String>),
     Option<String>,
-    Option<OrganizationRow>,
-    Option<(String, Option<String>)>,
+    (Option<String>, Option<String>),
+    (Option<String>, Option<String>),
 );
 
-impl From<Joined> for Previewed {
-    fn from((row, inviter_user, inviter_key, organization, app): Joined) -> Self {
+impl From<Read> for Previewed {
+    fn from((row, (user_name, user_email), key, (org_name, org_slug), (app, uri)): Read) -> Self {
         Self {
             row,
-            inviter_user,
-            inviter_key,
-            organization,
-            app,
+            inviter_user: user_email.map(|email| (user_name, email)),
+            inviter_key: key,
+            organization: org_name.zip(org_slug),
+            app: app.map(|name| (name, uri)),
         }
     }
 }
 
-/// The invitation `$filter` selects, joined with what its preview shows: one statement, run
-/// on the backend's own connection rather than through the `MultiConnection`, which writes the
-/// whole SQL text again on every execution even when the prepared statement is cached (a
-/// tenth of a valid verification's CPU on SQLite).
+/// The invitations `$filter` selects, each with what its preview shows as scalar subqueries
+/// on primary keys (a user's or key's only when the inviter is one). Joins would let the
+/// planner hash whole tables once a statement reads several invitations (measured: a seq
+/// scan of `users` for 16 invitations); a subquery per row stays an index lookup at any size.
+/// Run on the backend's own connection rather than through the `MultiConnection`, which
+/// writes the whole SQL text again on every execution even when the prepared statement is
+/// cached (a tenth of a valid verification's CPU on SQLite).
 macro_rules! previewed {
-    ($conn:expr, $filter:expr) => {{
+    ($conn:expr, $filter:expr, $finish:ident) => {{
         macro_rules! query {
             () => {
-                i::invitations
-                    .left_join(
-                        u::users.on(u::id
-                            .eq(i::inviter_id)
-                            .and(i::inviter_type.eq(ActorType::User))),
-                    )
-                    .left_join(
-                        k::api_keys.on(k::id
-                            .eq(i::inviter_id)
-                            .and(i::inviter_type.eq(ActorType::ApiKey))),
-                    )
-                    .left_join(o::organizations.on(o::id.nullable().eq(i::organization_id)))
-                    .left_join(c::oauth_clients.on(c::client_id.nullable().eq(i::client_id)))
-                    .filter($filter)
-                    .select((
-                        i::invitations::all_columns(),
-                        (u::display_name, u::email).nullable(),
-                        k::name.nullable(),
-                        o::organizations::all_columns().nullable(),
-                        (c::name, c::initiate_login_uri).nullable(),
-                    ))
+                i::invitations.filter($filter).select((
+                    i::invitations::all_columns(),
+                    (
+                        u::users
+                            .filter(u::id.eq(i::inviter_id))
+                            .filter(i::inviter_type.eq(ActorType::User))
+                            .select(u::display_name)
+                            .single_value(),
+                        u::users
+                            .filter(u::id.eq(i::inviter_id))
+                            .filter(i::inviter_type.eq(ActorType::User))
+                            .select(u::email)
+                            .single_value(),
+                    ),
+                    k::api_keys
+                        .filter(k::id.eq(i::inviter_id))
+                        .filter(i::inviter_type.eq(ActorType::ApiKey))
+                        .select(k::name)
+                        .single_value(),
+                    (
+                        o::organizations
+                            .filter(o::id.nullable().eq(i::organization_id))
+                            .select(o::name)
+                            .single_value(),
+                        o::organizations
+                            .filter(o::id.nullable().eq(i::organization_id))
+                            .select(o::slug)
+                            .single_value(),
+                    ),
+                    (
+                        c::oauth_clients
+                            .filter(c::client_id.nullable().eq(i::client_id))
+                            .select(c::name)
+                            .single_value(),
+                        c::oauth_clients
+                            .filter(c::client_id.nullable().eq(i::client_id))
+                            .select(c::initiate_login_uri)
+                            .single_value(),
+                    ),
+                ))
             };
         }
-        let found: Option<Joined> = match $conn {
-            DbConn::Pg(pg) => query!().first(pg).optional()?,
-            DbConn::Sqlite(lite) => query!().first(lite).optional()?,
-        };
-        Ok(found.map(Previewed::from))
+        match $conn {
+            DbConn::Pg(pg) => previewed!(@$finish, query!(), pg),
+            DbConn::Sqlite(lite) => previewed!(@$finish, query!(), lite),
+        }
     }};
+    (@first, $query:expr, $conn:expr) => {
+        $query.first::<Read>($conn).optional()?.map(Previewed::from)
+    };
+    (@load, $query:expr, $conn:expr) => {
+        $query
+            .load::<Read>($conn)?
+            .into_iter()
+            .map(Previewed::from)
+            .collect()
+    };
 }
 
 /// The invitation with this token hash and what its preview shows, by the unique index on
@@ -91,10 +121,20 @@ pub fn find_previewed_by_token_hash(
     conn: &mut DbConn,
     hash: &str,
 ) -> QueryResult<Option<Previewed>> {
-    previewed!(conn, i::token_hash.eq(hash))
+    Ok(previewed!(conn, i::token_hash.eq(hash), first))
+}
+
+/// The invitations with these token hashes and what their previews show, in no particular
+/// order (a hash no invitation has is left out): one statement whatever their number, which
+/// on PostgreSQL (`token_hash = ANY($1)`) is one prepared statement.
+pub fn find_previewed_by_token_hashes(
+    conn: &mut DbConn,
+    hashes: &[String],
+) -> QueryResult<Vec<Previewed>> {
+    Ok(previewed!(conn, i::token_hash.eq_any(hashes), load))
 }
 
 /// The invitation with this id and what its preview shows (one statement).
 pub fn find_previewed(conn: &mut DbConn, id: &str) -> QueryResult<Option<Previewed>> {
-    previewed!(conn, i::id.eq(id))
+    Ok(previewed!(conn, i::id.eq(id), first))
 }
