@@ -20,6 +20,7 @@ pub mod http;
 pub mod insights;
 pub mod invitations;
 pub mod jobs;
+pub mod lookup_batch;
 pub mod mail;
 pub mod metrics;
 pub mod oauth_clients;

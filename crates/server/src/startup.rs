@@ -86,11 +86,14 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
     let audit = crate::audit_batch::AuditBatcher::start(pool.clone(), outbox_wakeup.clone());
     let backend = storage::Backend::from_url(&config.database_url())
         .ok_or_else(|| anyhow::anyhow!("unsupported database URL scheme"))?;
-    let token_lookups = crate::invitations::lookups::TokenLookups::start(
-        &pool,
-        backend == storage::Backend::Postgres,
-        Duration::from_secs(config.database_timeout_seconds),
-    )?;
+    let token_lookups = (backend == storage::Backend::Postgres)
+        .then(|| {
+            crate::lookup_batch::TokenLookups::start(
+                &pool,
+                Duration::from_secs(config.database_timeout_seconds),
+            )
+        })
+        .transpose()?;
     Ok(Arc::new(AppState {
         base_url: config.public_base_url(bound),
         trusted_proxies: config.trusted_proxy_ips(),

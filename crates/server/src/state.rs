@@ -45,8 +45,8 @@ pub struct AppState {
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
     /// Audit events stored in batches, off the request path.
     pub audit: crate::audit_batch::AuditBatcher,
-    /// Invitations found by token hash (batched on PostgreSQL).
-    pub token_lookups: crate::invitations::lookups::TokenLookups,
+    /// Token lookups read in batches (PostgreSQL); `None` on SQLite.
+    pub token_lookups: Option<crate::lookup_batch::TokenLookups>,
 }
 
 impl AppState {

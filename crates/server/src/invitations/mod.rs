@@ -4,7 +4,6 @@ mod batch;
 pub mod bulk;
 mod creation;
 pub mod lifecycle;
-pub mod lookups;
 pub mod redemption;
 pub mod rules;
 #[cfg(test)]

@@ -214,9 +214,15 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
         .verify(Purpose::Invitation, token)
         .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
     let hash = hash_token(token);
-    let found = super::lookups::find(state, hash)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
+    let found = match &state.token_lookups {
+        Some(batched) => batched.find(hash).await,
+        None => {
+            state
+                .db_read(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
+                .await
+        }
+    }?
+    .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
     let now = storage::now();
     let Some(dead) = state_error(found.row.state(now)) else {
         return Ok(found);

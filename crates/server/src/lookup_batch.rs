@@ -1,19 +1,18 @@
-//! Invitations found by token hash, for verifications and registrations.
+//! Invitations found by token hash in batches, for verifications and registrations on
+//! PostgreSQL (on SQLite a lookup is a read on the caller's worker: `AppState::db_read`).
 //!
-//! On SQLite a lookup is a read on the caller's worker ([`AppState::db_read`]). On PostgreSQL
-//! every statement costs the database a round trip, an executor start and a context switch
-//! on each side, whatever it reads. There, lookups that arrive while others run share the next
-//! statement (`token_hash = ANY($1)`): each of [`LANES`] threads takes everything waiting, up
-//! to [`MAX_BATCH`], reads it in one statement and answers every caller from the result.
-//! Measured with pgbench on 2 cores: 16 previews in one statement cost the database about
-//! what 2 cost one at a time (docs/performance.md).
+//! On PostgreSQL every statement costs the database a round trip, an executor start and a
+//! context switch on each side, whatever it reads. Lookups that arrive while others run share
+//! the next statement (`token_hash = ANY($1)`): each of [`LANES`] threads takes everything
+//! waiting, up to [`MAX_BATCH`], reads it in one statement and answers every caller from the
+//! result. Measured with pgbench on 2 cores: 16 previews in one statement cost the database
+//! about what 2 cost one at a time (docs/performance.md).
 //!
 //! Nobody waits for company: a lone lookup is read at once, so batches form only while lanes
 //! are busy. Each lookup is read by a statement that starts after its request was queued, so
 //! it sees every commit before that (a redemption included), as a read of its own would.
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 use crate::storage::invitations::{self, Previewed};
 use crate::storage::{DbPool, StorageError};
 use std::collections::HashMap;
@@ -26,10 +25,10 @@ pub const LANES: usize = 2;
 /// Lookups read by one statement at most.
 pub const MAX_BATCH: usize = 64;
 
-/// The lookups of one server: batched on PostgreSQL, direct on SQLite. Dropping it lets its
-/// lanes finish what is queued and end.
+/// The batched lookups of one server. Dropping it lets its lanes finish what is queued and
+/// end.
 pub struct TokenLookups {
-    shared: Option<Arc<Shared>>,
+    shared: Arc<Shared>,
 }
 
 struct Shared {
@@ -50,12 +49,9 @@ struct Waiting {
 }
 
 impl TokenLookups {
-    /// Batched lookups on `pool`'s connections, each taken within `wait` (else 503), when
-    /// `batched`; direct reads otherwise.
-    pub fn start(pool: &DbPool, batched: bool, wait: Duration) -> std::io::Result<Self> {
-        if !batched {
-            return Ok(Self { shared: None });
-        }
+    /// Starts the lanes, which read on `pool`'s connections, each taken within `wait` (else
+    /// 503).
+    pub fn start(pool: &DbPool, wait: Duration) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::default(),
             ready: Condvar::new(),
@@ -66,36 +62,27 @@ impl TokenLookups {
                 .name(format!("token-lookup-{n}"))
                 .spawn(move || lane(&shared, &pool, wait))?;
         }
-        Ok(Self {
-            shared: Some(shared),
-        })
+        Ok(Self { shared })
+    }
+
+    /// The invitation with this token hash, with what its preview shows, or `None` when no
+    /// invitation has it. Errors: 503 `unavailable` (no connection in time, connection lost),
+    /// 500 `internal`.
+    pub async fn find(&self, hash: String) -> ApiResult<Option<Previewed>> {
+        let (reply, answer) = oneshot::channel();
+        lock(&self.shared).waiting.push(Waiting { hash, reply });
+        self.shared.ready.notify_one();
+        answer
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal("a token lookup lane stopped")))
     }
 }
 
 impl Drop for TokenLookups {
     fn drop(&mut self) {
-        if let Some(shared) = &self.shared {
-            lock(shared).closed = true;
-            shared.ready.notify_all();
-        }
+        lock(&self.shared).closed = true;
+        self.shared.ready.notify_all();
     }
-}
-
-/// The invitation with this token hash, with what its preview shows, or `None` when no
-/// invitation has it. Errors: 503 `unavailable` (no connection in time, connection lost),
-/// 500 `internal`.
-pub async fn find(state: &AppState, hash: String) -> ApiResult<Option<Previewed>> {
-    let Some(shared) = &state.token_lookups.shared else {
-        return state
-            .db_read(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
-            .await;
-    };
-    let (reply, answer) = oneshot::channel();
-    lock(shared).waiting.push(Waiting { hash, reply });
-    shared.ready.notify_one();
-    answer
-        .await
-        .unwrap_or_else(|_| Err(ApiError::internal("a token lookup lane stopped")))
 }
 
 fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Queue> {
