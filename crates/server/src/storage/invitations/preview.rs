@@ -46,7 +46,7 @@ impl From<Read> for Previewed {
 }
 
 /// The invitations `$filter` selects, each with what its preview shows as scalar subqueries
-/// on primary keys (a user's or key's only when the inviter is one). Joins would let the
+/// on unique keys (a user's or key's only when the inviter is one). Joins would let the
 /// planner hash whole tables once a statement reads several invitations (measured: a seq
 /// scan of `users` for 16 invitations); a subquery per row stays an index lookup at any size.
 /// Run on the backend's own connection rather than through the `MultiConnection`, which
@@ -116,7 +116,7 @@ macro_rules! previewed {
 }
 
 /// The invitation with this token hash and what its preview shows, by the unique index on
-/// `token_hash` and primary keys: one statement, one round trip.
+/// `token_hash` and unique keys: one statement, one round trip.
 pub fn find_previewed_by_token_hash(
     conn: &mut DbConn,
     hash: &str,
