@@ -222,6 +222,10 @@ mod postgres_outage {
     async fn requests_get_503_while_the_database_is_away_and_recover_without_a_restart() {
         let app = spawn_app_with(Backend::Postgres, |c| c.database_timeout_seconds = 1).await;
         let admin = app.admin().await;
+        let inv = admin
+            .create_invitation(&email_req("later@example.com"))
+            .await
+            .unwrap();
         let db = app.pg_database().unwrap();
         app.pg_admin_sql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"));
         app.pg_admin_sql(&format!(
@@ -239,6 +243,11 @@ mod postgres_outage {
             503,
             ErrorCode::Unavailable,
         );
+        // Token lookups are read in batches here: every one waiting is answered.
+        let verifications = (0..20).map(|_| app.api.verify_invitation(&inv.token));
+        for r in futures_util::future::join_all(verifications).await {
+            assert_problem(r, 503, ErrorCode::Unavailable);
+        }
         app.pg_admin_sql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"));
         let mut recovered = false;
         for _ in 0..50 {
@@ -260,6 +269,7 @@ mod postgres_outage {
         assert!(recovered, "readiness came back");
         admin.list_invitations(&Default::default()).await.unwrap();
         app.api.login("owner@example.com", PASSWORD).await.unwrap();
+        app.api.verify_invitation(&inv.token).await.unwrap();
     }
 
     /// The pool trusts a connection used moments ago without asking the database
