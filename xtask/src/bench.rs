@@ -404,46 +404,48 @@ fn rss_at_rest(pid: u32) -> (f64, bool) {
     (rss_mib(pid), busy)
 }
 
-/// CPU time of the server and of its children (user and system), in clock ticks (10 ms).
-fn cpu_ticks(pid: u32) -> u64 {
-    let of = |p: &str| -> Option<(String, u64)> {
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-        // The command name may hold spaces: the fields after it are counted from its ')'.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        Some((fields.get(1)?.to_string(), ticks))
-    };
+/// The process ids of the server and of its children (the hashing workers).
+fn family(pid: u32) -> Vec<String> {
     let me = pid.to_string();
+    let parent = |p: &str| -> Option<String> {
+        let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
+        Some(
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("PPid:"))?
+                .trim()
+                .to_string(),
+        )
+    };
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter_map(|p| {
-            let (parent, ticks) = of(&p)?;
-            (p == me || parent == me).then_some(ticks)
-        })
-        .sum()
+        .filter(|p| *p == me || parent(p).is_some_and(|pp| pp == me))
+        .collect()
+}
+
+/// CPU time of the server and of its children (user and system), in clock ticks (10 ms).
+fn cpu_ticks(pid: u32) -> u64 {
+    let ticks = |p: &String| -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // The command name may hold spaces: the fields after it are counted from its ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    };
+    family(pid).iter().filter_map(ticks).sum()
 }
 
 /// The resident memory of the server and of its children (the hashing workers, which hold
 /// the argon2 work areas where they run), in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    let field = |p: &str, name: &str| -> Option<String> {
+    let kib = |p: &String| -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
-        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
-        Some(line.trim().trim_end_matches(" kB").trim().to_string())
+        let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+        line.trim().trim_end_matches(" kB").trim().parse().ok()
     };
-    let kib = |p: &str| field(p, "VmRSS:").and_then(|v| v.parse::<f64>().ok());
-    let children: f64 = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|p| field(p, "PPid:").is_some_and(|pp| pp == pid.to_string()))
-        .filter_map(|p| kib(&p))
-        .sum();
-    (kib(&pid.to_string()).unwrap_or(0.0) + children) / 1024.0
+    family(pid).iter().filter_map(kib).sum::<f64>() / 1024.0
 }
 
 fn table(ceiling: f64, runs: &[(&str, Run)], o: &Options) -> String {

@@ -30,6 +30,7 @@ use tokio::sync::oneshot;
 pub fn lanes() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
+
 /// Lookups read by one statement at most.
 pub const MAX_BATCH: usize = 64;
 /// Lookups waiting at most; past it a lookup is answered 503 at once (the database is not
