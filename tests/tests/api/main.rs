@@ -34,6 +34,7 @@ mod retention;
 mod revocation;
 mod schema_parity;
 mod sessions;
+mod statements;
 mod typescript_client;
 mod verify_audit;
 mod webhooks;

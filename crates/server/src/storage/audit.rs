@@ -8,7 +8,8 @@ use diesel::prelude::*;
 
 /// A row of `audit_events`.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = audit_events)]
+// `None` binds NULL (no column here has another default): one INSERT text, kept prepared.
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: String,
     pub occurred_at: NaiveDateTime,

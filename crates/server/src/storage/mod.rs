@@ -16,6 +16,7 @@ pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
+pub mod prepared;
 pub mod redemptions;
 pub mod retention;
 pub mod schema;
@@ -320,13 +321,24 @@ where
 {
     conn.transaction(|conn| {
         if matches!(conn, DbConn::Sqlite(_)) {
-            use schema::write_lock::dsl::*;
-            diesel::update(write_lock)
-                .set(counter.eq(counter + 1))
-                .execute(conn)?;
+            bump_write_lock(conn)?;
         }
         f(conn)
     })
+}
+
+/// Writes the one row of `write_lock`: on SQLite that takes the database's write lock, on
+/// PostgreSQL the row's. `RETURNING` makes it a query, which diesel keeps prepared
+/// ([`prepared`]).
+pub fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
+    use schema::write_lock::dsl::*;
+    prepared::Prepared(
+        diesel::update(write_lock)
+            .set(counter.eq(counter + 1))
+            .returning(counter),
+    )
+    .get_result::<i64>(conn)
+    .map(|_| ())
 }
 
 /// The current time truncated to microseconds, so both backends store and return the same value.

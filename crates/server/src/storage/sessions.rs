@@ -3,6 +3,7 @@
 
 use super::DbConn;
 use super::models::*;
+use super::prepared::Prepared;
 use super::schema::sessions::dsl as s;
 use super::schema::users;
 use chrono::NaiveDateTime;
@@ -10,7 +11,8 @@ use diesel::prelude::*;
 
 /// A row of `sessions`.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = sessions)]
+// `None` binds NULL (no column here has another default): one INSERT text, kept prepared.
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct SessionRow {
     pub id: String,
     pub user_id: String,
@@ -57,18 +59,20 @@ pub fn rotate(
     new_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(String, String)>> {
-    diesel::update(
-        s::sessions
-            .filter(s::refresh_token_hash.eq(old_hash))
-            .filter(s::revoked_at.is_null())
-            .filter(s::expires_at.gt(now)),
+    Prepared(
+        diesel::update(
+            s::sessions
+                .filter(s::refresh_token_hash.eq(old_hash))
+                .filter(s::revoked_at.is_null())
+                .filter(s::expires_at.gt(now)),
+        )
+        .set((
+            s::refresh_token_hash.eq(new_hash),
+            s::previous_refresh_token_hash.eq(Some(old_hash)),
+            s::last_used_at.eq(now),
+        ))
+        .returning((s::id, s::user_id)),
     )
-    .set((
-        s::refresh_token_hash.eq(new_hash),
-        s::previous_refresh_token_hash.eq(Some(old_hash)),
-        s::last_used_at.eq(now),
-    ))
-    .returning((s::id, s::user_id))
     .get_result(conn)
     .optional()
 }

@@ -8,7 +8,8 @@ use diesel::prelude::*;
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = users)]
+// `None` binds NULL (no column here has another default): one INSERT text, kept prepared.
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct UserRow {
     pub id: String,
     pub email: String,
@@ -205,10 +206,7 @@ pub fn set_display_name(conn: &mut DbConn, id: &str, name: Option<&str>) -> Quer
 /// counts the active administrators under it. One row on both backends (`write_lock`), so two
 /// administrators demoting each other at once cannot both see the other still standing.
 pub fn lock_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
-    use super::schema::write_lock::dsl as w;
-    diesel::update(w::write_lock)
-        .set(w::counter.eq(w::counter + 1))
-        .execute(conn)?;
+    super::bump_write_lock(conn)?;
     u::users
         .filter(u::role.eq(Role::Admin))
         .filter(u::disabled_at.is_null())

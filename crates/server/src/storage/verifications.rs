@@ -9,7 +9,8 @@ use diesel::prelude::*;
 
 /// A row of `email_verifications`: a registration waiting for its email to be proven.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = email_verifications)]
+// `None` binds NULL (no column here has another default): one INSERT text, kept prepared.
+#[diesel(table_name = email_verifications, treat_none_as_default_value = false)]
 pub struct VerificationRow {
     pub id: String,
     pub token_hash: String,

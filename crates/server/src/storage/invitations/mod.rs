@@ -11,6 +11,7 @@ pub use preview::{
 };
 pub use row::InvitationRow;
 
+use crate::storage::prepared::Prepared;
 use crate::storage::schema::invitations::dsl as i;
 use crate::storage::{DbConn, like_escape};
 use chrono::NaiveDateTime;
@@ -126,24 +127,25 @@ pub fn redeem(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Op
     use diesel::sql_types::{Nullable, Text, Timestamp};
     // Every right-hand side reads the row as it was: `uses + 1` is the count after this use.
     let last_use = (i::uses + 1).ge(i::max_uses);
-    diesel::update(
-        i::invitations
-            .filter(i::id.eq(id))
-            .filter(i::uses.lt(i::max_uses))
-            .filter(i::revoked_at.is_null())
-            .filter(i::expires_at.gt(now)),
-    )
-    .set((
-        i::uses.eq(i::uses + 1),
-        i::accepted_at
-            .eq(case_when(last_use, now.into_sql::<Nullable<Timestamp>>())
+    Prepared(
+        diesel::update(
+            i::invitations
+                .filter(i::id.eq(id))
+                .filter(i::uses.lt(i::max_uses))
+                .filter(i::revoked_at.is_null())
+                .filter(i::expires_at.gt(now)),
+        )
+        .set((
+            i::uses.eq(i::uses + 1),
+            i::accepted_at.eq(case_when(last_use, now.into_sql::<Nullable<Timestamp>>())
                 .otherwise(i::accepted_at)),
-        i::pending_email.eq(
-            case_when(last_use, None::<String>.into_sql::<Nullable<Text>>())
-                .otherwise(i::pending_email),
-        ),
-    ))
-    .returning((i::uses, i::max_uses))
+            i::pending_email.eq(
+                case_when(last_use, None::<String>.into_sql::<Nullable<Text>>())
+                    .otherwise(i::pending_email),
+            ),
+        ))
+        .returning((i::uses, i::max_uses)),
+    )
     .get_result(conn)
     .optional()
 }

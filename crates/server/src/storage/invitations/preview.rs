@@ -126,12 +126,18 @@ pub fn find_previewed_by_token_hash(
 
 /// The invitations with these token hashes and what their previews show, in no particular
 /// order (a hash no invitation has is left out): one statement whatever their number, which
-/// on PostgreSQL (`token_hash = ANY($1)`) is one prepared statement.
+/// on PostgreSQL (`token_hash = ANY($1)`) is one prepared statement. A lone hash is read with
+/// `token_hash = $1`: PostgreSQL plans `= ANY($1)` again at each execution (a custom plan for
+/// the array at hand always looks cheaper than the generic one), about 0.3 ms of its CPU with
+/// the preview's subqueries, and keeps the generic plan of `= $1` after five.
 pub fn find_previewed_by_token_hashes(
     conn: &mut DbConn,
     hashes: &[String],
 ) -> QueryResult<Vec<Previewed>> {
-    Ok(previewed!(conn, i::token_hash.eq_any(hashes), load))
+    Ok(match hashes {
+        [one] => previewed!(conn, i::token_hash.eq(one), load),
+        _ => previewed!(conn, i::token_hash.eq_any(hashes), load),
+    })
 }
 
 /// The invitation with this id and what its preview shows (one statement).
