@@ -108,7 +108,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Hashes per second of two threads hashing for 5 s with the server's parameters
+/// Hashes per second of a thread per core hashing for 5 s with the server's parameters
 /// (`invitegate hash-bench`).
 fn ceiling(bin: &Path) -> Result<f64, String> {
     eprintln!("bench: argon2 ceiling (5 s)");
@@ -302,6 +302,8 @@ fn measure(
     run.forged = parse(wrk("verify", "forged.tok", c, d)?)?;
     let before = ceiling(bin)?;
     run.register = parse(wrk("register", "reg_a.tok", c, d)?)?;
+    // Hashes queued by clients wrk has closed are skipped, but the one running finishes.
+    wait_idle(server.id());
     run.ceiling = (before, ceiling(bin)?);
     let background = wrk("register", "reg_b.tok", 32, d + 2)?;
     std::thread::sleep(Duration::from_secs(1));
@@ -402,23 +404,28 @@ fn parse(child: Child) -> Result<Measured, String> {
     }
 }
 
-/// [`rss_mib`] once the server and its children have used less than 20 ms of CPU in a second,
-/// and 3 s more: past a hashing worker's 2 s keep of its work area. `true` when they were
-/// still busy after 30 s (the figure is then taken anyway).
+/// [`rss_mib`] once the server and its children are idle ([`wait_idle`]) and 3 s more: past a
+/// hashing worker's 2 s keep of its work area. `true` when they were still busy after 30 s
+/// (the figure is then taken anyway).
 fn rss_at_rest(pid: u32) -> (f64, bool) {
+    let busy = wait_idle(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    (rss_mib(pid), busy)
+}
+
+/// Waits until the server and its children use less than 20 ms of CPU in a second, at most
+/// 30 s; `true` when they were still busy then.
+fn wait_idle(pid: u32) -> bool {
     let mut before = cpu_ticks(pid);
-    let mut busy = true;
     for _ in 0..30 {
         std::thread::sleep(Duration::from_secs(1));
         let now = cpu_ticks(pid);
         if now.saturating_sub(before) < 2 {
-            busy = false;
-            break;
+            return false;
         }
         before = now;
     }
-    std::thread::sleep(Duration::from_secs(3));
-    (rss_mib(pid), busy)
+    true
 }
 
 /// The process ids of the server and of its children (the hashing workers).

@@ -3,9 +3,10 @@
 //!
 //! On PostgreSQL every statement costs the database a round trip, an executor start and a
 //! context switch on each side, whatever it reads. Lookups that arrive while others run share
-//! the next statement (`token_hash = ANY($1)`): each of [`lanes`] threads takes everything
-//! waiting, up to [`MAX_BATCH`], reads it in one statement and answers every caller from the
-//! result. Measured with pgbench on 2 cores: 16 previews in one statement cost the database
+//! the next statement (`token_hash = ANY($1)`; `= $1` for one, see
+//! `storage::invitations::find_previewed_by_token_hashes`): each of [`lanes`] threads takes
+//! everything waiting, up to [`MAX_BATCH`], reads it in one statement and answers every caller
+//! from the result. Measured with pgbench on 2 cores: 16 previews in one statement cost the database
 //! about what 2 cost one at a time (docs/performance.md).
 //!
 //! Nobody waits for company: a lone lookup is read at once, so batches form only while lanes

@@ -76,7 +76,7 @@ pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts events, a statement per 1,000 on PostgreSQL (see [`super::insert_rows`]).
+/// Inserts events, a statement per 1,000 (see [`super::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
     for chunk in rows.chunks(1_000) {
         super::insert_rows!(conn, a::audit_events, chunk)?;

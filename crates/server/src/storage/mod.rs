@@ -16,7 +16,7 @@ pub mod organization_domains;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
-pub mod prepared;
+pub(crate) mod prepared;
 pub mod redemptions;
 pub mod retention;
 pub mod schema;
@@ -37,8 +37,9 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 
 /// Inserts `$rows` (a slice of `Insertable` rows) into `$table` on `$conn`, returning the
 /// `QueryResult` of the count. Multi-row inserts exist per backend only, not through the
-/// MultiConnection: one statement on PostgreSQL; on SQLite diesel inserts row by row (rows
-/// with optional columns), inside the caller's transaction.
+/// MultiConnection: one statement on PostgreSQL; on SQLite one statement for rows that bind
+/// `None` as NULL, else row by row inside the caller's transaction (a `None` there is a left-out
+/// column). Callers keep a statement under 32,766 parameters, SQLite's limit (1,000 rows).
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let insert = diesel::insert_into($table).values($rows);

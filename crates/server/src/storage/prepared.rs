@@ -1,28 +1,43 @@
 //! Statements kept prepared on their connection.
 //!
-//! diesel keys its per-connection statement cache by a query's Rust type, and prepares afresh
-//! each time a statement whose type can stand for several SQL texts: every UPDATE (a
-//! changeset may skip `None` fields) and every `Insertable` INSERT whose `None` may become
-//! `DEFAULT`. PostgreSQL then parses and plans it on each execution: a registration's
-//! transaction cost the database 1.4–1.75 ms of CPU so, 0.86–0.95 ms prepared (pgbench on
-//! this machine, docs/performance.md). The hot statements avoid it two ways:
+//! diesel's per-connection statement cache keys a query by its Rust type when the type fixes
+//! the SQL, else by the SQL text; a query that says its type may stand for several texts is
+//! prepared afresh each time. On PostgreSQL that is every UPDATE (a changeset may skip `None`
+//! fields) and every `Insertable` INSERT whose `None` may become `DEFAULT`, and PostgreSQL then
+//! parses and plans it on each execution: a registration's transaction cost the database
+//! 1.4–1.75 ms of CPU so, 0.86–0.95 ms prepared (pgbench, docs/performance.md). The hot
+//! statements avoid it two ways:
 //! - the row types written on hot paths bind `None` as NULL
 //!   (`treat_none_as_default_value = false`): one text per INSERT;
-//! - an `UPDATE … RETURNING`, which diesel runs as a query, goes through [`Prepared`], keyed
-//!   by its SQL text instead. (diesel hands a statement it only executes on by reference,
-//!   which drops the override below: there the wrapper would change nothing.)
+//! - an `UPDATE … RETURNING` goes through [`Prepared`], keyed by its SQL text. Only a query
+//!   that returns rows can: diesel hands a statement it executes on by reference, and a
+//!   reference answers diesel's "may this be cached?" by walking the statement, which says no.
 
+use super::DbConn;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::LoadQuery;
 use diesel::{QueryResult, RunQueryDsl};
 
-/// `Q`, cached by its SQL text and bind types. Only for statements whose text takes a few
-/// forms whatever the values (not multi-row inserts, whose text grows with the row count:
-/// every count would stay in the cache).
-#[derive(Debug, Clone, Copy)]
-pub struct Prepared<Q>(pub Q);
+/// A statement that returns rows, cached by its SQL text and bind types. Only for statements
+/// whose text takes a few forms whatever the values (not multi-row ones, whose text grows
+/// with the row count: every count would stay in the cache).
+pub(crate) struct Prepared<Q>(pub Q);
 
-impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Prepared<Q> {
+impl<Q> Prepared<Q> {
+    /// The statement's one row (diesel's `get_result`): `NotFound` when it returns none.
+    pub fn get_result<'query, U>(self, conn: &mut DbConn) -> QueryResult<U>
+    where
+        Cached<Q>: LoadQuery<'query, DbConn, U>,
+    {
+        RunQueryDsl::get_result(Cached(self.0), conn)
+    }
+}
+
+/// What [`Prepared`] hands diesel: no `execute` on it (see the module's documentation).
+pub(crate) struct Cached<Q>(Q);
+
+impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Cached<Q> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(pass)
     }
@@ -34,13 +49,13 @@ impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Prepared<Q> {
     }
 }
 
-impl<Q> QueryId for Prepared<Q> {
+impl<Q> QueryId for Cached<Q> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<Q: Query> Query for Prepared<Q> {
+impl<Q: Query> Query for Cached<Q> {
     type SqlType = Q::SqlType;
 }
 
-impl<Q, Conn> RunQueryDsl<Conn> for Prepared<Q> {}
+impl<Q, Conn> RunQueryDsl<Conn> for Cached<Q> {}

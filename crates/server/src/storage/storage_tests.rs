@@ -73,3 +73,55 @@ fn checkout_checks_idle_and_suspect_connections_only() {
         "a reported good use renews"
     );
 }
+
+/// Users and audit events bind `None` as NULL, so on SQLite a batch of them is one statement
+/// with a parameter per column and row: seeding's and the audit writer's batches stay under
+/// SQLite's 32,766, and every row lands.
+#[test]
+fn batches_of_users_and_audit_events_insert_whole_on_sqlite() {
+    let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
+    let mut conn = manager.establish().unwrap();
+    run_migrations(&mut conn).unwrap();
+    let now = now();
+    let users: Vec<models::UserRow> = (0..3_500)
+        .map(|i| models::UserRow {
+            id: format!("user-{i}"),
+            email: format!("seed-{i}@example.com"),
+            display_name: None,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            role: invitegate_core::model::Role::Member,
+            created_at: now,
+            disabled_at: None,
+            invited_by_type: None,
+            invited_by_id: None,
+            invitation_id: None,
+            invitation_serial: 0,
+        })
+        .collect();
+    let events: Vec<audit::AuditRow> = (0..3_500)
+        .map(|i| audit::AuditRow {
+            id: format!("event-{i}"),
+            occurred_at: now,
+            action: "invitation.verified".into(),
+            outcome: "success".into(),
+            actor_type: None,
+            actor_id: None,
+            target_type: Some("invitation".into()),
+            target_id: Some(format!("inv-{i}")),
+            ip: None,
+            user_agent: None,
+            details: "{}".into(),
+        })
+        .collect();
+    write_tx(&mut conn, |c| {
+        users::insert_many(c, &users)?;
+        audit::insert_many(c, &events)
+    })
+    .unwrap();
+    use schema::{audit_events, users as u};
+    let counted: (i64, i64) = (
+        u::table.count().get_result(&mut conn).unwrap(),
+        audit_events::table.count().get_result(&mut conn).unwrap(),
+    );
+    assert_eq!(counted, (3_500, 3_500));
+}

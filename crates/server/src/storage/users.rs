@@ -60,9 +60,12 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts many users (seeding; see [`super::insert_rows`]).
+/// Inserts many users (seeding), a statement per 1,000 (see [`super::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[UserRow]) -> QueryResult<()> {
-    super::insert_rows!(conn, u::users, rows).map(|_| ())
+    for chunk in rows.chunks(1_000) {
+        super::insert_rows!(conn, u::users, chunk)?;
+    }
+    Ok(())
 }
 
 /// The user with this normalised email.
