@@ -6,8 +6,8 @@
 //! the next statement (`token_hash = ANY($1)`; `= $1` for one, see
 //! `storage::invitations::find_previewed_by_token_hashes`): each of [`lanes`] threads takes
 //! everything waiting, up to [`MAX_BATCH`], reads it in one statement and answers every caller
-//! from the result. Measured with pgbench on 2 cores: 16 previews in one statement cost the database
-//! about what 2 cost one at a time (docs/performance.md).
+//! from the result. Measured with pgbench on 2 cores: 16 previews in one statement cost the
+//! database about what 2 cost one at a time (docs/performance.md).
 //!
 //! Nobody waits for company: a lone lookup is read at once, so batches form only while lanes
 //! are busy. Each lookup is read by a statement that starts after its request was queued, so
