@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, oneshot};
 
+mod pinning;
 pub mod worker;
 
 /// argon2id memory cost in KiB (OWASP Password Storage Cheat Sheet: m=19456, t=2, p=1).

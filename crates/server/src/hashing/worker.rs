@@ -168,6 +168,7 @@ fn start() -> std::io::Result<Worker> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
+    super::pinning::pin(&child);
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
         let _ = child.wait();
