@@ -44,14 +44,22 @@ mod postgres {
                 )
             })
             .await;
-        for start in [
-            r#"UPDATE "invitations" SET "uses""#,
-            r#"INSERT INTO "users""#,
-            r#"INSERT INTO "audit_events""#,
-            r#"INSERT INTO "sessions""#,
+        // The registration's two audit events (the redemption, the new account) are one
+        // two-row insert.
+        for (start, rows) in [
+            (r#"UPDATE "invitations" SET "uses""#, 1),
+            (r#"INSERT INTO "users""#, 1),
+            (r#"INSERT INTO "audit_events""#, 2),
+            (r#"INSERT INTO "sessions""#, 1),
         ] {
-            let found = prepared.iter().filter(|s| s.starts_with(start)).count();
-            assert_eq!(found, 1, "{start}… prepared once in {prepared:#?}");
+            let found = prepared
+                .iter()
+                .filter(|s| s.starts_with(start) && s.matches("), (").count() + 1 == rows)
+                .count();
+            assert_eq!(
+                found, 1,
+                "{start}… of {rows} rows prepared once in {prepared:#?}"
+            );
         }
         assert!(
             prepared

@@ -52,13 +52,15 @@ pub(super) fn insert_user(
         kind: invitegate_core::model::ActorType::User,
         id: user.id.clone(),
     });
-    if let Some(inv) = invitation {
+    // Stamped in the order they happen (a listing orders by id), written together below: one
+    // insert and one read of the webhook endpoints instead of two each.
+    let redeemed = invitation.map(|inv| {
         AuditEntry::success(AuditAction::InvitationRedeemed)
             .actor(actor.clone())
             .target("invitation", inv.id.clone())
             .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
-            .write(conn, meta)?;
-    }
+            .into_row(meta)
+    });
     if let Some(inv) = invitation
         && let Some(org) = &inv.organization_id
     {
@@ -74,11 +76,22 @@ pub(super) fn insert_user(
         )?;
     }
     crate::organization_domains::service::auto_join(conn, &user, meta)?;
-    AuditEntry::success(AuditAction::RegistrationSucceeded)
+    let succeeded = AuditEntry::success(AuditAction::RegistrationSucceeded)
         .actor(actor)
         .target("user", user.id.clone())
         .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
-        .write(conn, meta)?;
+        .into_row(meta);
+    match redeemed {
+        Some(redeemed) => {
+            let events = [redeemed, succeeded];
+            storage::audit::insert_two(conn, &events)?;
+            storage::webhooks::enqueue_for_all(conn, &events)?;
+        }
+        None => {
+            storage::audit::insert(conn, &succeeded)?;
+            storage::webhooks::enqueue_for(conn, &succeeded)?;
+        }
+    }
     let new_session = session::new_session(state, &user.id, meta);
     session::insert(conn, &new_session)?;
     Ok((user, new_session))

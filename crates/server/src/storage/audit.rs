@@ -76,6 +76,12 @@ pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Appends two events in one statement. A fixed count keeps its SQL text fixed, so PostgreSQL
+/// keeps it prepared (diesel prepares no insert of a slice of rows).
+pub fn insert_two(conn: &mut DbConn, rows: &[AuditRow; 2]) -> QueryResult<()> {
+    super::insert_rows!(conn, a::audit_events, rows).map(|_| ())
+}
+
 /// Inserts events, a statement per 1,000 (see [`super::insert_rows`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
     for chunk in rows.chunks(1_000) {

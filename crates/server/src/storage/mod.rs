@@ -331,7 +331,7 @@ where
 /// Writes the one row of `write_lock`: on SQLite that takes the database's write lock, on
 /// PostgreSQL the row's. `RETURNING` makes it a query, which diesel keeps prepared
 /// ([`prepared`]).
-pub fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
+pub(crate) fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
     use schema::write_lock::dsl::*;
     prepared::Prepared(
         diesel::update(write_lock)
