@@ -181,6 +181,20 @@ async fn a_new_account_joins_through_an_organisation_invitation(b: Backend) {
         admin.get_organization(&org.id).await.unwrap().member_count,
         2
     );
+    let actions: Vec<String> = admin
+        .list_audit_events(&Default::default())
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    let newest = |a: &str| actions.iter().position(|x| x == a).expect(a);
+    assert!(
+        newest("registration.succeeded") < newest("membership.created")
+            && newest("membership.created") < newest("invitation.redeemed"),
+        "newest first, in the order they happened: {actions:?}"
+    );
 
     // A domain invitation into the organisation: the member joins once the address is proven.
     let domain = admin

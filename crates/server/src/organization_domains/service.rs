@@ -198,16 +198,36 @@ pub async fn suggestions(state: &AppState, principal: &Principal) -> ApiResult<V
 /// an owner's removal), inside the caller's transaction; audited as `membership.created` with
 /// `"basis": "domain"`. Called when an account is created and when it signs in.
 pub fn auto_join(conn: &mut DbConn, user: &UserRow, meta: &RequestMeta) -> storage::DbResult<()> {
-    let Some(org) = matching(conn, user, DomainPolicy::AutoJoin)? else {
-        return Ok(());
-    };
-    if orgs::has_left(conn, &org.id, &user.id)? {
-        return Ok(());
+    match auto_join_target(conn, user)? {
+        Some(org) => join_by_domain(conn, &org.id, user, meta),
+        None => Ok(()),
     }
+}
+
+/// The organisation [`auto_join`] would make `user` a member of: its `auto_join` domain
+/// matches and `user` never left it. Reads only.
+pub fn auto_join_target(
+    conn: &mut DbConn,
+    user: &UserRow,
+) -> storage::DbResult<Option<crate::storage::models::OrganizationRow>> {
+    let Some(org) = matching(conn, user, DomainPolicy::AutoJoin)? else {
+        return Ok(None);
+    };
+    Ok((!orgs::has_left(conn, &org.id, &user.id)?).then_some(org))
+}
+
+/// The write of [`auto_join`] into organisation `org_id`: nothing when `user` is a member
+/// already.
+pub fn join_by_domain(
+    conn: &mut DbConn,
+    org_id: &str,
+    user: &UserRow,
+    meta: &RequestMeta,
+) -> storage::DbResult<()> {
     match storage::savepoint(conn, |conn| {
         join(
             conn,
-            &org.id,
+            org_id,
             &user.id,
             OrganizationRole::Member,
             None,

@@ -6,6 +6,7 @@ use crate::auth::session;
 use crate::error::ApiError;
 use crate::http::RequestMeta;
 use crate::invitations::rules::state_error;
+use crate::organization_domains::service as domains;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow};
 use crate::storage::{self, DbConn, invitations, users};
@@ -52,18 +53,26 @@ pub(super) fn insert_user(
         kind: invitegate_core::model::ActorType::User,
         id: user.id.clone(),
     });
-    // Stamped in the order they happen (a listing orders by id), written together below: one
-    // insert and one read of the webhook endpoints instead of two each.
-    let redeemed = invitation.map(|inv| {
+    let invitation_org = invitation.and_then(|i| i.organization_id.as_deref());
+    let domain_org = domains::auto_join_target(conn, &user)?
+        .filter(|org| Some(org.id.as_str()) != invitation_org);
+    let mut redeemed = invitation.map(|inv| {
         AuditEntry::success(AuditAction::InvitationRedeemed)
             .actor(actor.clone())
             .target("invitation", inv.id.clone())
             .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
             .into_row(meta)
     });
-    if let Some(inv) = invitation
-        && let Some(org) = &inv.organization_id
+    // Events are written (and their webhooks queued) in the order they happen; without a
+    // membership between them, the two of the common case share one insert and one read of
+    // the webhook endpoints.
+    if (invitation_org.is_some() || domain_org.is_some())
+        && let Some(row) = redeemed.take()
     {
+        storage::audit::insert(conn, &row)?;
+        storage::webhooks::enqueue_for(conn, &row)?;
+    }
+    if let (Some(inv), Some(org)) = (invitation, invitation_org) {
         crate::organizations::service::join(
             conn,
             org,
@@ -75,7 +84,9 @@ pub(super) fn insert_user(
             meta,
         )?;
     }
-    crate::organization_domains::service::auto_join(conn, &user, meta)?;
+    if let Some(org) = domain_org {
+        domains::join_by_domain(conn, &org.id, &user, meta)?;
+    }
     let succeeded = AuditEntry::success(AuditAction::RegistrationSucceeded)
         .actor(actor)
         .target("user", user.id.clone())
