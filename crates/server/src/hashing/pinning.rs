@@ -6,11 +6,11 @@ use std::process::Child;
 /// run on, when there are exactly as many threads as such CPUs (the default pool, unless a CPU
 /// quota allows fewer). Why: the kernel balances CPUs by weight, and a worker's session weighs
 /// 15 against a request thread's 1,024, so a CPU running a request thread looks loaded and its
-/// worker is moved next to the other one. When the request thread sleeps, that CPU idles until the next balancing tick (a
-/// CPU that is rarely idle skips balancing as it goes idle). Measured on 2 cores while 32
-/// connections register on SQLite: 2.3 % of the CPU idle, in runs of 3-4 ms. The cost: a
-/// pinned worker waits behind what runs on its CPU instead of moving to an idle one, which
-/// delays the one hash it holds; the other threads take the queued ones.
+/// worker is moved next to the other one. When the request thread sleeps, that CPU idles until
+/// the next balancing tick (a CPU that is rarely idle skips balancing as it goes idle).
+/// Measured on 2 cores while 32 connections register on SQLite: 2.3 % of the CPU idle, in runs
+/// of 3-4 ms. The cost: a pinned worker waits behind what runs on its CPU instead of moving to
+/// an idle one, which delays the one hash it holds; the other threads take the queued ones.
 pub(super) fn pin(child: &Child) {
     #[cfg(target_os = "linux")]
     {
