@@ -10,6 +10,7 @@ both_backends!(
     twenty_redemptions_of_a_three_use_link_make_three_accounts,
     a_member_racing_past_the_quota_cannot_exceed_it,
     bulk_creations_racing_on_the_same_addresses_invite_each_once,
+    a_set_of_invitations_meeting_the_reservation_index_is_refused_whole,
     concurrent_verifications_each_show_their_own_invitation,
 );
 
@@ -182,6 +183,64 @@ async fn bulk_creations_racing_on_the_same_addresses_invite_each_once(b: Backend
         let to = format!("To: crowd{i}@example.com");
         assert_eq!(emails.iter().filter(|m| m.contains(&to)).count(), 1, "{to}");
     }
+}
+
+/// Bulk creation writes a chunk at once (a `COPY` on PostgreSQL) and, when another request
+/// took one of its addresses meanwhile, starts the chunk again row by row. That needs the set
+/// refused whole, with the error an INSERT gives: a unique violation.
+async fn a_set_of_invitations_meeting_the_reservation_index_is_refused_whole(b: Backend) {
+    use invitegate_core::model::{ActorType, Role};
+    use invitegate_server::storage::{self, invitations, models::InvitationRow};
+    let app = spawn_app(b).await;
+    let before = app.count_invitations().await;
+    let row = |n: u32, email: &str| {
+        let now = storage::now();
+        InvitationRow {
+            id: format!("set-{n}"),
+            token_hash: format!("set-hash-{n}"),
+            email: Some(email.into()),
+            pending_email: Some(email.into()),
+            email_domain: None,
+            role: Role::Member,
+            max_uses: 1,
+            uses: 0,
+            expires_at: now + chrono::Duration::days(1),
+            created_at: now,
+            accepted_at: None,
+            revoked_at: None,
+            inviter_type: ActorType::System,
+            inviter_id: "system".into(),
+            note: None,
+            bootstrap: false,
+            reminded_at: None,
+            expired_at: None,
+            email_proof_required: false,
+            organization_id: None,
+            organization_role: None,
+            declined_at: None,
+            client_id: None,
+            delivered_at: None,
+            opened_at: None,
+        }
+    };
+    let taken = row(0, "taken@example.com");
+    let set = vec![row(1, "free@example.com"), row(2, "taken@example.com")];
+    let refused = app
+        .db(move |c| {
+            invitations::insert(c, &taken)?;
+            Ok(invitations::insert_many(c, &set))
+        })
+        .await
+        .expect_err("the address is reserved");
+    assert!(storage::is_unique_violation(&refused), "{refused:?}");
+    assert_eq!(app.count_invitations().await, before + 1, "none of the set");
+
+    let fresh: Vec<InvitationRow> = (3..1_203)
+        .map(|n| row(n, &format!("set{n}@example.com")))
+        .collect();
+    app.db(move |c| Ok(invitations::insert_many(c, &fresh)?))
+        .await;
+    assert_eq!(app.count_invitations().await, before + 1 + 1_200);
 }
 
 /// Verifications arriving together are read together on PostgreSQL: each must still get its

@@ -82,12 +82,9 @@ pub fn insert_two(conn: &mut DbConn, rows: &[AuditRow; 2]) -> QueryResult<()> {
     super::insert_rows!(conn, a::audit_events, rows).map(|_| ())
 }
 
-/// Inserts events, a statement per 1,000 (see [`super::insert_rows`]).
+/// Inserts events (see [`super::insert_all`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(1_000) {
-        super::insert_rows!(conn, a::audit_events, chunk)?;
-    }
-    Ok(())
+    super::insert_all!(conn, a::audit_events, rows)
 }
 
 /// One page, newest first, `limit + 1` rows.

@@ -51,6 +51,28 @@ macro_rules! insert_rows {
 }
 pub(crate) use insert_rows;
 
+/// Inserts all of `$rows` into `$table` on `$conn`, returning `QueryResult<()>`: on PostgreSQL
+/// with one binary `COPY FROM` (a unique violation is reported as by an INSERT), on SQLite a
+/// statement per 1,000 rows ([`insert_rows`]). Why `COPY`: a multi-row INSERT's text varies
+/// with its count, so PostgreSQL parses and plans each batch afresh; that was 2.6 ms of a
+/// 476-row audit batch's 6.7 ms while verifications were audited at 18k/s.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        match $conn {
+            $crate::storage::DbConn::Pg(c) => diesel::copy_from($table)
+                .from_insertable($rows)
+                .execute(c)
+                .map(|_| ()),
+            conn @ $crate::storage::DbConn::Sqlite(_) => {
+                $rows.chunks(1_000).try_for_each(|chunk| {
+                    $crate::storage::insert_rows!(&mut *conn, $table, chunk).map(|_| ())
+                })
+            }
+        }
+    }};
+}
+pub(crate) use insert_all;
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

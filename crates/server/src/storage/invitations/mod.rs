@@ -39,9 +39,9 @@ pub fn insert(conn: &mut DbConn, row: &InvitationRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Inserts many invitations (seeding; see [`crate::storage::insert_rows`]).
+/// Inserts many invitations (bulk creation, seeding; see [`crate::storage::insert_all`]).
 pub fn insert_many(conn: &mut DbConn, rows: &[InvitationRow]) -> QueryResult<()> {
-    crate::storage::insert_rows!(conn, i::invitations, rows).map(|_| ())
+    crate::storage::insert_all!(conn, i::invitations, rows)
 }
 
 /// The invitation with this token hash.

@@ -6,9 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use invitegate_core::model::InvitationState;
 
-/// A row of `invitations`.
+/// A row of `invitations`. `None` binds NULL (no nullable column has a default), so a set of
+/// rows is one statement on SQLite and one `COPY` on PostgreSQL ([`crate::storage::insert_all`]).
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = invitations)]
+#[diesel(table_name = invitations, treat_none_as_default_value = false)]
 pub struct InvitationRow {
     pub id: String,
     pub token_hash: String,
