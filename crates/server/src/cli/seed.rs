@@ -8,8 +8,8 @@ use crate::tokens::hash_token;
 use invitegate_core::model::{ActorType, Role};
 use std::process::ExitCode;
 
-/// Rows per insert statement and transaction (23 columns × 1,000 bound parameters on
-/// PostgreSQL, under its 65,535).
+/// Rows per transaction (on SQLite also per statement: 25 columns × 1,000 bound parameters,
+/// under its 32,766; PostgreSQL takes them by `COPY`).
 const BATCH: usize = 1_000;
 
 /// Inserts `n_invitations` invitations (a quarter each pending, accepted, expired and revoked;

@@ -6,8 +6,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use invitegate_core::model::InvitationState;
 
-/// A row of `invitations`. `None` binds NULL (no nullable column has a default), so a set of
-/// rows is one statement on SQLite and one `COPY` on PostgreSQL ([`crate::storage::insert_all`]).
+/// A row of `invitations`. `None` binds NULL, so a set of rows is one statement on SQLite and
+/// one `COPY` on PostgreSQL ([`crate::storage::insert_all`]); a nullable column given a
+/// DEFAULT would need its value here, as no `None` takes it.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = invitations, treat_none_as_default_value = false)]
 pub struct InvitationRow {
