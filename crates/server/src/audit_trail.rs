@@ -62,9 +62,7 @@ impl AuditEntry {
 
     /// Writes the event on `conn` (inside the caller's transaction when there is one).
     pub fn write(self, conn: &mut DbConn, meta: &RequestMeta) -> crate::storage::DbResult<()> {
-        let row = self.into_row(meta);
-        storage::audit::insert(conn, &row)?;
-        storage::webhooks::enqueue_for(conn, &row)
+        write_row(conn, &self.into_row(meta))
     }
 
     /// The row to store, stamped now.
@@ -83,4 +81,11 @@ impl AuditEntry {
             details: self.details.to_string(),
         }
     }
+}
+
+/// Writes an event stamped earlier ([`AuditEntry::into_row`]) on `conn` and queues its
+/// webhooks, inside the caller's transaction when there is one.
+pub fn write_row(conn: &mut DbConn, row: &AuditRow) -> crate::storage::DbResult<()> {
+    storage::audit::insert(conn, row)?;
+    storage::webhooks::enqueue_for(conn, row)
 }

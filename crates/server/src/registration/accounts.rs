@@ -69,8 +69,7 @@ pub(super) fn insert_user(
     if (invitation_org.is_some() || domain_org.is_some())
         && let Some(row) = redeemed.take()
     {
-        storage::audit::insert(conn, &row)?;
-        storage::webhooks::enqueue_for(conn, &row)?;
+        crate::audit_trail::write_row(conn, &row)?;
     }
     if let (Some(inv), Some(org)) = (invitation, invitation_org) {
         crate::organizations::service::join(
@@ -98,10 +97,7 @@ pub(super) fn insert_user(
             storage::audit::insert_two(conn, &events)?;
             storage::webhooks::enqueue_for_all(conn, &events)?;
         }
-        None => {
-            storage::audit::insert(conn, &succeeded)?;
-            storage::webhooks::enqueue_for(conn, &succeeded)?;
-        }
+        None => crate::audit_trail::write_row(conn, &succeeded)?,
     }
     let new_session = session::new_session(state, &user.id, meta);
     session::insert(conn, &new_session)?;
