@@ -7,7 +7,10 @@ use crate::storage::schema::{
     api_keys::dsl as k, invitations::dsl as i, oauth_clients::dsl as c, organizations::dsl as o,
     users::dsl as u,
 };
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Text};
 use invitegate_core::model::ActorType;
 
 /// An invitation with its inviter's name, its organisation and its app.
@@ -45,62 +48,64 @@ impl From<Read> for Previewed {
     }
 }
 
-/// The invitations `$filter` selects, each with what its preview shows as scalar subqueries
-/// on unique keys (a user's or key's only when the inviter is one). Joins would let the
-/// planner hash whole tables once a statement reads several invitations (measured: a seq
-/// scan of `users` for 16 invitations); a subquery per row stays an index lookup at any size.
-/// Run on the backend's own connection rather than through the `MultiConnection`, which
-/// writes the whole SQL text again on every execution even when the prepared statement is
-/// cached (a tenth of a valid verification's CPU on SQLite).
+/// What a preview shows besides the invitation, as scalar subqueries on unique keys (a user's
+/// or key's only when the inviter is one). Joins would let the planner hash whole tables once
+/// a statement reads several invitations (measured: a seq scan of `users` for 16
+/// invitations); a subquery per row stays an index lookup at any size.
+macro_rules! preview_columns {
+    () => {
+        (
+            i::invitations::all_columns(),
+            (
+                u::users
+                    .filter(u::id.eq(i::inviter_id))
+                    .filter(i::inviter_type.eq(ActorType::User))
+                    .select(u::display_name)
+                    .single_value(),
+                u::users
+                    .filter(u::id.eq(i::inviter_id))
+                    .filter(i::inviter_type.eq(ActorType::User))
+                    .select(u::email)
+                    .single_value(),
+            ),
+            k::api_keys
+                .filter(k::id.eq(i::inviter_id))
+                .filter(i::inviter_type.eq(ActorType::ApiKey))
+                .select(k::name)
+                .single_value(),
+            (
+                o::organizations
+                    .filter(o::id.nullable().eq(i::organization_id))
+                    .select(o::name)
+                    .single_value(),
+                o::organizations
+                    .filter(o::id.nullable().eq(i::organization_id))
+                    .select(o::slug)
+                    .single_value(),
+            ),
+            (
+                c::oauth_clients
+                    .filter(c::client_id.nullable().eq(i::client_id))
+                    .select(c::name)
+                    .single_value(),
+                c::oauth_clients
+                    .filter(c::client_id.nullable().eq(i::client_id))
+                    .select(c::initiate_login_uri)
+                    .single_value(),
+            ),
+        )
+    };
+}
+
+/// The invitations `$filter` selects, each with [`preview_columns`]. Run on the backend's own
+/// connection rather than through the `MultiConnection`, which writes the whole SQL text again
+/// on every execution even when the prepared statement is cached (a tenth of a valid
+/// verification's CPU on SQLite).
 macro_rules! previewed {
     ($conn:expr, $filter:expr, $finish:ident) => {{
-        macro_rules! query {
-            () => {
-                i::invitations.filter($filter).select((
-                    i::invitations::all_columns(),
-                    (
-                        u::users
-                            .filter(u::id.eq(i::inviter_id))
-                            .filter(i::inviter_type.eq(ActorType::User))
-                            .select(u::display_name)
-                            .single_value(),
-                        u::users
-                            .filter(u::id.eq(i::inviter_id))
-                            .filter(i::inviter_type.eq(ActorType::User))
-                            .select(u::email)
-                            .single_value(),
-                    ),
-                    k::api_keys
-                        .filter(k::id.eq(i::inviter_id))
-                        .filter(i::inviter_type.eq(ActorType::ApiKey))
-                        .select(k::name)
-                        .single_value(),
-                    (
-                        o::organizations
-                            .filter(o::id.nullable().eq(i::organization_id))
-                            .select(o::name)
-                            .single_value(),
-                        o::organizations
-                            .filter(o::id.nullable().eq(i::organization_id))
-                            .select(o::slug)
-                            .single_value(),
-                    ),
-                    (
-                        c::oauth_clients
-                            .filter(c::client_id.nullable().eq(i::client_id))
-                            .select(c::name)
-                            .single_value(),
-                        c::oauth_clients
-                            .filter(c::client_id.nullable().eq(i::client_id))
-                            .select(c::initiate_login_uri)
-                            .single_value(),
-                    ),
-                ))
-            };
-        }
         match $conn {
-            DbConn::Pg(pg) => previewed!(@$finish, query!(), pg),
-            DbConn::Sqlite(lite) => previewed!(@$finish, query!(), lite),
+            DbConn::Pg(pg) => previewed!(@$finish, i::invitations.filter($filter).select(preview_columns!()), pg),
+            DbConn::Sqlite(lite) => previewed!(@$finish, i::invitations.filter($filter).select(preview_columns!()), lite),
         }
     }};
     (@first, $query:expr, $conn:expr) => {
@@ -125,20 +130,66 @@ pub fn find_previewed_by_token_hash(
 }
 
 /// The invitations with these token hashes and what their previews show, in no particular
-/// order (a hash no invitation has is left out): one statement whatever their number, which
-/// on PostgreSQL (`token_hash = ANY($1)`) is one prepared statement. A lone hash is read with
-/// `token_hash = $1`: PostgreSQL plans `= ANY($1)` again at each execution (a custom plan for
-/// the array at hand always looks cheaper than the generic one), about 0.3 ms of its CPU with
-/// the preview's subqueries, and keeps the generic plan of `= $1` after five.
+/// order (a hash no invitation has is left out), in one statement whatever their number. A
+/// lone hash is read with `token_hash = $1`, whose generic plan PostgreSQL keeps after five
+/// executions. Several are read on PostgreSQL by [`EachByIndex`], on SQLite with
+/// `token_hash IN (…)`.
 pub fn find_previewed_by_token_hashes(
     conn: &mut DbConn,
     hashes: &[String],
 ) -> QueryResult<Vec<Previewed>> {
-    Ok(match hashes {
-        [one] => previewed!(conn, i::token_hash.eq(one), load),
-        _ => previewed!(conn, i::token_hash.eq_any(hashes), load),
+    Ok(match (conn, hashes) {
+        (conn, [one]) => previewed!(conn, i::token_hash.eq(one), load),
+        (DbConn::Pg(pg), _) => EachByIndex {
+            columns: preview_columns!(),
+            hashes,
+        }
+        .load::<Read>(pg)?
+        .into_iter()
+        .map(Previewed::from)
+        .collect(),
+        (conn, _) => previewed!(conn, i::token_hash.eq_any(hashes), load),
     })
 }
+
+/// `SELECT columns FROM unnest($1) AS wanted(hash) CROSS JOIN LATERAL (SELECT * FROM
+/// invitations WHERE token_hash = wanted.hash LIMIT 1) AS invitations`: each hash read by the
+/// unique index on its own, one prepared statement for any number of hashes (PostgreSQL only).
+///
+/// `token_hash = ANY($1)` left the plan to the table's statistics, and PostgreSQL's generic
+/// plan for an array of unknown length read a table of 1,000 invitations whole for each batch
+/// of lookups (0.61 ms a batch, against 0.09 ms by the index; docs/performance.md). The
+/// subquery with `LIMIT 1` cannot be merged into a join, so the only choice left is how to
+/// find one row by its unique key.
+struct EachByIndex<'a, S> {
+    columns: S,
+    hashes: &'a [String],
+}
+
+impl<S: QueryFragment<Pg>> QueryFragment<Pg> for EachByIndex<'_, S> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(self.hashes)?;
+        out.push_sql(
+            ") AS \"wanted\"(\"hash\") CROSS JOIN LATERAL (SELECT * FROM \"invitations\" \
+             WHERE \"token_hash\" = \"wanted\".\"hash\" LIMIT 1) AS \"invitations\"",
+        );
+        Ok(())
+    }
+}
+
+impl<S: QueryId> QueryId for EachByIndex<'_, S> {
+    type QueryId = EachByIndex<'static, S::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = S::HAS_STATIC_QUERY_ID;
+}
+
+impl<S: Expression> Query for EachByIndex<'_, S> {
+    type SqlType = S::SqlType;
+}
+
+impl<S, C> RunQueryDsl<C> for EachByIndex<'_, S> {}
 
 /// The invitation with this id and what its preview shows (one statement).
 pub fn find_previewed(conn: &mut DbConn, id: &str) -> QueryResult<Option<Previewed>> {
