@@ -238,6 +238,17 @@ pub fn http_from(ip: &str) -> reqwest::Client {
         .expect("client")
 }
 
+/// Waits until at least 20 s remain of the current window of each of these lengths in seconds
+/// (the limits' windows are aligned to the epoch: 60 for the per-client limits, 600 for the
+/// alarm, 3,600 for logins per account). A test counting failures against a limit must not see
+/// its window turn over between them, since a new window rightly starts from zero.
+pub async fn early_in_limit_windows(lengths: &[i64]) {
+    let late = |now: i64| lengths.iter().any(|&n| now.rem_euclid(n) > n - 20);
+    while late(invitegate_server::ratelimit::unix_now()) {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// Polls `f` every 50 ms for up to 10 s until it returns `Some`.
 pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
 where

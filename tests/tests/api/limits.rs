@@ -62,6 +62,7 @@ async fn two_hundred_invitees_behind_one_nat_all_get_in(backend: Backend) {
 /// Forged tokens are limited per client; other clients are unaffected; the flood is audited
 /// as aggregated events, not a row per request.
 async fn forged_tokens_are_limited_per_client_and_audited_in_aggregate(backend: Backend) {
+    early_in_limit_windows(&[60]).await;
     let app = spawn_app_with(backend, |c| c.rate_limits.verify_per_minute = 5).await;
     let admin = app.admin().await;
     let inv = admin
@@ -125,6 +126,7 @@ async fn forged_tokens_are_limited_per_client_and_audited_in_aggregate(backend: 
 /// Forged bearer credentials are failed attempts of the client: past the limit even a valid
 /// key from there waits. A token this server signed, of a session that ended, does not count.
 async fn forged_bearer_credentials_count_as_failures(backend: Backend) {
+    early_in_limit_windows(&[60]).await;
     let app = spawn_app_with(backend, |c| c.rate_limits.auth_per_minute = 3).await;
     let admin = app.admin().await;
     let key = admin
@@ -287,11 +289,7 @@ async fn a_mailbox_gets_at_most_its_hourly_budget(backend: Backend) {
 /// Two nodes on one PostgreSQL allow what one allows, and raise one alert, not two.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_the_alarm_are_shared_across_nodes() {
-    // The counts live in one-minute windows: start early in one, so that no window turns over
-    // between the two nodes' failures (a new window would rightly start from zero).
-    while invitegate_server::ratelimit::unix_now().rem_euclid(60) > 40 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    early_in_limit_windows(&[60, 600]).await;
     let app = spawn_app_with(Backend::Postgres, |c| {
         c.rate_limits.verify_per_minute = 6;
         c.rate_limits.alert_failures_threshold = 8;

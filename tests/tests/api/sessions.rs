@@ -150,6 +150,7 @@ async fn refresh_rotates_and_logout_ends_the_session(b: Backend) {
 }
 
 async fn rate_limits_answer_429_with_retry_after(b: Backend) {
+    early_in_limit_windows(&[60]).await;
     let app = spawn_app_with(b, |c| {
         c.rate_limits.auth_per_minute = 3;
         c.rate_limits.verify_per_minute = 2;
@@ -197,6 +198,7 @@ async fn rate_limits_answer_429_with_retry_after(b: Backend) {
 }
 
 async fn repeated_failures_raise_a_security_alert(b: Backend) {
+    early_in_limit_windows(&[600]).await;
     let app = spawn_app_with(b, |c| c.rate_limits.alert_failures_threshold = 5).await;
     let admin = app.admin().await;
     for i in 0..7 {
@@ -230,6 +232,7 @@ async fn repeated_failures_raise_a_security_alert(b: Backend) {
 }
 
 async fn login_attempts_are_limited_per_account(b: Backend) {
+    early_in_limit_windows(&[3_600]).await;
     let app = spawn_app_with(b, |c| c.rate_limits.login_per_account_per_hour = 3).await;
     app.admin().await;
     // Successful logins never count.

@@ -86,9 +86,8 @@ mod postgres {
     }
 
     /// Verifications read together are one prepared statement, and its generic plan finds each
-    /// token by the unique index, whatever the statistics say: here none yet (autovacuum has not
-    /// been by since the 400 invitations landed), when `token_hash = ANY($1)` was planned as a
-    /// read of the whole table for every batch.
+    /// token by the unique index, before and after the table is analyzed (`token_hash =
+    /// ANY($n)` was at times planned as a read of the whole table for every batch).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn verifications_read_together_find_each_token_by_its_index() {
         let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
@@ -117,31 +116,46 @@ mod postgres {
         }
         let largest = app.state.token_lookups.as_ref().map(|l| l.largest_batch());
         assert!(largest > Some(1), "largest batch {largest:?}");
-        let plan: Vec<String> = app
-            .db(|c| {
-                let DbConn::Pg(pg) = c else {
-                    panic!("a PostgreSQL connection")
-                };
-                let batched = diesel::sql_query(
-                    "SELECT name, cardinality(parameter_types) AS params \
-                     FROM pg_prepared_statements WHERE statement LIKE '%FROM unnest(%'",
-                )
-                .load::<Batched>(pg)?;
-                assert_eq!(batched.len(), 1, "one prepared statement reads batches");
-                let Batched { name, params } = &batched[0];
-                let nulls = vec!["NULL"; *params as usize].join(", ");
-                diesel::sql_query("SET plan_cache_mode = force_generic_plan").execute(pg)?;
-                let plan = diesel::sql_query(format!("EXPLAIN EXECUTE {name}({nulls})"))
-                    .load::<PlanLine>(pg)?;
-                diesel::sql_query("RESET plan_cache_mode").execute(pg)?;
-                Ok(plan.into_iter().map(|p| p.line).collect())
-            })
-            .await;
-        let plan = plan.join("\n");
-        assert!(
-            plan.contains("Index Scan using invitations_token_hash_key on invitations"),
-            "{plan}"
-        );
-        assert!(!plan.contains("Seq Scan on invitations"), "{plan}");
+        // Its generic plan as the statistics stand (autovacuum has likely not been by), then
+        // once they count every row.
+        for analyze in [false, true] {
+            let plan: Vec<String> = app
+                .db(move |c| {
+                    let DbConn::Pg(pg) = c else {
+                        panic!("a PostgreSQL connection")
+                    };
+                    let batched = diesel::sql_query(
+                        "SELECT name, cardinality(parameter_types) AS params \
+                         FROM pg_prepared_statements WHERE statement LIKE '%FROM unnest(%'",
+                    )
+                    .load::<Batched>(pg)?;
+                    assert_eq!(batched.len(), 1, "one prepared statement reads batches");
+                    let Batched { name, params } = &batched[0];
+                    let nulls = vec!["NULL"; *params as usize].join(", ");
+                    if analyze {
+                        diesel::sql_query("ANALYZE invitations").execute(pg)?;
+                    }
+                    Ok(pg
+                        .transaction(|pg| {
+                            diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan")
+                                .execute(pg)?;
+                            diesel::sql_query(format!("EXPLAIN EXECUTE {name}({nulls})"))
+                                .load::<PlanLine>(pg)
+                        })?
+                        .into_iter()
+                        .map(|p| p.line)
+                        .collect())
+                })
+                .await;
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("Index Scan using invitations_token_hash_key on invitations"),
+                "analyzed: {analyze}\n{plan}"
+            );
+            assert!(
+                !plan.contains("Seq Scan on invitations"),
+                "analyzed: {analyze}\n{plan}"
+            );
+        }
     }
 }

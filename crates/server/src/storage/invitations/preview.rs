@@ -152,11 +152,13 @@ pub fn find_previewed_by_token_hashes(
     })
 }
 
-/// `SELECT columns FROM unnest($1) AS wanted(hash) CROSS JOIN LATERAL (SELECT * FROM
-/// invitations WHERE token_hash = wanted.hash LIMIT 1) AS invitations`: each hash read by the
-/// unique index on its own, one prepared statement for any number of hashes (PostgreSQL only).
+/// `SELECT columns FROM unnest($n) AS wanted(hash) CROSS JOIN LATERAL (SELECT * FROM
+/// invitations WHERE token_hash = wanted.hash LIMIT 1) AS invitations`, `$n` the hashes after
+/// the columns' own parameters: each hash read by the unique index on its own, one prepared
+/// statement for any number of hashes (PostgreSQL only). A hash given twice is read twice:
+/// callers pass each once.
 ///
-/// `token_hash = ANY($1)` left the plan to the table's statistics, and PostgreSQL's generic
+/// `token_hash = ANY($n)` left the plan to the table's statistics, and PostgreSQL's generic
 /// plan for an array of unknown length read a table of 1,000 invitations whole for each batch
 /// of lookups (0.61 ms a batch, against 0.09 ms by the index; docs/performance.md). The
 /// subquery with `LIMIT 1` cannot be merged into a join, so the only choice left is how to
