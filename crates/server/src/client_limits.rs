@@ -26,6 +26,15 @@ pub fn window(now: i64, seconds: i64) -> (i64, i64) {
     (start, start + seconds)
 }
 
+/// An attempt taken against a per-client limit: the client's counter and the window it was
+/// counted in, for [`RateLimiters::refund`].
+#[derive(Debug)]
+#[must_use = "an attempt that did not fail through the client's doing is refunded"]
+pub struct Attempt {
+    key: CounterKey,
+    window_start: i64,
+}
+
 /// A per-client limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientLimit {
@@ -211,7 +220,19 @@ impl RateLimiters {
         n: i64,
         max: Option<i64>,
     ) -> Result<(), u64> {
-        let now = unix_now();
+        self.add_at(unix_now(), kind, ip, seconds, n, max)
+    }
+
+    /// [`RateLimiters::add`] as of `now` (Unix seconds).
+    fn add_at(
+        &self,
+        now: i64,
+        kind: &'static str,
+        ip: IpAddr,
+        seconds: i64,
+        n: i64,
+        max: Option<i64>,
+    ) -> Result<(), u64> {
         let (start, end) = window(now, seconds);
         let key = CounterKey::new(kind, ip);
         let remote = self.remote_count(&key, start);
@@ -240,26 +261,39 @@ impl RateLimiters {
     /// Takes one attempt against `limit`: 429 `rate_limited` (with `Retry-After` until the
     /// window ends) when the client has reached it, as counted by any node. The attempt counts
     /// from now on; [`RateLimiters::refund`] it when it did not end in a client failure.
-    pub fn attempt(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
-        self.add(
-            limit.name(),
-            meta.ip_or_unspecified(),
-            MINUTE,
-            1,
-            Some(self.max(limit)),
-        )
-        .map_err(ApiError::rate_limited)
+    pub fn attempt(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<Attempt, ApiError> {
+        self.attempt_at(unix_now(), limit, meta)
     }
 
-    /// Gives back an attempt that did not fail through the client's doing.
-    pub fn refund(&self, limit: ClientLimit, meta: &RequestMeta) {
-        let _ = self.add(limit.name(), meta.ip_or_unspecified(), MINUTE, -1, None);
+    fn attempt_at(
+        &self,
+        now: i64,
+        limit: ClientLimit,
+        meta: &RequestMeta,
+    ) -> Result<Attempt, ApiError> {
+        let ip = meta.ip_or_unspecified();
+        self.add_at(now, limit.name(), ip, MINUTE, 1, Some(self.max(limit)))
+            .map_err(ApiError::rate_limited)?;
+        Ok(Attempt {
+            key: CounterKey::new(limit.name(), ip),
+            window_start: window(now, MINUTE).0,
+        })
+    }
+
+    /// Gives back an attempt that did not fail through the client's doing, in the window it
+    /// was taken in: a request that outlived its window (a registration waiting for its hash)
+    /// must not leave the next window a credit of one. Nothing when that window is over and
+    /// its count already gone.
+    pub fn refund(&self, attempt: Attempt) {
+        if let Some(counter) = self.local.get(&(attempt.key, attempt.window_start)) {
+            counter.counts().pending -= 1;
+        }
     }
 
     /// Counts one request against `limit` whatever its outcome: for endpoints where every
     /// request costs (those that send email). 429 at the limit.
     pub fn hit(&self, limit: ClientLimit, meta: &RequestMeta) -> Result<(), ApiError> {
-        self.attempt(limit, meta)
+        self.attempt(limit, meta).map(|_| ())
     }
 
     /// The gate of every endpoint that emails an address it is given (password resets,
@@ -324,6 +358,42 @@ mod tests {
         // The window may turn over during the test: then up to twice the limit.
         assert!(passed == 25 || (passed > 25 && passed <= 50), "{passed}");
         assert!(limits.attempt(ClientLimit::VerifyFailures, &meta).is_err() || passed > 25);
+    }
+
+    #[test]
+    fn a_refund_is_given_back_in_the_window_of_its_attempt() {
+        let limits = RateLimiters::new(&crate::config::RateLimits {
+            auth_per_minute: 2,
+            ..crate::config::Config::default().rate_limits
+        });
+        let meta = RequestMeta {
+            ip: Some("203.0.113.9".parse().unwrap()),
+            user_agent: None,
+        };
+        let slow = limits
+            .attempt_at(119, ClientLimit::AuthFailures, &meta)
+            .unwrap();
+        // The request outlives the window 60..120; its refund lands after 121.
+        assert!(
+            limits
+                .attempt_at(121, ClientLimit::AuthFailures, &meta)
+                .is_ok()
+        );
+        limits.refund(slow);
+        assert!(
+            limits
+                .attempt_at(121, ClientLimit::AuthFailures, &meta)
+                .is_ok()
+        );
+        assert!(
+            limits
+                .attempt_at(122, ClientLimit::AuthFailures, &meta)
+                .is_err(),
+            "no credit carried into the next window"
+        );
+        let key = CounterKey::new(ClientLimit::AuthFailures.name(), meta.ip_or_unspecified());
+        let given_back = limits.local.get(&(key, 60)).map(|l| l.counts().known(0));
+        assert_eq!(given_back, Some(0));
     }
 
     #[test]

@@ -23,7 +23,9 @@ mod accounts;
 mod exact;
 mod sync;
 use crate::client_limits::{ALARM, MINUTE};
-pub use crate::client_limits::{ALARM_WINDOW_SECONDS, ClientLimit, RateLimiters, unix_now, window};
+pub use crate::client_limits::{
+    ALARM_WINDOW_SECONDS, Attempt, ClientLimit, RateLimiters, unix_now, window,
+};
 pub use accounts::{LoginAttempt, refund_login, take_login};
 pub use exact::{
     EmailClass, add, email_budget, email_budgets, kinds, mailbox, take, take_invitation,
@@ -44,7 +46,7 @@ impl RateLimiters {
         work: impl std::future::Future<Output = Result<T, ApiError>>,
         on_failure: impl FnOnce(&ApiError) -> (AuditEntry, bool),
     ) -> Result<T, ApiError> {
-        self.attempt(limit, meta)?;
+        let attempt = self.attempt(limit, meta)?;
         let result = work.await;
         match &result {
             Err(e) if counts_as_failure(e) => {
@@ -52,11 +54,11 @@ impl RateLimiters {
                 self.failure(state, meta, entry, forged).await;
             }
             Err(e) if crate::error::is_client_failure(e) => {
-                self.refund(limit, meta);
+                self.refund(attempt);
                 let (entry, _) = on_failure(e);
                 audit_now(state, meta, entry).await;
             }
-            _ => self.refund(limit, meta),
+            _ => self.refund(attempt),
         }
         result
     }
