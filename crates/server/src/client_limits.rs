@@ -333,16 +333,21 @@ mod tests {
         assert_eq!(CounterKey::parse("ip.failures:nonsense"), None);
     }
 
+    /// One client's request, from 203.0.113.9.
+    fn client() -> RequestMeta {
+        RequestMeta {
+            ip: Some("203.0.113.9".parse().unwrap()),
+            user_agent: None,
+        }
+    }
+
     #[test]
     fn concurrent_attempts_never_pass_the_limit() {
         let limits = RateLimiters::new(&crate::config::RateLimits {
             verify_per_minute: 25,
             ..crate::config::Config::default().rate_limits
         });
-        let meta = RequestMeta {
-            ip: Some("203.0.113.9".parse().unwrap()),
-            user_agent: None,
-        };
+        let meta = client();
         let passed: usize = std::thread::scope(|s| {
             let threads: Vec<_> = (0..8)
                 .map(|_| {
@@ -366,10 +371,7 @@ mod tests {
             auth_per_minute: 2,
             ..crate::config::Config::default().rate_limits
         });
-        let meta = RequestMeta {
-            ip: Some("203.0.113.9".parse().unwrap()),
-            user_agent: None,
-        };
+        let meta = client();
         let slow = limits
             .attempt_at(119, ClientLimit::AuthFailures, &meta)
             .unwrap();
