@@ -10,11 +10,13 @@ use crate::storage;
 use invitegate_core::api::{SettingsPatch, SettingsView};
 use invitegate_core::model::{ActorRef, AuditAction};
 
-/// Loads the settings in force.
+/// Loads the settings in force: a read of the few rows of `settings`, on SQLite on the calling
+/// worker when a connection is free ([`AppState::db_read`]); never cached, so a change made by
+/// another process applies to the next request.
 pub async fn current(state: &AppState) -> ApiResult<RuntimeSettings> {
     let config = state.config.clone();
     state
-        .db(move |conn| Ok(RuntimeSettings::load(conn, &config)?))
+        .db_read(move |conn| Ok(RuntimeSettings::load(conn, &config)?))
         .await
 }
 
