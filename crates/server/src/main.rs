@@ -3,6 +3,12 @@
 fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     four_malloc_arenas();
+    // libpq's TLS runs on OpenSSL, which by default frees its state from an at-exit handler on
+    // the main thread while a pool thread may still hold or open a connection: a rare SIGSEGV
+    // in libcrypto at exit (diesel#3441, r2d2#137). Initialised first with
+    // OPENSSL_INIT_NO_ATEXIT, it leaves that to the kernel.
+    #[cfg(target_os = "linux")]
+    openssl_sys::init();
     invitegate_server::cli::main()
 }
 
