@@ -7,7 +7,10 @@ use crate::helpers::*;
 use diesel::prelude::*;
 use invitegate_server::storage::schema::invitations as i;
 
-both_backends!(an_invitation_records_its_delivery_and_its_first_opening);
+both_backends!(
+    an_invitation_records_its_delivery_and_its_first_opening,
+    the_sent_emails_of_a_batch_are_recorded_together
+);
 
 type Marks = (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
 
@@ -58,4 +61,47 @@ async fn an_invitation_records_its_delivery_and_its_first_opening(b: Backend) {
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(marks(&app, &link_only.invitation.id).await.1, None);
+}
+
+/// The outbox worker takes a bulk creation's emails 20 at a time and records the sent ones of
+/// each batch in one transaction: every email is written once, every invitation is marked
+/// delivered, and the marks fall on one time per batch (one per email when each was recorded
+/// on its own).
+async fn the_sent_emails_of_a_batch_are_recorded_together(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let rows = (0..45)
+        .map(|n| email_req(&format!("batch{n}@example.com")))
+        .collect();
+    let created = admin
+        .bulk_create_invitations(&invitegate_core::api::BulkCreateRequest {
+            invitations: rows,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.summary.created, 45);
+    let emails = app.emails().await;
+    for n in 0..45 {
+        let to = format!("To: batch{n}@example.com");
+        let written = emails.iter().filter(|m| m.contains(&to)).count();
+        assert_eq!(written, 1, "one email to batch{n}@example.com");
+    }
+    let marks: Vec<Option<chrono::NaiveDateTime>> = app
+        .db(|c| {
+            Ok(i::table
+                .filter(i::email.like("batch%@example.com"))
+                .select(i::delivered_at)
+                .load(c)?)
+        })
+        .await;
+    assert_eq!(marks.len(), 45);
+    assert!(marks.iter().all(Option::is_some), "every delivery recorded");
+    let times: std::collections::BTreeSet<_> = marks.into_iter().flatten().collect();
+    // Three batches of 20, 20 and 5; a fourth if another email shared the first batch.
+    assert!(
+        times.len() <= 4,
+        "{} times of delivery for 45 emails",
+        times.len()
+    );
 }

@@ -25,10 +25,17 @@ const BATCH: usize = 20;
 /// Delivers outbox items until the process ends: wakes after a commit that enqueued
 /// something, or every second, and goes on without waiting while batches come back full and
 /// deliver (a bulk creation's thousands of emails leave at the transport's pace, not 20 a
-/// second). Items
-/// are claimed with a lease, so several processes on one database never send the same item at
-/// the same time, and an item claimed by a process that died is picked up again when its
-/// lease ends.
+/// second). Items are claimed with a lease, so several processes on one database never send
+/// the same item at the same time, and an item claimed by a process that died is picked up
+/// again when its lease ends.
+///
+/// The emails of a batch that were sent are recorded together once the batch is through: one
+/// transaction, and one funnel update of their invitations, instead of one per email (on
+/// PostgreSQL a bulk creation's emails cost the database about 0.9 ms each when recorded one
+/// by one, taken from registrations hashing at the same time). The price: a process that dies
+/// during a batch sends what it had sent of that batch again when the lease ends, as it
+/// already did for the one email in flight. Failures and webhook calls are recorded as they
+/// happen.
 pub async fn run_worker(state: Arc<AppState>) {
     let mut backlog = false;
     loop {
@@ -40,13 +47,7 @@ pub async fn run_worker(state: Arc<AppState>) {
             .db(|conn| {
                 let now = storage::now();
                 let lease = now + chrono::Duration::seconds(120);
-                let mut items = Vec::new();
-                for id in outbox::due(conn, now, BATCH as i64)? {
-                    if let Some(item) = outbox::claim(conn, &id, now, lease)? {
-                        items.push(item);
-                    }
-                }
-                Ok(items)
+                Ok(outbox::claim_due(conn, now, lease, BATCH as i64)?)
             })
             .await;
         let items = match claimed {
@@ -61,6 +62,7 @@ pub async fn run_worker(state: Arc<AppState>) {
         // before instead of retrying a backlog at database speed.
         let full = items.len() == BATCH;
         backlog = false;
+        let mut sent = Vec::new();
         for item in items {
             let (response_status, outcome) =
                 if item.kind == invitegate_core::model::OutboxKind::Webhook {
@@ -68,42 +70,78 @@ pub async fn run_worker(state: Arc<AppState>) {
                 } else {
                     (None, deliver(&state, &item).await)
                 };
-            let id = item.id.clone();
-            let attempts = item.attempts + 1;
-            let kept = at_rest(&item);
-            let delivered = (item.kind == invitegate_core::model::OutboxKind::Email)
-                .then(|| serde_json::from_str::<crate::mail::OutgoingEmail>(&item.payload).ok())
-                .flatten()
-                .and_then(|e| e.invitation_id);
             backlog |= full && outcome.is_ok();
-            let result = state
-                .db(move |conn| {
-                    if response_status.is_some() {
-                        storage::webhooks::set_response_status(conn, &id, response_status)?;
-                    }
-                    match &outcome {
-                        // Together: the funnel's "delivered" is never missing for a sent email.
-                        Ok(()) => storage::write_tx(conn, |conn| {
-                            let now = storage::now();
-                            outbox::mark_sent(conn, &id, now, &kept)?;
-                            if let Some(invitation) = &delivered {
-                                storage::invitations::mark_delivered(conn, invitation, now)?;
-                            }
-                            Ok::<_, storage::DbError>(())
-                        })?,
-                        Err(e) => {
-                            let next = (attempts < MAX_ATTEMPTS).then(|| storage::now() + chrono::Duration::seconds(backoff_seconds(attempts)));
-                            tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");
-                            outbox::mark_failed(conn, &id, &e.to_string(), next)?;
-                        }
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "could not record an outbox delivery");
+            if outcome.is_ok() && item.kind == invitegate_core::model::OutboxKind::Email {
+                sent.push(item);
+            } else {
+                record(&state, &item, response_status, outcome).await;
             }
         }
+        record_sent_emails(&state, sent).await;
+    }
+}
+
+/// Records one item's attempt: a webhook call's response status and outcome, or a failure
+/// (the next attempt's time, or dead after [`MAX_ATTEMPTS`]).
+async fn record(
+    state: &AppState,
+    item: &OutboxRow,
+    response_status: Option<i32>,
+    outcome: anyhow::Result<()>,
+) {
+    let id = item.id.clone();
+    let attempts = item.attempts + 1;
+    let kept = at_rest(item);
+    let result = state
+        .db(move |conn| {
+            if response_status.is_some() {
+                storage::webhooks::set_response_status(conn, &id, response_status)?;
+            }
+            match &outcome {
+                Ok(()) => outbox::mark_sent(conn, &id, storage::now(), &kept)?,
+                Err(e) => {
+                    let next = (attempts < MAX_ATTEMPTS).then(|| {
+                        storage::now() + chrono::Duration::seconds(backoff_seconds(attempts))
+                    });
+                    tracing::warn!(id = %id, attempts, dead = next.is_none(), error = %e, "outbox delivery failed");
+                    outbox::mark_failed(conn, &id, &e.to_string(), next)?;
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record an outbox delivery");
+    }
+}
+
+/// Records the sent emails of a batch, each with what may stay at rest, and the first
+/// delivery of their invitations, in one transaction: the funnel's "delivered" is never
+/// missing for a sent email.
+async fn record_sent_emails(state: &AppState, sent: Vec<OutboxRow>) {
+    if sent.is_empty() {
+        return;
+    }
+    let kept: Vec<(String, String)> = sent.iter().map(|i| (i.id.clone(), at_rest(i))).collect();
+    let invitations: Vec<String> = sent
+        .iter()
+        .filter_map(|i| serde_json::from_str::<OutgoingEmail>(&i.payload).ok())
+        .filter_map(|e| e.invitation_id)
+        .collect();
+    let result = state
+        .db(move |conn| {
+            Ok(storage::write_tx(conn, |conn| {
+                let now = storage::now();
+                for (id, kept) in &kept {
+                    outbox::mark_sent(conn, id, now, kept)?;
+                }
+                storage::invitations::mark_delivered(conn, &invitations, now)?;
+                Ok::<_, storage::DbError>(())
+            })?)
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record an outbox delivery");
     }
 }
 

@@ -136,25 +136,30 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
         .load(conn)
 }
 
-/// Claims an item until `lease_until`; returns it when this caller won the claim.
-pub fn claim(
+/// Claims the items [`due`] at `now` (at most `limit`) until `lease_until`, in the order they
+/// fell due: one read and one guarded update with `RETURNING`, whatever their number. An item
+/// another process claimed in between fails the guard and is left out.
+pub fn claim_due(
     conn: &mut DbConn,
-    id: &str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-) -> QueryResult<Option<OutboxRow>> {
-    let n = diesel::update(
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let ids = due(conn, now, limit)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut items: Vec<OutboxRow> = diesel::update(
         o::outbox
-            .filter(o::id.eq(id))
+            .filter(o::id.eq_any(&ids))
             .filter(o::status.eq(PENDING))
             .filter(o::locked_until.is_null().or(o::locked_until.lt(now))),
     )
     .set(o::locked_until.eq(Some(lease_until)))
-    .execute(conn)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    o::outbox.find(id).first(conn).optional()
+    .returning(super::schema::outbox::all_columns)
+    .get_results(conn)?;
+    items.sort_by_key(|item| ids.iter().position(|id| *id == item.id));
+    Ok(items)
 }
 
 /// Marks an item delivered, replacing its payload with `kept` (what may stay at rest once
