@@ -12,6 +12,10 @@ pub struct SmtpSink {
     pub messages: Arc<Mutex<Vec<String>>>,
 }
 
+/// How long the sink takes to accept each message (a slow mail server).
+#[derive(Clone, Copy, Default)]
+pub struct Delay(pub std::time::Duration);
+
 impl SmtpSink {
     /// Listens on a free loopback port.
     pub async fn start() -> Self {
@@ -20,6 +24,11 @@ impl SmtpSink {
 
     /// Listens on `addr` (to bring a receiver back on a known port).
     pub async fn start_on(addr: &str) -> Self {
+        Self::start_slow(addr, Delay::default()).await
+    }
+
+    /// Listens on `addr`, waiting `delay` before accepting each message.
+    pub async fn start_slow(addr: &str, delay: Delay) -> Self {
         let listener = TcpListener::bind(addr).await.expect("bind SMTP sink");
         let sink = Self {
             addr: listener.local_addr().unwrap(),
@@ -55,6 +64,7 @@ impl SmtpSink {
                                     );
                                     body.push('\n');
                                 }
+                                tokio::time::sleep(delay.0).await;
                                 messages.lock().unwrap().push(body);
                                 b"250 queued\r\n"
                             }

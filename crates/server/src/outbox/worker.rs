@@ -22,6 +22,11 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 /// Items claimed at a time.
 const BATCH: usize = 20;
 
+/// How long sent emails wait for the rest of their batch: the first send that ends this long
+/// after the first unrecorded one records them, so a slow transport's batch is recorded in
+/// parts, long before its lease (120 s) could end and another process claim it again.
+const RECORD_WITHIN: Duration = Duration::from_secs(1);
+
 /// Delivers outbox items until the process ends: wakes after a commit that enqueued
 /// something, or every second, and goes on without waiting while batches come back full and
 /// deliver (a bulk creation's thousands of emails leave at the transport's pace, not 20 a
@@ -29,13 +34,13 @@ const BATCH: usize = 20;
 /// the same item at the same time, and an item claimed by a process that died is picked up
 /// again when its lease ends.
 ///
-/// The emails of a batch that were sent are recorded together once the batch is through: one
-/// transaction, and one funnel update of their invitations, instead of one per email (on
-/// PostgreSQL a bulk creation's emails cost the database about 0.9 ms each when recorded one
-/// by one, taken from registrations hashing at the same time). The price: a process that dies
-/// during a batch sends what it had sent of that batch again when the lease ends, as it
-/// already did for the one email in flight. Failures and webhook calls are recorded as they
-/// happen.
+/// The emails of a batch that were sent are recorded together once the batch is through (or
+/// in parts, see [`RECORD_WITHIN`]): one transaction, and one funnel update of their
+/// invitations, instead of one per email (on PostgreSQL a bulk creation's emails cost the
+/// database about 0.9 ms each when recorded one by one, taken from registrations hashing at
+/// the same time). The price: a process that dies in between sends those emails again when
+/// their lease ends, as it already did for the one email in flight. Failures and webhook calls
+/// are recorded as they happen.
 pub async fn run_worker(state: Arc<AppState>) {
     let mut backlog = false;
     loop {
@@ -63,6 +68,7 @@ pub async fn run_worker(state: Arc<AppState>) {
         let full = items.len() == BATCH;
         backlog = false;
         let mut sent = Vec::new();
+        let mut first_sent = std::time::Instant::now();
         for item in items {
             let (response_status, outcome) =
                 if item.kind == invitegate_core::model::OutboxKind::Webhook {
@@ -72,7 +78,13 @@ pub async fn run_worker(state: Arc<AppState>) {
                 };
             backlog |= full && outcome.is_ok();
             if outcome.is_ok() && item.kind == invitegate_core::model::OutboxKind::Email {
+                if sent.is_empty() {
+                    first_sent = std::time::Instant::now();
+                }
                 sent.push(item);
+                if first_sent.elapsed() >= RECORD_WITHIN {
+                    record_sent_emails(&state, std::mem::take(&mut sent)).await;
+                }
             } else {
                 record(&state, &item, response_status, outcome).await;
             }
