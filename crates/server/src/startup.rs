@@ -47,7 +47,26 @@ pub struct Application {
     server: Server,
     state: Arc<AppState>,
     owner_link: Option<String>,
+    /// Tells the outbox worker to record what it sent and end, once serving has stopped.
+    stop_outbox: tokio::sync::watch::Sender<bool>,
+    outbox: tokio::task::JoinHandle<()>,
 }
+
+/// Stops a running [`Application`]: see [`Application::stop_handle`].
+#[derive(Clone)]
+pub struct StopHandle(actix_web::dev::ServerHandle);
+
+impl StopHandle {
+    /// Stops accepting connections, lets requests in flight finish, then returns; the
+    /// application's `run_until_stopped` goes on with its own shutdown.
+    pub async fn stop(&self) {
+        self.0.stop(true).await;
+    }
+}
+
+/// How long a stopping server waits for the outbox worker: past a mail server's or webhook
+/// receiver's timeout (10 s), so the delivery in flight ends and what was sent is recorded.
+pub const OUTBOX_STOP_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Builds the shared state: pool, migrations, key ring, hasher. Used by `serve` and the CLI.
 pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Arc<AppState>> {
@@ -132,7 +151,8 @@ impl Application {
             None
         };
         let server = run(listener, state.clone(), workers)?;
-        tokio::spawn(crate::outbox::worker::run_worker(state.clone()));
+        let (stop_outbox, stop) = tokio::sync::watch::channel(false);
+        let outbox = tokio::spawn(crate::outbox::worker::run_worker(state.clone(), stop));
         tokio::spawn(crate::jobs::run(state.clone()));
         tokio::spawn(crate::ratelimit::run_sync(state.clone()));
         Ok(Self {
@@ -141,6 +161,8 @@ impl Application {
             server,
             state,
             owner_link,
+            stop_outbox,
+            outbox,
         })
     }
 
@@ -159,14 +181,23 @@ impl Application {
         self.state.clone()
     }
 
+    /// A handle that stops this server gracefully (what SIGTERM does).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.server.handle())
+    }
+
     /// The owner invitation link created at start-up, if one was.
     pub fn owner_link(&self) -> Option<&str> {
         self.owner_link.as_deref()
     }
 
-    /// Serves until stopped; then stores the audit events still queued.
+    /// Serves until stopped; then lets the outbox worker record the emails it sent (waiting
+    /// at most [`OUTBOX_STOP_LIMIT`] for the delivery in flight) and stores the audit events
+    /// still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        let _ = self.stop_outbox.send(true);
+        let _ = tokio::time::timeout(OUTBOX_STOP_LIMIT, self.outbox).await;
         self.state.audit.flush().await;
         served
     }

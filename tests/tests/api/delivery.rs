@@ -11,6 +11,7 @@ both_backends!(
     verification_links_can_be_resent_without_revealing_anything,
     emails_are_branded_and_templates_can_be_overridden,
     the_outbox_checks_permission_before_the_query,
+    a_stopping_server_records_the_emails_it_sent,
 );
 
 /// Only administrators learn what the outbox query accepts; to them an unknown status names
@@ -370,4 +371,59 @@ mod postgres_nodes {
             );
         }
     }
+}
+
+/// A server told to stop (SIGTERM) lets the email in flight finish, records every email it
+/// sent before it ends (a restart must not send them again) and sends no more.
+async fn a_stopping_server_records_the_emails_it_sent(b: Backend) {
+    use diesel::prelude::*;
+    use invitegate_server::storage::schema::invitations as i;
+    let delay = crate::smtp::Delay(std::time::Duration::from_millis(1500));
+    let sink = crate::smtp::SmtpSink::start_slow("127.0.0.1:0", delay).await;
+    let app = spawn_app_with(b, |c| c.smtp_url = Some(format!("smtp://{}", sink.addr))).await;
+    let admin = app.admin().await;
+    let rows = (0..4)
+        .map(|n| email_req(&format!("stopping{n}@example.com")))
+        .collect();
+    admin
+        .bulk_create_invitations(&BulkCreateRequest {
+            invitations: rows,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let received = || {
+        sink.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.contains("To: stopping"))
+            .count()
+    };
+    eventually("a first email arrives", || async {
+        (received() > 0).then_some(())
+    })
+    .await;
+    let db = app.state.clone();
+    app.stop.stop().await;
+    app.serving.await.unwrap().unwrap();
+    let sent = received();
+    assert!(
+        sent < 4,
+        "the stopped server sent no more ({sent} of 4 arrived)"
+    );
+    let recorded: i64 = db
+        .db(|c| {
+            Ok(i::table
+                .filter(i::email.like("stopping%@example.com"))
+                .filter(i::delivered_at.is_not_null())
+                .count()
+                .get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        recorded, sent as i64,
+        "every email that arrived is recorded as delivered"
+    );
 }

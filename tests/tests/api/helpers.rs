@@ -145,6 +145,10 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     pub owner_token: String,
     pub dir: tempfile::TempDir,
+    /// Stops the server as SIGTERM would.
+    pub stop: invitegate_server::startup::StopHandle,
+    /// The server's `run_until_stopped`: ends once it has stopped and shut down.
+    pub serving: tokio::task::JoinHandle<std::io::Result<()>>,
     _db: TestDb,
 }
 
@@ -211,7 +215,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         .nth(1)
         .expect("token in fragment")
         .to_string();
-    tokio::spawn(app.run_until_stopped());
+    let stop = app.stop_handle();
+    let serving = tokio::spawn(app.run_until_stopped());
     TestApp {
         config,
         api: Client::new(&address).expect("client"),
@@ -224,6 +229,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         state,
         owner_token,
         dir,
+        stop,
+        serving,
         _db: db,
     }
 }

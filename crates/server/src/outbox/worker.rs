@@ -1,5 +1,5 @@
 //! The outbox worker: delivers queued emails and webhook calls with retries, exponential
-//! backoff and leases (several processes never send one item twice).
+//! backoff and leases (several processes never send one item at the same time).
 
 use crate::mail::{self, OutgoingEmail, at_rest};
 use crate::state::AppState;
@@ -7,6 +7,7 @@ use crate::storage::models::OutboxRow;
 use crate::storage::{self, outbox};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Attempts before an item is marked dead.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -22,31 +23,37 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 /// Items claimed at a time.
 const BATCH: usize = 20;
 
-/// How long sent emails wait for the rest of their batch: the first send that ends this long
-/// after the first unrecorded one records them, so a slow transport's batch is recorded in
-/// parts, long before its lease (120 s) could end and another process claim it again.
+/// How long sent emails wait for the rest of their batch: once an item (of any kind, sent or
+/// failed) ends this long after the first unrecorded one was sent, they are recorded. A slow
+/// transport's batch is thus recorded in parts, each sent email within a second plus one
+/// item's timeout, long before its lease (120 s) could end and another process claim it again.
 const RECORD_WITHIN: Duration = Duration::from_secs(1);
 
-/// Delivers outbox items until the process ends: wakes after a commit that enqueued
-/// something, or every second, and goes on without waiting while batches come back full and
-/// deliver (a bulk creation's thousands of emails leave at the transport's pace, not 20 a
-/// second). Items are claimed with a lease, so several processes on one database never send
-/// the same item at the same time, and an item claimed by a process that died is picked up
-/// again when its lease ends.
+/// Delivers outbox items until `stop` turns true (the server has stopped serving): wakes after
+/// a commit that enqueued something, or every second, and goes on without waiting while
+/// batches come back full and deliver (a bulk creation's thousands of emails leave at the
+/// transport's pace, not 20 a second). Items are claimed with a lease, so several processes on
+/// one database never send the same item at the same time, and an item claimed by a process
+/// that died is picked up again when its lease ends.
 ///
 /// The emails of a batch that were sent are recorded together once the batch is through (or
 /// in parts, see [`RECORD_WITHIN`]): one transaction, and one funnel update of their
 /// invitations, instead of one per email (on PostgreSQL a bulk creation's emails cost the
 /// database about 0.9 ms each when recorded one by one, taken from registrations hashing at
-/// the same time). The price: a process that dies in between sends those emails again when
-/// their lease ends, as it already did for the one email in flight. Failures and webhook calls
-/// are recorded as they happen.
-pub async fn run_worker(state: Arc<AppState>) {
+/// the same time). When `stop` turns true the worker records what it sent and returns. The
+/// price: a process that dies with sent emails not yet recorded sends them again when their
+/// lease ends, as it already did for the one email in flight. Failures and webhook calls are
+/// recorded as they happen.
+pub async fn run_worker(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut backlog = false;
-    loop {
+    while !*stop.borrow() {
         if !backlog {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(1), state.outbox_wakeup.notified()).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = state.outbox_wakeup.notified() => {}
+                // A dropped sender (the application is gone) stops the worker too.
+                changed = stop.changed() => if changed.is_err() { return } else { continue },
+            }
         }
         let claimed = state
             .db(|conn| {
@@ -70,6 +77,10 @@ pub async fn run_worker(state: Arc<AppState>) {
         let mut sent = Vec::new();
         let mut first_sent = std::time::Instant::now();
         for item in items {
+            // Claimed items left unsent go to another round or process when their lease ends.
+            if *stop.borrow() {
+                break;
+            }
             let (response_status, outcome) =
                 if item.kind == invitegate_core::model::OutboxKind::Webhook {
                     crate::webhooks::deliver(&state, &item).await
@@ -82,11 +93,11 @@ pub async fn run_worker(state: Arc<AppState>) {
                     first_sent = std::time::Instant::now();
                 }
                 sent.push(item);
-                if first_sent.elapsed() >= RECORD_WITHIN {
-                    record_sent_emails(&state, std::mem::take(&mut sent)).await;
-                }
             } else {
                 record(&state, &item, response_status, outcome).await;
+            }
+            if !sent.is_empty() && first_sent.elapsed() >= RECORD_WITHIN {
+                record_sent_emails(&state, std::mem::take(&mut sent)).await;
             }
         }
         record_sent_emails(&state, sent).await;
@@ -129,18 +140,31 @@ async fn record(
 
 /// Records the sent emails of a batch, each with what may stay at rest, and the first
 /// delivery of their invitations, in one transaction: the funnel's "delivered" is never
-/// missing for a sent email.
+/// missing for a sent email. When that transaction fails, each email is recorded on its own,
+/// so one bad moment does not leave the whole batch to be sent again.
 async fn record_sent_emails(state: &AppState, sent: Vec<OutboxRow>) {
     if sent.is_empty() {
         return;
     }
+    if let Err(e) = record_sent_together(state, &sent).await {
+        tracing::warn!(error = %e, "could not record a batch of sent emails: one by one");
+        for item in sent {
+            if let Err(e) = record_sent_together(state, std::slice::from_ref(&item)).await {
+                tracing::error!(error = %e, id = %item.id, "could not record an outbox delivery");
+            }
+        }
+    }
+}
+
+/// One transaction marking `sent` sent, with their invitations' first delivery.
+async fn record_sent_together(state: &AppState, sent: &[OutboxRow]) -> crate::error::ApiResult<()> {
     let kept: Vec<(String, String)> = sent.iter().map(|i| (i.id.clone(), at_rest(i))).collect();
     let invitations: Vec<String> = sent
         .iter()
         .filter_map(|i| serde_json::from_str::<OutgoingEmail>(&i.payload).ok())
         .filter_map(|e| e.invitation_id)
         .collect();
-    let result = state
+    state
         .db(move |conn| {
             Ok(storage::write_tx(conn, |conn| {
                 let now = storage::now();
@@ -151,10 +175,7 @@ async fn record_sent_emails(state: &AppState, sent: Vec<OutboxRow>) {
                 Ok::<_, storage::DbError>(())
             })?)
         })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not record an outbox delivery");
-    }
+        .await
 }
 
 async fn deliver(state: &AppState, item: &OutboxRow) -> anyhow::Result<()> {

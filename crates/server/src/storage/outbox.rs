@@ -138,7 +138,8 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
 
 /// Claims the items [`due`] at `now` (at most `limit`) until `lease_until`, in the order they
 /// fell due: one read and one guarded update with `RETURNING`, whatever their number. An item
-/// another process claimed in between fails the guard and is left out.
+/// another process claimed in between, or whose failure it recorded (moving its next attempt
+/// later), fails the guard and is left out.
 pub fn claim_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
@@ -153,6 +154,7 @@ pub fn claim_due(
         o::outbox
             .filter(o::id.eq_any(&ids))
             .filter(o::status.eq(PENDING))
+            .filter(o::next_attempt_at.le(now))
             .filter(o::locked_until.is_null().or(o::locked_until.lt(now))),
     )
     .set(o::locked_until.eq(Some(lease_until)))
