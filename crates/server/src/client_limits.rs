@@ -341,12 +341,16 @@ mod tests {
         }
     }
 
+    /// Limiters with the default limits but for what `tweak` changes.
+    fn limiters(tweak: impl FnOnce(&mut crate::config::RateLimits)) -> RateLimiters {
+        let mut limits = crate::config::Config::default().rate_limits;
+        tweak(&mut limits);
+        RateLimiters::new(&limits)
+    }
+
     #[test]
     fn concurrent_attempts_never_pass_the_limit() {
-        let limits = RateLimiters::new(&crate::config::RateLimits {
-            verify_per_minute: 25,
-            ..crate::config::Config::default().rate_limits
-        });
+        let limits = limiters(|l| l.verify_per_minute = 25);
         let meta = client();
         let passed: usize = std::thread::scope(|s| {
             let threads: Vec<_> = (0..8)
@@ -367,10 +371,7 @@ mod tests {
 
     #[test]
     fn a_refund_is_given_back_in_the_window_of_its_attempt() {
-        let limits = RateLimiters::new(&crate::config::RateLimits {
-            auth_per_minute: 2,
-            ..crate::config::Config::default().rate_limits
-        });
+        let limits = limiters(|l| l.auth_per_minute = 2);
         let meta = client();
         let slow = limits
             .attempt_at(119, ClientLimit::AuthFailures, &meta)

@@ -382,16 +382,7 @@ async fn a_stopping_server_records_the_emails_it_sent(b: Backend) {
     let sink = crate::smtp::SmtpSink::start_slow("127.0.0.1:0", delay).await;
     let app = spawn_app_with(b, |c| c.smtp_url = Some(format!("smtp://{}", sink.addr))).await;
     let admin = app.admin().await;
-    let rows = (0..4)
-        .map(|n| email_req(&format!("stopping{n}@example.com")))
-        .collect();
-    admin
-        .bulk_create_invitations(&BulkCreateRequest {
-            invitations: rows,
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    invite_in_bulk(&admin, "stopping", 4).await;
     let received = || {
         sink.messages
             .lock()

@@ -108,21 +108,6 @@ async fn a_slow_mail_servers_batch_is_recorded_as_it_goes(b: Backend) {
     );
 }
 
-/// Creates `n` emailed invitations to `<prefix><i>@example.com` in one bulk call.
-async fn invite_in_bulk(admin: &invitegate_client::Client, prefix: &str, n: usize) {
-    let rows = (0..n)
-        .map(|i| email_req(&format!("{prefix}{i}@example.com")))
-        .collect();
-    let created = admin
-        .bulk_create_invitations(&invitegate_core::api::BulkCreateRequest {
-            invitations: rows,
-            dry_run: false,
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.summary.created, n);
-}
-
 /// The distinct times at which the invitations to `<prefix>…@example.com` were recorded as
 /// delivered; every one of them must have been.
 async fn delivery_times(

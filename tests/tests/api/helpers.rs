@@ -235,6 +235,21 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     }
 }
 
+/// Creates `n` emailed invitations to `<prefix><i>@example.com` in one bulk call.
+pub async fn invite_in_bulk(admin: &Client, prefix: &str, n: usize) {
+    let rows = (0..n)
+        .map(|i| email_req(&format!("{prefix}{i}@example.com")))
+        .collect();
+    let created = admin
+        .bulk_create_invitations(&BulkCreateRequest {
+            invitations: rows,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.summary.created, n);
+}
+
 /// An HTTP client whose requests come from `ip` (any 127.x.y.z reaches the server), so tests
 /// of per-client limits never share a client with other tests.
 pub fn http_from(ip: &str) -> reqwest::Client {
