@@ -158,4 +158,67 @@ mod postgres {
             );
         }
     }
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    /// The previous refresh tokens' index leaves out the sessions that have none (every new
+    /// one: a registration writes one index entry less) and still serves the lookups of a
+    /// reused token, alone or beside the current one, with the generic plan a prepared
+    /// statement keeps (sequential scans off: a lookup that could not use it reads the table).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_of_a_previous_refresh_token_use_its_partial_index() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
+        let (partial, plans) = app
+            .db(|c| {
+                let DbConn::Pg(pg) = c else {
+                    panic!("a PostgreSQL connection")
+                };
+                let partial = diesel::sql_query(
+                    "SELECT count(*) AS n FROM pg_indexes WHERE indexname = \
+                     'sessions_previous_refresh_token_hash' \
+                     AND indexdef LIKE '%WHERE (previous_refresh_token_hash IS NOT NULL)'",
+                )
+                .get_result::<Count>(pg)?
+                .n;
+                let plans = pg.transaction(|pg| {
+                    for setting in [
+                        "plan_cache_mode = force_generic_plan",
+                        "enable_seqscan = off",
+                    ] {
+                        diesel::sql_query(format!("SET LOCAL {setting}")).execute(pg)?;
+                    }
+                    let mut plans = Vec::new();
+                    for (name, filter) in [
+                        ("previous_only", "previous_refresh_token_hash = $1"),
+                        (
+                            "current_or_previous",
+                            "refresh_token_hash = $1 OR previous_refresh_token_hash = $1",
+                        ),
+                    ] {
+                        diesel::sql_query(format!(
+                            "PREPARE {name}(text) AS SELECT id FROM sessions WHERE {filter}"
+                        ))
+                        .execute(pg)?;
+                        let lines = diesel::sql_query(format!("EXPLAIN EXECUTE {name}('x')"))
+                            .load::<PlanLine>(pg)?;
+                        plans.push(lines.into_iter().map(|l| l.line).collect::<Vec<_>>());
+                    }
+                    diesel::QueryResult::Ok(plans)
+                })?;
+                Ok((partial, plans))
+            })
+            .await;
+        assert_eq!(partial, 1, "sessions without a previous token are left out");
+        for plan in plans {
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("sessions_previous_refresh_token_hash")),
+                "{plan:#?}"
+            );
+        }
+    }
 }

@@ -339,24 +339,46 @@ pub fn is_connection_lost(e: &DbError) -> bool {
 }
 
 /// Runs `f` in a write transaction. On SQLite the transaction takes the database write lock
-/// with its first statement, so a transaction that reads before it writes can never fail
-/// with `SQLITE_BUSY` on lock upgrade; on PostgreSQL row locks do the serialising.
+/// when it begins (`BEGIN IMMEDIATE`), so a transaction that reads before it writes can never
+/// fail with `SQLITE_BUSY` on lock upgrade, and one that writes nothing writes nothing to the
+/// WAL; inside a caller's transaction it is a savepoint that takes the lock with its first
+/// statement. On PostgreSQL row locks do the serialising.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        if matches!(conn, DbConn::Sqlite(_)) {
-            bump_write_lock(conn)?;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        Err(DbError::AlreadyInTransaction) => {
+            return conn.transaction(|conn| {
+                bump_write_lock(conn)?;
+                f(conn)
+            });
         }
-        f(conn)
-    })
+        Err(e) => return Err(e.into()),
+    }
+    type Manager = <DbConn as diesel::Connection>::TransactionManager;
+    // As diesel's `Connection::transaction` ends what it began.
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(DbError::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
 }
 
-/// Writes the one row of `write_lock`: on SQLite that takes the database's write lock, on
-/// PostgreSQL the row's. `RETURNING` makes it a query, which diesel keeps prepared
-/// ([`prepared`]).
+/// Writes the one row of `write_lock`: on SQLite that takes the database's write lock where
+/// the transaction does not hold it yet, on PostgreSQL the row's. `RETURNING` makes it a
+/// query, which diesel keeps prepared ([`prepared`]).
 pub(crate) fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
     use schema::write_lock::dsl::*;
     prepared::Prepared(

@@ -74,6 +74,23 @@ fn checkout_checks_idle_and_suspect_connections_only() {
     );
 }
 
+/// Member number `i`, made now.
+fn user(i: usize) -> models::UserRow {
+    models::UserRow {
+        id: format!("user-{i}"),
+        email: format!("seed-{i}@example.com"),
+        display_name: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: invitegate_core::model::Role::Member,
+        created_at: now(),
+        disabled_at: None,
+        invited_by_type: None,
+        invited_by_id: None,
+        invitation_id: None,
+        invitation_serial: 0,
+    }
+}
+
 /// Users and audit events bind `None` as NULL, so on SQLite a batch of them is one statement
 /// with a parameter per column and row: seeding's and the audit writer's batches stay under
 /// SQLite's 32,766, and every row lands.
@@ -83,21 +100,7 @@ fn batches_of_users_and_audit_events_insert_whole_on_sqlite() {
     let mut conn = manager.establish().unwrap();
     run_migrations(&mut conn).unwrap();
     let now = now();
-    let users: Vec<models::UserRow> = (0..3_500)
-        .map(|i| models::UserRow {
-            id: format!("user-{i}"),
-            email: format!("seed-{i}@example.com"),
-            display_name: None,
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-            role: invitegate_core::model::Role::Member,
-            created_at: now,
-            disabled_at: None,
-            invited_by_type: None,
-            invited_by_id: None,
-            invitation_id: None,
-            invitation_serial: 0,
-        })
-        .collect();
+    let users: Vec<models::UserRow> = (0..3_500).map(user).collect();
     let events: Vec<audit::AuditRow> = (0..3_500)
         .map(|i| audit::AuditRow {
             id: format!("event-{i}"),
@@ -124,4 +127,129 @@ fn batches_of_users_and_audit_events_insert_whole_on_sqlite() {
         audit_events::table.count().get_result(&mut conn).unwrap(),
     );
     assert_eq!(counted, (3_500, 3_500));
+}
+
+/// A migrated SQLite database in a file of its own (WAL needs one): its URL, and the folder
+/// that holds it.
+fn sqlite_file() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    run_migrations(&mut ConnectionManager::new(&url).unwrap().establish().unwrap()).unwrap();
+    (url, dir)
+}
+
+/// On SQLite a write transaction takes the write lock as it begins instead of by writing a
+/// row: one that only reads (a background job with nothing to do) adds nothing to the WAL,
+/// so an idle server writes nothing to disk.
+#[test]
+fn a_write_transaction_that_writes_nothing_leaves_the_wal_as_it_was() {
+    let (url, dir) = sqlite_file();
+    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    let wal = dir.path().join("test.db-wal");
+    let wal_len = || std::fs::metadata(&wal).unwrap().len();
+    let before = wal_len();
+    let counted: i64 = write_tx(&mut conn, |c| schema::users::table.count().get_result(c)).unwrap();
+    assert_eq!(counted, 0);
+    assert_eq!(wal_len(), before, "nothing written, nothing in the WAL");
+    write_tx(&mut conn, bump_write_lock).unwrap();
+    assert!(wal_len() > before, "a write lands in the WAL");
+}
+
+/// Two connections that each count the users and add the next one, 200 times at once, never
+/// fail with `SQLITE_BUSY` on the upgrade from reading to writing, and never both read the
+/// same count (the second insert of a number would violate its unique id).
+#[test]
+fn write_transactions_that_read_first_run_one_at_a_time() {
+    let (url, _dir) = sqlite_file();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+                for _ in 0..200 {
+                    write_tx(&mut conn, |c| {
+                        let n: i64 = schema::users::table.count().get_result(c)?;
+                        users::insert_many(c, &[user(n as usize)])
+                    })
+                    .expect("no SQLITE_BUSY, no number taken twice");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    let n: i64 = schema::users::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(n, 400);
+}
+
+/// A write transaction inside another is a savepoint: its failure undoes only its own writes,
+/// and the outer one commits the rest.
+#[test]
+fn a_write_transaction_inside_another_rolls_back_alone() {
+    let (url, _dir) = sqlite_file();
+    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    write_tx(&mut conn, |c| {
+        users::insert_many(c, &[user(1)])?;
+        let inner: DbResult<()> = write_tx(c, |c| {
+            users::insert_many(c, &[user(2)])?;
+            Err(rollback())
+        });
+        assert!(inner.is_err_and(|e| is_rollback(&e)));
+        DbResult::Ok(())
+    })
+    .unwrap();
+    let ids: Vec<String> = schema::users::table
+        .select(schema::users::id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(ids, ["user-1"]);
+}
+
+#[derive(QueryableByName)]
+struct PlanStep {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct IndexListing {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    partial: i32,
+}
+
+/// The previous refresh tokens' index leaves out the sessions that have none (every new one)
+/// and still serves the lookups of a reused token, alone or beside the current one.
+#[test]
+fn lookups_of_a_previous_refresh_token_use_its_partial_index() {
+    let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
+    let mut conn = manager.establish().unwrap();
+    run_migrations(&mut conn).unwrap();
+    let partial = diesel::sql_query("PRAGMA index_list(sessions)")
+        .load::<IndexListing>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .any(|i| i.name == "sessions_previous_refresh_token_hash" && i.partial == 1);
+    assert!(partial, "sessions without a previous token are left out");
+    for filter in [
+        "previous_refresh_token_hash = ?",
+        "refresh_token_hash = ? OR previous_refresh_token_hash = ?",
+    ] {
+        let plan: Vec<String> = diesel::sql_query(format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE {filter}"
+        ))
+        .load::<PlanStep>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.detail)
+        .collect();
+        assert!(
+            plan.iter()
+                .any(|s| s.contains("USING INDEX sessions_previous_refresh_token_hash")),
+            "{filter}: {plan:?}"
+        );
+    }
 }

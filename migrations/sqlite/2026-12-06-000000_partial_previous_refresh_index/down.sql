@@ -1,0 +1,2 @@
+DROP INDEX sessions_previous_refresh_token_hash;
+CREATE INDEX sessions_previous_refresh_token_hash ON sessions (previous_refresh_token_hash);
