@@ -206,6 +206,7 @@ mod postgres {
                         let lines = diesel::sql_query(format!("EXPLAIN EXECUTE {name}('x')"))
                             .load::<PlanLine>(pg)?;
                         plans.push(lines.into_iter().map(|l| l.line).collect::<Vec<_>>());
+                        diesel::sql_query(format!("DEALLOCATE {name}")).execute(pg)?;
                     }
                     diesel::QueryResult::Ok(plans)
                 })?;

@@ -341,8 +341,9 @@ pub fn is_connection_lost(e: &DbError) -> bool {
 /// Runs `f` in a write transaction. On SQLite the transaction takes the database write lock
 /// when it begins (`BEGIN IMMEDIATE`), so a transaction that reads before it writes can never
 /// fail with `SQLITE_BUSY` on lock upgrade, and one that writes nothing writes nothing to the
-/// WAL; inside a caller's transaction it is a savepoint that takes the lock with its first
-/// statement. On PostgreSQL row locks do the serialising.
+/// WAL. Inside a caller's transaction it is a savepoint that writes `write_lock`, which takes
+/// the lock if the caller's transaction does not hold it yet. On PostgreSQL row locks do the
+/// serialising.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,

@@ -147,6 +147,9 @@ fn a_write_transaction_that_writes_nothing_leaves_the_wal_as_it_was() {
     let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
     let wal = dir.path().join("test.db-wal");
     let wal_len = || std::fs::metadata(&wal).unwrap().len();
+    // Frames not yet checkpointed: the next write appends (a WAL whose frames were all copied
+    // back may start over from its beginning).
+    write_tx(&mut conn, bump_write_lock).unwrap();
     let before = wal_len();
     let counted: i64 = write_tx(&mut conn, |c| schema::users::table.count().get_result(c)).unwrap();
     assert_eq!(counted, 0);
@@ -155,33 +158,51 @@ fn a_write_transaction_that_writes_nothing_leaves_the_wal_as_it_was() {
     assert!(wal_len() > before, "a write lands in the WAL");
 }
 
-/// Two connections that each count the users and add the next one, 200 times at once, never
-/// fail with `SQLITE_BUSY` on the upgrade from reading to writing, and never both read the
-/// same count (the second insert of a number would violate its unique id).
+/// A write transaction holds the write lock from its start, before it has written anything:
+/// one that reads first can never fail with `SQLITE_BUSY` on the upgrade to writing, as
+/// another connection's write would make it.
 #[test]
-fn write_transactions_that_read_first_run_one_at_a_time() {
+fn a_write_transaction_holds_the_write_lock_from_its_start() {
     let (url, _dir) = sqlite_file();
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
-                for _ in 0..200 {
-                    write_tx(&mut conn, |c| {
-                        let n: i64 = schema::users::table.count().get_result(c)?;
-                        users::insert_many(c, &[user(n as usize)])
-                    })
-                    .expect("no SQLITE_BUSY, no number taken twice");
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
-    let n: i64 = schema::users::table.count().get_result(&mut conn).unwrap();
-    assert_eq!(n, 400);
+    let manager = ConnectionManager::new(&url).unwrap();
+    let (mut conn, mut other) = (manager.establish().unwrap(), manager.establish().unwrap());
+    other.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+    write_tx(&mut conn, |c| {
+        let _: i64 = schema::users::table.count().get_result(c)?;
+        let refused = other.batch_execute("BEGIN IMMEDIATE");
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("locked")),
+            "{refused:?}"
+        );
+        users::insert_many(c, &[user(1)])
+    })
+    .unwrap();
+}
+
+/// A failed write transaction leaves nothing behind: its rows are gone and the connection is
+/// out of the transaction, so the next one commits for every reader to see.
+#[test]
+fn a_failed_write_transaction_ends_its_transaction() {
+    use diesel::connection::TransactionManager;
+    let (url, _dir) = sqlite_file();
+    let manager = ConnectionManager::new(&url).unwrap();
+    let (mut conn, mut reader) = (manager.establish().unwrap(), manager.establish().unwrap());
+    let failed: DbResult<()> = write_tx(&mut conn, |c| {
+        users::insert_many(c, &[user(1)])?;
+        Err(rollback())
+    });
+    assert!(failed.is_err_and(|e| is_rollback(&e)));
+    type Manager = <DbConn as diesel::Connection>::TransactionManager;
+    let depth = Manager::transaction_manager_status_mut(&mut conn).transaction_depth();
+    assert_eq!(depth, Ok(None));
+    write_tx(&mut conn, |c| users::insert_many(c, &[user(2)])).unwrap();
+    let ids: Vec<String> = schema::users::table
+        .select(schema::users::id)
+        .load(&mut reader)
+        .unwrap();
+    assert_eq!(ids, ["user-2"]);
 }
 
 /// A write transaction inside another is a savepoint: its failure undoes only its own writes,
