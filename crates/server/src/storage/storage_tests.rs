@@ -96,9 +96,7 @@ fn user(i: usize) -> models::UserRow {
 /// SQLite's 32,766, and every row lands.
 #[test]
 fn batches_of_users_and_audit_events_insert_whole_on_sqlite() {
-    let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
-    let mut conn = manager.establish().unwrap();
-    run_migrations(&mut conn).unwrap();
+    let mut conn = sqlite_in_memory();
     let now = now();
     let users: Vec<models::UserRow> = (0..3_500).map(user).collect();
     let events: Vec<audit::AuditRow> = (0..3_500)
@@ -129,13 +127,24 @@ fn batches_of_users_and_audit_events_insert_whole_on_sqlite() {
     assert_eq!(counted, (3_500, 3_500));
 }
 
-/// A migrated SQLite database in a file of its own (WAL needs one): its URL, and the folder
-/// that holds it.
-fn sqlite_file() -> (String, tempfile::TempDir) {
+/// A migrated SQLite database in a file of its own (WAL needs one): its connection manager,
+/// and the folder that holds it.
+fn sqlite_file() -> (ConnectionManager, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    run_migrations(&mut ConnectionManager::new(&url).unwrap().establish().unwrap()).unwrap();
-    (url, dir)
+    let manager = ConnectionManager::new(&url).unwrap();
+    run_migrations(&mut manager.establish().unwrap()).unwrap();
+    (manager, dir)
+}
+
+/// A migrated SQLite database in memory.
+fn sqlite_in_memory() -> DbConn {
+    let mut conn = ConnectionManager::new("sqlite://:memory:")
+        .unwrap()
+        .establish()
+        .unwrap();
+    run_migrations(&mut conn).unwrap();
+    conn
 }
 
 /// On SQLite a write transaction takes the write lock as it begins instead of by writing a
@@ -143,8 +152,8 @@ fn sqlite_file() -> (String, tempfile::TempDir) {
 /// so an idle server writes nothing to disk.
 #[test]
 fn a_write_transaction_that_writes_nothing_leaves_the_wal_as_it_was() {
-    let (url, dir) = sqlite_file();
-    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    let (manager, dir) = sqlite_file();
+    let mut conn = manager.establish().unwrap();
     let wal = dir.path().join("test.db-wal");
     let wal_len = || std::fs::metadata(&wal).unwrap().len();
     // Frames not yet checkpointed: the next write appends (a WAL whose frames were all copied
@@ -163,8 +172,7 @@ fn a_write_transaction_that_writes_nothing_leaves_the_wal_as_it_was() {
 /// another connection's write would make it.
 #[test]
 fn a_write_transaction_holds_the_write_lock_from_its_start() {
-    let (url, _dir) = sqlite_file();
-    let manager = ConnectionManager::new(&url).unwrap();
+    let (manager, _dir) = sqlite_file();
     let (mut conn, mut other) = (manager.establish().unwrap(), manager.establish().unwrap());
     other.batch_execute("PRAGMA busy_timeout = 0").unwrap();
     write_tx(&mut conn, |c| {
@@ -186,8 +194,7 @@ fn a_write_transaction_holds_the_write_lock_from_its_start() {
 #[test]
 fn a_failed_write_transaction_ends_its_transaction() {
     use diesel::connection::TransactionManager;
-    let (url, _dir) = sqlite_file();
-    let manager = ConnectionManager::new(&url).unwrap();
+    let (manager, _dir) = sqlite_file();
     let (mut conn, mut reader) = (manager.establish().unwrap(), manager.establish().unwrap());
     let failed: DbResult<()> = write_tx(&mut conn, |c| {
         users::insert_many(c, &[user(1)])?;
@@ -209,8 +216,8 @@ fn a_failed_write_transaction_ends_its_transaction() {
 /// and the outer one commits the rest.
 #[test]
 fn a_write_transaction_inside_another_rolls_back_alone() {
-    let (url, _dir) = sqlite_file();
-    let mut conn = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    let (manager, _dir) = sqlite_file();
+    let mut conn = manager.establish().unwrap();
     write_tx(&mut conn, |c| {
         users::insert_many(c, &[user(1)])?;
         let inner: DbResult<()> = write_tx(c, |c| {
@@ -246,9 +253,7 @@ struct IndexListing {
 /// and still serves the lookups of a reused token, alone or beside the current one.
 #[test]
 fn lookups_of_a_previous_refresh_token_use_its_partial_index() {
-    let manager = ConnectionManager::new("sqlite://:memory:").unwrap();
-    let mut conn = manager.establish().unwrap();
-    run_migrations(&mut conn).unwrap();
+    let mut conn = sqlite_in_memory();
     let partial = diesel::sql_query("PRAGMA index_list(sessions)")
         .load::<IndexListing>(&mut conn)
         .unwrap()
