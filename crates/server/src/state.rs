@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::hashing::HasherPool;
 use crate::metrics::Metrics;
-use crate::storage::{Backend, DbConn, DbPool, StorageError};
+use crate::storage::{self, Backend, DbConn, DbPool, StorageError};
 use crate::tokens::KeyRing;
 use invitegate_core::ErrorCode;
 use std::collections::HashSet;
@@ -81,6 +81,43 @@ impl AppState {
             .unwrap_or_else(|_| Err(ApiError::internal("a database call panicked")));
         report(&mut conn, &result);
         result
+    }
+
+    /// Runs `f` in a write transaction ([`storage::write_tx`]): the outer result is the pool's
+    /// (no connection within the pool's timeout: 503), the inner one the transaction's. On
+    /// SQLite, when a pooled connection is free and no other connection holds the write lock,
+    /// it runs on the calling worker ([`storage::try_write_tx`]): with `synchronous = NORMAL`
+    /// a commit writes the WAL without waiting for the disk, and the hand-off to the blocking
+    /// pool and back cost more of a registration's CPU than its transaction
+    /// (docs/performance.md). Otherwise, and on PostgreSQL, it waits its turn on the blocking
+    /// pool.
+    pub async fn db_write<T, E, F>(&self, f: F) -> ApiResult<Result<T, E>>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<storage::DbError> + Send + 'static,
+    {
+        let inline = self.backend == Backend::Sqlite;
+        let f = match inline.then(|| self.pool.try_get()).flatten() {
+            None => f,
+            Some(mut conn) => {
+                let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    storage::try_write_tx(&mut conn, f)
+                }));
+                match tried {
+                    Ok(Ok(result)) => {
+                        conn.report(true);
+                        return Ok(result);
+                    }
+                    Ok(Err(f)) => f,
+                    Err(_) => {
+                        conn.report(false);
+                        return Err(ApiError::internal("a database call panicked"));
+                    }
+                }
+            }
+        };
+        self.db(move |conn| Ok(storage::write_tx(conn, f))).await
     }
 
     /// Like [`AppState::db`], but gives up (503) when no connection is free within `wait`:

@@ -146,26 +146,24 @@ async fn create_now(
     let m = meta.clone();
     let e = email.as_str().to_string();
     let result = state
-        .db(move |conn| {
-            Ok(storage::write_tx(conn, |conn| -> Result<_, TxError> {
-                let now = storage::now();
-                take_use(conn, &inv.id, now)?;
-                // An existing account surfaces as the unique violation of the insert (and the
-                // whole transaction, the use included, rolls back): no lookup round trip first.
-                let account = NewAccount {
-                    email: &e,
-                    display_name,
-                    password_hash: hash,
-                };
-                Ok(insert_user(
-                    conn,
-                    &st,
-                    &m,
-                    account,
-                    Some(&inv),
-                    Basis::Invitation,
-                )?)
-            }))
+        .db_write(move |conn| -> Result<_, TxError> {
+            let now = storage::now();
+            take_use(conn, &inv.id, now)?;
+            // An existing account surfaces as the unique violation of the insert (and the
+            // whole transaction, the use included, rolls back): no lookup round trip first.
+            let account = NewAccount {
+                email: &e,
+                display_name,
+                password_hash: hash,
+            };
+            Ok(insert_user(
+                conn,
+                &st,
+                &m,
+                account,
+                Some(&inv),
+                Basis::Invitation,
+            )?)
         })
         .await?;
     match result {

@@ -22,9 +22,15 @@ pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
+mod transactions;
 pub mod users;
 pub mod verifications;
 pub mod webhooks;
+
+pub(crate) use transactions::bump_write_lock;
+pub use transactions::{
+    is_connection_lost, is_rollback, rollback, savepoint, try_write_tx, write_tx,
+};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -151,17 +157,21 @@ impl ConnectionManager {
                 // pages that every audit batch rewrites once for four times as many batches;
                 // the commit that crosses the mark (any writer's) pays a four times longer
                 // checkpoint (docs/performance.md, "checkpoints").
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; \
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                      PRAGMA wal_autocheckpoint = 4000;",
-                )
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
     }
 }
+
+/// How long a statement on SQLite waits for another connection's lock before it fails with
+/// `SQLITE_BUSY` (`PRAGMA busy_timeout`), in milliseconds.
+pub const BUSY_TIMEOUT_MS: u32 = 30_000;
 
 /// How long a connection that went back to the pool after an error-free use is trusted
 /// without asking the database at checkout (HikariCP's `aliveBypassWindowMs` is 500 ms too).
@@ -306,90 +316,6 @@ pub fn migrations_complete(conn: &mut DbConn) -> bool {
 pub type DbError = diesel::result::Error;
 /// The result of a query.
 pub type DbResult<T> = Result<T, DbError>;
-
-/// Runs `f` in a savepoint of the caller's transaction (or a transaction of its own outside
-/// one): an error rolls back only what `f` did, so the outer transaction stays usable.
-pub fn savepoint<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<DbError>,
-{
-    conn.transaction(f)
-}
-
-/// The error a transaction body returns to be rolled back without it being a failure; see
-/// [`is_rollback`].
-pub fn rollback() -> DbError {
-    DbError::RollbackTransaction
-}
-
-/// Whether `e` is the [`rollback`] a transaction body asked for.
-pub fn is_rollback(e: &DbError) -> bool {
-    matches!(e, DbError::RollbackTransaction)
-}
-
-/// Whether `e` means the connection is gone (a 503, not a 500).
-pub fn is_connection_lost(e: &DbError) -> bool {
-    use diesel::result::DatabaseErrorKind as Kind;
-    matches!(
-        e,
-        DbError::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
-            | DbError::BrokenTransactionManager
-    )
-}
-
-/// Runs `f` in a write transaction. On SQLite the transaction takes the database write lock
-/// when it begins (`BEGIN IMMEDIATE`), so a transaction that reads before it writes can never
-/// fail with `SQLITE_BUSY` on lock upgrade, and one that writes nothing writes nothing to the
-/// WAL. Inside a caller's transaction it is a savepoint that writes `write_lock`, which takes
-/// the lock if the caller's transaction does not hold it yet. On PostgreSQL row locks do the
-/// serialising.
-pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let DbConn::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
-    };
-    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        Ok(()) => {}
-        Err(DbError::AlreadyInTransaction) => {
-            return conn.transaction(|conn| {
-                bump_write_lock(conn)?;
-                f(conn)
-            });
-        }
-        Err(e) => return Err(e.into()),
-    }
-    type Manager = <DbConn as diesel::Connection>::TransactionManager;
-    // As diesel's `Connection::transaction` ends what it began.
-    match f(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(e) => match Manager::rollback_transaction(conn) {
-            Ok(()) | Err(DbError::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback.into()),
-        },
-    }
-}
-
-/// Writes the one row of `write_lock`: on SQLite that takes the database's write lock where
-/// the transaction does not hold it yet, on PostgreSQL the row's. `RETURNING` makes it a
-/// query, which diesel keeps prepared ([`prepared`]).
-pub(crate) fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
-    use schema::write_lock::dsl::*;
-    prepared::Prepared(
-        diesel::update(write_lock)
-            .set(counter.eq(counter + 1))
-            .returning(counter),
-    )
-    .get_result::<i64>(conn)
-    .map(|_| ())
-}
 
 /// The current time truncated to microseconds, so both backends store and return the same value.
 pub fn now() -> chrono::NaiveDateTime {

@@ -189,6 +189,44 @@ fn a_write_transaction_holds_the_write_lock_from_its_start() {
     .unwrap();
 }
 
+/// A write transaction that must not wait (one an HTTP worker runs) is handed back unrun while
+/// another connection holds the write lock, instead of waiting for it; the connection waits
+/// again as every connection does afterwards, and runs it once the lock is free.
+#[test]
+fn a_write_transaction_that_must_not_wait_is_handed_back_while_the_lock_is_taken() {
+    let (manager, _dir) = sqlite_file();
+    let mut conn = manager.establish().unwrap();
+    let hold_lock = |for_ms: u64| {
+        let mut other = manager.establish().unwrap();
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            other.batch_execute("BEGIN IMMEDIATE").unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(for_ms));
+            other.batch_execute("COMMIT").unwrap();
+        });
+        is_locked.recv().unwrap();
+        holder
+    };
+    let holder = hold_lock(300);
+    let insert = |c: &mut DbConn| users::insert_many(c, &[user(1)]);
+    // Had it waited, the lock would have been free after 300 ms and the insert run.
+    let Err(insert) = try_write_tx(&mut conn, insert) else {
+        panic!("ran while another connection held the write lock");
+    };
+    holder.join().unwrap();
+    let holder = hold_lock(300);
+    let waited: DbResult<()> = write_tx(&mut conn, insert);
+    assert!(waited.is_ok(), "{waited:?}");
+    holder.join().unwrap();
+    let counted: DbResult<i64> = try_write_tx(&mut conn, |c| {
+        users::insert_many(c, &[user(2)])?;
+        schema::users::table.count().get_result(c)
+    })
+    .unwrap_or_else(|_| panic!("refused with the lock free"));
+    assert_eq!(counted.unwrap(), 2);
+}
+
 /// A failed write transaction leaves nothing behind: its rows are gone and the connection is
 /// out of the transaction, so the next one commits for every reader to see.
 #[test]
