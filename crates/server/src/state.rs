@@ -87,8 +87,8 @@ impl AppState {
     /// (no connection within the pool's timeout: 503), the inner one the transaction's. On
     /// SQLite, when a pooled connection is free and no other connection holds the write lock,
     /// it runs on the calling worker ([`storage::try_write_tx`]): with `synchronous = NORMAL`
-    /// a commit writes the WAL without waiting for the disk, and the hand-off to the blocking
-    /// pool and back cost more of a registration's CPU than its transaction
+    /// a commit writes the WAL without waiting for the disk, and without the hand-off to the
+    /// blocking pool and back the server spent about a third less CPU per registration
     /// (docs/performance.md). Otherwise, and on PostgreSQL, it waits its turn on the blocking
     /// pool.
     pub async fn db_write<T, E, F>(&self, f: F) -> ApiResult<Result<T, E>>

@@ -348,3 +348,43 @@ async fn concurrent_verifications_each_show_their_own_invitation(b: Backend) {
         }
     }
 }
+
+/// On SQLite, HTTP workers run registrations' transactions themselves only when no other
+/// connection holds the write lock. One that meets the lock held elsewhere (a CLI import, a
+/// second server on the same file) is not refused: it waits its turn on the blocking pool and
+/// commits after the holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_transaction_waits_out_a_write_lock_held_elsewhere() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use invitegate_server::storage::{ConnectionManager, DbConn, DbError, schema::write_lock};
+    let app = spawn_app(Backend::Sqlite).await;
+    let url = app.config.database_url.clone().unwrap();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let mut other = ConnectionManager::new(&url).unwrap().establish().unwrap();
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        other
+            .batch_execute("UPDATE write_lock SET counter = 41; COMMIT")
+            .unwrap();
+    });
+    is_locked.recv().unwrap();
+    let counter = app
+        .state
+        .db_write(|conn| -> Result<i64, DbError> {
+            let DbConn::Sqlite(c) = conn else {
+                unreachable!("a SQLite app")
+            };
+            diesel::update(write_lock::table)
+                .set(write_lock::counter.eq(write_lock::counter + 1))
+                .returning(write_lock::counter)
+                .get_result(c)
+        })
+        .await
+        .expect("a pooled connection")
+        .expect("committed");
+    assert_eq!(counter, 42, "ran after the holder's commit");
+    holder.join().unwrap();
+}
