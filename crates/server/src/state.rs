@@ -71,14 +71,10 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let inline = self.backend == Backend::Sqlite;
-        let Some(mut conn) = inline.then(|| self.pool.try_get()).flatten() else {
+        let Some(mut conn) = self.free_sqlite_connection() else {
             return self.db(f).await;
         };
-        // A panic is a 500 as on the blocking pool, not the end of the worker's connections;
-        // the connection goes back marked suspect, so it is checked before its next use.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
-            .unwrap_or_else(|_| Err(ApiError::internal("a database call panicked")));
+        let result = on_this_worker(&mut conn, |c| f(c)).and_then(|r| r);
         report(&mut conn, &result);
         result
     }
@@ -88,34 +84,26 @@ impl AppState {
     /// SQLite, when a pooled connection is free and no other connection holds the write lock,
     /// it runs on the calling worker ([`storage::try_write_tx`]): with `synchronous = NORMAL`
     /// a commit writes the WAL without waiting for the disk, and without the hand-off to the
-    /// blocking pool and back the server spent about a third less CPU per registration
-    /// (docs/performance.md). Otherwise, and on PostgreSQL, it waits its turn on the blocking
-    /// pool.
+    /// blocking pool and back the server spent about a third less CPU per registration. The
+    /// commit that crosses SQLite's autocheckpoint mark (4,000 pages, about 180 registrations)
+    /// checkpoints on the worker too; verifications' p99 beside 32 registering connections did
+    /// not move (docs/performance.md). Otherwise, and on PostgreSQL, it waits its turn on the
+    /// blocking pool.
     pub async fn db_write<T, E, F>(&self, f: F) -> ApiResult<Result<T, E>>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<storage::DbError> + Send + 'static,
     {
-        let inline = self.backend == Backend::Sqlite;
-        let f = match inline.then(|| self.pool.try_get()).flatten() {
+        let f = match self.free_sqlite_connection() {
             None => f,
-            Some(mut conn) => {
-                let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    storage::try_write_tx(&mut conn, f)
-                }));
-                match tried {
-                    Ok(Ok(result)) => {
-                        conn.report(true);
-                        return Ok(result);
-                    }
-                    Ok(Err(f)) => f,
-                    Err(_) => {
-                        conn.report(false);
-                        return Err(ApiError::internal("a database call panicked"));
-                    }
+            Some(mut conn) => match on_this_worker(&mut conn, |c| storage::try_write_tx(c, f))? {
+                Ok(result) => {
+                    conn.report(true);
+                    return Ok(result);
                 }
-            }
+                Err(refused) => refused,
+            },
         };
         self.db(move |conn| Ok(storage::write_tx(conn, f))).await
     }
@@ -171,6 +159,28 @@ pub fn common_passwords() -> HashSet<String> {
         .map(|l| l.trim().to_lowercase())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+impl AppState {
+    /// On SQLite, a pooled connection if one is free at once; `None` on PostgreSQL.
+    fn free_sqlite_connection(&self) -> Option<storage::PooledConn> {
+        (self.backend == Backend::Sqlite)
+            .then(|| self.pool.try_get())
+            .flatten()
+    }
+}
+
+/// Runs `f` with `conn` on the calling worker. A panic is a 500 as on the blocking pool, not
+/// the end of the worker's connections; the connection goes back marked suspect, so it is
+/// checked before its next use.
+fn on_this_worker<R>(
+    conn: &mut storage::PoolConn,
+    f: impl FnOnce(&mut storage::PoolConn) -> R,
+) -> ApiResult<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))).map_err(|_| {
+        conn.report(false);
+        ApiError::internal("a database call panicked")
+    })
 }
 
 /// Tells the pool how a use of `conn` went: a 500 or 503 (what a dead connection causes) makes

@@ -360,31 +360,26 @@ async fn a_write_transaction_waits_out_a_write_lock_held_elsewhere() {
     use invitegate_server::storage::{ConnectionManager, DbConn, DbError, schema::write_lock};
     let app = spawn_app(Backend::Sqlite).await;
     let url = app.config.database_url.clone().unwrap();
-    let (locked, is_locked) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || {
-        let mut other = ConnectionManager::new(&url).unwrap().establish().unwrap();
-        other.batch_execute("BEGIN IMMEDIATE").unwrap();
-        locked.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        other
-            .batch_execute("UPDATE write_lock SET counter = 41; COMMIT")
-            .unwrap();
-    });
-    is_locked.recv().unwrap();
-    let counter = app
-        .state
-        .db_write(|conn| -> Result<i64, DbError> {
-            let DbConn::Sqlite(c) = conn else {
-                unreachable!("a SQLite app")
-            };
-            diesel::update(write_lock::table)
-                .set(write_lock::counter.eq(write_lock::counter + 1))
-                .returning(write_lock::counter)
-                .get_result(c)
-        })
+    let mut other = ConnectionManager::new(&url).unwrap().establish().unwrap();
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let mut waiting = Box::pin(app.state.db_write(|conn| -> Result<i64, DbError> {
+        let DbConn::Sqlite(c) = conn else {
+            unreachable!("a SQLite app")
+        };
+        diesel::update(write_lock::table)
+            .set(write_lock::counter.eq(write_lock::counter + 1))
+            .returning(write_lock::counter)
+            .get_result(c)
+    }));
+    // Its first poll meets the lock and hands the transaction to the blocking pool.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    other
+        .batch_execute("UPDATE write_lock SET counter = 41; COMMIT")
+        .unwrap();
+    let counter = waiting
         .await
         .expect("a pooled connection")
         .expect("committed");
     assert_eq!(counter, 42, "ran after the holder's commit");
-    holder.join().unwrap();
 }

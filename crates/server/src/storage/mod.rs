@@ -232,13 +232,19 @@ impl ManageConnection for ConnectionManager {
     }
 
     /// At checkout: trusted within [`TRUSTED_FOR`] of its last reported good use unless
-    /// marked suspect; otherwise `SELECT 1` (a failure makes r2d2 drop it and take another).
+    /// marked suspect; otherwise `SELECT 1` on PostgreSQL, and on SQLite the statement that
+    /// sets its busy timeout ([`try_write_tx`] changes it for a moment), which also proves it
+    /// answers (a failure makes r2d2 drop it and take another).
     fn is_valid(&self, conn: &mut PoolConn) -> Result<(), Self::Error> {
         if !conn.suspect && conn.known_good_at.elapsed() < TRUSTED_FOR {
             return Ok(());
         }
+        let check = match conn.conn {
+            DbConn::Pg(_) => "SELECT 1".to_string(),
+            DbConn::Sqlite(_) => transactions::restore_busy_timeout(),
+        };
         conn.conn
-            .batch_execute("SELECT 1")
+            .batch_execute(&check)
             .map_err(diesel::r2d2::Error::QueryError)?;
         conn.known_good_at = std::time::Instant::now();
         conn.suspect = false;

@@ -189,42 +189,65 @@ fn a_write_transaction_holds_the_write_lock_from_its_start() {
     .unwrap();
 }
 
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    timeout: i32,
+}
+
+/// How long `conn` waits for another connection's lock, in milliseconds.
+fn busy_timeout_ms(conn: &mut DbConn) -> u32 {
+    let DbConn::Sqlite(conn) = conn else {
+        panic!("a SQLite connection");
+    };
+    let set = diesel::sql_query("PRAGMA busy_timeout").get_result::<BusyTimeout>(conn);
+    set.unwrap().timeout as u32
+}
+
 /// A write transaction that must not wait (one an HTTP worker runs) is handed back unrun while
 /// another connection holds the write lock, instead of waiting for it; the connection waits
 /// again as every connection does afterwards, and runs it once the lock is free.
 #[test]
 fn a_write_transaction_that_must_not_wait_is_handed_back_while_the_lock_is_taken() {
     let (manager, _dir) = sqlite_file();
-    let mut conn = manager.establish().unwrap();
-    let hold_lock = |for_ms: u64| {
-        let mut other = manager.establish().unwrap();
-        let (locked, is_locked) = std::sync::mpsc::channel();
-        let holder = std::thread::spawn(move || {
-            other.batch_execute("BEGIN IMMEDIATE").unwrap();
-            locked.send(()).unwrap();
-            std::thread::sleep(Duration::from_millis(for_ms));
-            other.batch_execute("COMMIT").unwrap();
-        });
-        is_locked.recv().unwrap();
-        holder
-    };
-    let holder = hold_lock(300);
+    let mut conn = manager.connect().unwrap();
+    let mut other = manager.establish().unwrap();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        // Had the transaction below waited for the lock, it would get it here and run.
+        let _ = released.recv_timeout(Duration::from_secs(5));
+        other.batch_execute("COMMIT").unwrap();
+    });
+    is_locked.recv().unwrap();
     let insert = |c: &mut DbConn| users::insert_many(c, &[user(1)]);
-    // Had it waited, the lock would have been free after 300 ms and the insert run.
-    let Err(insert) = try_write_tx(&mut conn, insert) else {
+    let refused = try_write_tx(&mut conn, insert);
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let Err(insert) = refused else {
         panic!("ran while another connection held the write lock");
     };
-    holder.join().unwrap();
-    let holder = hold_lock(300);
-    let waited: DbResult<()> = write_tx(&mut conn, insert);
-    assert!(waited.is_ok(), "{waited:?}");
-    holder.join().unwrap();
+    assert_eq!(busy_timeout_ms(&mut conn), BUSY_TIMEOUT_MS);
     let counted: DbResult<i64> = try_write_tx(&mut conn, |c| {
-        users::insert_many(c, &[user(2)])?;
+        insert(c)?;
         schema::users::table.count().get_result(c)
     })
     .unwrap_or_else(|_| panic!("refused with the lock free"));
-    assert_eq!(counted.unwrap(), 2);
+    assert_eq!(counted.unwrap(), 1);
+}
+
+/// A SQLite connection marked suspect gets its busy timeout set again at its next checkout,
+/// in case a transaction that must not wait could not restore it.
+#[test]
+fn checkout_of_a_suspect_connection_sets_its_busy_timeout_again() {
+    let (manager, _dir) = sqlite_file();
+    let mut conn = manager.connect().unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+    conn.report(false);
+    manager.is_valid(&mut conn).unwrap();
+    assert_eq!(busy_timeout_ms(&mut conn), BUSY_TIMEOUT_MS);
 }
 
 /// A failed write transaction leaves nothing behind: its rows are gone and the connection is

@@ -1,7 +1,7 @@
 //! Transactions: savepoints, and write transactions that take SQLite's write lock when they
 //! begin.
 
-use super::{BUSY_TIMEOUT_MS, DbConn, DbError, prepared, schema};
+use super::{BUSY_TIMEOUT_MS, DbConn, DbError, PoolConn, prepared, schema};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 
@@ -65,13 +65,15 @@ where
 /// not run, when the lock is taken (`SQLITE_BUSY` at once instead of waiting up to
 /// [`BUSY_TIMEOUT_MS`]), when the connection is already in a transaction, on any error
 /// beginning, and always on PostgreSQL. For a caller that must not wait, such as an HTTP worker,
-/// and does the work elsewhere when refused.
-pub fn try_write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<Result<T, E>, F>
+/// and does the work elsewhere when refused. Should the busy timeout not be restored after
+/// the lock was tried, `f` is handed back and the connection marked suspect: its next checkout
+/// sets the timeout again ([`ConnectionManager`](super::ConnectionManager)'s `is_valid`).
+pub fn try_write_tx<T, E, F>(conn: &mut PoolConn, f: F) -> Result<Result<T, E>, F>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DbError>,
 {
-    let DbConn::Sqlite(sqlite) = conn else {
+    let DbConn::Sqlite(sqlite) = &mut conn.conn else {
         return Err(f);
     };
     if sqlite.batch_execute("PRAGMA busy_timeout = 0").is_err() {
@@ -80,15 +82,22 @@ where
     let begun = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE");
     // Once the lock is held, the transaction's statements and its commit wait for no other
     // connection in WAL mode; a later user of this connection waits as every connection does.
-    let restored = sqlite.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"));
-    match (begun, restored) {
-        (Ok(()), Ok(())) => Ok(end_begun(conn, f)),
-        (Ok(()), Err(_)) => {
-            let _ = Manager::rollback_transaction(conn);
-            Err(f)
+    if sqlite.batch_execute(&restore_busy_timeout()).is_err() {
+        conn.suspect = true;
+        if begun.is_ok() {
+            let _ = Manager::rollback_transaction(&mut conn.conn);
         }
-        (Err(_), _) => Err(f),
+        return Err(f);
     }
+    match begun {
+        Ok(()) => Ok(end_begun(&mut conn.conn, f)),
+        Err(_) => Err(f),
+    }
+}
+
+/// The statement that sets a SQLite connection's busy timeout to [`BUSY_TIMEOUT_MS`].
+pub(super) fn restore_busy_timeout() -> String {
+    format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 }
 
 type Manager = <DbConn as diesel::Connection>::TransactionManager;
