@@ -7,8 +7,10 @@
 //! - policy: `GET /api/v1/signup-policy`, the cheapest API route (one settings read);
 //! - verify: `POST /api/v1/invitations/verify` with 1,000 valid tokens, cycled;
 //! - forged: the same with tokens whose signature does not verify;
-//! - register: `POST /api/v1/register`, a fresh single-use token per request, as a ratio to
-//!   the argon2 ceiling measured right before and right after it (their mean);
+//! - register: `POST /api/v1/register`, a fresh single-use token per request, in `--rounds`
+//!   rounds (3 by default) with the argon2 ceiling measured before, between and after them;
+//!   each round is a ratio to the mean of the ceilings on either side of it, and the table
+//!   gives the median round;
 //! - mixed: verify measured while 32 more connections register.
 //!
 //! The per-IP limits are lifted for the run (all load comes from one loopback address).
@@ -39,10 +41,12 @@ struct Run {
     policy: Measured,
     verify: Measured,
     forged: Measured,
-    register: Measured,
-    /// The argon2 ceiling in hashes/s, measured right before and right after `register`: the
-    /// CPU this machine gives moves by tens of percent within minutes.
-    ceiling: (f64, f64),
+    /// One per round.
+    register: Vec<Measured>,
+    /// The argon2 ceiling in hashes/s, measured before, between and after the `register`
+    /// rounds (one more than them): the CPU this machine gives moves by tens of percent within
+    /// minutes, so each round is set against the ceilings measured on either side of it.
+    ceilings: Vec<f64>,
     mixed: Measured,
     list: Measured,
     /// Seconds for `POST /invitations/bulk` with 10,000 rows, and its HTTP status.
@@ -63,6 +67,8 @@ struct Options {
     backends: Vec<&'static str>,
     /// Invitations and users added before the run (`--seed N`).
     seed: usize,
+    /// Rounds of the register scenario (`--rounds N`, at least 1).
+    rounds: usize,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -71,6 +77,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         connections: 32,
         backends: vec!["sqlite", "postgres"],
         seed: 0,
+        rounds: 3,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -78,6 +85,13 @@ fn options(args: &[String]) -> Result<Options, String> {
         match a.as_str() {
             "--duration" => o.duration = value()?.parse().map_err(|_| "bad --duration")?,
             "--seed" => o.seed = value()?.parse().map_err(|_| "bad --seed")?,
+            "--rounds" => {
+                o.rounds = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("bad --rounds")?
+            }
             "--connections" => o.connections = value()?.parse().map_err(|_| "bad --connections")?,
             "--backend" => {
                 o.backends = match value()?.as_str() {
@@ -196,26 +210,24 @@ fn run_backend(bin: &Path, work: &Path, backend: &str, o: &Options) -> Result<Ru
         let n = o.seed.to_string();
         status(command(&["bench-seed", "--invitations", &n, "--users", &n]))?;
     }
-    // Enough single-use tokens for two register runs at well above the argon2 ceiling.
+    // Enough single-use tokens for each register round and the mixed scenario at well above
+    // the argon2 ceiling.
     let registrations = 300 * o.duration as usize;
-    eprintln!(
-        "bench[{backend}]: creating {} invitations",
-        1000 + 2 * registrations
-    );
+    let total = 1000 + (o.rounds + 1) * registrations;
+    eprintln!("bench[{backend}]: creating {total} invitations");
     let tokens = mint(
         &dir,
         command(&["invitations", "import", "--no-email"]),
-        1000 + 2 * registrations,
+        total,
     )?;
     let (valid, rest) = tokens.split_at(1000);
-    let (reg_a, reg_b) = rest.split_at(registrations);
     let forged: Vec<String> = valid.iter().map(|l| forge(l)).collect();
-    for (name, lines) in [
-        ("valid", valid),
-        ("forged", &forged),
-        ("reg_a", reg_a),
-        ("reg_b", reg_b),
-    ] {
+    let mut files = vec![("valid".to_string(), valid), ("forged".into(), &forged[..])];
+    // reg_0 is the mixed scenario's, reg_1.. the rounds'.
+    for (i, lines) in rest.chunks(registrations).enumerate() {
+        files.push((format!("reg_{i}"), lines));
+    }
+    for (name, lines) in files {
         std::fs::write(dir.join(format!("{name}.tok")), lines.join("\n") + "\n")
             .map_err(|e| e.to_string())?;
     }
@@ -300,12 +312,16 @@ fn measure(
     run.policy = parse(wrk("policy", "valid.tok", c, d)?)?;
     run.verify = parse(wrk("verify", "valid.tok", c, d)?)?;
     run.forged = parse(wrk("verify", "forged.tok", c, d)?)?;
-    let before = ceiling(bin)?;
-    run.register = parse(wrk("register", "reg_a.tok", c, d)?)?;
-    // Hashes queued by clients wrk has closed are skipped, but the one running finishes.
-    wait_idle(server.id());
-    run.ceiling = (before, ceiling(bin)?);
-    let background = wrk("register", "reg_b.tok", 32, d + 2)?;
+    run.ceilings.push(ceiling(bin)?);
+    for round in 1..=o.rounds {
+        eprintln!("bench: register, round {round} of {}", o.rounds);
+        let tokens = format!("reg_{round}.tok");
+        run.register.push(parse(wrk("register", &tokens, c, d)?)?);
+        // Hashes queued by clients wrk has closed are skipped, but the one running finishes.
+        wait_idle(server.id());
+        run.ceilings.push(ceiling(bin)?);
+    }
+    let background = wrk("register", "reg_0.tok", 32, d + 2)?;
     std::thread::sleep(Duration::from_secs(1));
     run.mixed = parse(wrk("verify", "valid.tok", c, d)?)?;
     parse(background)?;
@@ -488,7 +504,7 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
     }
     let _ = writeln!(t, " target |\n|---|{}---|", "---:|".repeat(runs.len()));
     type Cell = fn(&Run) -> String;
-    let rows: [(&str, Cell, &str); 13] = [
+    let rows: [(&str, Cell, &str); 14] = [
         (
             "HTTP floor (GET /healthz)",
             |r| format!("{:.0} req/s", r.floor.rps),
@@ -510,13 +526,30 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
             "near the floor",
         ),
         (
-            "register, fresh token each",
-            |r| ratio(r.register, (r.ceiling.0 + r.ceiling.1) / 2.0, "ceiling"),
+            "register, fresh token each (median round)",
+            |r| {
+                let (rate, x) = median_round(r);
+                format!("{rate:.0}/s ({x:.2} x ceiling)")
+            },
             ">= 0.95 x ceiling",
         ),
         (
-            "argon2id ceiling, before / after",
-            |r| format!("{:.1} / {:.1} hashes/s", r.ceiling.0, r.ceiling.1),
+            "register, each round (x the ceilings beside it)",
+            |r| {
+                let rounds: Vec<String> = round_ratios(r)
+                    .iter()
+                    .map(|(rate, x)| format!("{rate:.0}/s {x:.2}"))
+                    .collect();
+                rounds.join(", ")
+            },
+            "",
+        ),
+        (
+            "argon2id ceilings, before, between and after",
+            |r| {
+                let c: Vec<String> = r.ceilings.iter().map(|c| format!("{c:.1}")).collect();
+                format!("{} hashes/s", c.join(" / "))
+            },
             "",
         ),
         (
@@ -570,19 +603,82 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
         let _ = writeln!(t, " {target} |");
     }
     for (b, r) in runs {
-        let errors = [r.policy, r.verify, r.forged, r.register, r.mixed, r.list]
+        let register: u64 = r.register.iter().map(|m| m.non2xx).sum();
+        let errors = [r.policy, r.verify, r.forged, r.mixed, r.list]
             .iter()
             .map(|m| m.non2xx)
+            .chain([register])
             .collect::<Vec<_>>();
         let _ = writeln!(
             t,
-            "\n{b}: non-2xx answers (policy, verify, forged, register, mixed, list): {errors:?}"
+            "\n{b}: non-2xx answers (policy, verify, forged, mixed, list, register rounds): {errors:?}"
         );
     }
     t
 }
 
 fn ratio(m: Measured, reference: f64, of: &str) -> String {
-    let rate = if of == "ceiling" { m.ok_rps } else { m.rps };
-    format!("{rate:.0}/s ({:.2} x {of})", rate / reference)
+    format!("{:.0}/s ({:.2} x {of})", m.rps, m.rps / reference)
+}
+
+/// Each register round's successful registrations/s and its ratio to the mean of the ceilings
+/// measured right before and right after it.
+fn round_ratios(r: &Run) -> Vec<(f64, f64)> {
+    r.register
+        .iter()
+        .zip(r.ceilings.windows(2))
+        .map(|(m, c)| (m.ok_rps, m.ok_rps / ((c[0] + c[1]) / 2.0)))
+        .collect()
+}
+
+/// The register round with the median ratio (the lower middle one of an even count).
+fn median_round(r: &Run) -> (f64, f64) {
+    let mut rounds = round_ratios(r);
+    rounds.sort_by(|a, b| a.1.total_cmp(&b.1));
+    rounds
+        .get(rounds.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or((f64::NAN, f64::NAN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(registrations: &[f64], ceilings: &[f64]) -> Run {
+        Run {
+            register: registrations
+                .iter()
+                .map(|&ok_rps| Measured {
+                    ok_rps,
+                    ..Measured::default()
+                })
+                .collect(),
+            ceilings: ceilings.to_vec(),
+            ..Run::default()
+        }
+    }
+
+    #[test]
+    fn each_round_is_set_against_the_ceilings_on_either_side_of_it() {
+        let r = run(&[105.0, 112.0, 100.0], &[100.0, 120.0, 110.0, 130.0]);
+        let ratios: Vec<f64> = round_ratios(&r).iter().map(|(_, x)| *x).collect();
+        let expected = [105.0 / 110.0, 112.0 / 115.0, 100.0 / 120.0];
+        for (got, want) in ratios.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-9, "{ratios:?}");
+        }
+        assert_eq!(ratios.len(), 3);
+    }
+
+    #[test]
+    fn the_table_gives_the_round_with_the_median_ratio() {
+        let r = run(&[105.0, 112.0, 100.0], &[100.0, 120.0, 110.0, 130.0]);
+        assert_eq!(median_round(&r), (105.0, 105.0 / 110.0));
+        let two = run(&[90.0, 120.0], &[100.0, 100.0, 100.0]);
+        assert_eq!(
+            median_round(&two),
+            (90.0, 0.9),
+            "the lower middle of an even count"
+        );
+    }
 }

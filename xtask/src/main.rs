@@ -14,7 +14,7 @@
 //! - `bench`: the performance scenarios against a release build on SQLite and PostgreSQL, with
 //!   the HTTP floor and the argon2 ceiling of the same run (see [`bench`]). `--duration S`,
 //!   `--connections N`, `--backend sqlite|postgres`, `--seed N` (N invitations and N users
-//!   added first).
+//!   added first), `--rounds N` (register rounds, 3 by default).
 //! - `insights-bench`: times the insights queries on PostgreSQL with 10⁶ seeded invitations
 //!   (`--seed N`, `--reuse` to keep the last run's database).
 //! - `example`: registers the example host app (`examples/host-app`) with the Invitegate that
