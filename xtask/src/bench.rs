@@ -83,7 +83,13 @@ fn options(args: &[String]) -> Result<Options, String> {
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--duration" => o.duration = value()?.parse().map_err(|_| "bad --duration")?,
+            "--duration" => {
+                o.duration = value()?
+                    .parse()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or("bad --duration")?
+            }
             "--seed" => o.seed = value()?.parse().map_err(|_| "bad --seed")?,
             "--rounds" => {
                 o.rounds = value()?
@@ -318,7 +324,9 @@ fn measure(
         let tokens = format!("reg_{round}.tok");
         run.register.push(parse(wrk("register", &tokens, c, d)?)?);
         // Hashes queued by clients wrk has closed are skipped, but the one running finishes.
-        wait_idle(server.id());
+        if wait_idle(server.id()) {
+            eprintln!("bench: the server was still busy 30 s after round {round}");
+        }
         run.ceilings.push(ceiling(bin)?);
     }
     let background = wrk("register", "reg_0.tok", 32, d + 2)?;
@@ -534,11 +542,15 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
             ">= 0.95 x ceiling",
         ),
         (
-            "register, each round (x the ceilings beside it)",
+            "register, each round (x the ceilings beside it; * they differ by over 15 %)",
             |r| {
                 let rounds: Vec<String> = round_ratios(r)
                     .iter()
-                    .map(|(rate, x)| format!("{rate:.0}/s {x:.2}"))
+                    .zip(r.ceilings.windows(2))
+                    .map(|((rate, x), c)| {
+                        let unsteady = (c[0] - c[1]).abs() > 0.15 * c[0].min(c[1]);
+                        format!("{rate:.0}/s {x:.2}{}", if unsteady { "*" } else { "" })
+                    })
                     .collect();
                 rounds.join(", ")
             },
@@ -611,7 +623,7 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
             .collect::<Vec<_>>();
         let _ = writeln!(
             t,
-            "\n{b}: non-2xx answers (policy, verify, forged, mixed, list, register rounds): {errors:?}"
+            "\n{b}: non-2xx answers (policy, verify, forged, mixed, list, all register rounds): {errors:?}"
         );
     }
     t
@@ -674,11 +686,23 @@ mod tests {
     fn the_table_gives_the_round_with_the_median_ratio() {
         let r = run(&[105.0, 112.0, 100.0], &[100.0, 120.0, 110.0, 130.0]);
         assert_eq!(median_round(&r), (105.0, 105.0 / 110.0));
+        // The fastest round is not the one with the median ratio when the ceiling moved.
+        let moved = run(&[120.0, 100.0, 110.0], &[150.0, 150.0, 110.0, 100.0]);
+        assert_eq!(median_round(&moved), (120.0, 0.8));
         let two = run(&[90.0, 120.0], &[100.0, 100.0, 100.0]);
         assert_eq!(
             median_round(&two),
             (90.0, 0.9),
             "the lower middle of an even count"
         );
+    }
+
+    #[test]
+    fn a_run_of_no_seconds_or_no_rounds_is_refused() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(options(&args(&["--rounds", "0"])).is_err());
+        assert!(options(&args(&["--duration", "0"])).is_err());
+        let o = options(&args(&["--rounds", "5"])).expect("valid options");
+        assert_eq!((o.rounds, o.duration), (5, 10));
     }
 }
