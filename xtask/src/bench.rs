@@ -83,21 +83,9 @@ fn options(args: &[String]) -> Result<Options, String> {
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--duration" => {
-                o.duration = value()?
-                    .parse()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or("bad --duration")?
-            }
+            "--duration" => o.duration = positive(value()?, a)? as u64,
             "--seed" => o.seed = value()?.parse().map_err(|_| "bad --seed")?,
-            "--rounds" => {
-                o.rounds = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("bad --rounds")?
-            }
+            "--rounds" => o.rounds = positive(value()?, a)?,
             "--connections" => o.connections = value()?.parse().map_err(|_| "bad --connections")?,
             "--backend" => {
                 o.backends = match value()?.as_str() {
@@ -110,6 +98,14 @@ fn options(args: &[String]) -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// `v` as a count of at least 1, else an error naming `option`.
+fn positive(v: &str, option: &str) -> Result<usize, String> {
+    v.parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(format!("bad {option}"))
 }
 
 /// Runs the benchmark and prints its table.
