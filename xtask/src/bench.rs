@@ -516,17 +516,17 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
         ),
         (
             "GET /signup-policy (one read)",
-            |r| ratio(r.policy, r.floor.rps, "floor"),
+            |r| ratio(r.policy, r.floor.rps),
             "",
         ),
         (
             "verify a valid token",
-            |r| ratio(r.verify, r.floor.rps, "floor"),
+            |r| ratio(r.verify, r.floor.rps),
             "near the floor",
         ),
         (
             "verify a forged token",
-            |r| ratio(r.forged, r.floor.rps, "floor"),
+            |r| ratio(r.forged, r.floor.rps),
             "near the floor",
         ),
         (
@@ -625,8 +625,9 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
     t
 }
 
-fn ratio(m: Measured, reference: f64, of: &str) -> String {
-    format!("{:.0}/s ({:.2} x {of})", m.rps, m.rps / reference)
+/// Requests/s of `m` and their ratio to the HTTP floor.
+fn ratio(m: Measured, floor: f64) -> String {
+    format!("{:.0}/s ({:.2} x floor)", m.rps, m.rps / floor)
 }
 
 /// Each register round's successful registrations/s and its ratio to the mean of the ceilings

@@ -122,7 +122,7 @@ pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
 /// parsed and planned afresh each time.
 pub fn insert_many(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
     if let [row] = rows {
-        return super::insert_rows!(conn, o::outbox, std::slice::from_ref(row)).map(|_| ());
+        return insert(conn, row);
     }
     super::insert_all!(conn, o::outbox, rows)
 }
