@@ -30,6 +30,7 @@ mod organization_seeding;
 mod organizations;
 mod redemption;
 mod registration;
+mod registration_statement;
 mod retention;
 mod revocation;
 mod schema_parity;

@@ -14,13 +14,32 @@ mod postgres {
         statement: String,
     }
 
-    /// With one pooled connection every statement of two registrations runs on it; each one
-    /// the registration writes with, and the lone token lookup, is then prepared once there.
+    /// With one pooled connection every statement of four registrations runs on it: two in
+    /// the one statement, two (a webhook endpoint present) in the transaction. Each statement
+    /// a registration writes with, and the lone token lookup, is then prepared once there.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_registrations_writes_and_token_lookup_stay_prepared() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
+        let app = spawn_app_with(Backend::Postgres, |c| {
+            c.database_pool_size = 1;
+            c.webhook_allow_private_targets = true;
+        })
+        .await;
         let admin = app.admin().await;
-        for email in ["ann@example.com", "bob@example.com"] {
+        for email in [
+            "ann@example.com",
+            "bob@example.com",
+            "carol@example.com",
+            "dave@example.com",
+        ] {
+            if email == "carol@example.com" {
+                admin
+                    .create_webhook(&invitegate_core::api::CreateWebhookRequest {
+                        url: "http://127.0.0.1:9/hooks".into(),
+                        events: vec!["invitation.revoked".into()],
+                    })
+                    .await
+                    .unwrap();
+            }
             let inv = admin.create_invitation(&email_req(email)).await.unwrap();
             let res = app
                 .http
@@ -45,9 +64,11 @@ mod postgres {
                 )
             })
             .await;
-        // The registration's two audit events (the redemption, the new account) are one
-        // two-row insert; creating the invitations wrote theirs with the one-row insert.
+        // In the transaction the registration's two audit events (the redemption, the new
+        // account) are one two-row insert; creating the invitations wrote theirs with the
+        // one-row insert.
         for (start, rows) in [
+            (r#"WITH inv AS (UPDATE "invitations" SET "uses""#, 1),
             (r#"UPDATE "invitations" SET "uses""#, 1),
             (r#"INSERT INTO "users""#, 1),
             (r#"INSERT INTO "audit_events""#, 1),

@@ -3,16 +3,19 @@
 
 use crate::audit_trail::AuditEntry;
 use crate::auth::session;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
 use crate::invitations::rules::state_error;
 use crate::organization_domains::service as domains;
 use crate::state::AppState;
+use crate::storage::audit::AuditRow;
 use crate::storage::models::{InvitationRow, UserRow};
+use crate::storage::registrations::{self, InvitedAccount};
 use crate::storage::{self, DbConn, invitations, users};
-use invitegate_core::ErrorCode;
 use invitegate_core::model::RegistrationBasis as Basis;
-use invitegate_core::model::{AuditAction, OrganizationRole, Role};
+use invitegate_core::model::{ActorRef, ActorType, AuditAction, OrganizationRole, Role};
+use invitegate_core::{Email, ErrorCode};
+use std::sync::Arc;
 
 /// The account being created: its address, name and password hash.
 pub(super) struct NewAccount<'a> {
@@ -21,21 +24,14 @@ pub(super) struct NewAccount<'a> {
     pub password_hash: String,
 }
 
-/// Inserts the user for a redeemed invitation, with its session and audit events.
-pub(super) fn insert_user(
-    conn: &mut DbConn,
-    state: &AppState,
-    meta: &RequestMeta,
-    account: NewAccount<'_>,
-    invitation: Option<&InvitationRow>,
-    basis: Basis,
-) -> Result<(UserRow, session::NewSession), crate::storage::DbError> {
+/// The user row of `account`, invited by `invitation` if any.
+fn user_row(account: NewAccount<'_>, invitation: Option<&InvitationRow>) -> UserRow {
     let NewAccount {
         email,
         display_name,
         password_hash,
     } = account;
-    let user = UserRow {
+    UserRow {
         id: storage::new_id(),
         email: email.to_string(),
         display_name,
@@ -47,22 +43,49 @@ pub(super) fn insert_user(
         invited_by_id: invitation.map(|i| i.inviter_id.clone()),
         invitation_id: invitation.map(|i| i.id.clone()),
         invitation_serial: 0,
-    };
-    users::insert(conn, &user)?;
-    let actor = Some(invitegate_core::model::ActorRef {
-        kind: invitegate_core::model::ActorType::User,
+    }
+}
+
+fn as_actor(user: &UserRow) -> Option<ActorRef> {
+    Some(ActorRef {
+        kind: ActorType::User,
         id: user.id.clone(),
-    });
+    })
+}
+
+/// `invitation.redeemed` by the new `user`.
+fn redeemed_event(user: &UserRow, inv: &InvitationRow, meta: &RequestMeta) -> AuditRow {
+    AuditEntry::success(AuditAction::InvitationRedeemed)
+        .actor(as_actor(user))
+        .target("invitation", inv.id.clone())
+        .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
+        .into_row(meta)
+}
+
+/// `registration.succeeded` of the new `user`.
+fn succeeded_event(user: &UserRow, basis: Basis, meta: &RequestMeta) -> AuditRow {
+    AuditEntry::success(AuditAction::RegistrationSucceeded)
+        .actor(as_actor(user))
+        .target("user", user.id.clone())
+        .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
+        .into_row(meta)
+}
+
+/// Inserts the user for a redeemed invitation, with its session and audit events.
+pub(super) fn insert_user(
+    conn: &mut DbConn,
+    state: &AppState,
+    meta: &RequestMeta,
+    account: NewAccount<'_>,
+    invitation: Option<&InvitationRow>,
+    basis: Basis,
+) -> Result<(UserRow, session::NewSession), crate::storage::DbError> {
+    let user = user_row(account, invitation);
+    users::insert(conn, &user)?;
     let invitation_org = invitation.and_then(|i| i.organization_id.as_deref());
     let domain_org = domains::auto_join_target(conn, &user)?
         .filter(|org| Some(org.id.as_str()) != invitation_org);
-    let mut redeemed = invitation.map(|inv| {
-        AuditEntry::success(AuditAction::InvitationRedeemed)
-            .actor(actor.clone())
-            .target("invitation", inv.id.clone())
-            .details(serde_json::json!({"user_id": user.id, "inviter": inv.inviter()}))
-            .into_row(meta)
-    });
+    let mut redeemed = invitation.map(|inv| redeemed_event(&user, inv, meta));
     // Events are written (and their webhooks queued) in the order they happen; without a
     // membership between them, the two of the common case share one insert and one read of
     // the webhook endpoints.
@@ -86,11 +109,7 @@ pub(super) fn insert_user(
     if let Some(org) = domain_org {
         domains::join_by_domain(conn, &org.id, &user, meta)?;
     }
-    let succeeded = AuditEntry::success(AuditAction::RegistrationSucceeded)
-        .actor(actor)
-        .target("user", user.id.clone())
-        .details(serde_json::json!({"email": user.email, "role": user.role, "basis": basis.as_str(), "invitation_id": user.invitation_id}))
-        .into_row(meta);
+    let succeeded = succeeded_event(&user, basis, meta);
     match redeemed {
         Some(redeemed) => {
             let events = [redeemed, succeeded];
@@ -102,6 +121,69 @@ pub(super) fn insert_user(
     let new_session = session::new_session(state, &user.id, meta);
     session::insert(conn, &new_session)?;
     Ok((user, new_session))
+}
+
+/// The rows of registering with `inv` when nothing else joins in, for
+/// [`registrations::insert_at_once`]: the same [`insert_user`] writes for an invitation
+/// outside any organisation.
+pub(super) struct AtOnce {
+    pub user: UserRow,
+    pub events: [AuditRow; 2],
+    pub session: session::NewSession,
+}
+
+impl AtOnce {
+    fn new(
+        state: &AppState,
+        meta: &RequestMeta,
+        account: NewAccount<'_>,
+        inv: &InvitationRow,
+    ) -> Self {
+        let user = user_row(account, Some(inv));
+        let events = [
+            redeemed_event(&user, inv, meta),
+            succeeded_event(&user, Basis::Invitation, meta),
+        ];
+        let session = session::new_session(state, &user.id, meta);
+        Self {
+            user,
+            events,
+            session,
+        }
+    }
+
+    /// Registers `email` with `inv` in one statement: the rows written, or `None` when the
+    /// statement did not apply and wrote nothing (see [`registrations::insert_at_once`]).
+    pub async fn try_write(
+        state: &Arc<AppState>,
+        meta: &RequestMeta,
+        email: &Email,
+        display_name: &Option<String>,
+        hash: &str,
+        inv: &InvitationRow,
+    ) -> ApiResult<Result<Option<Self>, TxError>> {
+        let account = NewAccount {
+            email: email.as_str(),
+            display_name: display_name.clone(),
+            password_hash: hash.to_string(),
+        };
+        let rows = Self::new(state, meta, account, inv);
+        let (id, domain) = (inv.id.clone(), email.domain().to_string());
+        state
+            .db(move |conn| {
+                let account = InvitedAccount {
+                    invitation_id: &id,
+                    now: storage::now(),
+                    email_domain: &domain,
+                    user: &rows.user,
+                    events: &rows.events,
+                    session: &rows.session.row,
+                };
+                let wrote = registrations::insert_at_once(conn, &account);
+                Ok(wrote.map(|w| w.then_some(rows)).map_err(TxError::from))
+            })
+            .await
+    }
 }
 
 pub(super) enum TxError {

@@ -8,10 +8,11 @@
 //! - An address that already has an account gets the same 202, and its owner an email; no one
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
-use super::accounts::{NewAccount, TxError, insert_user, take_use};
+use super::accounts::{AtOnce, NewAccount, TxError, insert_user, take_use};
 use super::rules::{hash_error, parse_display_name, still_allowed};
 use crate::audit_trail::AuditEntry;
 use crate::auth::policy::parse_new_password;
+use crate::auth::session::NewSession;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::RequestMeta;
 use crate::invitations::rules::resolve_token;
@@ -21,7 +22,7 @@ use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
-use crate::storage::{self, invitations, users, verifications};
+use crate::storage::{self, Backend, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::FieldCode;
 use invitegate_core::api::{ConfirmEmailRequest, RegisterRequest};
@@ -133,7 +134,10 @@ async fn register_unguarded(
 }
 
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
-/// proceeds and the others see `invitation_used`; a failure after it rolls the use back.
+/// proceeds and the others see `invitation_used`; a failure after it rolls the use back. On
+/// PostgreSQL an invitation outside any organisation is first tried in one statement (the same
+/// rows, see [`storage::registrations`]); when that does not apply, or the invitation cannot be
+/// used, the transaction runs and says why.
 async fn create_now(
     state: &Arc<AppState>,
     meta: &RequestMeta,
@@ -142,6 +146,14 @@ async fn create_now(
     hash: String,
     inv: InvitationRow,
 ) -> ApiResult<RegisterOutcome> {
+    if state.backend == Backend::Postgres && inv.organization_id.is_none() {
+        match AtOnce::try_write(state, meta, &email, &display_name, &hash, &inv).await? {
+            Ok(Some(AtOnce { user, session, .. })) => return Ok(signed_in(user, session)),
+            Ok(None) => {}
+            Err(TxError::Api(e)) => return Err(e),
+            Err(TxError::Existing) => return notify_existing(state, meta, email).await,
+        }
+    }
     let st = state.clone();
     let m = meta.clone();
     let e = email.as_str().to_string();
@@ -167,14 +179,14 @@ async fn create_now(
         })
         .await?;
     match result {
-        Ok((user, s)) => Ok(RegisterOutcome::SignedIn(
-            Box::new(user),
-            s.row.id,
-            s.refresh_token,
-        )),
+        Ok((user, s)) => Ok(signed_in(user, s)),
         Err(TxError::Api(e)) => Err(e),
         Err(TxError::Existing) => notify_existing(state, meta, email).await,
     }
+}
+
+fn signed_in(user: UserRow, session: NewSession) -> RegisterOutcome {
+    RegisterOutcome::SignedIn(Box::new(user), session.row.id, session.refresh_token)
 }
 
 async fn notify_existing(

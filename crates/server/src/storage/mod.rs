@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod password_resets;
 pub(crate) mod prepared;
 pub mod redemptions;
+pub mod registrations;
 pub mod retention;
 pub mod schema;
 pub mod sessions;

@@ -13,7 +13,6 @@
 //!   that returns rows can: diesel hands a statement it executes on by reference, and a
 //!   reference answers diesel's "may this be cached?" by walking the statement, which says no.
 
-use super::DbConn;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::LoadQuery;
@@ -25,10 +24,12 @@ use diesel::{QueryResult, RunQueryDsl};
 pub(crate) struct Prepared<Q>(pub Q);
 
 impl<Q> Prepared<Q> {
-    /// The statement's one row (diesel's `get_result`): `NotFound` when it returns none.
-    pub fn get_result<'query, U>(self, conn: &mut DbConn) -> QueryResult<U>
+    /// The statement's one row (diesel's `get_result`) on `conn`: a [`DbConn`](super::DbConn),
+    /// or one backend's connection for a statement only it speaks. `NotFound` when it returns
+    /// none.
+    pub fn get_result<'query, U, C>(self, conn: &mut C) -> QueryResult<U>
     where
-        Cached<Q>: LoadQuery<'query, DbConn, U>,
+        Cached<Q>: LoadQuery<'query, C, U>,
     {
         RunQueryDsl::get_result(Cached(self.0), conn)
     }

@@ -131,6 +131,6 @@ pub(crate) fn bump_write_lock(conn: &mut DbConn) -> QueryResult<()> {
             .set(counter.eq(counter + 1))
             .returning(counter),
     )
-    .get_result::<i64>(conn)
+    .get_result::<i64, _>(conn)
     .map(|_| ())
 }

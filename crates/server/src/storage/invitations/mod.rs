@@ -117,34 +117,52 @@ pub fn pending_for_emails(
         .collect())
 }
 
+/// The invitation `id` if a use of it may be taken at `now` (a filter of `invitations`): the
+/// guard of [`redeem`], shared with the registration written in one statement.
+macro_rules! redeemable {
+    ($id:expr, $now:expr) => {{
+        use $crate::storage::schema::invitations::dsl as i;
+        i::invitations
+            .filter(i::id.eq($id))
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::revoked_at.is_null())
+            .filter(i::expires_at.gt($now))
+    }};
+}
+pub(crate) use redeemable;
+
+/// The changes of taking one use at `now`: every right-hand side reads the row as it was, so
+/// `uses + 1` is the count after this use, and the last use marks the invitation accepted and
+/// frees its address.
+macro_rules! redemption {
+    ($now:expr) => {{
+        use diesel::dsl::case_when;
+        use diesel::sql_types::{Nullable, Text, Timestamp};
+        use $crate::storage::schema::invitations::dsl as i;
+        let last_use = (i::uses + 1).ge(i::max_uses);
+        (
+            i::uses.eq(i::uses + 1),
+            i::accepted_at.eq(case_when(last_use, $now.into_sql::<Nullable<Timestamp>>())
+                .otherwise(i::accepted_at)),
+            i::pending_email.eq(
+                case_when(last_use, None::<String>.into_sql::<Nullable<Text>>())
+                    .otherwise(i::pending_email),
+            ),
+        )
+    }};
+}
+pub(crate) use redemption;
+
 /// Takes one use of the invitation if it is still pending at `now`:
 /// `UPDATE … SET uses = uses + 1 WHERE id = ? AND uses < max_uses AND revoked_at IS NULL AND
 /// expires_at > now`. Returns `(uses, max_uses)` after the update, or `None` when the guard
 /// refused. The statement that takes the last use also marks the invitation accepted (and
 /// frees its address), so a redemption is one round trip.
 pub fn redeem(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Option<(i32, i32)>> {
-    use diesel::dsl::case_when;
-    use diesel::sql_types::{Nullable, Text, Timestamp};
-    // Every right-hand side reads the row as it was: `uses + 1` is the count after this use.
-    let last_use = (i::uses + 1).ge(i::max_uses);
     Prepared(
-        diesel::update(
-            i::invitations
-                .filter(i::id.eq(id))
-                .filter(i::uses.lt(i::max_uses))
-                .filter(i::revoked_at.is_null())
-                .filter(i::expires_at.gt(now)),
-        )
-        .set((
-            i::uses.eq(i::uses + 1),
-            i::accepted_at.eq(case_when(last_use, now.into_sql::<Nullable<Timestamp>>())
-                .otherwise(i::accepted_at)),
-            i::pending_email.eq(
-                case_when(last_use, None::<String>.into_sql::<Nullable<Text>>())
-                    .otherwise(i::pending_email),
-            ),
-        ))
-        .returning((i::uses, i::max_uses)),
+        diesel::update(redeemable!(id, now))
+            .set(redemption!(now))
+            .returning((i::uses, i::max_uses)),
     )
     .get_result(conn)
     .optional()
