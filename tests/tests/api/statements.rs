@@ -243,4 +243,33 @@ mod postgres {
             );
         }
     }
+
+    /// The funnel's count trigger reads each changed invitation through
+    /// `invitation_count_change`: inlined into the trigger's statement, not called (a called
+    /// SQL function is parsed and planned again on every run of the trigger).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_count_change_is_inlined_into_the_triggers_statement() {
+        let app = spawn_app(Backend::Postgres).await;
+        let plan: Vec<String> = app
+            .db(|c| {
+                let DbConn::Pg(pg) = c else {
+                    panic!("a PostgreSQL connection")
+                };
+                Ok(diesel::sql_query(
+                    "EXPLAIN SELECT c.* FROM invitations i, LATERAL invitation_count_change(1, \
+                     i.delivered_at, i.opened_at, i.uses, i.revoked_at, i.declined_at, \
+                     i.expired_at) c",
+                )
+                .load::<PlanLine>(pg)?
+                .into_iter()
+                .map(|l| l.line)
+                .collect())
+            })
+            .await;
+        assert!(
+            !plan.iter().any(|l| l.contains("Function Scan")),
+            "{plan:#?}"
+        );
+        assert!(plan[0].contains("Seq Scan on invitations"), "{plan:#?}");
+    }
 }
