@@ -119,6 +119,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         limits: RateLimiters::new(&config.rate_limits),
         backend,
         token_lookups,
+        one_statement_paused_until: Default::default(),
         pool,
         keys,
         oidc_keys,

@@ -47,6 +47,10 @@ pub struct AppState {
     pub audit: crate::audit_batch::AuditBatcher,
     /// Token lookups read in batches (PostgreSQL); `None` on SQLite.
     pub token_lookups: Option<crate::lookup_batch::TokenLookups>,
+    /// Until when (Unix seconds) registrations skip the one-statement write
+    /// (`storage::registrations`, PostgreSQL): it last found a webhook endpoint, which only
+    /// the transaction serves.
+    pub one_statement_paused_until: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {

@@ -4,10 +4,14 @@
 
 use crate::both_backends;
 use crate::helpers::*;
+use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
-use invitegate_core::model::{DomainPolicy, OrganizationRole};
+use invitegate_core::model::{DomainPolicy, InvitationState, OrganizationRole};
 
-both_backends!(an_auto_join_domain_adds_the_membership_to_an_invited_account);
+both_backends!(
+    an_auto_join_domain_adds_the_membership_to_an_invited_account,
+    an_address_invited_before_it_had_an_account_changes_nothing,
+);
 
 /// The domain's membership is what the one statement leaves out: the transaction must write it.
 async fn an_auto_join_domain_adds_the_membership_to_an_invited_account(b: Backend) {
@@ -37,6 +41,68 @@ async fn an_auto_join_domain_adds_the_membership_to_an_invited_account(b: Backen
     assert_eq!(me.memberships[0].role, OrganizationRole::Member);
     let (bob, _) = app.member(&admin, "bob@elsewhere.example").await;
     assert!(bob.me().await.unwrap().memberships.is_empty());
+}
+
+/// An email-bound invitation signs in at once, but the address got an account meanwhile (by
+/// the allowlist): its unique violation must undo the use of the invitation, whichever way
+/// the registration is written, and the owner is told instead.
+async fn an_address_invited_before_it_had_an_account_changes_nothing(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        c.invitation_whitelist_emails = vec!["ann@example.com".into()]
+    })
+    .await;
+    let admin = app.admin().await;
+    let inv = admin
+        .create_invitation(&email_req("ann@example.com"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.api
+            .register(&register_req("ann@example.com", None))
+            .await
+            .unwrap(),
+        invitegate_client::Registration::VerificationPending
+    ));
+    let link = app.link_token_for("ann@example.com", "/verify-email").await;
+    let ann = app.api.confirm_email(&link, PASSWORD).await.unwrap();
+    let res = app
+        .http
+        .post(app.url("/api/v1/register"))
+        .json(&RegisterRequest {
+            password: Some("attacker chosen password 1".into()),
+            ..register_req("ann@example.com", Some(&inv.token))
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    assert!(res.headers().get("set-cookie").is_none());
+    let got = admin.get_invitation(&inv.invitation.id).await.unwrap();
+    assert_eq!((got.uses, got.state), (0, InvitationState::Pending));
+    assert_eq!(app.count_users().await, 2);
+    let signed_in = app.api.login("ann@example.com", PASSWORD).await.unwrap();
+    assert_eq!(signed_in.user.id, ann.user.id);
+    assert_problem(
+        app.api
+            .login("ann@example.com", "attacker chosen password 1")
+            .await,
+        401,
+        ErrorCode::InvalidCredentials,
+    );
+    let sessions = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use invitegate_server::storage::schema::sessions::dsl as s;
+            Ok(s::sessions
+                .filter(s::user_id.eq(&ann.user.id))
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await;
+    assert_eq!(
+        sessions, 2,
+        "the confirmation's and the sign-in's, none from the invitation"
+    );
 }
 
 mod postgres_only {
@@ -178,6 +244,13 @@ mod postgres_only {
             [1, 1],
             "bob: the one statement refused, then the transaction"
         );
+        register(&app, &admin, "carol@example.com").await;
+        let after_carol = runs(&app, starts).await;
+        assert_eq!(
+            [after_carol[0] - after_bob[0], after_carol[1] - after_bob[1]],
+            [0, 1],
+            "carol: the endpoint is known, the transaction at once"
+        );
 
         let ann = written(&app, "ann@example.com").await;
         let bob = written(&app, "bob@example.com").await;
@@ -213,6 +286,6 @@ mod postgres_only {
             .insights_funnel(&InsightsQuery::default())
             .await
             .unwrap();
-        assert_eq!((funnel.created, funnel.accepted), (2, 2));
+        assert_eq!((funnel.created, funnel.accepted), (3, 3));
     }
 }

@@ -1,5 +1,6 @@
-//! The transaction bodies of registration: the user insert with its session and audit events,
-//! and the guarded use of an invitation.
+//! The writes of registration: the transaction bodies (the user insert with its session and
+//! audit events, the guarded use of an invitation) and the rows of the same registration
+//! written in one statement on PostgreSQL.
 
 use crate::audit_trail::AuditEntry;
 use crate::auth::session;
@@ -10,12 +11,13 @@ use crate::organization_domains::service as domains;
 use crate::state::AppState;
 use crate::storage::audit::AuditRow;
 use crate::storage::models::{InvitationRow, UserRow};
-use crate::storage::registrations::{self, InvitedAccount};
+use crate::storage::registrations::{self, AtOnce, InvitedAccount};
 use crate::storage::{self, DbConn, invitations, users};
 use invitegate_core::model::RegistrationBasis as Basis;
 use invitegate_core::model::{ActorRef, ActorType, AuditAction, OrganizationRole, Role};
 use invitegate_core::{Email, ErrorCode};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// The account being created: its address, name and password hash.
 pub(super) struct NewAccount<'a> {
@@ -123,16 +125,21 @@ pub(super) fn insert_user(
     Ok((user, new_session))
 }
 
+/// How long registrations go through the transaction after the one statement found a webhook
+/// endpoint (seconds): then the statement is tried again, so an endpoint deleted on any node
+/// soon stops costing each registration a refused statement.
+const WEBHOOKS_PAUSE: i64 = 60;
+
 /// The rows of registering with `inv` when nothing else joins in, for
 /// [`registrations::insert_at_once`]: the same [`insert_user`] writes for an invitation
 /// outside any organisation.
-pub(super) struct AtOnce {
+pub(super) struct AtOnceRows {
     pub user: UserRow,
     pub events: [AuditRow; 2],
     pub session: session::NewSession,
 }
 
-impl AtOnce {
+impl AtOnceRows {
     fn new(
         state: &AppState,
         meta: &RequestMeta,
@@ -153,7 +160,8 @@ impl AtOnce {
     }
 
     /// Registers `email` with `inv` in one statement: the rows written, or `None` when the
-    /// statement did not apply and wrote nothing (see [`registrations::insert_at_once`]).
+    /// statement did not apply and wrote nothing (see [`registrations::insert_at_once`]), or
+    /// was not tried because it last found a webhook endpoint.
     pub async fn try_write(
         state: &Arc<AppState>,
         meta: &RequestMeta,
@@ -162,27 +170,50 @@ impl AtOnce {
         hash: &str,
         inv: &InvitationRow,
     ) -> ApiResult<Result<Option<Self>, TxError>> {
-        let account = NewAccount {
-            email: email.as_str(),
-            display_name: display_name.clone(),
-            password_hash: hash.to_string(),
-        };
-        let rows = Self::new(state, meta, account, inv);
-        let (id, domain) = (inv.id.clone(), email.domain().to_string());
-        state
+        let paused = &state.one_statement_paused_until;
+        if paused.load(Ordering::Relaxed) > chrono::Utc::now().timestamp() {
+            return Ok(Ok(None));
+        }
+        let (st, m, e, name, hash) = (
+            state.clone(),
+            meta.clone(),
+            email.clone(),
+            display_name.clone(),
+            hash.to_string(),
+        );
+        let inv = inv.clone();
+        let written = state
             .db(move |conn| {
+                // Taken after the pool's wait, like the transaction's: the events' ids and
+                // times are those of the write.
+                let account = NewAccount {
+                    email: e.as_str(),
+                    display_name: name,
+                    password_hash: hash,
+                };
+                let rows = Self::new(&st, &m, account, &inv);
                 let account = InvitedAccount {
-                    invitation_id: &id,
+                    invitation_id: &inv.id,
                     now: storage::now(),
-                    email_domain: &domain,
+                    email_domain: e.domain(),
                     user: &rows.user,
                     events: &rows.events,
                     session: &rows.session.row,
                 };
-                let wrote = registrations::insert_at_once(conn, &account);
-                Ok(wrote.map(|w| w.then_some(rows)).map_err(TxError::from))
+                let outcome = registrations::insert_at_once(conn, &account);
+                Ok(outcome.map(|o| (o, rows)).map_err(TxError::from))
             })
-            .await
+            .await?;
+        Ok(written.map(|(outcome, rows)| match outcome {
+            AtOnce::Written => Some(rows),
+            AtOnce::Refused { webhooks } => {
+                if webhooks {
+                    let until = chrono::Utc::now().timestamp() + WEBHOOKS_PAUSE;
+                    paused.store(until, Ordering::Relaxed);
+                }
+                None
+            }
+        }))
     }
 }
 

@@ -8,7 +8,7 @@
 //! - An address that already has an account gets the same 202, and its owner an email; no one
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
-use super::accounts::{AtOnce, NewAccount, TxError, insert_user, take_use};
+use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, take_use};
 use super::rules::{hash_error, parse_display_name, still_allowed};
 use crate::audit_trail::AuditEntry;
 use crate::auth::policy::parse_new_password;
@@ -136,8 +136,9 @@ async fn register_unguarded(
 /// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
 /// proceeds and the others see `invitation_used`; a failure after it rolls the use back. On
 /// PostgreSQL an invitation outside any organisation is first tried in one statement (the same
-/// rows, see [`storage::registrations`]); when that does not apply, or the invitation cannot be
-/// used, the transaction runs and says why.
+/// rows, see [`storage::registrations`]; not for a minute after it found a webhook endpoint);
+/// when that does not apply, or the invitation cannot be used, the transaction runs and says
+/// why.
 async fn create_now(
     state: &Arc<AppState>,
     meta: &RequestMeta,
@@ -147,8 +148,8 @@ async fn create_now(
     inv: InvitationRow,
 ) -> ApiResult<RegisterOutcome> {
     if state.backend == Backend::Postgres && inv.organization_id.is_none() {
-        match AtOnce::try_write(state, meta, &email, &display_name, &hash, &inv).await? {
-            Ok(Some(AtOnce { user, session, .. })) => return Ok(signed_in(user, session)),
+        match AtOnceRows::try_write(state, meta, &email, &display_name, &hash, &inv).await? {
+            Ok(Some(AtOnceRows { user, session, .. })) => return Ok(signed_in(user, session)),
             Ok(None) => {}
             Err(TxError::Api(e)) => return Err(e),
             Err(TxError::Existing) => return notify_existing(state, meta, email).await,

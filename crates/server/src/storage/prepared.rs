@@ -9,9 +9,10 @@
 //! statements avoid it two ways:
 //! - the row types written on hot paths bind `None` as NULL
 //!   (`treat_none_as_default_value = false`): one text per INSERT;
-//! - an `UPDATE … RETURNING` goes through [`Prepared`], keyed by its SQL text. Only a query
-//!   that returns rows can: diesel hands a statement it executes on by reference, and a
-//!   reference answers diesel's "may this be cached?" by walking the statement, which says no.
+//! - an `UPDATE … RETURNING` (and the registration written in one statement) goes through
+//!   [`Prepared`], keyed by its SQL text. Only a query that returns rows can: diesel hands a
+//!   statement it executes on by reference, and a reference answers diesel's "may this be
+//!   cached?" by walking the statement, which says no.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

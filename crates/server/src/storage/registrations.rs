@@ -14,7 +14,7 @@
 //!      u AS (INSERT INTO users (…) SELECT … FROM inv RETURNING id),
 //!      a AS (INSERT INTO audit_events (…) SELECT … FROM u UNION ALL SELECT … FROM u),
 //!      s AS (INSERT INTO sessions (…) SELECT … FROM u)
-//! SELECT COUNT(*) FROM u
+//! SELECT (SELECT COUNT(*) FROM u), EXISTS (SELECT 1 FROM webhook_endpoints WHERE …)
 //! ```
 //!
 //! Every insert reads the row the update returned, so a refused use writes nothing, and the
@@ -36,7 +36,7 @@ use diesel::insertable::InsertValues;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Bool};
 use invitegate_core::model::DomainPolicy;
 
 /// What a registration with an invitation writes: the use of invitation `invitation_id` taken
@@ -57,16 +57,26 @@ pub struct InvitedAccount<'a> {
     pub session: &'a SessionRow,
 }
 
+/// What [`insert_at_once`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtOnce {
+    /// The rows are in.
+    Written,
+    /// Nothing was written and the caller's transaction decides; `webhooks`: a webhook
+    /// endpoint exists, so every registration will be refused until none does.
+    Refused { webhooks: bool },
+}
+
 /// Writes `account` in one statement when the backend has one for it (PostgreSQL) and nothing
-/// else joins in: no `auto_join` domain for the address, no webhook endpoint. Returns whether
-/// it wrote; `false` writes nothing (the invitation may also have been used, expired or revoked
-/// meanwhile), and the caller's transaction decides. Errors: a unique violation when the address
-/// has an account (nothing written).
-pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryResult<bool> {
+/// else joins in: no `auto_join` domain for the address, no webhook endpoint. When refused
+/// (the invitation may also have been used, expired or revoked meanwhile) it writes nothing.
+/// Errors: a unique violation when the address has an account (nothing written).
+pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryResult<AtOnce> {
     let DbConn::Pg(pg) = conn else {
-        return Ok(false);
+        return Ok(AtOnce::Refused { webhooks: false });
     };
     let now = account.now;
+    let endpoints = || w::table.filter(w::deleted_at.is_null());
     let take_use = diesel::update(
         redeemable!(account.invitation_id, now)
             .filter(not(exists(
@@ -74,12 +84,12 @@ pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryR
                     .filter(d::domain.eq(account.email_domain))
                     .filter(d::policy.eq(DomainPolicy::AutoJoin)),
             )))
-            .filter(not(exists(w::table.filter(w::deleted_at.is_null())))),
+            .filter(not(exists(endpoints()))),
     )
     .set(redemption!(now))
     .returning(super::schema::invitations::id);
     let [redeemed, succeeded] = account.events;
-    let statement = AtOnce {
+    let statement = OneStatement {
         take_use,
         user: InsertSelect(
             users::table,
@@ -99,22 +109,29 @@ pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryR
             "u",
             None,
         ),
+        webhooks: diesel::select(exists(endpoints())),
     };
-    let written: i64 = Prepared(statement).get_result(pg)?;
-    Ok(written == 1)
+    let (written, webhooks): (i64, bool) = Prepared(statement).get_result(pg)?;
+    Ok(match written {
+        1 => AtOnce::Written,
+        _ => AtOnce::Refused { webhooks },
+    })
 }
 
-/// The statement (see the module's documentation).
-struct AtOnce<U, Uv, Ev, Sv> {
+/// The statement (see the module's documentation), which also says whether a webhook endpoint
+/// exists.
+struct OneStatement<U, Uv, Ev, Sv, W> {
     take_use: U,
     user: InsertSelect<users::table, Uv>,
     events: InsertSelect<audit_events::table, Ev>,
     session: InsertSelect<sessions::table, Sv>,
+    webhooks: W,
 }
 
-impl<U, Uv, Ev, Sv> QueryFragment<Pg> for AtOnce<U, Uv, Ev, Sv>
+impl<U, Uv, Ev, Sv, W> QueryFragment<Pg> for OneStatement<U, Uv, Ev, Sv, W>
 where
     U: QueryFragment<Pg>,
+    W: QueryFragment<Pg>,
     InsertSelect<users::table, Uv>: QueryFragment<Pg>,
     InsertSelect<audit_events::table, Ev>: QueryFragment<Pg>,
     InsertSelect<sessions::table, Sv>: QueryFragment<Pg>,
@@ -128,23 +145,27 @@ where
         self.events.walk_ast(out.reborrow())?;
         out.push_sql("), s AS (");
         self.session.walk_ast(out.reborrow())?;
-        out.push_sql(") SELECT COUNT(*) FROM u");
+        out.push_sql(") SELECT (SELECT COUNT(*) FROM u), (");
+        self.webhooks.walk_ast(out.reborrow())?;
+        out.push_sql(")");
         Ok(())
     }
 }
 
-impl<U, Uv, Ev, Sv> QueryId for AtOnce<U, Uv, Ev, Sv> {
+impl<U, Uv, Ev, Sv, W> QueryId for OneStatement<U, Uv, Ev, Sv, W> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<U, Uv, Ev, Sv> Query for AtOnce<U, Uv, Ev, Sv> {
-    type SqlType = BigInt;
+impl<U, Uv, Ev, Sv, W> Query for OneStatement<U, Uv, Ev, Sv, W> {
+    type SqlType = (BigInt, Bool);
 }
 
 /// `INSERT INTO table (columns) SELECT values FROM source [UNION ALL SELECT values FROM
-/// source …] [RETURNING column]`: each row once per row of `source`.
-/// (`V` is what an [`Insertable`] row's values clause holds: its columns and their binds.)
+/// source …] [RETURNING column]`: each row once per row of `source`. `V` is what an
+/// [`Insertable`] row's values clause holds, its columns and their binds; the row types must
+/// bind `None` as NULL (`treat_none_as_default_value = false`, as all three do), since a
+/// `DEFAULT` cannot stand in a `SELECT`.
 struct InsertSelect<T, V>(T, Vec<V>, &'static str, Option<&'static str>);
 
 impl<T, V> QueryFragment<Pg> for InsertSelect<T, V>
