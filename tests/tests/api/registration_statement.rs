@@ -288,4 +288,93 @@ mod postgres_only {
             .unwrap();
         assert_eq!((funnel.created, funnel.accepted), (3, 3));
     }
+
+    /// The statement writes only for an invitation outside any organisation, whoever calls it:
+    /// one into an organisation is refused and stays unused (its membership is the
+    /// transaction's to write).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_one_statement_refuses_an_invitation_into_an_organisation() {
+        use invitegate_core::model::Role;
+        use invitegate_server::storage::registrations::{AtOnce, InvitedAccount, insert_at_once};
+        use invitegate_server::storage::{
+            self, audit::AuditRow, sessions::SessionRow, users::UserRow,
+        };
+        let app = spawn_app(Backend::Postgres).await;
+        let admin = app.admin().await;
+        let org = admin
+            .create_organization(&CreateOrganizationRequest {
+                name: "Acme".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let inv = admin
+            .create_invitation(&CreateInvitationRequest {
+                organization_id: Some(org.id),
+                ..email_req("ann@example.com")
+            })
+            .await
+            .unwrap();
+        let id = inv.invitation.id.clone();
+        let outcome = app
+            .db(move |c| {
+                let now = storage::now();
+                let user = UserRow {
+                    id: storage::new_id(),
+                    email: "ann@example.com".into(),
+                    display_name: None,
+                    password_hash: "$argon2id$".into(),
+                    role: Role::Member,
+                    created_at: now,
+                    disabled_at: None,
+                    invited_by_type: None,
+                    invited_by_id: None,
+                    invitation_id: Some(id.clone()),
+                    invitation_serial: 0,
+                };
+                let event = |action: &str| AuditRow {
+                    id: storage::new_id(),
+                    occurred_at: now,
+                    action: action.into(),
+                    outcome: "success".into(),
+                    actor_type: None,
+                    actor_id: None,
+                    target_type: None,
+                    target_id: None,
+                    ip: None,
+                    user_agent: None,
+                    details: "{}".into(),
+                };
+                let events = [
+                    event("invitation.redeemed"),
+                    event("registration.succeeded"),
+                ];
+                let session = SessionRow {
+                    id: storage::new_id(),
+                    user_id: user.id.clone(),
+                    refresh_token_hash: storage::new_id(),
+                    previous_refresh_token_hash: None,
+                    created_at: now,
+                    expires_at: now,
+                    last_used_at: now,
+                    revoked_at: None,
+                    ip: None,
+                    user_agent: None,
+                };
+                let account = InvitedAccount {
+                    invitation_id: &id,
+                    now,
+                    email_domain: "example.com",
+                    user: &user,
+                    events: &events,
+                    session: &session,
+                };
+                Ok(insert_at_once(c, &account)?)
+            })
+            .await;
+        assert_eq!(outcome, AtOnce::Refused { webhooks: false });
+        let got = admin.get_invitation(&inv.invitation.id).await.unwrap();
+        assert_eq!(got.uses, 0);
+        assert_eq!(app.count_users().await, 1);
+    }
 }

@@ -3,10 +3,10 @@
 //! The transaction the registration service runs (take the use, insert the user, its two audit
 //! events and its session) is eight round trips there: `BEGIN`, six statements, `COMMIT`. Each
 //! costs the database a wake-up and the server a send and a receive while the hashing threads
-//! wait for the cores, and it shows: registrations held 87–89 % of the machine for hashing
-//! against the 94 % the argon2 ceiling needs (docs/performance.md). When nothing else joins in
-//! (no organisation, no domain that would add a membership, no webhook endpoint to notify),
-//! the same rows go in one statement of data-modifying CTEs, a transaction of its own:
+//! wait for the cores, and it shows: hashing held 87–89 % of the machine while registrations
+//! ran, against the 94 % the argon2 ceiling needs (docs/performance.md). When nothing else
+//! joins in (no organisation, no domain that would add a membership, no webhook endpoint to
+//! notify), the same rows go in one statement of data-modifying CTEs, a transaction of its own:
 //!
 //! ```sql
 //! WITH inv AS (UPDATE invitations SET <redemption>
@@ -68,7 +68,8 @@ pub enum AtOnce {
 }
 
 /// Writes `account` in one statement when the backend has one for it (PostgreSQL) and nothing
-/// else joins in: no `auto_join` domain for the address, no webhook endpoint. When refused
+/// else joins in: an invitation outside any organisation, no `auto_join` domain for the
+/// address, no webhook endpoint. When refused
 /// (the invitation may also have been used, expired or revoked meanwhile) it writes nothing.
 /// Errors: a unique violation when the address has an account (nothing written).
 pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryResult<AtOnce> {
@@ -79,6 +80,7 @@ pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryR
     let endpoints = || w::table.filter(w::deleted_at.is_null());
     let take_use = diesel::update(
         redeemable!(account.invitation_id, now)
+            .filter(super::schema::invitations::organization_id.is_null())
             .filter(not(exists(
                 d::table
                     .filter(d::domain.eq(account.email_domain))
