@@ -306,6 +306,17 @@ pub fn assert_problem<T: std::fmt::Debug>(
 }
 
 /// A create body bound to one address, everything else defaulted.
+/// A new organisation named `name`, created by `admin`.
+pub async fn org(admin: &Client, name: &str) -> Organization {
+    admin
+        .create_organization(&CreateOrganizationRequest {
+            name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 pub fn email_req(email: &str) -> CreateInvitationRequest {
     CreateInvitationRequest {
         email: Some(email.into()),

@@ -22,16 +22,6 @@ fn domain(d: &str, policy: DomainPolicy) -> AddDomainRequest {
     }
 }
 
-async fn org(admin: &Client, name: &str) -> Organization {
-    admin
-        .create_organization(&CreateOrganizationRequest {
-            name: name.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-}
-
 /// Registers `email` through an invitation into `org` with `role`.
 async fn member_of(
     app: &TestApp,

@@ -17,13 +17,7 @@ both_backends!(
 async fn an_auto_join_domain_adds_the_membership_to_an_invited_account(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
-    let corp = admin
-        .create_organization(&CreateOrganizationRequest {
-            name: "Corp".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let corp = org(&admin, "Corp").await;
     admin
         .add_organization_domain(
             &corp.id,
@@ -301,16 +295,10 @@ mod postgres_only {
         };
         let app = spawn_app(Backend::Postgres).await;
         let admin = app.admin().await;
-        let org = admin
-            .create_organization(&CreateOrganizationRequest {
-                name: "Acme".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let acme = org(&admin, "Acme").await;
         let inv = admin
             .create_invitation(&CreateInvitationRequest {
-                organization_id: Some(org.id),
+                organization_id: Some(acme.id),
                 ..email_req("ann@example.com")
             })
             .await
