@@ -15,6 +15,7 @@
 //!
 //! The per-IP limits are lifted for the run (all load comes from one loopback address).
 
+use crate::cpu_shares::{self, Shares};
 use crate::{cargo, status, web};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,8 @@ struct Run {
     forged: Measured,
     /// One per round.
     register: Vec<Measured>,
+    /// Where the machine's CPU time went in each round (none without `/proc`).
+    register_shares: Vec<Option<Shares>>,
     /// The argon2 ceiling in hashes/s, measured before, between and after the `register`
     /// rounds (one more than them): the CPU this machine gives moves by tens of percent within
     /// minutes, so each round is set against the ceilings measured on either side of it.
@@ -318,7 +321,9 @@ fn measure(
     for round in 1..=o.rounds {
         eprintln!("bench: register, round {round} of {}", o.rounds);
         let tokens = format!("reg_{round}.tok");
-        run.register.push(parse(wrk("register", &tokens, c, d)?)?);
+        let (measured, shares) = parse_sampled(server.id(), wrk("register", &tokens, c, d)?, d)?;
+        run.register.push(measured);
+        run.register_shares.push(shares);
         // Hashes queued by clients wrk has closed are skipped, but the one running finishes.
         if wait_idle(server.id()) {
             eprintln!("bench: the server was still busy 30 s after round {round}");
@@ -404,6 +409,17 @@ fn forge(line: &str) -> String {
     format!("{signed}.{}", tag.into_iter().collect::<String>())
 }
 
+/// [`parse`], with the machine's CPU shares from the run's second second to its last (wrk is
+/// not reaped before the second sample, so its time can still be read).
+fn parse_sampled(server: u32, wrk: Child, secs: u64) -> Result<(Measured, Option<Shares>), String> {
+    std::thread::sleep(Duration::from_secs(1));
+    let before = cpu_shares::sample(server, wrk.id());
+    std::thread::sleep(Duration::from_secs(secs.saturating_sub(2).max(1)));
+    let after = cpu_shares::sample(server, wrk.id());
+    let shares = before.zip(after).map(|(b, a)| b.shares_until(&a));
+    Ok((parse(wrk)?, shares))
+}
+
 fn parse(child: Child) -> Result<Measured, String> {
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -448,44 +464,23 @@ fn wait_idle(pid: u32) -> bool {
     true
 }
 
-/// The process ids of the server and of its children (the hashing workers).
-fn family(pid: u32) -> Vec<String> {
-    let me = pid.to_string();
-    let parent = |p: &str| -> Option<String> {
-        let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
-        Some(
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("PPid:"))?
-                .trim()
-                .to_string(),
-        )
-    };
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|p| *p == me || parent(p).is_some_and(|pp| pp == me))
+/// The server and its children (the hashing workers).
+fn family(pid: u32) -> Vec<cpu_shares::Process> {
+    cpu_shares::processes()
+        .filter(|p| p.pid == pid || p.parent == pid)
         .collect()
 }
 
 /// CPU time of the server and of its children (user and system), in clock ticks (10 ms).
 fn cpu_ticks(pid: u32) -> u64 {
-    let ticks = |p: &String| -> Option<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-        // The command name may hold spaces: the fields after it are counted from its ')'.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-    };
-    family(pid).iter().filter_map(ticks).sum()
+    family(pid).iter().map(|p| p.ticks).sum()
 }
 
 /// The resident memory of the server and of its children (the hashing workers, which hold
 /// the argon2 work areas where they run), in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    let kib = |p: &String| -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
+    let kib = |p: &cpu_shares::Process| -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid)).ok()?;
         let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
         line.trim().trim_end_matches(" kB").trim().parse().ok()
     };
@@ -508,7 +503,7 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
     }
     let _ = writeln!(t, " target |\n|---|{}---|", "---:|".repeat(runs.len()));
     type Cell = fn(&Run) -> String;
-    let rows: [(&str, Cell, &str); 14] = [
+    let rows: [(&str, Cell, &str); 15] = [
         (
             "HTTP floor (GET /healthz)",
             |r| format!("{:.0} req/s", r.floor.rps),
@@ -549,6 +544,15 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
                     })
                     .collect();
                 rounds.join(", ")
+            },
+            "",
+        ),
+        (
+            "register, CPU in the median round, % (hashing / server / database / wrk / other / idle / stolen)",
+            |r| {
+                median_index(r)
+                    .and_then(|i| *r.register_shares.get(i)?)
+                    .map_or("n/a".into(), |s| s.to_string())
             },
             "",
         ),
@@ -640,13 +644,19 @@ fn round_ratios(r: &Run) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The register round with the median ratio (the lower middle one of an even count).
+/// The index of the register round with the median ratio (the lower middle one of an even
+/// count).
+fn median_index(r: &Run) -> Option<usize> {
+    let rounds = round_ratios(r);
+    let mut order: Vec<usize> = (0..rounds.len()).collect();
+    order.sort_by(|&a, &b| rounds[a].1.total_cmp(&rounds[b].1));
+    order.get(rounds.len().saturating_sub(1) / 2).copied()
+}
+
+/// The register round with the median ratio: its registrations/s and ratio.
 fn median_round(r: &Run) -> (f64, f64) {
-    let mut rounds = round_ratios(r);
-    rounds.sort_by(|a, b| a.1.total_cmp(&b.1));
-    rounds
-        .get(rounds.len().saturating_sub(1) / 2)
-        .copied()
+    median_index(r)
+        .map(|i| round_ratios(r)[i])
         .unwrap_or((f64::NAN, f64::NAN))
 }
 

@@ -21,6 +21,7 @@
 //!   `cargo xtask run` serves (same `./data`) and runs it on <http://localhost:3000>.
 
 mod bench;
+mod cpu_shares;
 mod insights_bench;
 mod web;
 
