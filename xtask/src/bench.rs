@@ -409,12 +409,14 @@ fn forge(line: &str) -> String {
     format!("{signed}.{}", tag.into_iter().collect::<String>())
 }
 
-/// [`parse`], with the machine's CPU shares from the run's second second to its last (wrk is
-/// not reaped before the second sample, so its time can still be read).
+/// [`parse`], with the machine's CPU shares while wrk runs: from its second second to its
+/// last, or over all of a run shorter than 3 s (wrk is not reaped before the second sample, so
+/// its time can still be read).
 fn parse_sampled(server: u32, wrk: Child, secs: u64) -> Result<(Measured, Option<Shares>), String> {
-    std::thread::sleep(Duration::from_secs(1));
+    let lead = if secs >= 3 { 1 } else { 0 };
+    std::thread::sleep(Duration::from_secs(lead));
     let before = cpu_shares::sample(server, wrk.id());
-    std::thread::sleep(Duration::from_secs(secs.saturating_sub(2).max(1)));
+    std::thread::sleep(Duration::from_secs(secs - 2 * lead));
     let after = cpu_shares::sample(server, wrk.id());
     let shares = before.zip(after).map(|(b, a)| b.shares_until(&a));
     Ok((parse(wrk)?, shares))
