@@ -154,32 +154,67 @@ fn at_once(
     if inserted.is_empty() {
         return Ok(outcomes);
     }
-    invitations::insert_many(conn, &inserted)?;
+    let mailed: Vec<&(InvitationRow, String)> = created
+        .iter()
+        .filter(|(new, (row, _))| new.send_email && row.email.is_some())
+        .map(|(_, created)| *created)
+        .collect();
+    // Rendering and serialising the emails takes about as long as the database takes to insert
+    // the invitations: another thread does it meanwhile, so that both cores work.
+    let (queued, allowed) = std::thread::scope(|scope| {
+        let rendering = scope.spawn(|| {
+            mailed
+                .iter()
+                .map(|(row, token)| {
+                    let to = row.email.as_deref().unwrap_or_default();
+                    mail::Queued::new(&message(
+                        state,
+                        inviter,
+                        row,
+                        token,
+                        registered.contains(to),
+                    ))
+                })
+                .collect::<Vec<_>>()
+        });
+        let allowed = write_rows(conn, state, inviter, meta, &created, &inserted, &mailed);
+        (rendering.join().expect("rendering does not panic"), allowed)
+    });
+    let queued = queued
+        .into_iter()
+        .zip(allowed?)
+        .filter_map(|(queued, allowed)| allowed.then_some(queued))
+        .collect();
+    mail::enqueue_queued(conn, queued)?;
+    Ok(outcomes)
+}
+
+/// Inserts the invitations and their audit events (and webhook deliveries); whether each of
+/// `mailed` is within its recipient's email budget.
+fn write_rows(
+    conn: &mut DbConn,
+    state: &AppState,
+    inviter: &Inviter,
+    meta: &RequestMeta,
+    created: &[(&NewInvitation, &(InvitationRow, String))],
+    inserted: &[InvitationRow],
+    mailed: &[&(InvitationRow, String)],
+) -> Result<Vec<bool>, CreateError> {
+    invitations::insert_many(conn, inserted)?;
     let events: Vec<_> = created
         .iter()
         .map(|(new, (row, _))| created_event(inviter, new, row).into_row(meta))
         .collect();
     storage::audit::insert_many(conn, &events)?;
     webhooks::enqueue_for_all(conn, &events)?;
-    let mailed: Vec<&(InvitationRow, String)> = created
-        .iter()
-        .filter(|(new, (row, _))| new.send_email && row.email.is_some())
-        .map(|(_, created)| *created)
-        .collect();
     let recipients: Vec<&str> = mailed
         .iter()
         .filter_map(|(row, _)| row.email.as_deref())
         .collect();
-    let allowed = email_budgets(conn, state, &recipients, EmailClass::Invitation)?;
-    let messages: Vec<_> = mailed
-        .iter()
-        .zip(allowed)
-        .filter(|(_, allowed)| *allowed)
-        .map(|((row, token), _)| {
-            let to = row.email.as_deref().unwrap_or_default();
-            message(state, inviter, row, token, registered.contains(to))
-        })
-        .collect();
-    mail::enqueue_all(conn, &messages)?;
-    Ok(outcomes)
+    Ok(email_budgets(
+        conn,
+        state,
+        &recipients,
+        EmailClass::Invitation,
+    )?)
 }

@@ -74,16 +74,28 @@ pub fn enqueue(conn: &mut DbConn, email: &OutgoingEmail) -> crate::storage::DbRe
 
 /// Queues `emails` in one insert (see [`enqueue`]).
 pub fn enqueue_all(conn: &mut DbConn, emails: &[OutgoingEmail]) -> crate::storage::DbResult<()> {
-    let rows: Vec<OutboxRow> = emails
-        .iter()
-        .map(|email| {
-            OutboxRow::pending(
-                storage::new_id(),
-                OutboxKind::Email,
-                serde_json::to_string(email).expect("serialisable"),
-                None,
-            )
-        })
-        .collect();
+    let rows: Vec<Queued> = emails.iter().map(Queued::new).collect();
+    enqueue_queued(conn, rows)
+}
+
+/// An email serialised into its outbox row, ready for [`enqueue_queued`]: serialising can run
+/// on another thread than the one holding the transaction.
+pub struct Queued(OutboxRow);
+
+impl Queued {
+    /// `email`'s outbox row (a new id, pending, due now).
+    pub fn new(email: &OutgoingEmail) -> Self {
+        Queued(OutboxRow::pending(
+            storage::new_id(),
+            OutboxKind::Email,
+            serde_json::to_string(email).expect("serialisable"),
+            None,
+        ))
+    }
+}
+
+/// Queues `emails` on `conn` (inside the caller's transaction) in one insert.
+pub fn enqueue_queued(conn: &mut DbConn, emails: Vec<Queued>) -> crate::storage::DbResult<()> {
+    let rows: Vec<OutboxRow> = emails.into_iter().map(|q| q.0).collect();
     outbox::insert_many(conn, &rows)
 }
