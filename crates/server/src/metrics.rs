@@ -1,8 +1,8 @@
 //! Prometheus metrics, served at `/metrics` in the text format.
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,6 +21,9 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// `invitegate_events_total{action,outcome}`: audited actions.
     pub events: IntCounterVec,
+    /// `invitegate_registrations_per_commit`: registrations with an invitation written by one
+    /// commit (a group commit, `registration::group_commit`), observed once per commit.
+    pub registrations_per_commit: Histogram,
     /// `invitegate_funnel_invitations{stage}`: the funnel of the last 30 days, as
     /// `GET /api/v1/insights/funnel` answers it.
     funnel: IntGaugeVec,
@@ -57,6 +60,14 @@ impl Metrics {
             &["action", "outcome"],
         )
         .expect("metric");
+        let registrations_per_commit = Histogram::with_opts(
+            HistogramOpts::new(
+                "invitegate_registrations_per_commit",
+                "Registrations with an invitation written by one commit",
+            )
+            .buckets(vec![1.0, 2.0, 3.0, 4.0, 6.0, 8.0]),
+        )
+        .expect("metric");
         let funnel = IntGaugeVec::new(
             Opts::new(
                 "invitegate_funnel_invitations",
@@ -85,11 +96,15 @@ impl Metrics {
         registry
             .register(Box::new(events.clone()))
             .expect("register");
+        registry
+            .register(Box::new(registrations_per_commit.clone()))
+            .expect("register");
         Self {
             registry,
             http_requests,
             http_duration,
             events,
+            registrations_per_commit,
             funnel,
             median,
             funnel_at: Arc::default(),

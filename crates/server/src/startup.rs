@@ -221,9 +221,11 @@ pub fn run(
     let web_app = web::Data::new(crate::web::WebApp::load(&state.config.web_dir));
     let pool_size = state.config.database_pool_size as usize;
     let data = web::Data::from(state);
+    let group_commit = web::Data::new(crate::registration::group_commit::GroupCommit::default());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(group_commit.clone())
             .app_data(web::Data::new(data.trusted_proxies.clone()))
             .app_data(web::Data::new(data.metrics.clone()))
             .app_data(web::Data::new(http::headers::HeaderPolicy {

@@ -12,6 +12,7 @@ mod delivery;
 mod erasure;
 mod errors;
 mod funnel_capture;
+mod group_commit;
 mod hardening;
 mod insights;
 mod insights_counts;

@@ -357,10 +357,16 @@ mod postgres_only {
                     events: &events,
                     session: &session,
                 };
-                Ok(insert_at_once(c, &account)?)
+                Ok(insert_at_once(c, &[account])?)
             })
             .await;
-        assert_eq!(outcome, AtOnce::Refused { webhooks: false });
+        assert_eq!(
+            outcome,
+            AtOnce {
+                written: vec![],
+                webhooks: false
+            }
+        );
         let got = admin.get_invitation(&inv.invitation.id).await.unwrap();
         assert_eq!(got.uses, 0);
         assert_eq!(app.count_users().await, 1);

@@ -1,23 +1,21 @@
 //! The writes of registration: the transaction bodies (the user insert with its session and
 //! audit events, the guarded use of an invitation) and the rows of the same registration
-//! written in one statement on PostgreSQL.
+//! written in one statement on PostgreSQL (`group_commit`).
 
+use super::group_commit::Registration;
 use crate::audit_trail::AuditEntry;
 use crate::auth::session;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::http::RequestMeta;
 use crate::invitations::rules::state_error;
 use crate::organization_domains::service as domains;
 use crate::state::AppState;
 use crate::storage::audit::AuditRow;
 use crate::storage::models::{InvitationRow, UserRow};
-use crate::storage::registrations::{self, AtOnce, InvitedAccount};
 use crate::storage::{self, DbConn, invitations, users};
+use invitegate_core::ErrorCode;
 use invitegate_core::model::RegistrationBasis as Basis;
 use invitegate_core::model::{ActorRef, ActorType, AuditAction, OrganizationRole, Role};
-use invitegate_core::{Email, ErrorCode};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// The account being created: its address, name and password hash.
 pub(super) struct NewAccount<'a> {
@@ -125,13 +123,8 @@ pub(super) fn insert_user(
     Ok((user, new_session))
 }
 
-/// How long registrations go through the transaction after the one statement found a webhook
-/// endpoint (seconds): then the statement is tried again, so an endpoint deleted on any node
-/// soon stops costing each registration a refused statement.
-const WEBHOOKS_PAUSE: i64 = 60;
-
-/// The rows of registering with `inv` when nothing else joins in, for
-/// [`registrations::insert_at_once`]: the same [`insert_user`] writes for an invitation
+/// The rows of registering with an invitation when nothing else joins in, for
+/// [`crate::storage::registrations::insert_at_once`]: the same [`insert_user`] writes for an invitation
 /// outside any organisation.
 pub(super) struct AtOnceRows {
     pub user: UserRow,
@@ -140,80 +133,24 @@ pub(super) struct AtOnceRows {
 }
 
 impl AtOnceRows {
-    fn new(
-        state: &AppState,
-        meta: &RequestMeta,
-        account: NewAccount<'_>,
-        inv: &InvitationRow,
-    ) -> Self {
-        let user = user_row(account, Some(inv));
+    /// The rows of `r`, with new ids and the current time.
+    pub fn new(r: &Registration) -> Self {
+        let account = NewAccount {
+            email: r.email.as_str(),
+            display_name: r.display_name.clone(),
+            password_hash: r.password_hash.clone(),
+        };
+        let user = user_row(account, Some(&r.invitation));
         let events = [
-            redeemed_event(&user, inv, meta),
-            succeeded_event(&user, Basis::Invitation, meta),
+            redeemed_event(&user, &r.invitation, &r.meta),
+            succeeded_event(&user, Basis::Invitation, &r.meta),
         ];
-        let session = session::new_session(state, &user.id, meta);
+        let session = session::new_session(&r.state, &user.id, &r.meta);
         Self {
             user,
             events,
             session,
         }
-    }
-
-    /// Registers `email` with `inv` in one statement: the rows written, or `None` when the
-    /// statement did not apply and wrote nothing (see [`registrations::insert_at_once`]), or
-    /// was not tried because it last found a webhook endpoint.
-    pub async fn try_write(
-        state: &Arc<AppState>,
-        meta: &RequestMeta,
-        email: &Email,
-        display_name: &Option<String>,
-        hash: &str,
-        inv: &InvitationRow,
-    ) -> ApiResult<Result<Option<Self>, TxError>> {
-        let paused = &state.one_statement_paused_until;
-        if paused.load(Ordering::Relaxed) > chrono::Utc::now().timestamp() {
-            return Ok(Ok(None));
-        }
-        let (st, m, e, name, hash) = (
-            state.clone(),
-            meta.clone(),
-            email.clone(),
-            display_name.clone(),
-            hash.to_string(),
-        );
-        let inv = inv.clone();
-        let written = state
-            .db(move |conn| {
-                // Taken after the pool's wait, like the transaction's: the events' ids and
-                // times are those of the write.
-                let account = NewAccount {
-                    email: e.as_str(),
-                    display_name: name,
-                    password_hash: hash,
-                };
-                let rows = Self::new(&st, &m, account, &inv);
-                let account = InvitedAccount {
-                    invitation_id: &inv.id,
-                    now: storage::now(),
-                    email_domain: e.domain(),
-                    user: &rows.user,
-                    events: &rows.events,
-                    session: &rows.session.row,
-                };
-                let outcome = registrations::insert_at_once(conn, &account);
-                Ok(outcome.map(|o| (o, rows)).map_err(TxError::from))
-            })
-            .await?;
-        Ok(written.map(|(outcome, rows)| match outcome {
-            AtOnce::Written => Some(rows),
-            AtOnce::Refused { webhooks } => {
-                if webhooks {
-                    let until = chrono::Utc::now().timestamp() + WEBHOOKS_PAUSE;
-                    paused.store(until, Ordering::Relaxed);
-                }
-                None
-            }
-        }))
     }
 }
 

@@ -2,6 +2,7 @@
 //! are in [`service`]; see its docs.
 
 mod accounts;
+pub mod group_commit;
 pub(crate) mod rules;
 #[cfg(test)]
 mod rules_tests;
@@ -42,10 +43,11 @@ use service::RegisterOutcome;
 #[post("/register")]
 pub async fn register(
     state: web::Data<AppState>,
+    group: web::Data<group_commit::GroupCommit>,
     meta: RequestMeta,
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let result = service::register(&state, &meta, body.into_inner()).await?;
+    let result = service::register(&state, &group, &meta, body.into_inner()).await?;
     match result {
         RegisterOutcome::SignedIn(user, sid, refresh) => {
             Ok(account_created(&state, &user, &sid, &refresh))

@@ -8,7 +8,8 @@
 //! - An address that already has an account gets the same 202, and its owner an email; no one
 //!   is signed in and nothing about the account changes (Discourse CVE-2022-39356).
 
-use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, take_use};
+use super::accounts::{NewAccount, TxError, insert_user, take_use};
+use super::group_commit::{GroupCommit, Grouped, Registration, write_alone};
 use super::rules::{hash_error, parse_display_name, still_allowed};
 use crate::audit_trail::AuditEntry;
 use crate::auth::policy::parse_new_password;
@@ -21,8 +22,8 @@ use crate::organization_domains::service as domains;
 use crate::ratelimit::{self, ClientLimit};
 use crate::settings;
 use crate::state::AppState;
-use crate::storage::models::{InvitationRow, UserRow, VerificationRow};
-use crate::storage::{self, Backend, invitations, users, verifications};
+use crate::storage::models::{UserRow, VerificationRow};
+use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
 use invitegate_core::FieldCode;
 use invitegate_core::api::{ConfirmEmailRequest, RegisterRequest};
@@ -43,9 +44,11 @@ pub enum RegisterOutcome {
 
 /// Registers: the invitation (or the sign-up mode) decides between creating the account now
 /// and sending a verification link. Failures are counted against the client and audited
-/// (`registration.rejected`); an invalid invitation token counts as a failed attempt.
+/// (`registration.rejected`); an invalid invitation token counts as a failed attempt. An
+/// account created at once is written with others queued on `group` ([`GroupCommit`]).
 pub async fn register(
     state: &Arc<AppState>,
+    group: &Arc<GroupCommit>,
     meta: &RequestMeta,
     req: RegisterRequest,
 ) -> ApiResult<RegisterOutcome> {
@@ -54,7 +57,7 @@ pub async fn register(
             state,
             ClientLimit::AuthFailures,
             meta,
-            register_unguarded(state, meta, req),
+            register_unguarded(state, group, meta, req),
             |e| {
                 let entry = AuditEntry::failure(AuditAction::RegistrationRejected)
                     .details(serde_json::json!({"reason": e.code}));
@@ -66,6 +69,7 @@ pub async fn register(
 
 async fn register_unguarded(
     state: &Arc<AppState>,
+    group: &Arc<GroupCommit>,
     meta: &RequestMeta,
     req: RegisterRequest,
 ) -> ApiResult<RegisterOutcome> {
@@ -104,8 +108,18 @@ async fn register_unguarded(
                 let password =
                     parse_new_password(state, req.password.as_deref(), &email, &mut errors)
                         .ok_or_else(|| ApiError::fields(errors))?;
-                let hash = state.hasher.hash(password).await.map_err(hash_error)?;
-                create_now(state, meta, email, display_name, hash, inv).await
+                let hashed = group.hashing();
+                let password_hash = state.hasher.hash(password).await.map_err(hash_error)?;
+                let registration = Registration {
+                    state: state.clone(),
+                    meta: meta.clone(),
+                    email: email.clone(),
+                    display_name,
+                    password_hash,
+                    invitation: inv,
+                };
+                let grouped = group.write(hashed, registration).await?;
+                create_now(state, meta, email, grouped).await
             } else {
                 state.limits.hit(ClientLimit::EmailRequests, meta)?;
                 start_verification(
@@ -133,53 +147,22 @@ async fn register_unguarded(
     }
 }
 
-/// Redeems first, so that of N concurrent redemptions of a single-use token exactly one
-/// proceeds and the others see `invitation_used`; a failure after it rolls the use back. On
-/// PostgreSQL an invitation outside any organisation is first tried in one statement (the same
-/// rows, see [`storage::registrations`]; not for a minute after it found a webhook endpoint);
-/// when that does not apply, or the invitation cannot be used, the transaction runs and says
-/// why.
+/// Finishes a registration that signs in at once from what its group commit did; one the
+/// group did not write is written alone here. The use is taken first, so that of N concurrent
+/// redemptions of a single-use token exactly one proceeds and the others see
+/// `invitation_used`; a failure after it rolls the use back.
 async fn create_now(
     state: &Arc<AppState>,
     meta: &RequestMeta,
     email: Email,
-    display_name: Option<String>,
-    hash: String,
-    inv: InvitationRow,
+    grouped: Grouped,
 ) -> ApiResult<RegisterOutcome> {
-    if state.backend == Backend::Postgres && inv.organization_id.is_none() {
-        match AtOnceRows::try_write(state, meta, &email, &display_name, &hash, &inv).await? {
-            Ok(Some(AtOnceRows { user, session, .. })) => return Ok(signed_in(user, session)),
-            Ok(None) => {}
-            Err(TxError::Api(e)) => return Err(e),
-            Err(TxError::Existing) => return notify_existing(state, meta, email).await,
-        }
-    }
-    let st = state.clone();
-    let m = meta.clone();
-    let e = email.as_str().to_string();
-    let result = state
-        .db_write(move |conn| -> Result<_, TxError> {
-            let now = storage::now();
-            take_use(conn, &inv.id, now)?;
-            // An existing account surfaces as the unique violation of the insert (and the
-            // whole transaction, the use included, rolls back): no lookup round trip first.
-            let account = NewAccount {
-                email: &e,
-                display_name,
-                password_hash: hash,
-            };
-            Ok(insert_user(
-                conn,
-                &st,
-                &m,
-                account,
-                Some(&inv),
-                Basis::Invitation,
-            )?)
-        })
-        .await?;
-    match result {
+    let written = match grouped {
+        Grouped::Written(user, session) => Ok((*user, *session)),
+        Grouped::Refused(e) => Err(e),
+        Grouped::Alone(r) => state.db_write(move |conn| write_alone(conn, &r)).await?,
+    };
+    match written {
         Ok((user, s)) => Ok(signed_in(user, s)),
         Err(TxError::Api(e)) => Err(e),
         Err(TxError::Existing) => notify_existing(state, meta, email).await,

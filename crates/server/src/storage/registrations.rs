@@ -1,4 +1,4 @@
-//! A registration with an invitation written in one statement on PostgreSQL.
+//! Registrations with invitations written in one statement on PostgreSQL.
 //!
 //! The transaction the registration service runs (take the use, insert the user, its two audit
 //! events and its session) is eight round trips there: `BEGIN`, six statements, `COMMIT`. Each
@@ -6,20 +6,23 @@
 //! wait for the cores, and it shows: hashing held 87–89 % of the machine while registrations
 //! ran, against the 94 % the argon2 ceiling needs (docs/performance.md). When nothing else
 //! joins in (no organisation, no domain that would add a membership, no webhook endpoint to
-//! notify), the same rows go in one statement of data-modifying CTEs, a transaction of its own:
+//! notify), the same rows of several registrations (each with its own invitation) go in one
+//! statement of data-modifying CTEs, a transaction of its own:
 //!
 //! ```sql
 //! WITH inv AS (UPDATE invitations SET <redemption>
-//!              WHERE <redeemable> AND <nothing joins in> RETURNING id),
-//!      u AS (INSERT INTO users (…) SELECT … FROM inv RETURNING id),
-//!      a AS (INSERT INTO audit_events (…) SELECT … FROM u UNION ALL SELECT … FROM u),
-//!      s AS (INSERT INTO sessions (…) SELECT … FROM u)
-//! SELECT (SELECT COUNT(*) FROM u), EXISTS (SELECT 1 FROM webhook_endpoints WHERE …)
+//!              WHERE id = ANY(<ids>) AND <redeemable> AND <nothing joins in> RETURNING id),
+//!      u AS (INSERT INTO users (…) SELECT … FROM inv WHERE inv.id = <its invitation>
+//!            UNION ALL … RETURNING id),
+//!      a AS (INSERT INTO audit_events (…) SELECT … FROM u WHERE u.id = <its user> UNION ALL …),
+//!      s AS (INSERT INTO sessions (…) SELECT … FROM u WHERE u.id = <its user> UNION ALL …)
+//! SELECT ARRAY(SELECT id FROM inv), EXISTS (SELECT 1 FROM webhook_endpoints WHERE …)
 //! ```
 //!
-//! Every insert reads the row the update returned, so a refused use writes nothing, and the
-//! user's unique address fails the whole statement as it fails the transaction. The rows are
-//! the same [`Insertable`] values the transaction inserts.
+//! Every insert reads the row the update returned, so a refused use writes nothing of its
+//! registration, and a unique violation (an address that has an account) fails the whole
+//! statement as it fails the transaction. The rows are the same [`Insertable`] values the
+//! transaction inserts.
 
 use super::DbConn;
 use super::audit::AuditRow;
@@ -36,7 +39,7 @@ use diesel::insertable::InsertValues;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{Array, Bool, Text};
 use invitegate_core::model::DomainPolicy;
 
 /// What a registration with an invitation writes: the use of invitation `invitation_id` taken
@@ -58,85 +61,97 @@ pub struct InvitedAccount<'a> {
 }
 
 /// What [`insert_at_once`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AtOnce {
-    /// The rows are in.
-    Written,
-    /// Nothing was written and the caller's transaction decides; `webhooks`: a webhook
-    /// endpoint exists, so every registration will be refused until none does.
-    Refused { webhooks: bool },
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtOnce {
+    /// The invitations whose accounts were written, in no order; the others wrote nothing.
+    pub written: Vec<String>,
+    /// Whether a webhook endpoint exists: then nothing was written, and every registration
+    /// will be refused until none does.
+    pub webhooks: bool,
 }
 
-/// Writes `account` in one statement when the backend has one for it (PostgreSQL) and nothing
-/// else joins in: an invitation outside any organisation, no `auto_join` domain for the
-/// address, no webhook endpoint. When refused
-/// (the invitation may also have been used, expired or revoked meanwhile) it writes nothing.
-/// Errors: a unique violation when the address has an account (nothing written).
-pub fn insert_at_once(conn: &mut DbConn, account: &InvitedAccount<'_>) -> QueryResult<AtOnce> {
-    let DbConn::Pg(pg) = conn else {
-        return Ok(AtOnce::Refused { webhooks: false });
+/// Registrations written in one statement at most; the statement's text differs with the
+/// count, and each count stays prepared on the connection.
+pub const MAX_AT_ONCE: usize = 8;
+
+/// Writes `accounts` (at most [`MAX_AT_ONCE`], each with an invitation of its own) in one
+/// statement when the backend has one for it (PostgreSQL) and nothing else joins in: for all
+/// of them, no `auto_join` domain for any address and no webhook endpoint; for each, an
+/// invitation outside any organisation that can still be used. An account that does not
+/// apply writes nothing (its invitation may also have been used, expired or revoked
+/// meanwhile); on SQLite nothing is written. Errors: a unique violation when an address has
+/// an account (nothing written).
+pub fn insert_at_once(conn: &mut DbConn, accounts: &[InvitedAccount<'_>]) -> QueryResult<AtOnce> {
+    let refused = AtOnce {
+        written: Vec::new(),
+        webhooks: false,
     };
-    let now = account.now;
+    let DbConn::Pg(pg) = conn else {
+        return Ok(refused);
+    };
+    let Some(now) = accounts.iter().map(|a| a.now).max() else {
+        return Ok(refused);
+    };
+    debug_assert!(accounts.len() <= MAX_AT_ONCE);
+    let ids: Vec<&str> = accounts.iter().map(|a| a.invitation_id).collect();
+    let domains: Vec<&str> = accounts.iter().map(|a| a.email_domain).collect();
     let endpoints = || w::table.filter(w::deleted_at.is_null());
     let take_use = diesel::update(
-        redeemable!(account.invitation_id, now)
+        redeemable!(any ids, now)
             .filter(super::schema::invitations::organization_id.is_null())
             .filter(not(exists(
                 d::table
-                    .filter(d::domain.eq(account.email_domain))
+                    .filter(d::domain.eq_any(domains))
                     .filter(d::policy.eq(DomainPolicy::AutoJoin)),
             )))
             .filter(not(exists(endpoints()))),
     )
     .set(redemption!(now))
     .returning(super::schema::invitations::id);
-    let [redeemed, succeeded] = account.events;
+    let users = accounts
+        .iter()
+        .map(|a| (a.user.values().values, a.invitation_id))
+        .collect();
+    let events = accounts
+        .iter()
+        .flat_map(|a| {
+            a.events
+                .iter()
+                .map(|e| (e.values().values, a.user.id.as_str()))
+        })
+        .collect();
+    let sessions = accounts
+        .iter()
+        .map(|a| (a.session.values().values, a.user.id.as_str()))
+        .collect();
     let statement = OneStatement {
         take_use,
-        user: InsertSelect(
-            users::table,
-            vec![account.user.values().values],
-            "inv",
-            Some("id"),
-        ),
-        events: InsertSelect(
-            audit_events::table,
-            vec![redeemed.values().values, succeeded.values().values],
-            "u",
-            None,
-        ),
-        session: InsertSelect(
-            sessions::table,
-            vec![account.session.values().values],
-            "u",
-            None,
-        ),
+        user: InsertSelect(users::table, users, "inv", Some("id")),
+        events: InsertSelect(audit_events::table, events, "u", None),
+        session: InsertSelect(sessions::table, sessions, "u", None),
         webhooks: diesel::select(exists(endpoints())),
     };
-    let (written, webhooks): (i64, bool) = Prepared(statement).get_result(pg)?;
-    Ok(match written {
-        1 => AtOnce::Written,
-        _ => AtOnce::Refused { webhooks },
-    })
+    let (written, webhooks): (Vec<String>, bool) = Prepared(statement).get_result(pg)?;
+    Ok(AtOnce { written, webhooks })
 }
 
 /// The statement (see the module's documentation), which also says whether a webhook endpoint
 /// exists.
-struct OneStatement<U, Uv, Ev, Sv, W> {
+struct OneStatement<'k, U, Uv, Ev, Sv, W> {
     take_use: U,
-    user: InsertSelect<users::table, Uv>,
-    events: InsertSelect<audit_events::table, Ev>,
-    session: InsertSelect<sessions::table, Sv>,
+    user: InsertSelect<'k, users::table, Uv>,
+    events: InsertSelect<'k, audit_events::table, Ev>,
+    session: InsertSelect<'k, sessions::table, Sv>,
     webhooks: W,
 }
 
-impl<U, Uv, Ev, Sv, W> QueryFragment<Pg> for OneStatement<U, Uv, Ev, Sv, W>
+impl<'k, U, Uv, Ev, Sv, W> QueryFragment<Pg> for OneStatement<'k, U, Uv, Ev, Sv, W>
 where
     U: QueryFragment<Pg>,
     W: QueryFragment<Pg>,
-    InsertSelect<users::table, Uv>: QueryFragment<Pg>,
-    InsertSelect<audit_events::table, Ev>: QueryFragment<Pg>,
-    InsertSelect<sessions::table, Sv>: QueryFragment<Pg>,
+    InsertSelect<'k, users::table, Uv>: QueryFragment<Pg>,
+    InsertSelect<'k, audit_events::table, Ev>: QueryFragment<Pg>,
+    InsertSelect<'k, sessions::table, Sv>: QueryFragment<Pg>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH inv AS (");
@@ -147,30 +162,30 @@ where
         self.events.walk_ast(out.reborrow())?;
         out.push_sql("), s AS (");
         self.session.walk_ast(out.reborrow())?;
-        out.push_sql(") SELECT (SELECT COUNT(*) FROM u), (");
+        out.push_sql(") SELECT ARRAY(SELECT id FROM inv), (");
         self.webhooks.walk_ast(out.reborrow())?;
         out.push_sql(")");
         Ok(())
     }
 }
 
-impl<U, Uv, Ev, Sv, W> QueryId for OneStatement<U, Uv, Ev, Sv, W> {
+impl<U, Uv, Ev, Sv, W> QueryId for OneStatement<'_, U, Uv, Ev, Sv, W> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<U, Uv, Ev, Sv, W> Query for OneStatement<U, Uv, Ev, Sv, W> {
-    type SqlType = (BigInt, Bool);
+impl<U, Uv, Ev, Sv, W> Query for OneStatement<'_, U, Uv, Ev, Sv, W> {
+    type SqlType = (Array<Text>, Bool);
 }
 
-/// `INSERT INTO table (columns) SELECT values FROM source [UNION ALL SELECT values FROM
-/// source …] [RETURNING column]`: each row once per row of `source`. `V` is what an
-/// [`Insertable`] row's values clause holds, its columns and their binds; the row types must
-/// bind `None` as NULL (`treat_none_as_default_value = false`, as all three do), since a
-/// `DEFAULT` cannot stand in a `SELECT`.
-struct InsertSelect<T, V>(T, Vec<V>, &'static str, Option<&'static str>);
+/// `INSERT INTO table (columns) SELECT values FROM source WHERE source.id = key [UNION ALL
+/// SELECT values FROM source WHERE source.id = key …] [RETURNING column]`: each row once if
+/// `source` has its key. `V` is what an [`Insertable`] row's values clause holds, its columns
+/// and their binds; the row types must bind `None` as NULL (`treat_none_as_default_value =
+/// false`, as all three do), since a `DEFAULT` cannot stand in a `SELECT`.
+struct InsertSelect<'k, T, V>(T, Vec<(V, &'k str)>, &'static str, Option<&'static str>);
 
-impl<T, V> QueryFragment<Pg> for InsertSelect<T, V>
+impl<T, V> QueryFragment<Pg> for InsertSelect<'_, T, V>
 where
     T: Table + QueryFragment<Pg>,
     V: InsertValues<Pg, T>,
@@ -179,7 +194,7 @@ where
         let InsertSelect(table, rows, source, returning) = self;
         out.push_sql("INSERT INTO ");
         table.walk_ast(out.reborrow())?;
-        for (n, row) in rows.iter().enumerate() {
+        for (n, (row, key)) in rows.iter().enumerate() {
             if n == 0 {
                 out.push_sql(" (");
                 row.column_names(out.reborrow())?;
@@ -190,6 +205,10 @@ where
             row.walk_ast(out.reborrow())?;
             out.push_sql(" FROM ");
             out.push_identifier(source)?;
+            out.push_sql(" WHERE ");
+            out.push_identifier(source)?;
+            out.push_sql(".id = ");
+            out.push_bind_param::<Text, _>(key)?;
         }
         if let Some(column) = returning {
             out.push_sql(" RETURNING ");

@@ -117,9 +117,18 @@ pub fn pending_for_emails(
         .collect())
 }
 
-/// The invitation `id` if a use of it may be taken at `now` (a filter of `invitations`): the
-/// guard of [`redeem`], shared with the registration written in one statement.
+/// The invitation `id` (or any of `any ids`) if a use of it may be taken at `now` (a filter of
+/// `invitations`): the guard of [`redeem`], shared with the registrations written in one
+/// statement.
 macro_rules! redeemable {
+    (any $ids:expr, $now:expr) => {{
+        use $crate::storage::schema::invitations::dsl as i;
+        i::invitations
+            .filter(i::id.eq_any($ids))
+            .filter(i::uses.lt(i::max_uses))
+            .filter(i::revoked_at.is_null())
+            .filter(i::expires_at.gt($now))
+    }};
     ($id:expr, $now:expr) => {{
         use $crate::storage::schema::invitations::dsl as i;
         i::invitations

@@ -1,0 +1,316 @@
+//! Registrations that sign in at once, written several to a commit.
+//!
+//! A registration's rows are small next to what writing them costs per commit: on SQLite the
+//! commit rewrites the pages the rows share (the rightmost leaves of each index, the funnel's
+//! count rows) once per commit, and was a fifth of the server's CPU in a registration; on
+//! PostgreSQL every statement costs an executor start, its triggers' run and a WAL flush
+//! (docs/performance.md). While registrations saturate the hashing workers, those costs take
+//! CPU from the hashes, which set the rate.
+//!
+//! So a registration whose password is hashed queues its write here. One writer at a time
+//! takes what is queued (at most [`MAX_GROUP`]), waiting for more up to [`MAX_WAIT`] while
+//! other registrations are still being hashed; a lone registration never waits. It writes
+//! them:
+//! - on SQLite in one transaction, each in a savepoint of its own: one that fails (its
+//!   invitation used meanwhile, its address taken) rolls back alone and is told why;
+//! - on PostgreSQL in one statement (`storage::registrations`), each with an invitation of its
+//!   own. One the statement does not write goes back to its request, which writes it alone in
+//!   the transaction and learns why.
+//!
+//! A registration is answered after the commit that holds it, never before.
+
+use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, take_use};
+use crate::auth::session::NewSession;
+use crate::error::{ApiError, ApiResult};
+use crate::http::RequestMeta;
+use crate::state::AppState;
+use crate::storage::models::{InvitationRow, UserRow};
+use crate::storage::registrations::{self, InvitedAccount, MAX_AT_ONCE};
+use crate::storage::{self, Backend, DbConn};
+use invitegate_core::Email;
+use invitegate_core::model::RegistrationBasis as Basis;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{Notify, oneshot};
+
+/// Registrations written by one commit at most.
+pub const MAX_GROUP: usize = MAX_AT_ONCE;
+/// How long the writer waits for more registrations while others are being hashed. A hash
+/// takes 17–25 ms of a core here, so on 2 cores about 4 arrive meanwhile when the workers are
+/// saturated; a registration's answer takes at most this much longer.
+pub const MAX_WAIT: Duration = Duration::from_millis(40);
+
+/// The registrations of one server waiting for their commit (shared by its HTTP workers).
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: Mutex<Queue>,
+    /// Signalled when a registration is queued and when the last one being hashed is done.
+    arrived: Notify,
+    /// Registrations between the start of their hash and their place in the queue.
+    hashing: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Pending>,
+    /// Whether a writer is gathering or writing (then it takes what is queued next).
+    writing: bool,
+}
+
+/// A registration with an invitation that proves the address, its password hashed.
+#[derive(Clone)]
+pub(super) struct Registration {
+    pub state: Arc<AppState>,
+    pub meta: RequestMeta,
+    pub email: Email,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+    pub invitation: InvitationRow,
+}
+
+struct Pending {
+    registration: Registration,
+    reply: oneshot::Sender<Grouped>,
+}
+
+/// What became of a queued registration.
+pub(super) enum Grouped {
+    /// Committed: the user and its session.
+    Written(Box<UserRow>, Box<NewSession>),
+    /// Rolled back alone, and why.
+    Refused(TxError),
+    /// Not written: the request writes it alone.
+    Alone(Box<Registration>),
+}
+
+/// A registration being hashed (see [`GroupCommit::hashing`]).
+pub(super) struct Hashing<'a>(&'a GroupCommit);
+
+impl Drop for Hashing<'_> {
+    fn drop(&mut self) {
+        if self.0.hashing.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.arrived.notify_one();
+        }
+    }
+}
+
+impl GroupCommit {
+    /// Counts a registration as being hashed until the guard drops (when it is queued, or its
+    /// hash failed): the writer waits for it.
+    pub(super) fn hashing(&self) -> Hashing<'_> {
+        self.hashing.fetch_add(1, Ordering::AcqRel);
+        Hashing(self)
+    }
+
+    /// Queues `registration` (whose hash is done: `hashed`) and waits for its commit.
+    /// Errors: 500 when the writer stopped without an answer.
+    pub(super) async fn write(
+        self: &Arc<Self>,
+        hashed: Hashing<'_>,
+        registration: Registration,
+    ) -> ApiResult<Grouped> {
+        let (reply, answer) = oneshot::channel();
+        let lead = {
+            let mut queue = self.lock();
+            queue.waiting.push(Pending {
+                registration,
+                reply,
+            });
+            !std::mem::replace(&mut queue.writing, true)
+        };
+        drop(hashed);
+        self.arrived.notify_one();
+        if lead {
+            // A task of its own: a request that goes away does not take the others' writes.
+            actix_web::rt::spawn(writer(self.clone()));
+        }
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the registration writer stopped"))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the writer should stop gathering: a full group, or nobody else being hashed.
+    fn gathered(&self) -> bool {
+        self.lock().waiting.len() >= MAX_GROUP || self.hashing.load(Ordering::Acquire) == 0
+    }
+
+    /// The oldest registrations whose requests still wait, at most [`MAX_GROUP`], each with
+    /// an invitation of its own (the one statement takes each invitation's use once); `None`
+    /// once nothing waits, and then the writer is done.
+    fn take(&self) -> Option<Vec<Pending>> {
+        let mut queue = self.lock();
+        queue.waiting.retain(|p| !p.reply.is_closed());
+        if queue.waiting.is_empty() {
+            queue.writing = false;
+            return None;
+        }
+        let mut invitations = HashSet::new();
+        let (mut group, mut rest) = (Vec::new(), Vec::new());
+        for pending in queue.waiting.drain(..) {
+            if group.len() < MAX_GROUP
+                && invitations.insert(pending.registration.invitation.id.clone())
+            {
+                group.push(pending);
+            } else {
+                rest.push(pending);
+            }
+        }
+        queue.waiting = rest;
+        Some(group)
+    }
+}
+
+async fn writer(group: Arc<GroupCommit>) {
+    loop {
+        let deadline = tokio::time::Instant::now() + MAX_WAIT;
+        while !group.gathered() {
+            if tokio::time::timeout_at(deadline, group.arrived.notified())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let Some(taken) = group.take() else {
+            return;
+        };
+        let state = taken[0].registration.state.clone();
+        state
+            .metrics
+            .registrations_per_commit
+            .observe(taken.len() as f64);
+        match state.backend {
+            Backend::Sqlite => in_one_transaction(&state, taken).await,
+            Backend::Postgres => in_one_statement(&state, taken).await,
+        }
+    }
+}
+
+/// Takes the invitation's use and writes the account, its events and its session on `conn`
+/// (in the caller's transaction): the user and the session, or why not.
+pub(super) fn write_alone(
+    conn: &mut DbConn,
+    r: &Registration,
+) -> Result<(UserRow, NewSession), TxError> {
+    take_use(conn, &r.invitation.id, storage::now())?;
+    // An existing account surfaces as the unique violation of the insert (and the whole
+    // transaction, the use included, rolls back): no lookup round trip first.
+    let account = NewAccount {
+        email: r.email.as_str(),
+        display_name: r.display_name.clone(),
+        password_hash: r.password_hash.clone(),
+    };
+    Ok(insert_user(
+        conn,
+        &r.state,
+        &r.meta,
+        account,
+        Some(&r.invitation),
+        Basis::Invitation,
+    )?)
+}
+
+fn answer(pending: Pending, outcome: Grouped) {
+    // A request that went away leaves its outcome unread; what was committed stays.
+    let _ = pending.reply.send(outcome);
+}
+
+fn alone(pending: Pending) {
+    let registration = Box::new(pending.registration.clone());
+    answer(pending, Grouped::Alone(registration));
+}
+
+async fn in_one_transaction(state: &AppState, taken: Vec<Pending>) {
+    let registrations: Vec<Registration> = taken.iter().map(|p| p.registration.clone()).collect();
+    let written = state
+        .db_write(move |conn| {
+            Ok::<_, storage::DbError>(
+                registrations
+                    .iter()
+                    .map(|r| storage::savepoint(conn, |c| write_alone(c, r)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await;
+    match written {
+        Ok(Ok(outcomes)) => {
+            for (pending, outcome) in taken.into_iter().zip(outcomes) {
+                answer(
+                    pending,
+                    match outcome {
+                        Ok((user, session)) => Grouped::Written(Box::new(user), Box::new(session)),
+                        Err(e) => Grouped::Refused(e),
+                    },
+                );
+            }
+        }
+        // The commit (or the connection) failed: each tries alone and meets it itself.
+        _ => taken.into_iter().for_each(alone),
+    }
+}
+
+/// How long registrations go through the transaction after the one statement found a webhook
+/// endpoint (seconds): then the statement is tried again, so an endpoint deleted on any node
+/// soon stops costing each registration a refused statement.
+const WEBHOOKS_PAUSE: i64 = 60;
+
+async fn in_one_statement(state: &AppState, taken: Vec<Pending>) {
+    let paused = &state.one_statement_paused_until;
+    let skip = paused.load(Ordering::Relaxed) > chrono::Utc::now().timestamp();
+    let (taken, others): (Vec<_>, Vec<_>) = taken
+        .into_iter()
+        .partition(|p| !skip && p.registration.invitation.organization_id.is_none());
+    others.into_iter().for_each(alone);
+    if taken.is_empty() {
+        return;
+    }
+    let registrations: Vec<Registration> = taken.iter().map(|p| p.registration.clone()).collect();
+    let written = state
+        .db(move |conn| {
+            // Made after the pool's wait, like the transaction's: the events' ids and times are
+            // those of the write.
+            let now = storage::now();
+            let rows: Vec<AtOnceRows> = registrations.iter().map(AtOnceRows::new).collect();
+            let accounts: Vec<InvitedAccount<'_>> = registrations
+                .iter()
+                .zip(&rows)
+                .map(|(r, rows)| InvitedAccount {
+                    invitation_id: &r.invitation.id,
+                    now,
+                    email_domain: r.email.domain(),
+                    user: &rows.user,
+                    events: &rows.events,
+                    session: &rows.session.row,
+                })
+                .collect();
+            let outcome = registrations::insert_at_once(conn, &accounts);
+            Ok(outcome.map(|o| (o, rows)))
+        })
+        .await;
+    let Ok(Ok((outcome, rows))) = written else {
+        // An address with an account fails the statement, and so would anything else: each
+        // tries alone and learns its own outcome.
+        return taken.into_iter().for_each(alone);
+    };
+    if outcome.webhooks {
+        let until = chrono::Utc::now().timestamp() + WEBHOOKS_PAUSE;
+        paused.store(until, Ordering::Relaxed);
+    }
+    let written: HashSet<&str> = outcome.written.iter().map(String::as_str).collect();
+    for (pending, rows) in taken.into_iter().zip(rows) {
+        if written.contains(pending.registration.invitation.id.as_str()) {
+            answer(
+                pending,
+                Grouped::Written(Box::new(rows.user), Box::new(rows.session)),
+            );
+        } else {
+            alone(pending);
+        }
+    }
+}
