@@ -166,7 +166,31 @@ impl GroupCommit {
     }
 }
 
+/// The writer's role, handed back if its task ends before the queue is empty (its runtime
+/// stopping, a panic): whoever waits then writes alone, and the next registration starts a
+/// writer.
+struct Leading {
+    group: Arc<GroupCommit>,
+    done: bool,
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let waiting = {
+            let mut queue = self.group.lock();
+            queue.writing = false;
+            std::mem::take(&mut queue.waiting)
+        };
+        waiting.into_iter().for_each(alone);
+    }
+}
+
 async fn writer(group: Arc<GroupCommit>) {
+    let mut leading = Leading { group, done: false };
+    let group = leading.group.clone();
     loop {
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
         while !group.gathered() {
@@ -178,6 +202,7 @@ async fn writer(group: Arc<GroupCommit>) {
             }
         }
         let Some(taken) = group.take() else {
+            leading.done = true;
             return;
         };
         let state = taken[0].registration.state.clone();
