@@ -46,6 +46,9 @@ struct Run {
     register: Vec<Measured>,
     /// Where the machine's CPU time went in each round (none without `/proc`).
     register_shares: Vec<Option<Shares>>,
+    /// Registrations written per commit over the rounds (the server's group commit), when its
+    /// `/metrics` answered.
+    per_commit: Option<f64>,
     /// The argon2 ceiling in hashes/s, measured before, between and after the `register`
     /// rounds (one more than them): the CPU this machine gives moves by tens of percent within
     /// minutes, so each round is set against the ceilings measured on either side of it.
@@ -318,6 +321,7 @@ fn measure(
     run.verify = parse(wrk("verify", "valid.tok", c, d)?)?;
     run.forged = parse(wrk("verify", "forged.tok", c, d)?)?;
     run.ceilings.push(ceiling(bin)?);
+    let commits_before = commits(&base);
     for round in 1..=o.rounds {
         eprintln!("bench: register, round {round} of {}", o.rounds);
         let tokens = format!("reg_{round}.tok");
@@ -330,6 +334,9 @@ fn measure(
         }
         run.ceilings.push(ceiling(bin)?);
     }
+    run.per_commit = commits_before
+        .zip(commits(&base))
+        .and_then(|((sum0, n0), (sum1, n1))| (n1 > n0).then(|| (sum1 - sum0) / (n1 - n0)));
     let background = wrk("register", "reg_0.tok", 32, d + 2)?;
     std::thread::sleep(Duration::from_secs(1));
     run.mixed = parse(wrk("verify", "valid.tok", c, d)?)?;
@@ -339,6 +346,28 @@ fn measure(
     run.end_rss_mib = rss_mib(server.id());
     (run.rest_rss_mib, run.still_busy) = rss_at_rest(server.id());
     Ok(run)
+}
+
+/// Registrations written by group commits so far and the commits: the sum and count of
+/// `invitegate_registrations_per_commit` on the server's `/metrics` (with curl).
+fn commits(base: &str) -> Option<(f64, f64)> {
+    let out = Command::new("curl")
+        .args(["-s", &format!("{base}/metrics")])
+        .output()
+        .ok()?;
+    parse_commits(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_commits(metrics: &str) -> Option<(f64, f64)> {
+    let value = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    };
+    Some((
+        value("invitegate_registrations_per_commit_sum")?,
+        value("invitegate_registrations_per_commit_count")?,
+    ))
 }
 
 /// Times one `POST /api/v1/invitations/bulk` of 10,000 new addresses (with curl).
@@ -505,7 +534,7 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
     }
     let _ = writeln!(t, " target |\n|---|{}---|", "---:|".repeat(runs.len()));
     type Cell = fn(&Run) -> String;
-    let rows: [(&str, Cell, &str); 15] = [
+    let rows: [(&str, Cell, &str); 16] = [
         (
             "HTTP floor (GET /healthz)",
             |r| format!("{:.0} req/s", r.floor.rps),
@@ -556,6 +585,11 @@ fn table(runs: &[(&str, Run)], o: &Options) -> String {
                     .and_then(|i| *r.register_shares.get(i)?)
                     .map_or("n/a".into(), |s| s.to_string())
             },
+            "",
+        ),
+        (
+            "register, registrations per commit (mean over the rounds)",
+            |r| r.per_commit.map_or("n/a".into(), |n| format!("{n:.1}")),
             "",
         ),
         (
@@ -678,6 +712,16 @@ mod tests {
             ceilings: ceilings.to_vec(),
             ..Run::default()
         }
+    }
+
+    #[test]
+    fn the_group_commits_sum_and_count_are_read_from_the_metrics() {
+        let metrics = "# HELP invitegate_registrations_per_commit Registrations\n\
+            invitegate_registrations_per_commit_bucket{le=\"1\"} 3\n\
+            invitegate_registrations_per_commit_sum 41\n\
+            invitegate_registrations_per_commit_count 9\n";
+        assert_eq!(parse_commits(metrics), Some((41.0, 9.0)));
+        assert_eq!(parse_commits("http_requests_total 3\n"), None);
     }
 
     #[test]
