@@ -22,7 +22,8 @@ pub struct Metrics {
     /// `invitegate_events_total{action,outcome}`: audited actions.
     pub events: IntCounterVec,
     /// `invitegate_registrations_per_commit`: registrations with an invitation written by one
-    /// commit (a group commit, `registration::group_commit`), observed once per commit.
+    /// group commit (`registration::group_commit`), observed once per commit that wrote any;
+    /// those written alone afterwards are not counted.
     pub registrations_per_commit: Histogram,
     /// `invitegate_funnel_invitations{stage}`: the funnel of the last 30 days, as
     /// `GET /api/v1/insights/funnel` answers it.

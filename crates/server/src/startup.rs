@@ -221,7 +221,10 @@ pub fn run(
     let web_app = web::Data::new(crate::web::WebApp::load(&state.config.web_dir));
     let pool_size = state.config.database_pool_size as usize;
     let data = web::Data::from(state);
-    let group_commit = web::Data::new(crate::registration::group_commit::GroupCommit::default());
+    // Registrations' group commits run on this (the main) runtime, which outlives the workers.
+    let group_commit = web::Data::new(crate::registration::group_commit::GroupCommit::new(
+        tokio::runtime::Handle::current(),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())

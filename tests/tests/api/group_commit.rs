@@ -64,10 +64,12 @@ async fn registrations_arriving_together_share_commits_and_each_gets_its_account
     }
     assert_eq!(app.count_users().await, 11);
     let (count, sum) = (after.0 - before.0, after.1 - before.1);
-    assert_eq!(sum, 10.0, "each registration is in one group");
+    // On PostgreSQL the invitation into an organisation is written alone, outside the group.
+    let grouped = if b == Backend::Postgres { 9.0 } else { 10.0 };
+    assert_eq!(sum, grouped, "registrations written by group commits");
     assert!(
-        count < 10,
-        "{count} commits for 10 registrations arriving together"
+        (count as f64) < grouped,
+        "{count} commits for {grouped} registrations arriving together"
     );
 }
 
@@ -141,4 +143,162 @@ async fn an_address_with_an_account_in_a_group_leaves_the_others_written(b: Back
         assert_eq!(got.uses, 1, "{email}");
     }
     assert_eq!(app.count_users().await, 7);
+}
+
+mod postgres_only {
+    use crate::helpers::*;
+    use invitegate_core::model::Role;
+    use invitegate_server::storage::registrations::{AtOnce, InvitedAccount, insert_at_once};
+    use invitegate_server::storage::{self, audit::AuditRow, sessions::SessionRow, users::UserRow};
+
+    const EMAILS: [&str; 3] = ["ann@example.com", "bob@example.com", "cy@example.com"];
+
+    /// The rows of one registration of `email` with invitation `invitation_id`.
+    fn rows(email: &str, invitation_id: &str) -> (UserRow, [AuditRow; 2], SessionRow) {
+        let now = storage::now();
+        let user = UserRow {
+            id: storage::new_id(),
+            email: email.into(),
+            display_name: None,
+            password_hash: "$argon2id$".into(),
+            role: Role::Member,
+            created_at: now,
+            disabled_at: None,
+            invited_by_type: None,
+            invited_by_id: None,
+            invitation_id: Some(invitation_id.into()),
+            invitation_serial: 0,
+        };
+        let event = |action: &str| AuditRow {
+            id: storage::new_id(),
+            occurred_at: now,
+            action: action.into(),
+            outcome: "success".into(),
+            actor_type: None,
+            actor_id: None,
+            target_type: Some("user".into()),
+            target_id: Some(user.id.clone()),
+            ip: None,
+            user_agent: None,
+            details: "{}".into(),
+        };
+        let events = [
+            event("invitation.redeemed"),
+            event("registration.succeeded"),
+        ];
+        let session = SessionRow {
+            id: storage::new_id(),
+            user_id: user.id.clone(),
+            refresh_token_hash: storage::new_id(),
+            previous_refresh_token_hash: None,
+            created_at: now,
+            expires_at: now,
+            last_used_at: now,
+            revoked_at: None,
+            ip: None,
+            user_agent: None,
+        };
+        (user, events, session)
+    }
+
+    /// Three registrations in one statement, one of them with a revoked invitation: the other
+    /// two are written, each user with its own two events and session, and the revoked one
+    /// writes nothing. The same invitation twice in one statement writes nothing at all.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_statement_writes_each_registration_whose_invitation_can_be_used() {
+        let app = spawn_app(Backend::Postgres).await;
+        let admin = app.admin().await;
+        let mut ids = Vec::new();
+        for email in EMAILS {
+            let created = admin.create_invitation(&email_req(email)).await.unwrap();
+            ids.push(created.invitation.id);
+        }
+        admin.revoke_invitation(&ids[1]).await.unwrap();
+        let all: Vec<_> = EMAILS.iter().zip(&ids).map(|(e, id)| rows(e, id)).collect();
+        let users: Vec<String> = all.iter().map(|(u, _, _)| u.id.clone()).collect();
+        let invitations = ids.clone();
+        let (twice, written) = app
+            .db(move |c| {
+                let now = storage::now();
+                let accounts: Vec<InvitedAccount<'_>> = all
+                    .iter()
+                    .zip(&invitations)
+                    .map(|((user, events, session), id)| InvitedAccount {
+                        invitation_id: id,
+                        now,
+                        email_domain: "example.com",
+                        user,
+                        events,
+                        session,
+                    })
+                    .collect();
+                let (ann, cy) = (&all[0], &all[2]);
+                let twice = [
+                    InvitedAccount {
+                        invitation_id: &invitations[0],
+                        now,
+                        email_domain: "example.com",
+                        user: &ann.0,
+                        events: &ann.1,
+                        session: &ann.2,
+                    },
+                    InvitedAccount {
+                        invitation_id: &invitations[0],
+                        now,
+                        email_domain: "example.com",
+                        user: &cy.0,
+                        events: &cy.1,
+                        session: &cy.2,
+                    },
+                ];
+                let twice = insert_at_once(c, &twice)?;
+                Ok((twice, insert_at_once(c, &accounts)?))
+            })
+            .await;
+        assert_eq!(
+            twice,
+            AtOnce {
+                written: vec![],
+                webhooks: false
+            }
+        );
+        let mut got = written.written.clone();
+        got.sort();
+        let mut want = vec![ids[0].clone(), ids[2].clone()];
+        want.sort();
+        assert_eq!(got, want);
+        for (n, user) in users.into_iter().enumerate() {
+            let (events, sessions, exists) = app
+                .db(move |c| {
+                    use diesel::prelude::*;
+                    use invitegate_server::storage::schema::users as u;
+                    use invitegate_server::storage::schema::{audit_events as a, sessions as s};
+                    let events: Vec<String> = a::table
+                        .filter(a::target_id.eq(&user))
+                        .select(a::action)
+                        .order(a::action)
+                        .load(c)?;
+                    let sessions: i64 = s::table
+                        .filter(s::user_id.eq(&user))
+                        .count()
+                        .get_result(c)?;
+                    let exists: i64 = u::table.filter(u::id.eq(&user)).count().get_result(c)?;
+                    Ok((events, sessions, exists))
+                })
+                .await;
+            if n == 1 {
+                assert_eq!((events.len(), sessions, exists), (0, 0, 0), "revoked");
+            } else {
+                assert_eq!(
+                    events,
+                    vec!["invitation.redeemed", "registration.succeeded"]
+                );
+                assert_eq!((sessions, exists), (1, 1));
+            }
+        }
+        for (n, id) in ids.iter().enumerate() {
+            let got = admin.get_invitation(id).await.unwrap();
+            assert_eq!(got.uses, i32::from(n != 1), "invitation {n}");
+        }
+    }
 }

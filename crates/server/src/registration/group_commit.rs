@@ -9,15 +9,18 @@
 //!
 //! So a registration whose password is hashed queues its write here. One writer at a time
 //! takes what is queued (at most [`MAX_GROUP`]), waiting for more up to [`MAX_WAIT`] while
-//! other registrations are still being hashed; a lone registration never waits. It writes
-//! them:
+//! other registrations are still being hashed; a lone registration waits for no company (only
+//! for a group being written). It writes them:
 //! - on SQLite in one transaction, each in a savepoint of its own: one that fails (its
 //!   invitation used meanwhile, its address taken) rolls back alone and is told why;
 //! - on PostgreSQL in one statement (`storage::registrations`), each with an invitation of its
 //!   own. One the statement does not write goes back to its request, which writes it alone in
 //!   the transaction and learns why.
 //!
-//! A registration is answered after the commit that holds it, never before.
+//! A registration is answered after the commit that holds it, never before. The writer runs on
+//! the server's main runtime, not on an HTTP worker: a worker that stops at shutdown does not
+//! take a group being written with it, and a SQLite group's transaction does not hold up the
+//! worker's other requests.
 
 use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, take_use};
 use crate::auth::session::NewSession;
@@ -39,12 +42,13 @@ use tokio::sync::{Notify, oneshot};
 pub const MAX_GROUP: usize = MAX_AT_ONCE;
 /// How long the writer waits for more registrations while others are being hashed. A hash
 /// takes 17–25 ms of a core here, so on 2 cores about 4 arrive meanwhile when the workers are
-/// saturated; a registration's answer takes at most this much longer.
+/// saturated.
 pub const MAX_WAIT: Duration = Duration::from_millis(40);
 
 /// The registrations of one server waiting for their commit (shared by its HTTP workers).
-#[derive(Default)]
 pub struct GroupCommit {
+    /// Where writers run: the server's main runtime.
+    runtime: tokio::runtime::Handle,
     queue: Mutex<Queue>,
     /// Signalled when a registration is queued and when the last one being hashed is done.
     arrived: Notify,
@@ -97,6 +101,16 @@ impl Drop for Hashing<'_> {
 }
 
 impl GroupCommit {
+    /// A group commit whose writers run on `runtime` (one that outlives the HTTP workers).
+    pub fn new(runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            runtime,
+            queue: Mutex::default(),
+            arrived: Notify::new(),
+            hashing: AtomicUsize::new(0),
+        }
+    }
+
     /// Counts a registration as being hashed until the guard drops (when it is queued, or its
     /// hash failed): the writer waits for it.
     pub(super) fn hashing(&self) -> Hashing<'_> {
@@ -124,7 +138,11 @@ impl GroupCommit {
         self.arrived.notify_one();
         if lead {
             // A task of its own: a request that goes away does not take the others' writes.
-            actix_web::rt::spawn(writer(self.clone()));
+            let leading = Leading {
+                group: self.clone(),
+                done: false,
+            };
+            self.runtime.spawn(writer(leading));
         }
         answer
             .await
@@ -167,8 +185,9 @@ impl GroupCommit {
 }
 
 /// The writer's role, handed back if its task ends before the queue is empty (its runtime
-/// stopping, a panic): whoever waits then writes alone, and the next registration starts a
-/// writer.
+/// stopping, a panic, or never run): whoever waits in the queue then writes alone, and the
+/// next registration starts a writer. A group taken and being written when its task is dropped
+/// is answered by nobody (500), though it may commit.
 struct Leading {
     group: Arc<GroupCommit>,
     done: bool,
@@ -188,8 +207,7 @@ impl Drop for Leading {
     }
 }
 
-async fn writer(group: Arc<GroupCommit>) {
-    let mut leading = Leading { group, done: false };
+async fn writer(mut leading: Leading) {
     let group = leading.group.clone();
     loop {
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
@@ -206,10 +224,6 @@ async fn writer(group: Arc<GroupCommit>) {
             return;
         };
         let state = taken[0].registration.state.clone();
-        state
-            .metrics
-            .registrations_per_commit
-            .observe(taken.len() as f64);
         match state.backend {
             Backend::Sqlite => in_one_transaction(&state, taken).await,
             Backend::Postgres => in_one_statement(&state, taken).await,
@@ -241,6 +255,13 @@ pub(super) fn write_alone(
     )?)
 }
 
+/// Counts a commit of `written` registrations (`invitegate_registrations_per_commit`).
+fn observe(state: &AppState, written: usize) {
+    if written > 0 {
+        (state.metrics.registrations_per_commit).observe(written as f64);
+    }
+}
+
 fn answer(pending: Pending, outcome: Grouped) {
     // A request that went away leaves its outcome unread; what was committed stays.
     let _ = pending.reply.send(outcome);
@@ -265,6 +286,7 @@ async fn in_one_transaction(state: &AppState, taken: Vec<Pending>) {
         .await;
     match written {
         Ok(Ok(outcomes)) => {
+            observe(state, outcomes.iter().filter(|o| o.is_ok()).count());
             for (pending, outcome) in taken.into_iter().zip(outcomes) {
                 answer(
                     pending,
@@ -327,6 +349,7 @@ async fn in_one_statement(state: &AppState, taken: Vec<Pending>) {
         let until = chrono::Utc::now().timestamp() + WEBHOOKS_PAUSE;
         paused.store(until, Ordering::Relaxed);
     }
+    observe(state, outcome.written.len());
     let written: HashSet<&str> = outcome.written.iter().map(String::as_str).collect();
     for (pending, rows) in taken.into_iter().zip(rows) {
         if written.contains(pending.registration.invitation.id.as_str()) {

@@ -74,7 +74,8 @@ pub struct AtOnce {
 /// count, and each count stays prepared on the connection.
 pub const MAX_AT_ONCE: usize = 8;
 
-/// Writes `accounts` (at most [`MAX_AT_ONCE`], each with an invitation of its own) in one
+/// Writes `accounts` (at most [`MAX_AT_ONCE`], each with an invitation of its own, else
+/// nothing is written) in one
 /// statement when the backend has one for it (PostgreSQL) and nothing else joins in: for all
 /// of them, no `auto_join` domain for any address and no webhook endpoint; for each, an
 /// invitation outside any organisation that can still be used. An account that does not
@@ -92,8 +93,13 @@ pub fn insert_at_once(conn: &mut DbConn, accounts: &[InvitedAccount<'_>]) -> Que
     let Some(now) = accounts.iter().map(|a| a.now).max() else {
         return Ok(refused);
     };
-    debug_assert!(accounts.len() <= MAX_AT_ONCE);
     let ids: Vec<&str> = accounts.iter().map(|a| a.invitation_id).collect();
+    // One UPDATE takes each invitation's use once, so a repeated one would make two accounts
+    // of one use.
+    let distinct: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    if accounts.len() > MAX_AT_ONCE || distinct.len() != ids.len() {
+        return Ok(refused);
+    }
     let domains: Vec<&str> = accounts.iter().map(|a| a.email_domain).collect();
     let endpoints = || w::table.filter(w::deleted_at.is_null());
     let take_use = diesel::update(
