@@ -147,59 +147,9 @@ async fn an_address_with_an_account_in_a_group_leaves_the_others_written(b: Back
 
 mod postgres_only {
     use crate::helpers::*;
-    use invitegate_core::model::Role;
-    use invitegate_server::storage::registrations::{AtOnce, InvitedAccount, insert_at_once};
-    use invitegate_server::storage::{self, audit::AuditRow, sessions::SessionRow, users::UserRow};
+    use invitegate_server::storage::{self, registrations::*};
 
     const EMAILS: [&str; 3] = ["ann@example.com", "bob@example.com", "cy@example.com"];
-
-    /// The rows of one registration of `email` with invitation `invitation_id`.
-    fn rows(email: &str, invitation_id: &str) -> (UserRow, [AuditRow; 2], SessionRow) {
-        let now = storage::now();
-        let user = UserRow {
-            id: storage::new_id(),
-            email: email.into(),
-            display_name: None,
-            password_hash: "$argon2id$".into(),
-            role: Role::Member,
-            created_at: now,
-            disabled_at: None,
-            invited_by_type: None,
-            invited_by_id: None,
-            invitation_id: Some(invitation_id.into()),
-            invitation_serial: 0,
-        };
-        let event = |action: &str| AuditRow {
-            id: storage::new_id(),
-            occurred_at: now,
-            action: action.into(),
-            outcome: "success".into(),
-            actor_type: None,
-            actor_id: None,
-            target_type: Some("user".into()),
-            target_id: Some(user.id.clone()),
-            ip: None,
-            user_agent: None,
-            details: "{}".into(),
-        };
-        let events = [
-            event("invitation.redeemed"),
-            event("registration.succeeded"),
-        ];
-        let session = SessionRow {
-            id: storage::new_id(),
-            user_id: user.id.clone(),
-            refresh_token_hash: storage::new_id(),
-            previous_refresh_token_hash: None,
-            created_at: now,
-            expires_at: now,
-            last_used_at: now,
-            revoked_at: None,
-            ip: None,
-            user_agent: None,
-        };
-        (user, events, session)
-    }
 
     /// Three registrations in one statement, one of them with a revoked invitation: the other
     /// two are written, each user with its own two events and session, and the revoked one
@@ -214,7 +164,11 @@ mod postgres_only {
             ids.push(created.invitation.id);
         }
         admin.revoke_invitation(&ids[1]).await.unwrap();
-        let all: Vec<_> = EMAILS.iter().zip(&ids).map(|(e, id)| rows(e, id)).collect();
+        let all: Vec<_> = EMAILS
+            .iter()
+            .zip(&ids)
+            .map(|(e, id)| invited_account_rows(e, id))
+            .collect();
         let users: Vec<String> = all.iter().map(|(u, _, _)| u.id.clone()).collect();
         let invitations = ids.clone();
         let (twice, written) = app

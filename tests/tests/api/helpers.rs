@@ -591,3 +591,59 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The rows a registration of `email` with invitation `invitation_id` writes in one statement
+/// (`storage::registrations`): the user, its two events about it, its session.
+pub fn invited_account_rows(
+    email: &str,
+    invitation_id: &str,
+) -> (
+    storage::users::UserRow,
+    [storage::audit::AuditRow; 2],
+    storage::sessions::SessionRow,
+) {
+    let now = storage::now();
+    let user = storage::users::UserRow {
+        id: storage::new_id(),
+        email: email.into(),
+        display_name: None,
+        password_hash: "$argon2id$".into(),
+        role: invitegate_core::model::Role::Member,
+        created_at: now,
+        disabled_at: None,
+        invited_by_type: None,
+        invited_by_id: None,
+        invitation_id: Some(invitation_id.into()),
+        invitation_serial: 0,
+    };
+    let event = |action: &str| storage::audit::AuditRow {
+        id: storage::new_id(),
+        occurred_at: now,
+        action: action.into(),
+        outcome: "success".into(),
+        actor_type: None,
+        actor_id: None,
+        target_type: Some("user".into()),
+        target_id: Some(user.id.clone()),
+        ip: None,
+        user_agent: None,
+        details: "{}".into(),
+    };
+    let events = [
+        event("invitation.redeemed"),
+        event("registration.succeeded"),
+    ];
+    let session = storage::sessions::SessionRow {
+        id: storage::new_id(),
+        user_id: user.id.clone(),
+        refresh_token_hash: storage::new_id(),
+        previous_refresh_token_hash: None,
+        created_at: now,
+        expires_at: now,
+        last_used_at: now,
+        revoked_at: None,
+        ip: None,
+        user_agent: None,
+    };
+    (user, events, session)
+}

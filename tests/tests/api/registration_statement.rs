@@ -288,11 +288,8 @@ mod postgres_only {
     /// transaction's to write).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_one_statement_refuses_an_invitation_into_an_organisation() {
-        use invitegate_core::model::Role;
+        use invitegate_server::storage;
         use invitegate_server::storage::registrations::{AtOnce, InvitedAccount, insert_at_once};
-        use invitegate_server::storage::{
-            self, audit::AuditRow, sessions::SessionRow, users::UserRow,
-        };
         let app = spawn_app(Backend::Postgres).await;
         let admin = app.admin().await;
         let acme = org(&admin, "Acme").await;
@@ -307,48 +304,7 @@ mod postgres_only {
         let outcome = app
             .db(move |c| {
                 let now = storage::now();
-                let user = UserRow {
-                    id: storage::new_id(),
-                    email: "ann@example.com".into(),
-                    display_name: None,
-                    password_hash: "$argon2id$".into(),
-                    role: Role::Member,
-                    created_at: now,
-                    disabled_at: None,
-                    invited_by_type: None,
-                    invited_by_id: None,
-                    invitation_id: Some(id.clone()),
-                    invitation_serial: 0,
-                };
-                let event = |action: &str| AuditRow {
-                    id: storage::new_id(),
-                    occurred_at: now,
-                    action: action.into(),
-                    outcome: "success".into(),
-                    actor_type: None,
-                    actor_id: None,
-                    target_type: None,
-                    target_id: None,
-                    ip: None,
-                    user_agent: None,
-                    details: "{}".into(),
-                };
-                let events = [
-                    event("invitation.redeemed"),
-                    event("registration.succeeded"),
-                ];
-                let session = SessionRow {
-                    id: storage::new_id(),
-                    user_id: user.id.clone(),
-                    refresh_token_hash: storage::new_id(),
-                    previous_refresh_token_hash: None,
-                    created_at: now,
-                    expires_at: now,
-                    last_used_at: now,
-                    revoked_at: None,
-                    ip: None,
-                    user_agent: None,
-                };
+                let (user, events, session) = invited_account_rows("ann@example.com", &id);
                 let account = InvitedAccount {
                     invitation_id: &id,
                     now,

@@ -121,22 +121,24 @@ pub fn pending_for_emails(
 /// `invitations`): the guard of [`redeem`], shared with the registrations written in one
 /// statement.
 macro_rules! redeemable {
-    (any $ids:expr, $now:expr) => {{
+    (any $ids:expr, $now:expr) => {
+        $crate::storage::invitations::redeemable!(
+            @where $crate::storage::schema::invitations::id.eq_any($ids), $now
+        )
+    };
+    (@where $which:expr, $now:expr) => {{
         use $crate::storage::schema::invitations::dsl as i;
         i::invitations
-            .filter(i::id.eq_any($ids))
+            .filter($which)
             .filter(i::uses.lt(i::max_uses))
             .filter(i::revoked_at.is_null())
             .filter(i::expires_at.gt($now))
     }};
-    ($id:expr, $now:expr) => {{
-        use $crate::storage::schema::invitations::dsl as i;
-        i::invitations
-            .filter(i::id.eq($id))
-            .filter(i::uses.lt(i::max_uses))
-            .filter(i::revoked_at.is_null())
-            .filter(i::expires_at.gt($now))
-    }};
+    ($id:expr, $now:expr) => {
+        $crate::storage::invitations::redeemable!(
+            @where $crate::storage::schema::invitations::id.eq($id), $now
+        )
+    };
 }
 pub(crate) use redeemable;
 
