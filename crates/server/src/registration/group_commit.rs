@@ -268,8 +268,11 @@ fn answer(pending: Pending, outcome: Grouped) {
 }
 
 fn alone(pending: Pending) {
-    let registration = Box::new(pending.registration.clone());
-    answer(pending, Grouped::Alone(registration));
+    let Pending {
+        registration,
+        reply,
+    } = pending;
+    let _ = reply.send(Grouped::Alone(Box::new(registration)));
 }
 
 async fn in_one_transaction(state: &AppState, taken: Vec<Pending>) {
