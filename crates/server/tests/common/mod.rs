@@ -11,6 +11,7 @@ pub fn invitegate(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_invitegate"));
     c.current_dir(dir)
         .env_remove("INVITEGATE_CONFIG")
+        .env_remove("GLIBC_TUNABLES")
         .env("INVITEGATE_DATA_DIR", dir.join("data"))
         .env("INVITEGATE_LOG", "warn");
     c
