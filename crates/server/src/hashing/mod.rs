@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, oneshot};
 
+mod huge_pages;
 mod pinning;
 pub mod worker;
 
@@ -259,14 +260,20 @@ fn phc_string(salt: &[u8], out: &[u8]) -> anyhow::Result<String> {
 /// `duration` with the production parameters, each where the server's would: in its worker
 /// when [`worker::enable`] was called and workers run here, else in-process, in a kept work
 /// area either way. Each thread hashes once before the clock starts, so starting a worker and
-/// mapping its area (which a busy server has done long before) are not counted.
+/// mapping its area (which a busy server has done long before) are not counted. An error when
+/// workers are on and one of them did not start: that thread would hash in-process, in a
+/// fresh area per hash, and the ceiling would mix the two.
 pub fn ceiling(threads: usize, duration: std::time::Duration) -> anyhow::Result<f64> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
-    pool.broadcast(|_| hash_now("a benchmark password, 32 chars"))
+    let in_workers = pool
+        .broadcast(|_| hash_now("a benchmark password, 32 chars").map(|_| worker::running()))
         .into_iter()
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if in_workers.iter().any(|&w| w != worker::enabled()) {
+        anyhow::bail!("a hashing worker did not start: the ceiling would mix workers and threads");
+    }
     let start = std::time::Instant::now();
     let counts = pool.broadcast(|_| -> anyhow::Result<u64> {
         let mut n = 0;

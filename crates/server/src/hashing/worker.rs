@@ -63,17 +63,6 @@ const RATE_LIMITED: u8 = 2;
 /// not notice; a stream of them keeps the area.
 const KEEP_AREA: Duration = Duration::from_secs(2);
 
-/// The glibc setting a worker starts with unless the server was given `GLIBC_TUNABLES` (then
-/// the operator's, unchanged): glibc advises transparent huge pages (`MADV_HUGEPAGE`) for the
-/// memory it maps, the work area among it. argon2 reads its 19 MiB at random, a TLB miss and
-/// a page walk per block with 4 KiB pages; with 2 MiB pages the whole area fits the TLB, and
-/// what a request thread running in between evicts costs nothing to restore. Measured on
-/// 2 cores (`cargo xtask bench`, SQLite, docs/performance.md): 5-10 % more hashes per second
-/// alone, and registrations at 0.96-1.00 of that ceiling instead of 0.91-0.95. Where the
-/// kernel offers no huge pages for advised memory (`/sys/kernel/mm/transparent_hugepage/
-/// enabled` set to `never`) or the C library is not glibc, it changes nothing.
-const HUGE_PAGES: &str = "glibc.malloc.hugetlb=1";
-
 /// The longest salt, password and output a worker accepts, in bytes (argon2 allows more; no
 /// hash this server makes or checks comes near).
 const MAX_LEN: u32 = 1 << 20;
@@ -92,6 +81,11 @@ pub fn enable() {
 /// Whether [`enable`] turned workers on.
 pub(super) fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
+}
+
+/// Whether this thread's worker is running (it hashes there, not in-process).
+pub(super) fn running() -> bool {
+    WORKER.with_borrow(|slot| matches!(slot, Slot::Running(_)))
 }
 
 /// A running worker and its pipes.
@@ -167,7 +161,7 @@ fn start() -> std::io::Result<Worker> {
     // no configuration, so none of its secrets; with the malloc setting, main does not restart
     // it to set one.
     let arenas = std::env::var_os("MALLOC_ARENA_MAX").unwrap_or_else(|| "4".into());
-    let tunables = std::env::var_os("GLIBC_TUNABLES").unwrap_or_else(|| HUGE_PAGES.into());
+    let tunables = super::huge_pages::tunables(std::env::var_os("GLIBC_TUNABLES"));
     let mut child = Command::new("/proc/self/exe")
         .arg("hash-worker")
         .env_clear()
