@@ -7,6 +7,7 @@ use futures_util::future::join_all;
 use invitegate_client::Registration;
 use invitegate_core::api::*;
 use invitegate_core::model::InvitationState;
+use invitegate_server::registration::group_commit::MAX_GROUP;
 
 both_backends!(
     registrations_arriving_together_share_commits_and_each_gets_its_account,
@@ -18,15 +19,16 @@ fn commits(app: &TestApp) -> (u64, f64) {
     (h.get_sample_count(), h.get_sample_sum())
 }
 
-/// Ten invitees registering at once (one into an organisation, which the one statement on
-/// PostgreSQL leaves to the transaction) each get their own account, session, membership and
-/// used invitation, in fewer commits than registrations.
+/// One more invitee than a group holds registering at once (one into an organisation, which
+/// the one statement on PostgreSQL leaves to the transaction) each get their own account,
+/// session, membership and used invitation, in fewer commits than registrations.
 async fn registrations_arriving_together_share_commits_and_each_gets_its_account(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
     let acme = org(&admin, "Acme").await;
     let mut invitations = Vec::new();
-    for i in 0..10 {
+    let n = MAX_GROUP + 1;
+    for i in 0..n {
         let email = format!("invitee{i}@example.com");
         let req = match i {
             3 => CreateInvitationRequest {
@@ -62,10 +64,10 @@ async fn registrations_arriving_together_share_commits_and_each_gets_its_account
         let login = app.api.login(email, PASSWORD).await.unwrap();
         assert_eq!(login.user.id, me.user.id);
     }
-    assert_eq!(app.count_users().await, 11);
+    assert_eq!(app.count_users().await, n as i64 + 1);
     let (count, sum) = (after.0 - before.0, after.1 - before.1);
     // On PostgreSQL the invitation into an organisation is written alone, outside the group.
-    let grouped = if b == Backend::Postgres { 9.0 } else { 10.0 };
+    let grouped = if b == Backend::Postgres { n - 1 } else { n } as f64;
     assert_eq!(sum, grouped, "registrations written by group commits");
     assert!(
         (count as f64) < grouped,

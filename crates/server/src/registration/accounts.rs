@@ -185,9 +185,18 @@ pub(super) fn take_use(
     if invitations::redeem(conn, id, now)?.is_some() {
         return Ok(());
     }
+    Err(TxError::Api(refusal(conn, id, now)?))
+}
+
+/// Why the guarded statement refused a use of invitation `id` at `now` (it wrote nothing):
+/// `invitation_used`, `_expired`, `_revoked` or `_declined`, else `invalid_invitation`.
+pub(super) fn refusal(
+    conn: &mut DbConn,
+    id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<ApiError, crate::storage::DbError> {
     let current = invitations::find(conn, id)?;
-    let err = current
+    Ok(current
         .and_then(|c| state_error(c.state(now)))
-        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation));
-    Err(TxError::Api(err))
+        .unwrap_or_else(|| ApiError::new(ErrorCode::InvalidInvitation)))
 }

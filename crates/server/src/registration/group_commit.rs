@@ -11,8 +11,9 @@
 //! takes what is queued (at most [`MAX_GROUP`]), waiting for more up to [`MAX_WAIT`] while
 //! other registrations are still being hashed; a lone registration waits for no company (only
 //! for a group being written). It writes them:
-//! - on SQLite in one transaction, each in a savepoint of its own: one that fails (its
-//!   invitation used meanwhile, its address taken) rolls back alone and is told why;
+//! - on SQLite in one transaction, each written only when nothing will refuse it: one whose
+//!   invitation was used meanwhile writes nothing and is told why, one whose address has an
+//!   account goes back to its request, which writes it alone and learns why not;
 //! - on PostgreSQL in one statement (`storage::registrations`), each with an invitation of its
 //!   own. One the statement does not write goes back to its request, which writes it alone in
 //!   the transaction and learns why.
@@ -22,14 +23,14 @@
 //! take a group being written with it, and a SQLite group's transaction does not hold up the
 //! worker's other requests.
 
-use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, take_use};
+use super::accounts::{AtOnceRows, NewAccount, TxError, insert_user, refusal, take_use};
 use crate::auth::session::NewSession;
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestMeta;
 use crate::state::AppState;
 use crate::storage::models::{InvitationRow, UserRow};
 use crate::storage::registrations::{self, InvitedAccount, MAX_AT_ONCE};
-use crate::storage::{self, Backend, DbConn};
+use crate::storage::{self, Backend, DbConn, invitations, users};
 use invitegate_core::Email;
 use invitegate_core::model::RegistrationBasis as Basis;
 use std::collections::HashSet;
@@ -41,9 +42,13 @@ use tokio::sync::{Notify, oneshot};
 /// Registrations written by one commit at most.
 pub const MAX_GROUP: usize = MAX_AT_ONCE;
 /// How long the writer waits for more registrations while others are being hashed. A hash
-/// takes 17–25 ms of a core here, so on 2 cores about 4 arrive meanwhile when the workers are
-/// saturated.
-pub const MAX_WAIT: Duration = Duration::from_millis(40);
+/// takes 14–25 ms of a core here, so on 2 cores 7–12 arrive meanwhile when the workers are
+/// saturated. A SQLite commit cost the server about 1.2 ms of CPU whatever its size (the pages
+/// registrations share are written once per commit): at 40 ms, 6 registrations to a commit,
+/// the server spent 0.52 ms per registration; at 80 ms, 12 to a commit, 0.42 ms
+/// (docs/performance.md). A registration waits at most this long longer than alone, and only
+/// while others are being hashed.
+pub const MAX_WAIT: Duration = Duration::from_millis(80);
 
 /// The registrations of one server waiting for their commit (shared by its HTTP workers).
 pub struct GroupCommit {
@@ -279,30 +284,61 @@ async fn in_one_transaction(state: &AppState, taken: Vec<Pending>) {
     let registrations: Vec<Registration> = taken.iter().map(|p| p.registration.clone()).collect();
     let written = state
         .db_write(move |conn| {
-            Ok::<_, storage::DbError>(
-                registrations
-                    .iter()
-                    .map(|r| storage::savepoint(conn, |c| write_alone(c, r)))
-                    .collect::<Vec<_>>(),
-            )
+            registrations
+                .iter()
+                .map(|r| in_the_transaction(conn, r))
+                .collect::<Result<Vec<_>, _>>()
         })
         .await;
     match written {
         Ok(Ok(outcomes)) => {
-            observe(state, outcomes.iter().filter(|o| o.is_ok()).count());
+            let committed = outcomes
+                .iter()
+                .filter(|o| matches!(o, Grouped::Written(..)));
+            observe(state, committed.count());
             for (pending, outcome) in taken.into_iter().zip(outcomes) {
-                answer(
-                    pending,
-                    match outcome {
-                        Ok((user, session)) => Grouped::Written(Box::new(user), Box::new(session)),
-                        Err(e) => Grouped::Refused(e),
-                    },
-                );
+                answer(pending, outcome);
             }
         }
-        // The commit (or the connection) failed: each tries alone and meets it itself.
+        // The commit (or the connection, or a write after a use was taken) failed: nothing of
+        // the group was written, and each tries alone and meets its own outcome.
         _ => taken.into_iter().for_each(alone),
     }
+}
+
+/// Writes `r` in the group's SQLite transaction, without a savepoint of its own: a savepoint
+/// spanning a registration journals every page the registration changes, and past 64 KiB
+/// SQLite moves the journal from memory to a temporary file, two writes per page (61 file
+/// writes per registration with savepoints, 30 without: docs/performance.md). So nothing is
+/// written for a registration that is refused:
+/// - an address with an account goes back to its request ([`Grouped::Alone`], its registration
+///   unused), which learns in a transaction of its own what the guard and the insert say;
+/// - a use the guard refuses writes nothing ([`Grouped::Refused`], and why).
+///
+/// Errors: any failure, the writes after a taken use included, fails the whole transaction.
+fn in_the_transaction(conn: &mut DbConn, r: &Registration) -> Result<Grouped, storage::DbError> {
+    if users::email_exists(conn, r.email.as_str())? {
+        return Ok(Grouped::Alone(Box::new(r.clone())));
+    }
+    let now = storage::now();
+    if invitations::redeem(conn, &r.invitation.id, now)?.is_none() {
+        let why = refusal(conn, &r.invitation.id, now)?;
+        return Ok(Grouped::Refused(TxError::Api(why)));
+    }
+    let account = NewAccount {
+        email: r.email.as_str(),
+        display_name: r.display_name.clone(),
+        password_hash: r.password_hash.clone(),
+    };
+    let (user, session) = insert_user(
+        conn,
+        &r.state,
+        &r.meta,
+        account,
+        Some(&r.invitation),
+        Basis::Invitation,
+    )?;
+    Ok(Grouped::Written(Box::new(user), Box::new(session)))
 }
 
 /// How long registrations go through the transaction after the one statement found a webhook

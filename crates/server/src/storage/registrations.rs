@@ -72,7 +72,7 @@ pub struct AtOnce {
 
 /// Registrations written in one statement at most; the statement's text differs with the
 /// count, and each count stays prepared on the connection.
-pub const MAX_AT_ONCE: usize = 8;
+pub const MAX_AT_ONCE: usize = 16;
 
 /// Writes `accounts` (at most [`MAX_AT_ONCE`], each with an invitation of its own, else
 /// nothing is written) in one
