@@ -42,12 +42,14 @@ use tokio::sync::{Notify, oneshot};
 /// Registrations written by one commit at most.
 pub const MAX_GROUP: usize = MAX_AT_ONCE;
 /// How long the writer waits for more registrations while others are being hashed. A hash
-/// takes 14–25 ms of a core here, so on 2 cores 7–12 arrive meanwhile when the workers are
+/// takes 13–25 ms of a core here, so on 2 cores 7–12 arrive meanwhile when the workers are
 /// saturated. A SQLite commit cost the server about 1.2 ms of CPU whatever its size (the pages
-/// registrations share are written once per commit): at 40 ms, 6 registrations to a commit,
-/// the server spent 0.52 ms per registration; at 80 ms, 12 to a commit, 0.42 ms
-/// (docs/performance.md). A registration waits at most this long longer than alone, and only
-/// while others are being hashed.
+/// registrations share are written once per commit): the server spent 0.54 ms per
+/// registration at 40 ms (6 registrations to a commit) and 0.44 ms at 80 ms (12). At 160 ms
+/// (24) it spent 0.39 ms, but the bench's ratio to the argon2 ceiling did not move on either
+/// backend (docs/performance.md). A registration waits at most this long longer than alone,
+/// and only while others are being hashed; while the workers are saturated it waits here
+/// instead of in their queue.
 pub const MAX_WAIT: Duration = Duration::from_millis(80);
 
 /// The registrations of one server waiting for their commit (shared by its HTTP workers).
