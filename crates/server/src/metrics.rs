@@ -66,7 +66,7 @@ impl Metrics {
                 "invitegate_registrations_per_commit",
                 "Registrations with an invitation written by one commit",
             )
-            .buckets(vec![1.0, 2.0, 3.0, 4.0, 6.0, 8.0]),
+            .buckets(vec![1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0]),
         )
         .expect("metric");
         let funnel = IntGaugeVec::new(

@@ -12,6 +12,7 @@ use invitegate_server::registration::group_commit::MAX_GROUP;
 both_backends!(
     registrations_arriving_together_share_commits_and_each_gets_its_account,
     an_address_with_an_account_in_a_group_leaves_the_others_written,
+    a_use_refused_in_a_group_leaves_the_others_written,
 );
 
 fn commits(app: &TestApp) -> (u64, f64) {
@@ -145,6 +146,58 @@ async fn an_address_with_an_account_in_a_group_leaves_the_others_written(b: Back
         assert_eq!(got.uses, 1, "{email}");
     }
     assert_eq!(app.count_users().await, 7);
+}
+
+/// One single-use invitation registered six times, interleaved with six invitees who have
+/// invitations of their own, all at once: a group takes each invitation once, so the repeats
+/// reach the guard in later groups beside the others. The use is taken once, every repeat is
+/// told `invitation_used` and writes nothing, and every other invitee gets an account.
+async fn a_use_refused_in_a_group_leaves_the_others_written(b: Backend) {
+    let app = spawn_app_with(b, |c| c.hash_queue = 1000).await;
+    let admin = app.admin().await;
+    let anns = admin
+        .create_invitation(&email_req("ann@example.com"))
+        .await
+        .unwrap();
+    let mut requests = Vec::new();
+    for i in 0..6 {
+        let email = format!("other{i}@example.com");
+        let inv = admin.create_invitation(&email_req(&email)).await.unwrap();
+        requests.push(register_req(&email, Some(&inv.token)));
+        requests.push(register_req("ann@example.com", Some(&anns.token)));
+    }
+    let answers = join_all(requests.iter().map(|body| async {
+        let res = app
+            .http
+            .post(app.url("/api/v1/register"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        (
+            status,
+            body["code"].as_str().unwrap_or_default().to_string(),
+        )
+    }))
+    .await;
+    let (anns_answers, others): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .zip(&answers)
+        .partition(|(r, _)| r.email == "ann@example.com");
+    let created = anns_answers.iter().filter(|(_, (s, _))| *s == 201).count();
+    let used = anns_answers
+        .iter()
+        .filter(|(_, (s, c))| *s == 410 && c == "invitation_used")
+        .count();
+    assert_eq!((created, used), (1, 5), "{answers:?}");
+    for (request, (status, code)) in others {
+        assert_eq!(*status, 201, "{}: {code}", request.email);
+    }
+    assert_eq!(app.count_users().await, 8);
+    let got = admin.get_invitation(&anns.invitation.id).await.unwrap();
+    assert_eq!((got.uses, got.state), (1, InvitationState::Accepted));
 }
 
 mod postgres_only {

@@ -42,14 +42,15 @@ use tokio::sync::{Notify, oneshot};
 /// Registrations written by one commit at most.
 pub const MAX_GROUP: usize = MAX_AT_ONCE;
 /// How long the writer waits for more registrations while others are being hashed. A hash
-/// takes 13–25 ms of a core here, so on 2 cores 7–12 arrive meanwhile when the workers are
-/// saturated. A SQLite commit cost the server about 1.2 ms of CPU whatever its size (the pages
-/// registrations share are written once per commit): the server spent 0.54 ms per
-/// registration at 40 ms (6 registrations to a commit) and 0.44 ms at 80 ms (12). At 160 ms
-/// (24) it spent 0.39 ms, but the bench's ratio to the argon2 ceiling did not move on either
-/// backend (docs/performance.md). A registration waits at most this long longer than alone,
-/// and only while others are being hashed; while the workers are saturated it waits here
-/// instead of in their queue.
+/// takes 12–25 ms of a core on the machines measured, so on 2 cores 6–13 arrive meanwhile when
+/// the workers are saturated. A SQLite commit cost the server about 1.2 ms of CPU whatever its
+/// size (the pages registrations share are written once per commit): the server spent 0.54 ms
+/// per registration at 40 ms (6 registrations to a commit) and 0.44 ms at 80 ms (12). At
+/// 160 ms (24) it spent 0.39 ms, but the bench's ratio to the argon2 ceiling stayed within its
+/// noise on both backends and verifications beside registrations had a longer tail
+/// (docs/performance.md). A registration waits for company only while others are being
+/// hashed (one held back because its invitation is in the group being written waits for the
+/// next); while the workers are saturated it waits here instead of in their queue.
 pub const MAX_WAIT: Duration = Duration::from_millis(80);
 
 /// The registrations of one server waiting for their commit (shared by its HTTP workers).
@@ -90,7 +91,7 @@ struct Pending {
 pub(super) enum Grouped {
     /// Committed: the user and its session.
     Written(Box<UserRow>, Box<NewSession>),
-    /// Rolled back alone, and why.
+    /// Refused, nothing of it written, and why.
     Refused(TxError),
     /// Not written: the request writes it alone.
     Alone(Box<Registration>),

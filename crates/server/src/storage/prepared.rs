@@ -22,7 +22,7 @@ use diesel::{QueryResult, RunQueryDsl};
 /// A statement that returns rows, cached by its SQL text and bind types. Only for statements
 /// whose text takes a few forms whatever the values (not multi-row ones, whose text grows
 /// with the row count and every count would stay in the cache, unless the count is capped:
-/// `registrations::insert_at_once` writes 8 at most).
+/// `registrations::insert_at_once` writes 16 at most).
 pub(crate) struct Prepared<Q>(pub Q);
 
 impl<Q> Prepared<Q> {
