@@ -248,19 +248,27 @@ pub(super) fn write_alone(
     take_use(conn, &r.invitation.id, storage::now())?;
     // An existing account surfaces as the unique violation of the insert (and the whole
     // transaction, the use included, rolls back): no lookup round trip first.
+    Ok(insert_account(conn, r)?)
+}
+
+/// Writes the account of `r`, its events and its session (its invitation's use is taken).
+fn insert_account(
+    conn: &mut DbConn,
+    r: &Registration,
+) -> Result<(UserRow, NewSession), storage::DbError> {
     let account = NewAccount {
         email: r.email.as_str(),
         display_name: r.display_name.clone(),
         password_hash: r.password_hash.clone(),
     };
-    Ok(insert_user(
+    insert_user(
         conn,
         &r.state,
         &r.meta,
         account,
         Some(&r.invitation),
         Basis::Invitation,
-    )?)
+    )
 }
 
 /// Counts a commit of `written` registrations (`invitegate_registrations_per_commit`).
@@ -328,19 +336,7 @@ fn in_the_transaction(conn: &mut DbConn, r: &Registration) -> Result<Grouped, st
         let why = refusal(conn, &r.invitation.id, now)?;
         return Ok(Grouped::Refused(TxError::Api(why)));
     }
-    let account = NewAccount {
-        email: r.email.as_str(),
-        display_name: r.display_name.clone(),
-        password_hash: r.password_hash.clone(),
-    };
-    let (user, session) = insert_user(
-        conn,
-        &r.state,
-        &r.meta,
-        account,
-        Some(&r.invitation),
-        Basis::Invitation,
-    )?;
+    let (user, session) = insert_account(conn, r)?;
     Ok(Grouped::Written(Box::new(user), Box::new(session)))
 }
 
