@@ -5,6 +5,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use futures_util::future::join_all;
 use invitegate_client::Registration;
+use invitegate_core::ErrorCode;
 use invitegate_core::api::*;
 use invitegate_core::model::InvitationState;
 use invitegate_server::registration::group_commit::MAX_GROUP;
@@ -166,34 +167,29 @@ async fn a_use_refused_in_a_group_leaves_the_others_written(b: Backend) {
         requests.push(register_req(&email, Some(&inv.token)));
         requests.push(register_req("ann@example.com", Some(&anns.token)));
     }
-    let answers = join_all(requests.iter().map(|body| async {
-        let res = app
-            .http
-            .post(app.url("/api/v1/register"))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let body: serde_json::Value = res.json().await.unwrap_or_default();
-        (
-            status,
-            body["code"].as_str().unwrap_or_default().to_string(),
-        )
-    }))
-    .await;
+    let answers = join_all(requests.iter().map(|r| app.api.register(r))).await;
     let (anns_answers, others): (Vec<_>, Vec<_>) = requests
         .iter()
         .zip(&answers)
         .partition(|(r, _)| r.email == "ann@example.com");
-    let created = anns_answers.iter().filter(|(_, (s, _))| *s == 201).count();
+    let created = anns_answers
+        .iter()
+        .filter(|(_, a)| matches!(a, Ok(Registration::SignedIn(_))))
+        .count();
     let used = anns_answers
         .iter()
-        .filter(|(_, (s, c))| *s == 410 && c == "invitation_used")
+        .filter(|(_, a)| {
+            matches!(a, Err(e @ invitegate_client::ClientError::Api { status: 410, .. })
+                if e.code() == Some(ErrorCode::InvitationUsed))
+        })
         .count();
     assert_eq!((created, used), (1, 5), "{answers:?}");
-    for (request, (status, code)) in others {
-        assert_eq!(*status, 201, "{}: {code}", request.email);
+    for (request, answer) in others {
+        assert!(
+            matches!(answer, Ok(Registration::SignedIn(_))),
+            "{}: {answer:?}",
+            request.email
+        );
     }
     assert_eq!(app.count_users().await, 8);
     let got = admin.get_invitation(&anns.invitation.id).await.unwrap();

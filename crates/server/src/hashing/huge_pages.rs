@@ -16,9 +16,8 @@ const HUGE_PAGES: &str = "glibc.malloc.hugetlb=1";
 /// A worker's `GLIBC_TUNABLES`: the operator's, with [`HUGE_PAGES`] added unless it already
 /// says whether malloc uses huge pages.
 pub(super) fn tunables(operator: Option<std::ffi::OsString>) -> std::ffi::OsString {
-    match operator {
+    match operator.filter(|own| !own.is_empty()) {
         None => HUGE_PAGES.into(),
-        Some(own) if own.is_empty() => HUGE_PAGES.into(),
         Some(own) if own.to_string_lossy().contains("glibc.malloc.hugetlb") => own,
         Some(mut own) => {
             own.push(":");
