@@ -11,6 +11,7 @@ both_backends!(
     an_existing_account_is_never_signed_in_or_changed,
     domain_invitations_verify_the_email_first,
     sign_up_modes_and_the_allowlist,
+    closing_sign_up_on_another_node_applies_to_the_next_registration,
     password_rules_apply_and_a_failed_attempt_keeps_the_token,
     verification_links_expire_and_work_once,
     the_owner_invitation_makes_the_first_administrator,
@@ -364,6 +365,66 @@ async fn sign_up_modes_and_the_allowlist(b: Backend) {
     assert!(matches!(
         app.api
             .register(&register_req("ann@example.com", Some(&inv.token)))
+            .await
+            .unwrap(),
+        Registration::SignedIn(_)
+    ));
+}
+
+/// An invitation's lookup reads the sign-up mode in its own statement, so the mode is never
+/// cached: a change made on another node applies to the next registration, whatever its token.
+async fn closing_sign_up_on_another_node_applies_to_the_next_registration(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let session = app.api.login("owner@example.com", PASSWORD).await.unwrap();
+    let peer = app.spawn_peer().await.with_bearer(&session.access_token);
+    let fresh = admin
+        .create_invitation(&email_req("fresh@example.com"))
+        .await
+        .unwrap();
+    let used = admin
+        .create_invitation(&email_req("used@example.com"))
+        .await
+        .unwrap();
+    app.api
+        .register(&register_req("used@example.com", Some(&used.token)))
+        .await
+        .unwrap();
+    let mut forged = fresh.token.clone();
+    forged.pop();
+    forged.push(if fresh.token.ends_with('A') { 'B' } else { 'A' });
+    let close = |mode| SettingsPatch {
+        signup_mode: Some(mode),
+        ..Default::default()
+    };
+    peer.patch_settings(&close(SignupMode::Closed))
+        .await
+        .unwrap();
+    for (email, token) in [
+        ("fresh@example.com", &fresh.token),
+        ("used@example.com", &used.token),
+        ("fresh@example.com", &forged),
+    ] {
+        assert_problem(
+            app.api.register(&register_req(email, Some(token))).await,
+            403,
+            ErrorCode::SignupClosed,
+        );
+    }
+    assert_eq!(app.count_users().await, 2, "nothing was written");
+    peer.patch_settings(&close(SignupMode::InviteOnly))
+        .await
+        .unwrap();
+    assert_problem(
+        app.api
+            .register(&register_req("fresh@example.com", Some(&forged)))
+            .await,
+        400,
+        ErrorCode::InvalidInvitation,
+    );
+    assert!(matches!(
+        app.api
+            .register(&register_req("fresh@example.com", Some(&fresh.token)))
             .await
             .unwrap(),
         Registration::SignedIn(_)

@@ -209,20 +209,33 @@ pub async fn resolve_token(state: &AppState, token: &str) -> ApiResult<Invitatio
 
 /// [`resolve_token`] with what the invitation's preview shows, read in the same statement.
 pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
-    state
-        .keys
-        .verify(Purpose::Invitation, token)
-        .map_err(|_| ApiError::new(ErrorCode::InvalidInvitation))?;
+    let found = find(state, token)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
+    usable(found)
+}
+
+/// The invitation a token names with what its preview shows, after checking the token's
+/// signature without touching the database; none for a malformed, forged or unknown token.
+/// Errors: 503 when the lookups waiting are too many (`lookup_batch`).
+pub async fn find(state: &AppState, token: &str) -> ApiResult<Option<Previewed>> {
+    if state.keys.verify(Purpose::Invitation, token).is_err() {
+        return Ok(None);
+    }
     let hash = hash_token(token);
-    let found = match &state.token_lookups {
+    match &state.token_lookups {
         Some(batched) => batched.find(hash).await,
         None => {
             state
                 .db_read(move |conn| Ok(invitations::find_previewed_by_token_hash(conn, &hash)?))
                 .await
         }
-    }?
-    .ok_or_else(|| ApiError::new(ErrorCode::InvalidInvitation))?;
+    }
+}
+
+/// `found` if it can still be used, else 410 (`invitation_used`, `_expired`, `_revoked`,
+/// `_declined`), naming whom to ask for a new invitation except when it was revoked.
+pub fn usable(found: Previewed) -> ApiResult<Previewed> {
     let now = storage::now();
     let Some(dead) = state_error(found.row.state(now)) else {
         return Ok(found);
@@ -282,6 +295,7 @@ pub fn preview(
             inviter_key: None,
             organization: None,
             app: None,
+            signup_mode: None,
         }),
         issuer,
     ))

@@ -16,12 +16,13 @@ use crate::auth::policy::parse_new_password;
 use crate::auth::session::NewSession;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::RequestMeta;
-use crate::invitations::rules::resolve_token;
+use crate::invitations::rules as invitation_rules;
 use crate::mail;
 use crate::organization_domains::service as domains;
 use crate::ratelimit::{self, ClientLimit};
-use crate::settings;
+use crate::settings::{self, RuntimeSettings};
 use crate::state::AppState;
+use crate::storage::invitations::Previewed;
 use crate::storage::models::{UserRow, VerificationRow};
 use crate::storage::{self, invitations, users, verifications};
 use crate::tokens::{Purpose, hash_token};
@@ -82,18 +83,16 @@ async fn register_unguarded(
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Err(ApiError::fields(errors));
     };
-    let settings = settings::current(state).await?;
-    if settings.signup_mode == SignupMode::Closed {
+    let token = req.invite_token.as_deref().filter(|t| !t.is_empty());
+    let grounds = Grounds::read(state, token).await?;
+    if grounds.signup_mode(state) == SignupMode::Closed {
         return Err(ApiError::new(ErrorCode::SignupClosed));
     }
-    let invitation = match req.invite_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => Some(resolve_token(state, token).await?),
-        None => None,
-    };
     // Only an invitation that proves the address takes the password here; every other case
     // ignores it, so nobody can pre-register someone else's address with their own password.
-    match invitation {
-        Some(inv) => {
+    match grounds {
+        Grounds::Invitation(found) => {
+            let inv = invitation_rules::usable(*found)?.row;
             if let Some(bound) = &inv.email
                 && bound != email.as_str()
             {
@@ -133,7 +132,8 @@ async fn register_unguarded(
                 .await
             }
         }
-        None => {
+        Grounds::Settings(_) if token.is_some() => Err(ApiError::new(ErrorCode::InvalidInvitation)),
+        Grounds::Settings(settings) => {
             let basis = match settings.signup_mode {
                 SignupMode::Open => Basis::Open,
                 _ if settings.allows(&email) => Basis::Allowlist,
@@ -143,6 +143,34 @@ async fn register_unguarded(
             // Each 202 sends an email: the per-client limit of email-sending requests applies.
             state.limits.hit(ClientLimit::EmailRequests, meta)?;
             start_verification(state, meta, email, display_name, basis, None).await
+        }
+    }
+}
+
+/// What a registration goes on: the invitation its token names, whose lookup read the sign-up
+/// mode in the same statement, or, without a token or when the token names no invitation,
+/// the settings in force (one read).
+enum Grounds {
+    Invitation(Box<Previewed>),
+    Settings(RuntimeSettings),
+}
+
+impl Grounds {
+    async fn read(state: &AppState, token: Option<&str>) -> ApiResult<Self> {
+        if let Some(token) = token
+            && let Some(found) = invitation_rules::find(state, token).await?
+        {
+            return Ok(Self::Invitation(Box::new(found)));
+        }
+        Ok(Self::Settings(settings::current(state).await?))
+    }
+
+    fn signup_mode(&self, state: &AppState) -> SignupMode {
+        match self {
+            Self::Invitation(found) => {
+                RuntimeSettings::signup_mode_of(&state.config, found.signup_mode.as_deref())
+            }
+            Self::Settings(settings) => settings.signup_mode,
         }
     }
 }

@@ -40,6 +40,16 @@ impl RuntimeSettings {
         }
     }
 
+    /// The sign-up mode in force when `stored` is the stored `signup_mode` value (JSON text,
+    /// as `settings` holds it) read elsewhere, e.g. in an invitation lookup's statement: the
+    /// configured default when nothing is stored or the value names no mode, as [`Self::load`].
+    pub fn signup_mode_of(c: &Config, stored: Option<&str>) -> SignupMode {
+        stored
+            .and_then(|v| serde_json::from_str::<String>(v).ok())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| c.initial_signup_mode())
+    }
+
     /// Defaults overridden by the stored values.
     pub fn load(conn: &mut DbConn, c: &Config) -> crate::storage::DbResult<Self> {
         let mut s = Self::from_config(c);
@@ -48,7 +58,7 @@ impl RuntimeSettings {
                 continue;
             };
             match key.as_str() {
-                "signup_mode" => {
+                storage::settings::SIGNUP_MODE => {
                     if let Some(m) = v.as_str().and_then(|m| m.parse().ok()) {
                         s.signup_mode = m;
                     }
@@ -165,7 +175,7 @@ impl RuntimeSettings {
         let now = storage::now();
         storage::settings::put(
             conn,
-            "signup_mode",
+            storage::settings::SIGNUP_MODE,
             &serde_json::to_string(&self.signup_mode).expect("json"),
             now,
         )?;

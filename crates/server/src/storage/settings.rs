@@ -5,6 +5,10 @@ use super::schema::settings::dsl as s;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+/// The key of the sign-up mode, which an invitation lookup also reads
+/// (`invitations::Previewed::signup_mode`).
+pub const SIGNUP_MODE: &str = "signup_mode";
+
 /// Every stored `(key, value)`.
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
     s::settings.select((s::key, s::value)).load(conn)

@@ -1,12 +1,13 @@
 //! Invitations with what their previews show, read in one statement: the verify path's only
-//! read.
+//! read, and with the sign-up mode a registration's.
 
 use super::InvitationRow;
 use crate::storage::DbConn;
 use crate::storage::schema::{
     api_keys::dsl as k, invitations::dsl as i, oauth_clients::dsl as c, organizations::dsl as o,
-    users::dsl as u,
+    settings::dsl as s, users::dsl as u,
 };
+use crate::storage::settings::SIGNUP_MODE;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -26,6 +27,10 @@ pub struct Previewed {
     pub organization: Option<(String, String)>,
     /// The app it continues to: its name and initiate-login URI.
     pub app: Option<(String, Option<String>)>,
+    /// The stored `signup_mode` setting (JSON text; none when unset), read in the same
+    /// statement so that a registration with an invitation reads nothing else before hashing
+    /// (`settings::RuntimeSettings::signup_mode_of`).
+    pub signup_mode: Option<String>,
 }
 
 type Read = (
@@ -34,22 +39,26 @@ type Read = (
     Option<String>,
     (Option<String>, Option<String>),
     (Option<String>, Option<String>),
+    Option<String>,
 );
 
 impl From<Read> for Previewed {
-    fn from((row, (user_name, user_email), key, (org_name, org_slug), (app, uri)): Read) -> Self {
+    fn from(
+        (row, (user_name, user_email), key, (org_name, org_slug), (app, uri), signup_mode): Read,
+    ) -> Self {
         Self {
             row,
             inviter_user: user_email.map(|email| (user_name, email)),
             inviter_key: key,
             organization: org_name.zip(org_slug),
             app: app.map(|name| (name, uri)),
+            signup_mode,
         }
     }
 }
 
-/// What a preview shows besides the invitation, as scalar subqueries on unique keys (a user's
-/// or key's only when the inviter is one). Joins would let the planner hash whole tables once
+/// What a preview shows besides the invitation, and the sign-up mode, as scalar subqueries on
+/// unique keys (a user's or key's only when the inviter is one). Joins would let the planner hash whole tables once
 /// a statement reads several invitations (measured: a seq scan of `users` for 16
 /// invitations); a subquery per row stays an index lookup at any size.
 macro_rules! preview_columns {
@@ -93,6 +102,10 @@ macro_rules! preview_columns {
                     .select(c::initiate_login_uri)
                     .single_value(),
             ),
+            s::settings
+                .filter(s::key.eq(SIGNUP_MODE))
+                .select(s::value)
+                .single_value(),
         )
     };
 }
