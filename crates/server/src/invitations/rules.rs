@@ -217,7 +217,8 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Previewed> {
 
 /// The invitation a token names with what its preview shows, after checking the token's
 /// signature without touching the database; none for a malformed, forged or unknown token.
-/// Errors: 503 when the lookups waiting are too many (`lookup_batch`).
+/// Errors: 503 `unavailable` (no connection within the wait, connection lost, too many
+/// lookups waiting), 500 `internal` (`lookup_batch::TokenLookups::find`).
 pub async fn find(state: &AppState, token: &str) -> ApiResult<Option<Previewed>> {
     if state.keys.verify(Purpose::Invitation, token).is_err() {
         return Ok(None);

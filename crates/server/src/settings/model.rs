@@ -247,4 +247,18 @@ mod tests {
         assert_eq!(errors["max_invites_per_user"], [FieldCode::OutOfRange]);
         assert_eq!(errors["invitation_whitelist_emails"], [FieldCode::Invalid]);
     }
+
+    #[test]
+    fn a_stored_mode_read_elsewhere_is_parsed_as_the_settings_read_parses_it() {
+        let config = Config {
+            signup_mode: Some(SignupMode::Open),
+            ..Config::default()
+        };
+        let mode = |stored| RuntimeSettings::signup_mode_of(&config, stored);
+        assert_eq!(mode(Some("\"closed\"")), SignupMode::Closed);
+        assert_eq!(mode(Some("\"invite_only\"")), SignupMode::InviteOnly);
+        for unusable in [None, Some("closed"), Some("\"shut\""), Some("3"), Some("")] {
+            assert_eq!(mode(unusable), SignupMode::Open, "{unusable:?}");
+        }
+    }
 }

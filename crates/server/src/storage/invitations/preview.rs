@@ -14,7 +14,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Text};
 use invitegate_core::model::ActorType;
 
-/// An invitation with its inviter's name, its organisation and its app.
+/// An invitation with its inviter's name, its organisation and its app, and the sign-up mode.
 #[derive(Debug, Clone)]
 pub struct Previewed {
     /// The invitation.
@@ -58,9 +58,9 @@ impl From<Read> for Previewed {
 }
 
 /// What a preview shows besides the invitation, and the sign-up mode, as scalar subqueries on
-/// unique keys (a user's or key's only when the inviter is one). Joins would let the planner hash whole tables once
-/// a statement reads several invitations (measured: a seq scan of `users` for 16
-/// invitations); a subquery per row stays an index lookup at any size.
+/// unique keys (a user's or key's only when the inviter is one). Joins would let the planner
+/// hash whole tables once a statement reads several invitations (measured: a seq scan of
+/// `users` for 16 invitations); a subquery per row stays an index lookup at any size.
 macro_rules! preview_columns {
     () => {
         (
