@@ -103,6 +103,9 @@ pub(super) async fn run(
     }
     bar.finish_and_clear();
     let s = bulk::summarize(&results);
+    if !dry_run {
+        bulk::refresh_statistics(&state, s.created).await;
+    }
     eprintln!(
         "{}{} created, {} already invited, {} already registered, {} invalid",
         if dry_run { "dry run: " } else { "" },

@@ -191,6 +191,18 @@ pub async fn process_chunk(
     Ok(results)
 }
 
+/// After a bulk creation (all its chunks) of `created` invitations: the planner's statistics
+/// of them, when they are stale ([`storage::invitations::refresh_statistics`]). The
+/// invitations are committed by then, so a failure is logged and not reported.
+pub async fn refresh_statistics(state: &Arc<AppState>, created: usize) {
+    let analysed = state
+        .db(move |conn| Ok(storage::invitations::refresh_statistics(conn, created)?))
+        .await;
+    if let Err(e) = analysed {
+        tracing::warn!(code = ?e.code, "invitations not analysed after a bulk creation");
+    }
+}
+
 /// Totals of a result list.
 pub fn summarize(results: &[BulkResult]) -> BulkSummary {
     let mut s = BulkSummary::default();
@@ -251,6 +263,9 @@ pub async fn create_all(
         );
     }
     let summary = summarize(&results);
+    if !body.dry_run {
+        refresh_statistics(state, summary.created).await;
+    }
     Ok(BulkCreateResponse {
         results,
         summary,

@@ -4,12 +4,14 @@
 mod invitee;
 mod preview;
 mod row;
+mod statistics;
 
 pub use invitee::{decline, organization_of, pending_for_account};
 pub use preview::{
     Previewed, find_previewed, find_previewed_by_token_hash, find_previewed_by_token_hashes,
 };
 pub use row::InvitationRow;
+pub use statistics::refresh_statistics;
 
 use crate::storage::prepared::Prepared;
 use crate::storage::schema::invitations::dsl as i;
