@@ -359,6 +359,21 @@ mod postgres {
             })
         };
         let before = analyses().await;
+        let rehearsed = admin
+            .bulk_create_invitations(&invitegate_core::api::BulkCreateRequest {
+                invitations: (0..300)
+                    .map(|i| email_req(&format!("first{i}@example.com")))
+                    .collect(),
+                dry_run: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(rehearsed.summary.created, 300);
+        assert_eq!(
+            analyses().await,
+            before,
+            "a dry run writes nothing to analyse"
+        );
         invite_in_bulk(&admin, "first", 300).await;
         assert_eq!(analyses().await, before + 1, "never analysed: 300 rows");
         invite_in_bulk(&admin, "second", 20).await;

@@ -195,6 +195,9 @@ pub async fn process_chunk(
 /// of them, when they are stale ([`storage::invitations::refresh_statistics`]). The
 /// invitations are committed by then, so a failure is logged and not reported.
 pub async fn refresh_statistics(state: &Arc<AppState>, created: usize) {
+    if created == 0 {
+        return;
+    }
     let analysed = state
         .db(move |conn| Ok(storage::invitations::refresh_statistics(conn, created)?))
         .await;
@@ -221,7 +224,9 @@ pub fn summarize(results: &[BulkResult]) -> BulkSummary {
 /// time ([`super::batch`]);
 /// with `dry_run` each chunk runs and is rolled back (a member's quota use does not carry from one
 /// chunk of a dry run to the next). Errors: 422 `invitations` `empty` / `too_many`, 403
-/// `forbidden` (one admin row refuses the whole batch), 429 `rate_limited`.
+/// `forbidden` (one admin row refuses the whole batch), 429 `rate_limited`. On PostgreSQL a
+/// creation that changes the table much analyses it before answering ([`refresh_statistics`]).
+/// A chunk that fails ends the call: the chunks before it stay created.
 pub async fn create_all(
     state: &Arc<AppState>,
     principal: &Principal,

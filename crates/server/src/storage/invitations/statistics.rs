@@ -1,14 +1,14 @@
 //! The planner's statistics of `invitations` after a bulk creation.
 //!
 //! A registration takes its invitation's use by `id = ANY(<ids>)` and the "nothing joins in"
-//! conditions (`storage::registrations`). With no statistics, or ones taken before a bulk
-//! creation, PostgreSQL estimates `organization_id IS NULL` at 0.5 % of the rows and may read
-//! the rows through `invitations_by_organization` and `invitations_expires_at` instead of the
-//! key: with 4,000 invitations it read and filtered 3,989 rows a statement, and each
-//! registration cost the database 0.49 ms of CPU instead of 0.37–0.40 (docs/performance.md).
-//! Autovacuum analyses a table once its changes since the last analysis pass 50 rows + 10 % of
-//! it, within `autovacuum_naptime` (a minute) — when it runs at all; PostgreSQL's documentation
-//! advises an `ANALYZE` after a bulk load ("Populating a Database", "Run ANALYZE Afterwards").
+//! conditions (`storage::registrations`). With no statistics PostgreSQL estimates
+//! `organization_id IS NULL` at 0.5 % of the rows and may read the rows through
+//! `invitations_by_organization` and `invitations_expires_at` instead of the key: with 4,000
+//! invitations it read and filtered 3,989 rows a statement, and a registration cost the
+//! database 0.48 ms of CPU instead of 0.41 (docs/performance.md). Autovacuum analyses a table
+//! once its changes since the last analysis pass 50 rows + 10 % of it, within
+//! `autovacuum_naptime` (a minute), when it runs at all; PostgreSQL's documentation advises an
+//! `ANALYZE` after a bulk load ("Populating a Database", "Run ANALYZE Afterwards").
 
 use crate::storage::DbConn;
 use diesel::prelude::*;
@@ -20,16 +20,20 @@ struct Stale {
     stale: bool,
 }
 
-/// After `inserted` invitations were committed in one go: on PostgreSQL, `ANALYZE invitations`
-/// when the table was never analysed, or when `inserted` passes autovacuum's rule for the rows
-/// the last analysis counted (autovacuum_analyze_threshold 50 + autovacuum_analyze_scale_factor
-/// 0.1 × `reltuples`). Returns whether it analysed. One bulk creation is judged alone: many
-/// small ones add up to autovacuum's work, as other writes do. On SQLite nothing (`false`): its
-/// planner keeps no statistics unless asked to, and takes the key for `id = ?` without them.
+/// After `inserted` invitations were committed in one go: on PostgreSQL (14 or later, where
+/// `reltuples` is -1 until the first `VACUUM` or `ANALYZE`), `ANALYZE (SKIP_LOCKED)
+/// invitations` when the table was never analysed, or when `inserted` passes autovacuum's
+/// rule for the rows last counted (autovacuum_analyze_threshold 50 +
+/// autovacuum_analyze_scale_factor 0.1 × `reltuples`). Returns whether it asked for the
+/// analysis. One bulk creation is judged alone: many small ones add up to autovacuum's work,
+/// as other writes do. On SQLite nothing (`false`): its planner keeps no statistics unless
+/// asked to, and takes the key for `id = ?` without them.
 ///
 /// `ANALYZE` samples at most 30,000 rows (`default_statistics_target` 100), whatever the
-/// table's size. Errors are the statements' (a role that does not own the table may not
-/// analyse it).
+/// table's size, and takes a lock that registrations' writes do not wait for; with
+/// `SKIP_LOCKED` it never waits for one itself (a concurrent `VACUUM` or `ANALYZE` holds it)
+/// and, like a role that does not own the table, gets a warning instead of an analysis.
+/// Errors: the statements' (a lost connection).
 pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
     let DbConn::Pg(pg) = conn else {
         return Ok(false);
@@ -45,7 +49,7 @@ pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<boo
     .get_result::<Stale>(pg)?
     .stale;
     if stale {
-        diesel::sql_query("ANALYZE invitations").execute(pg)?;
+        diesel::sql_query("ANALYZE (SKIP_LOCKED) invitations").execute(pg)?;
     }
     Ok(stale)
 }
