@@ -11,7 +11,7 @@ use crate::storage::settings::SIGNUP_MODE;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::Text;
+use diesel::sql_types::{Nullable, Text};
 use invitegate_core::model::ActorType;
 
 /// An invitation with its inviter's name, its organisation and its app, and the sign-up mode.
@@ -165,17 +165,17 @@ pub fn find_previewed_by_token_hashes(
     })
 }
 
-/// How many hashes [`EachByIndex`] binds for `n`: the next power of two, so that a handful of
-/// statement texts serve every batch size.
+/// How many hashes [`EachByIndex`] binds for `n`: the next power of two, at least 2, so that
+/// six statement texts serve batches of up to 64.
 fn padded_len(n: usize) -> usize {
     n.next_power_of_two().max(2)
 }
 
 /// `SELECT columns FROM unnest(ARRAY[$a, $b, …]) AS wanted(hash) CROSS JOIN LATERAL (SELECT *
 /// FROM invitations WHERE token_hash = wanted.hash LIMIT 1) AS invitations`, the hashes bound
-/// one by one after the columns' own parameters and padded with empty strings (no token
-/// hashes to one) up to [`padded_len`]: each hash read by the unique index on its own
-/// (PostgreSQL only). A hash given twice is read twice: callers pass each once.
+/// one by one after the columns' own parameters and padded with NULLs (which equal nothing)
+/// up to [`padded_len`]: each hash read by the unique index on its own (PostgreSQL only). A
+/// hash given twice is read twice: callers pass each once.
 ///
 /// `token_hash = ANY($n)` left the plan to the table's statistics, and PostgreSQL's generic
 /// plan for an array of unknown length read a table of 1,000 invitations whole for each batch
@@ -184,37 +184,32 @@ fn padded_len(n: usize) -> usize {
 /// find one row by its unique key.
 ///
 /// The hashes are bound one by one, not as one array, so that the generic plan knows how many
-/// there are: costed for `unnest` of an array parameter (ten rows), it lost to each batch's
-/// custom plan, and every batch was planned afresh, which cost the database twice what
-/// executing it did (docs/performance.md). With the count in the text, the generic plan costs
-/// what a custom one does without the planning, and PostgreSQL keeps it after five executions
-/// (its plan cache's rule, `choose_custom_plan` in `plancache.c`).
+/// there are. Costed for `unnest` of an array parameter (ten rows), it lost to the custom
+/// plans of smaller batches, and every batch was planned afresh, at about twice the CPU of
+/// executing it (docs/performance.md). With the count in the text, the generic plan costs what
+/// a custom one does, less the planning that PostgreSQL charges custom plans, so from the
+/// sixth execution on it is used (`choose_custom_plan` in PostgreSQL's `plancache.c`).
 struct EachByIndex<'a, S> {
     columns: S,
     hashes: &'a [String],
 }
 
-/// A bound hash no invitation has: token hashes are never empty.
-const NO_HASH: &str = "";
+/// What pads a batch: `token_hash = NULL` is never true.
+const NO_HASH: Option<&str> = None;
 
 impl<S: QueryFragment<Pg>> QueryFragment<Pg> for EachByIndex<'_, S> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT ");
         self.columns.walk_ast(out.reborrow())?;
         out.push_sql(" FROM unnest(ARRAY[");
-        let padding =
-            std::iter::repeat_n(NO_HASH, padded_len(self.hashes.len()) - self.hashes.len());
-        for (n, hash) in self
-            .hashes
-            .iter()
-            .map(String::as_str)
-            .chain(padding)
-            .enumerate()
-        {
-            if n > 0 {
+        for i in 0..padded_len(self.hashes.len()) {
+            if i > 0 {
                 out.push_sql(", ");
             }
-            out.push_bind_param::<Text, _>(hash)?;
+            match self.hashes.get(i) {
+                Some(hash) => out.push_bind_param::<Nullable<Text>, _>(hash)?,
+                None => out.push_bind_param::<Nullable<Text>, _>(&NO_HASH)?,
+            }
         }
         out.push_sql(
             "]) AS \"wanted\"(\"hash\") CROSS JOIN LATERAL (SELECT * FROM \"invitations\" \
