@@ -235,8 +235,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     }
 }
 
-/// Creates `n` emailed invitations to `<prefix><i>@example.com` in one bulk call.
-pub async fn invite_in_bulk(admin: &Client, prefix: &str, n: usize) {
+/// Creates `n` emailed invitations to `<prefix><i>@example.com` in one bulk call; their
+/// tokens, in order.
+pub async fn invite_in_bulk(admin: &Client, prefix: &str, n: usize) -> Vec<String> {
     let rows = (0..n)
         .map(|i| email_req(&format!("{prefix}{i}@example.com")))
         .collect();
@@ -248,6 +249,11 @@ pub async fn invite_in_bulk(admin: &Client, prefix: &str, n: usize) {
         .await
         .unwrap();
     assert_eq!(created.summary.created, n);
+    created
+        .results
+        .into_iter()
+        .filter_map(|r| r.token)
+        .collect()
 }
 
 /// An HTTP client whose requests come from `ip` (any 127.x.y.z reaches the server), so tests

@@ -122,20 +122,7 @@ mod postgres {
     async fn verifications_read_together_find_each_token_by_its_index() {
         let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
         let admin = app.admin().await;
-        let created = admin
-            .bulk_create_invitations(&invitegate_core::api::BulkCreateRequest {
-                invitations: (0..400)
-                    .map(|i| email_req(&format!("guest{i}@example.com")))
-                    .collect(),
-                dry_run: false,
-            })
-            .await
-            .unwrap();
-        let tokens: Vec<String> = created
-            .results
-            .into_iter()
-            .filter_map(|r| r.token)
-            .collect();
+        let tokens = invite_in_bulk(&admin, "guest", 400).await;
         let api = &app.api;
         for round in tokens.chunks(40).take(3) {
             let verified =
@@ -226,20 +213,8 @@ mod postgres {
         use invitegate_server::tokens::hash_token;
         let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
         let admin = app.admin().await;
-        let created = admin
-            .bulk_create_invitations(&invitegate_core::api::BulkCreateRequest {
-                invitations: (0..3)
-                    .map(|i| email_req(&format!("guest{i}@example.com")))
-                    .collect(),
-                dry_run: false,
-            })
-            .await
-            .unwrap();
-        let mut hashes: Vec<String> = created
-            .results
-            .iter()
-            .filter_map(|r| r.token.as_deref().map(hash_token))
-            .collect();
+        let tokens = invite_in_bulk(&admin, "guest", 3).await;
+        let mut hashes: Vec<String> = tokens.iter().map(|t| hash_token(t)).collect();
         assert_eq!(hashes.len(), 3);
         let (found, unknown, counts) = app
             .db(move |c| {
