@@ -21,35 +21,49 @@ struct Stale {
 }
 
 /// After `inserted` invitations were committed in one go: on PostgreSQL (14 or later, where
-/// `reltuples` is -1 until the first `VACUUM` or `ANALYZE`), `ANALYZE (SKIP_LOCKED)
-/// invitations` when the table was never analysed, or when `inserted` passes autovacuum's
-/// rule for the rows last counted (autovacuum_analyze_threshold 50 +
-/// autovacuum_analyze_scale_factor 0.1 × `reltuples`). Returns whether it asked for the
-/// analysis. One bulk creation is judged alone: many small ones add up to autovacuum's work,
-/// as other writes do. On SQLite nothing (`false`): its planner keeps no statistics unless
-/// asked to, and takes the key for `id = ?` without them.
-///
-/// `ANALYZE` samples at most 30,000 rows (`default_statistics_target` 100), whatever the
-/// table's size, and takes a lock that registrations' writes do not wait for; with
-/// `SKIP_LOCKED` it never waits for one itself (a concurrent `VACUUM` or `ANALYZE` holds it)
-/// and, like a role that does not own the table, gets a warning instead of an analysis.
-/// Errors: the statements' (a lost connection).
-pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
+/// `reltuples` is -1 until the first `VACUUM` or `ANALYZE`), whether `invitations` needs an
+/// analysis ([`analyze`]): when the table was never analysed, or when `inserted` passes
+/// autovacuum's rule for the rows last counted (autovacuum_analyze_threshold 50 +
+/// autovacuum_analyze_scale_factor 0.1 × `reltuples`). One bulk creation is judged alone:
+/// many small ones add up to autovacuum's work, as other writes do. On SQLite never
+/// (`false`): its planner keeps no statistics unless asked to, and takes the key for `id = ?`
+/// without them. Errors: the statement's (a lost connection).
+pub fn statistics_stale(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
     let DbConn::Pg(pg) = conn else {
         return Ok(false);
     };
     if inserted == 0 {
         return Ok(false);
     }
-    let stale = diesel::sql_query(
+    Ok(diesel::sql_query(
         "SELECT reltuples < 0 OR $1 > 50 + 0.1 * reltuples AS stale \
          FROM pg_class WHERE oid = 'invitations'::regclass",
     )
     .bind::<diesel::sql_types::BigInt, _>(i64::try_from(inserted).unwrap_or(i64::MAX))
     .get_result::<Stale>(pg)?
-    .stale;
-    if stale {
+    .stale)
+}
+
+/// `ANALYZE (SKIP_LOCKED) invitations` on PostgreSQL; nothing on SQLite.
+///
+/// `ANALYZE` samples at most 30,000 rows (`default_statistics_target` 100), whatever the
+/// table's size, and takes a lock that registrations' writes do not wait for; with
+/// `SKIP_LOCKED` it never waits for one itself (a concurrent `VACUUM` or `ANALYZE` holds it)
+/// and, like a role that does not own the table, gets a warning instead of an analysis.
+/// Errors: the statement's (a lost connection).
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
         diesel::sql_query("ANALYZE (SKIP_LOCKED) invitations").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// [`statistics_stale`], then [`analyze`] when it is: returns whether it asked for the
+/// analysis.
+pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
+    let stale = statistics_stale(conn, inserted)?;
+    if stale {
+        analyze(conn)?;
     }
     Ok(stale)
 }
