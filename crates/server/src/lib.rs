@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_batch;
 pub mod audit_trail;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod client_ip;
 pub mod client_limits;

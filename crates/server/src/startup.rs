@@ -130,14 +130,16 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> anyhow::Result<Ar
         templates,
         http,
         outbox_wakeup,
+        background: crate::background::Background::new(tokio::runtime::Handle::current()),
         audit,
         config,
     }))
 }
 
 impl Application {
-    /// Validates `config` (errors name the key), binds `config.bind`, prepares the state, creates the owner invitation when there is no
-    /// administrator, and builds the server (not yet running).
+    /// Validates `config` (errors name the key), binds `config.bind`, prepares the state,
+    /// creates the owner invitation when there is no administrator, and builds the server (not
+    /// yet running).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
         let listener = TcpListener::bind(&config.bind)
@@ -193,12 +195,17 @@ impl Application {
     }
 
     /// Serves until stopped; then lets the outbox worker record the emails it sent (waiting
-    /// at most [`OUTBOX_STOP_LIMIT`] for the delivery in flight) and stores the audit events
-    /// still queued.
+    /// at most [`OUTBOX_STOP_LIMIT`] for the delivery in flight, and for the requests'
+    /// background work) and stores the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         let _ = self.stop_outbox.send(true);
-        let _ = tokio::time::timeout(OUTBOX_STOP_LIMIT, self.outbox).await;
+        let background = self.state.background.settled();
+        let _ = tokio::time::timeout(
+            OUTBOX_STOP_LIMIT,
+            futures_util::future::join(self.outbox, background),
+        )
+        .await;
         self.state.audit.flush().await;
         served
     }

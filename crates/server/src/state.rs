@@ -43,6 +43,8 @@ pub struct AppState {
     pub mail: Arc<crate::mail::Transport>,
     /// Wakes the outbox worker after a commit that enqueued something.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Work requests start and do not wait for.
+    pub background: crate::background::Background,
     /// Audit events stored in batches, off the request path.
     pub audit: crate::audit_batch::AuditBatcher,
     /// Token lookups read in batches (PostgreSQL); `None` on SQLite.

@@ -123,6 +123,7 @@ mod postgres {
         let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
         let admin = app.admin().await;
         let tokens = invite_in_bulk(&admin, "guest", 400).await;
+        app.state.background.settled().await;
         let api = &app.api;
         for round in tokens.chunks(40).take(3) {
             let verified =
@@ -134,7 +135,7 @@ mod postgres {
         let largest = app.state.token_lookups.as_ref().map(|l| l.largest_batch());
         assert!(largest > Some(1), "largest batch {largest:?}");
         // Its generic plan with no statistics (as before autovacuum's first visit; the bulk
-        // creation analysed the table, so they are removed here), then once they count every
+        // creation had the table analysed, so they are removed here), then once they count every
         // row.
         for analyze in [false, true] {
             let plan: Vec<String> = app
@@ -214,6 +215,7 @@ mod postgres {
         let app = spawn_app_with(Backend::Postgres, |c| c.database_pool_size = 1).await;
         let admin = app.admin().await;
         let tokens = invite_in_bulk(&admin, "guest", 3).await;
+        app.state.background.settled().await;
         let mut hashes: Vec<String> = tokens.iter().map(|t| hash_token(t)).collect();
         assert_eq!(hashes.len(), 3);
         let (found, unknown, counts) = app
@@ -396,9 +398,9 @@ mod postgres {
 
     /// A bulk creation (one call, all its chunks) has `invitations` analysed, beside its
     /// answer, when the table was never analysed or when it adds more than autovacuum's rule
-    /// allows (50 rows + 10 % of the rows last counted), and not for a small one: without statistics the redemption's
-    /// statement read every invitation without an organisation instead of its own by the key
-    /// (docs/performance.md).
+    /// allows (50 rows + 10 % of the rows last counted), and not for a small one: without
+    /// statistics the redemption's statement read every invitation without an organisation
+    /// instead of its own by the key (docs/performance.md).
     /// Counted by `analyze_count`, which autovacuum's analyses leave alone.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_bulk_creation_analyses_the_invitations_it_changes_much() {
@@ -432,33 +434,21 @@ mod postgres {
             before,
             "a dry run writes nothing to analyse"
         );
-        // The analysis runs beside the answer: wait for it (at most 20 s).
-        let analysed = |expected: i64, why: &'static str| {
-            let analyses = &analyses;
-            async move {
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-                let mut seen = analyses().await;
-                while seen < expected && std::time::Instant::now() < deadline {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    seen = analyses().await;
-                }
-                assert_eq!(seen, expected, "{why}");
-            }
-        };
+        // The analysis runs beside the answer: each step waits for the server's background
+        // work before counting.
+        let settled = || app.state.background.settled();
         invite_in_bulk(&admin, "first", 300).await;
-        analysed(before + 1, "never analysed: 300 rows").await;
-        // An analysis of ~320 rows takes milliseconds: none within 2 s means none was asked.
+        settled().await;
+        assert_eq!(analyses().await, before + 1, "never analysed: 300 rows");
         invite_in_bulk(&admin, "second", 20).await;
-        let quiet_until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while std::time::Instant::now() < quiet_until {
-            assert_eq!(
-                analyses().await,
-                before + 1,
-                "20 rows after ~300: not stale"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        settled().await;
+        assert_eq!(
+            analyses().await,
+            before + 1,
+            "20 rows after ~300: not stale"
+        );
         invite_in_bulk(&admin, "third", 200).await;
-        analysed(before + 2, "200 rows after ~320: stale").await;
+        settled().await;
+        assert_eq!(analyses().await, before + 2, "200 rows after ~320: stale");
     }
 }

@@ -207,10 +207,10 @@ pub async fn refresh_statistics(state: &Arc<AppState>, created: usize) {
 }
 
 /// [`refresh_statistics`] for a call that answers first: whether the statistics are stale is
-/// read now (one catalogue row); the `ANALYZE` runs in the background and the answer does not
-/// wait for it (about 0.2 s of a 10,000-row call on 2 cores, docs/performance.md). A bulk
-/// creation that follows before it is over may ask for another, which `SKIP_LOCKED` skips
-/// while the first runs. Failures are logged.
+/// read now (one catalogue row); the `ANALYZE` runs in the background ([`AppState::background`])
+/// and the answer does not wait for it (about 0.2 s of a 10,000-row call on 2 cores,
+/// docs/performance.md). A bulk creation that follows before it is over may ask for another,
+/// which `SKIP_LOCKED` skips while the first runs. Failures are logged.
 pub async fn refresh_statistics_in_background(state: &Arc<AppState>, created: usize) {
     if created == 0 {
         return;
@@ -221,19 +221,17 @@ pub async fn refresh_statistics_in_background(state: &Arc<AppState>, created: us
     match stale {
         Ok(false) => {}
         Ok(true) => {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let analysed = state
+            let owned = state.clone();
+            state.background.spawn(async move {
+                let analysed = owned
                     .db(|conn| Ok(storage::invitations::analyze(conn)?))
                     .await;
                 if let Err(e) = analysed {
-                    tracing::warn!(code = ?e.code, "invitations not analysed after a bulk creation");
+                    tracing::warn!(code = ?e.code, "invitations not analysed after bulk creation");
                 }
             });
         }
-        Err(e) => {
-            tracing::warn!(code = ?e.code, "invitations' statistics not read after a bulk creation")
-        }
+        Err(e) => tracing::warn!(code = ?e.code, "invitations' statistics not read"),
     }
 }
 

@@ -59,7 +59,7 @@ pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
 }
 
 /// [`statistics_stale`], then [`analyze`] when it is: returns whether it asked for the
-/// analysis.
+/// analysis. Errors: the statements' (a lost connection).
 pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
     let stale = statistics_stale(conn, inserted)?;
     if stale {
