@@ -9,6 +9,9 @@ use tracing::Instrument;
 pub struct Background {
     runtime: tokio::runtime::Handle,
     tasks: TaskTracker,
+    /// One [`Background::settled`] at a time: another's `reopen` would leave a waiter on an
+    /// open tracker, which no task's end wakes.
+    settling: tokio::sync::Mutex<()>,
 }
 
 impl Background {
@@ -17,6 +20,7 @@ impl Background {
         Self {
             runtime,
             tasks: TaskTracker::new(),
+            settling: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -29,6 +33,7 @@ impl Background {
     /// Waits until every task spawned so far has ended (a stopping server, and tests that
     /// observe what a task did); tasks spawned meanwhile are waited for too.
     pub async fn settled(&self) {
+        let _one = self.settling.lock().await;
         self.tasks.close();
         self.tasks.wait().await;
         self.tasks.reopen();

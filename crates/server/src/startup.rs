@@ -64,8 +64,9 @@ impl StopHandle {
     }
 }
 
-/// How long a stopping server waits for the outbox worker: past a mail server's or webhook
-/// receiver's timeout (10 s), so the delivery in flight ends and what was sent is recorded.
+/// How long a stopping server waits for the outbox worker (and, meanwhile, for the requests'
+/// background work): past a mail server's or webhook receiver's timeout (10 s), so the
+/// delivery in flight ends and what was sent is recorded.
 pub const OUTBOX_STOP_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Builds the shared state: pool, migrations, key ring, hasher. Used by `serve` and the CLI.
