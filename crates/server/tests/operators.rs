@@ -291,6 +291,40 @@ async fn operators_manage_a_postgres_service_from_the_command_line() {
         .await;
 }
 
+/// An import into PostgreSQL leaves `invitations` analysed when it exits: registrations right
+/// after a large import would otherwise be planned without statistics (docs/performance.md).
+/// Counted by `analyze_count`, which autovacuum's analyses leave alone.
+#[test]
+fn an_import_into_postgres_has_the_invitations_analysed_before_it_exits() {
+    #[derive(diesel::QueryableByName)]
+    struct Analyses {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        analyze_count: i64,
+    }
+    let db = PgDb::new();
+    let url = db.url();
+    let env = [("INVITEGATE_DATABASE_URL", url.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("list.csv");
+    let list: String = (0..120)
+        .map(|i| format!("reader{i}@example.com\n"))
+        .collect();
+    std::fs::write(&csv, list).unwrap();
+    let (code, _, stderr) = cli(
+        dir.path(),
+        &env,
+        &["invitations", "import", csv.to_str().unwrap(), "--no-email"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("120 created"), "{stderr}");
+    let analyses = diesel::sql_query(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'invitations'",
+    )
+    .get_result::<Analyses>(&mut diesel::PgConnection::establish(&url).unwrap())
+    .unwrap();
+    assert_eq!(analyses.analyze_count, 1);
+}
+
 #[test]
 fn completions_and_help_show_every_command_with_an_example() {
     let dir = tempfile::tempdir().unwrap();

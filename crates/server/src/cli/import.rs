@@ -104,7 +104,8 @@ pub(super) async fn run(
     bar.finish_and_clear();
     let s = bulk::summarize(&results);
     if !dry_run {
-        bulk::refresh_statistics(&state, s.created).await;
+        bulk::refresh_statistics_in_background(&state, s.created).await;
+        state.background.settled().await;
     }
     eprintln!(
         "{}{} created, {} already invited, {} already registered, {} invalid",

@@ -201,26 +201,13 @@ pub async fn process_chunk(
     Ok(results)
 }
 
-/// After a bulk creation (all its chunks) of `created` invitations: the planner's statistics
-/// of them, when they are stale ([`storage::invitations::refresh_statistics`]). The
-/// invitations are committed by then, so a failure is logged and not reported.
-pub async fn refresh_statistics(state: &Arc<AppState>, created: usize) {
-    if created == 0 {
-        return;
-    }
-    let analysed = state
-        .db(move |conn| Ok(storage::invitations::refresh_statistics(conn, created)?))
-        .await;
-    if let Err(e) = analysed {
-        tracing::warn!(code = ?e.code, "bulk creation: invitations not analysed");
-    }
-}
-
-/// [`refresh_statistics`] for a call that answers first: whether the statistics are stale is
-/// read now (one catalogue row); the `ANALYZE` runs in the background ([`AppState::background`])
-/// and the answer does not wait for it (about 0.2 s of a 10,000-row call on 2 cores,
-/// docs/performance.md). A bulk creation that follows before it is over may ask for another,
-/// which `SKIP_LOCKED` skips while the first runs. Failures are logged.
+/// After `created` invitations were committed, has `invitations` analysed when its statistics
+/// are stale ([`storage::invitations::statistics_stale`]). Whether they are is read now (one
+/// catalogue row); the `ANALYZE` runs in the background ([`AppState::background`]), so a
+/// call's answer does not wait for it (about 0.2 s of a 10,000-row call on 2 cores,
+/// docs/performance.md) while the CSV import waits for it before it exits. A bulk creation
+/// that follows before it is over may ask for another, which `SKIP_LOCKED` skips while the
+/// first runs. Failures are logged.
 pub async fn refresh_statistics_in_background(state: &Arc<AppState>, created: usize) {
     if created == 0 {
         return;

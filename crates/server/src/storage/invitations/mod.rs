@@ -11,7 +11,7 @@ pub use preview::{
     Previewed, find_previewed, find_previewed_by_token_hash, find_previewed_by_token_hashes,
 };
 pub use row::InvitationRow;
-pub use statistics::{analyze, refresh_statistics, statistics_stale};
+pub use statistics::{analyze, statistics_stale};
 
 use crate::storage::prepared::Prepared;
 use crate::storage::schema::invitations::dsl as i;

@@ -57,13 +57,3 @@ pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
     }
     Ok(())
 }
-
-/// [`statistics_stale`], then [`analyze`] when it is: returns whether it asked for the
-/// analysis. Errors: the statements' (a lost connection).
-pub fn refresh_statistics(conn: &mut DbConn, inserted: usize) -> QueryResult<bool> {
-    let stale = statistics_stale(conn, inserted)?;
-    if stale {
-        analyze(conn)?;
-    }
-    Ok(stale)
-}
