@@ -30,8 +30,9 @@ impl Background {
             .spawn_on(task.instrument(tracing::Span::current()), &self.runtime);
     }
 
-    /// Waits until every task spawned so far has ended (a stopping server, and tests that
-    /// observe what a task did); tasks spawned meanwhile are waited for too.
+    /// Waits until every task spawned so far has ended (a stopping server, the CSV import
+    /// before it exits, and tests that observe what a task did); tasks spawned meanwhile are
+    /// waited for too.
     pub async fn settled(&self) {
         let _one = self.settling.lock().await;
         self.tasks.close();
