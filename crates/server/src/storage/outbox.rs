@@ -118,8 +118,8 @@ pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
 
 /// Enqueues items. One item is one INSERT (a `COPY` costs a round trip more); more are one
 /// binary `COPY` on PostgreSQL and a statement per 1,000 on SQLite ([`super::insert_all`]): a
-/// bulk creation's chunk of 200 emails (the chunk then) took 8 ms as a multi-row INSERT, which PostgreSQL
-/// parsed and planned afresh each time.
+/// bulk creation's chunk of 200 emails (the chunk then) took 8 ms as a multi-row INSERT,
+/// which PostgreSQL parsed and planned afresh each time.
 pub fn insert_many(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
     if let [row] = rows {
         return insert(conn, row);
